@@ -1,0 +1,9 @@
+import { defineConfig } from 'drizzle-kit';
+
+// SQL migrations are generated into migrations/ and applied at start-up (and by `clearframe migrate`)
+// on PGlite and PostgreSQL alike.
+export default defineConfig({
+  dialect: 'postgresql',
+  schema: ['./src/audit/tables.ts', './src/assets/tables.ts', './src/licenses/tables.ts', './src/keys/tables.ts'],
+  out: './migrations',
+});

@@ -1,0 +1,16 @@
+import type { Logger } from 'pino';
+import type { Ledger } from './audit/ledger.ts';
+import type { TokenVerifier } from './auth/tokens.ts';
+import type { Config } from './config/config.ts';
+import type { Database } from './db/database.ts';
+import type { Keyring } from './keys/keyring.ts';
+
+/** What the running service is made of; built once at start-up, handed to every capability. */
+export type AppContext = {
+  config: Config;
+  database: Database;
+  ledger: Ledger;
+  keyring: Keyring;
+  verifyToken: TokenVerifier;
+  logger: Logger;
+};

@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import { createRoute, type z } from '@hono/zod-openapi';
+import type { AppContext } from '../app-context.ts';
+import { requireRole } from '../auth/middleware.ts';
+import { IdParam, bearer, errorResponses } from '../http/openapi-common.ts';
+import { problems } from '../http/problem.ts';
+import { router } from '../http/validation.ts';
+import { Asset, AssetCreateJson, AssetCreateMultipart, AssetList, AssetListQuery, sha256Hex } from './schemas.ts';
+import { assetView, getAsset, listAssets, registerAsset } from './service.ts';
+
+export function assetRoutes(app: AppContext) {
+  const writers = requireRole(app.verifyToken, 'legal', 'admin');
+  const readers = requireRole(app.verifyToken, 'legal', 'admin');
+  const r = router();
+
+  r.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/assets',
+      tags: ['Assets'],
+      summary: 'Register a concept-art asset by its hash, or upload the file and let the server hash it',
+      security: bearer,
+      middleware: [writers] as const,
+      request: {
+        body: {
+          content: {
+            'application/json': { schema: AssetCreateJson },
+            'multipart/form-data': { schema: AssetCreateMultipart },
+          },
+        },
+      },
+      responses: {
+        201: { description: 'Registered', content: { 'application/json': { schema: Asset } } },
+        ...errorResponses,
+        413: { ...errorResponses[422], description: 'The file is larger than MAX_UPLOAD_BYTES' },
+        415: { ...errorResponses[422], description: 'Neither JSON nor multipart' },
+      },
+    }),
+    async (c) => {
+      const principal = c.get('principal');
+      const contentType = c.req.header('content-type') ?? '';
+      let input;
+      if (contentType.toLowerCase().startsWith('multipart/form-data')) {
+        const form = c.req.valid('form') as z.infer<typeof AssetCreateMultipart>;
+        const bytes = new Uint8Array(await form.file.arrayBuffer());
+        const mediaType = form.mediaType || form.file.type || 'application/octet-stream';
+        input = {
+          sha256: sha256Hex.parse(createHash('sha256').update(bytes).digest('hex')),
+          title: form.title,
+          creator: form.creator,
+          production: form.production,
+          mediaType,
+          sourceUri: form.sourceUri,
+          rightsHolder: form.rightsHolder,
+          byteSize: bytes.byteLength,
+        };
+      } else if (contentType) {
+        input = c.req.valid('json') as z.infer<typeof AssetCreateJson>;
+      } else {
+        throw problems.validation('send the asset as application/json or multipart/form-data');
+      }
+      const asset = await registerAsset(app.ledger, principal, input);
+      c.header('location', `/v1/assets/${asset.id}`);
+      return c.json(asset, 201);
+    },
+  );
+
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/assets/{id}',
+      tags: ['Assets'],
+      summary: 'One asset',
+      security: bearer,
+      middleware: [readers] as const,
+      request: { params: IdParam('ast') },
+      responses: { 200: { description: 'The asset', content: { 'application/json': { schema: Asset } } }, ...errorResponses },
+    }),
+    async (c) => c.json(assetView(await getAsset(app.database.db, c.req.valid('param').id)), 200),
+  );
+
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/assets',
+      tags: ['Assets'],
+      summary: 'List assets, filtered by production, rights holder or text; cursor pagination',
+      security: bearer,
+      middleware: [readers] as const,
+      request: { query: AssetListQuery },
+      responses: { 200: { description: 'A page of assets', content: { 'application/json': { schema: AssetList } } }, ...errorResponses },
+    }),
+    async (c) => c.json(await listAssets(app.database.db, c.req.valid('query')), 200),
+  );
+
+  return r;
+}

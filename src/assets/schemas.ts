@@ -1,0 +1,69 @@
+import { z } from '@hono/zod-openapi';
+
+export const sha256Hex = z
+  .string()
+  .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits (SHA-256)')
+  .transform((s) => s.toLowerCase());
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+
+export const AssetCreateJson = z
+  .object({
+    sha256: sha256Hex.openapi({ example: 'a3f1c2e4b5d6978812345678901234567890abcdefabcdefabcdefabcdef0123' }),
+    title: text(500).openapi({ example: 'Stairwell, night, key frame 3' }),
+    mediaType: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/i, 'must be a media type such as image/png')
+      .openapi({ example: 'image/png' }),
+    creator: text(300).openapi({ example: 'R. Ortiz' }),
+    production: text(300).openapi({ example: 'dear-upstairs-neighbors' }),
+    sourceUri: z.url().max(2000).optional(),
+    rightsHolder: text(300).optional().openapi({ example: 'Ortiz Studio' }),
+  })
+  .strict()
+  .openapi('AssetCreate');
+
+/** Multipart: the file itself (its hash is computed here) plus the same descriptive fields. */
+export const AssetCreateMultipart = z
+  .object({
+    file: z.instanceof(File).openapi({ type: 'string', format: 'binary' }),
+    title: text(500),
+    creator: text(300),
+    production: text(300),
+    mediaType: z.string().optional(),
+    sourceUri: z.url().max(2000).optional(),
+    rightsHolder: text(300).optional(),
+  })
+  .openapi('AssetCreateUpload');
+
+export const Asset = z
+  .object({
+    id: z.string(),
+    sha256: z.string(),
+    title: z.string(),
+    mediaType: z.string(),
+    creator: z.string(),
+    production: z.string(),
+    sourceUri: z.string().nullable(),
+    rightsHolder: z.string().nullable(),
+    byteSize: z.number().nullable(),
+    createdAt: z.string(),
+    createdBy: z.string(),
+    auditIndex: z.number().int(),
+  })
+  .openapi('Asset');
+
+export const AssetList = z
+  .object({ items: z.array(Asset), nextCursor: z.string().nullable() })
+  .openapi('AssetList');
+
+export const AssetListQuery = z.object({
+  production: z.string().optional(),
+  rightsHolder: z.string().optional(),
+  q: z.string().max(200).optional().openapi({ description: 'case-insensitive text in title or creator' }),
+  cursor: z.string().regex(/^[0-9]+$/, 'not a cursor from this API').optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+export type AssetCreateInput = z.infer<typeof AssetCreateJson> & { byteSize?: number };
+export type AssetView = z.infer<typeof Asset>;

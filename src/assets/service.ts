@@ -1,0 +1,108 @@
+import { and, asc, eq, gt, ilike, or, type SQL } from 'drizzle-orm';
+import type { Actor } from '../audit/event.ts';
+import type { Ledger } from '../audit/ledger.ts';
+import type { Queryable } from '../db/database.ts';
+import { isUniqueViolation } from '../db/errors.ts';
+import { problems } from '../http/problem.ts';
+import { newId } from '../ids.ts';
+import type { AssetCreateInput, AssetView } from './schemas.ts';
+import { assets } from './tables.ts';
+
+type AssetRow = typeof assets.$inferSelect;
+
+export function assetView(r: AssetRow): AssetView {
+  return {
+    id: r.id,
+    sha256: r.sha256,
+    title: r.title,
+    mediaType: r.mediaType,
+    creator: r.creator,
+    production: r.production,
+    sourceUri: r.sourceUri,
+    rightsHolder: r.rightsHolder,
+    byteSize: r.byteSize,
+    createdAt: r.createdAt.toISOString(),
+    createdBy: r.createdBy,
+    auditIndex: r.auditIndex,
+  };
+}
+
+function duplicate(existing: AssetRow) {
+  return problems.conflict(`production "${existing.production}" already has this content as asset ${existing.id}`, {
+    existingAssetId: existing.id,
+    existing: `/v1/assets/${existing.id}`,
+  });
+}
+
+export async function findByHash(q: Queryable, production: string, sha256: string): Promise<AssetRow | undefined> {
+  const rows = await q
+    .select()
+    .from(assets)
+    .where(and(eq(assets.production, production), eq(assets.sha256, sha256)));
+  return rows[0];
+}
+
+export async function registerAsset(ledger: Ledger, actor: Actor, input: AssetCreateInput): Promise<AssetView> {
+  try {
+    return await ledger.change(actor, async ({ tx, record }) => {
+      const existing = await findByHash(tx, input.production, input.sha256);
+      if (existing) throw duplicate(existing);
+      const id = newId('ast');
+      const draft = {
+        id,
+        sha256: input.sha256,
+        title: input.title,
+        mediaType: input.mediaType,
+        creator: input.creator,
+        production: input.production,
+        sourceUri: input.sourceUri ?? null,
+        rightsHolder: input.rightsHolder ?? null,
+        byteSize: input.byteSize ?? null,
+      };
+      const event = record({ action: 'asset.registered', subjectId: id, content: draft });
+      const [row] = await tx
+        .insert(assets)
+        .values({ ...draft, createdAt: new Date(event.time), createdBy: actor.sub, auditIndex: event.index })
+        .returning();
+      return assetView(row!);
+    });
+  } catch (e) {
+    // Two registrations of the same content raced past the check: the unique index decided.
+    if (isUniqueViolation(e, 'assets_production_sha256_key')) {
+      const existing = await findByHash(ledger.db, input.production, input.sha256);
+      if (existing) throw duplicate(existing);
+    }
+    throw e;
+  }
+}
+
+export async function getAsset(q: Queryable, id: string): Promise<AssetRow> {
+  const rows = await q.select().from(assets).where(eq(assets.id, id));
+  if (!rows[0]) throw problems.notFound(`no asset ${id}`);
+  return rows[0];
+}
+
+export async function listAssets(
+  q: Queryable,
+  f: { production?: string; rightsHolder?: string; q?: string; cursor?: string; limit: number },
+): Promise<{ items: AssetView[]; nextCursor: string | null }> {
+  const where: SQL[] = [];
+  if (f.production) where.push(eq(assets.production, f.production));
+  if (f.rightsHolder) where.push(eq(assets.rightsHolder, f.rightsHolder));
+  if (f.q) {
+    const pattern = `%${f.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+    where.push(or(ilike(assets.title, pattern), ilike(assets.creator, pattern))!);
+  }
+  if (f.cursor) where.push(gt(assets.seq, Number(f.cursor)));
+  const rows = await q
+    .select()
+    .from(assets)
+    .where(and(...where))
+    .orderBy(asc(assets.seq))
+    .limit(f.limit + 1);
+  const page = rows.slice(0, f.limit);
+  return {
+    items: page.map(assetView),
+    nextCursor: rows.length > f.limit ? String(page[page.length - 1]!.seq) : null,
+  };
+}

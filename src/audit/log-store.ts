@@ -1,0 +1,122 @@
+import { and, asc, eq, gte, inArray, lt, or, sql } from 'drizzle-orm';
+import type { Queryable } from '../db/database.ts';
+import { queryRows } from '../db/database.ts';
+import { type NodeId, assembleProof, consistencyProofPlan, inclusionProofPlan, leafHash, rootPlan, hashRange, emptyRoot } from './merkle.ts';
+import { auditEvents, auditNodes } from './tables.ts';
+import type { StoredNode } from './tree-append.ts';
+import type { AuditEvent } from './event.ts';
+
+/**
+ * Storage of the log: events and perfect-subtree hashes. All Merkle maths lives in merkle.ts;
+ * this file only turns node plans into one SELECT each.
+ */
+export type StoredEvent = AuditEvent & { leaf: Uint8Array };
+
+export async function treeSize(q: Queryable): Promise<number> {
+  const rows = await queryRows<{ n: string | number | null }>(q, sql`select max(idx) as n from audit_events`);
+  const max = rows[0]?.n;
+  return max === null || max === undefined ? 0 : Number(max) + 1;
+}
+
+export async function readNodes(q: Queryable, ids: NodeId[]): Promise<Map<string, Uint8Array>> {
+  const found = new Map<string, Uint8Array>();
+  if (ids.length === 0) return found;
+  const unique = [...new Map(ids.map((id) => [nodeKey(id), id])).values()];
+  const rows = await q
+    .select()
+    .from(auditNodes)
+    .where(or(...unique.map((id) => and(eq(auditNodes.level, id.level), eq(auditNodes.index, id.index)))));
+  for (const r of rows) found.set(nodeKey(r), r.hash);
+  return found;
+}
+
+export const nodeKey = (id: NodeId) => `${id.level}/${id.index}`;
+
+function lookupIn(nodes: Map<string, Uint8Array>) {
+  return (id: NodeId): Uint8Array => {
+    const h = nodes.get(nodeKey(id));
+    if (!h) throw new Error(`audit log is missing node ${nodeKey(id)}`);
+    return h;
+  };
+}
+
+export async function readFrontier(q: Queryable, size: number): Promise<StoredNode[]> {
+  const plan = rootPlan(size);
+  const nodes = await readNodes(q, plan);
+  const lookup = lookupIn(nodes);
+  return plan.map((id) => ({ ...id, hash: lookup(id) }));
+}
+
+export async function rootHash(q: Queryable, size: number): Promise<Uint8Array> {
+  if (size === 0) return emptyRoot();
+  const plan = rootPlan(size);
+  const nodes = await readNodes(q, plan);
+  return hashRange(plan.map(lookupIn(nodes)));
+}
+
+export async function inclusionProof(q: Queryable, index: number, size: number): Promise<Uint8Array[]> {
+  const plan = inclusionProofPlan(index, size);
+  const nodes = await readNodes(q, plan.flat());
+  return assembleProof(plan, lookupIn(nodes));
+}
+
+export async function consistencyProof(q: Queryable, from: number, to: number): Promise<Uint8Array[]> {
+  const plan = consistencyProofPlan(from, to);
+  const nodes = await readNodes(q, plan.flat());
+  return assembleProof(plan, lookupIn(nodes));
+}
+
+export async function readEvents(q: Queryable, from: number, limit: number): Promise<StoredEvent[]> {
+  const rows = await q
+    .select()
+    .from(auditEvents)
+    .where(and(gte(auditEvents.index, from), lt(auditEvents.index, from + limit)))
+    .orderBy(asc(auditEvents.index));
+  return rows.map(toStoredEvent);
+}
+
+export async function readEvent(q: Queryable, index: number): Promise<StoredEvent | undefined> {
+  const rows = await q.select().from(auditEvents).where(eq(auditEvents.index, index));
+  return rows[0] ? toStoredEvent(rows[0]) : undefined;
+}
+
+export async function readEventsBySubject(q: Queryable, subjectIds: string[]): Promise<StoredEvent[]> {
+  if (subjectIds.length === 0) return [];
+  const rows = await q
+    .select()
+    .from(auditEvents)
+    .where(inArray(auditEvents.subjectId, subjectIds))
+    .orderBy(asc(auditEvents.index));
+  return rows.map(toStoredEvent);
+}
+
+function toStoredEvent(r: typeof auditEvents.$inferSelect): StoredEvent {
+  return {
+    index: r.index,
+    time: r.recordedAt.toISOString(),
+    actor: { sub: r.actorSub, role: r.actorRole },
+    action: r.action,
+    subjectId: r.subjectId,
+    content: r.content,
+    leaf: r.leaf,
+  };
+}
+
+export async function writeAppend(q: Queryable, events: StoredEvent[], nodes: StoredNode[]): Promise<void> {
+  if (events.length === 0) return;
+  await q.insert(auditEvents).values(
+    events.map((e) => ({
+      index: e.index,
+      recordedAt: new Date(e.time),
+      actorSub: e.actor.sub,
+      actorRole: e.actor.role,
+      action: e.action,
+      subjectId: e.subjectId,
+      content: e.content ?? {},
+      leaf: e.leaf,
+    })),
+  );
+  await q.insert(auditNodes).values(nodes);
+}
+
+export { leafHash };

@@ -1,0 +1,149 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { AppContext } from '../app-context.ts';
+import { requireRole } from '../auth/middleware.ts';
+import { bearer, errorResponses } from '../http/openapi-common.ts';
+import { router } from '../http/validation.ts';
+import { auditVerifierKey, consistency, inclusion, listEvents, signedTreeHead } from './service.ts';
+
+const index = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+const Event = z
+  .object({
+    index: z.number().int(),
+    time: z.string(),
+    actor: z.object({ sub: z.string(), role: z.string() }),
+    action: z.string(),
+    subjectId: z.string(),
+    content: z.unknown(),
+    leaf: z.string().openapi({ description: 'base64 of the leaf bytes: RFC 8785 JSON of the event' }),
+    leafHash: z.string().openapi({ description: 'base64 SHA-256(0x00 || leaf)' }),
+  })
+  .openapi('AuditEvent');
+
+export function auditRoutes(app: AppContext) {
+  const auditors = requireRole(app.verifyToken, 'legal', 'admin');
+  const origin = app.config.auditOrigin;
+  const signer = app.keyring.audit;
+  const r = router();
+  const db = () => app.database.db;
+
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/audit/checkpoint',
+      tags: ['Audit'],
+      summary: 'Signed tree head: a C2SP tlog-checkpoint signed note (public)',
+      responses: { 200: { description: 'The checkpoint note', content: { 'text/plain': { schema: z.string() } } } },
+    }),
+    async (c) => {
+      const head = await signedTreeHead(db(), origin, signer);
+      c.header('cache-control', 'no-store');
+      return c.text(head.note, 200);
+    },
+  );
+
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/audit/key',
+      tags: ['Audit'],
+      summary: 'The checkpoint verifier key (public): signed-note vkey and JWK',
+      responses: {
+        200: {
+          description: 'Verifier key',
+          content: {
+            'application/json': {
+              schema: z.object({ origin: z.string(), vkey: z.string(), algorithm: z.literal('Ed25519'), jwk: z.record(z.string(), z.unknown()) }),
+            },
+          },
+        },
+      },
+    }),
+    (c) =>
+      c.json(
+        { origin, vkey: auditVerifierKey(origin, signer), algorithm: 'Ed25519' as const, jwk: { ...signer.publicJwk } },
+        200,
+      ),
+  );
+
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/audit/events',
+      tags: ['Audit'],
+      summary: 'Log entries from an index, with their leaf bytes',
+      security: bearer,
+      middleware: [auditors] as const,
+      request: { query: z.object({ from: index.default(0), limit: z.coerce.number().int().min(1).max(1000).default(100) }) },
+      responses: {
+        200: {
+          description: 'Entries',
+          content: {
+            'application/json': { schema: z.object({ treeSize: z.number().int(), events: z.array(Event), next: z.number().int().nullable() }) },
+          },
+        },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { from, limit } = c.req.valid('query');
+      return c.json(await listEvents(db(), from, limit), 200);
+    },
+  );
+
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/audit/proofs/inclusion',
+      tags: ['Audit'],
+      summary: 'RFC 9162 inclusion proof of one entry in the tree of a given size (default: now)',
+      security: bearer,
+      middleware: [auditors] as const,
+      request: { query: z.object({ index, treeSize: index.optional() }) },
+      responses: {
+        200: {
+          description: 'Inclusion proof (hashes base64)',
+          content: {
+            'application/json': {
+              schema: z.object({ index: z.number(), treeSize: z.number(), leafHash: z.string(), hashes: z.array(z.string()), rootHash: z.string() }),
+            },
+          },
+        },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      return c.json(await inclusion(db(), q.index, q.treeSize), 200);
+    },
+  );
+
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/audit/proofs/consistency',
+      tags: ['Audit'],
+      summary: 'RFC 9162 consistency proof between two tree sizes (default to: now)',
+      security: bearer,
+      middleware: [auditors] as const,
+      request: { query: z.object({ from: index, to: index.optional() }) },
+      responses: {
+        200: {
+          description: 'Consistency proof (hashes base64)',
+          content: {
+            'application/json': {
+              schema: z.object({ from: z.number(), to: z.number(), hashes: z.array(z.string()), fromRootHash: z.string(), toRootHash: z.string() }),
+            },
+          },
+        },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      return c.json(await consistency(db(), q.from, q.to), 200);
+    },
+  );
+
+  return r;
+}

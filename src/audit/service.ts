@@ -1,0 +1,74 @@
+import type { Queryable } from '../db/database.ts';
+import { problems } from '../http/problem.ts';
+import type { Signer } from '../keys/signer.ts';
+import { ed25519Raw } from '../keys/signer.ts';
+import { leafHash } from './merkle.ts';
+import { consistencyProof, inclusionProof, readEvents, rootHash, type StoredEvent, treeSize } from './log-store.ts';
+import { formatCheckpoint, signNote, verifierKeyString } from './signed-note.ts';
+
+const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+
+export type TreeHead = { origin: string; treeSize: number; rootHash: string; note: string };
+
+/** The log's signer in signed-note form: its name is the log's origin line. */
+export function noteSigner(origin: string, signer: Signer) {
+  const publicKey = ed25519Raw(signer.publicJwk);
+  return { name: origin, publicKey, sign: (msg: Uint8Array) => signer.sign(msg) };
+}
+
+export function auditVerifierKey(origin: string, signer: Signer): string {
+  return verifierKeyString(origin, ed25519Raw(signer.publicJwk));
+}
+
+/** A signed tree head (C2SP tlog-checkpoint) for the log as it stands now, or at `size`. */
+export async function signedTreeHead(q: Queryable, origin: string, signer: Signer, size?: number): Promise<TreeHead> {
+  const n = size ?? (await treeSize(q));
+  const root = await rootHash(q, n);
+  const body = formatCheckpoint({ origin, treeSize: n, rootHash: root });
+  const note = await signNote(body, noteSigner(origin, signer));
+  return { origin, treeSize: n, rootHash: b64(root), note };
+}
+
+export function eventView(e: StoredEvent) {
+  return {
+    index: e.index,
+    time: e.time,
+    actor: e.actor,
+    action: e.action,
+    subjectId: e.subjectId,
+    content: e.content,
+    leaf: b64(e.leaf),
+    leafHash: b64(leafHash(e.leaf)),
+  };
+}
+
+export async function listEvents(q: Queryable, from: number, limit: number) {
+  const size = await treeSize(q);
+  const events = await readEvents(q, from, limit);
+  return { treeSize: size, events: events.map(eventView), next: from + events.length < size ? from + events.length : null };
+}
+
+export async function inclusion(q: Queryable, index: number, size?: number) {
+  const current = await treeSize(q);
+  const n = size ?? current;
+  if (n > current) throw problems.validation(`treeSize ${n} is larger than the log (${current} entries)`, [{ field: 'treeSize', message: 'larger than the log' }]);
+  if (index >= n) throw problems.validation(`index ${index} is not in a tree of ${n} entries`, [{ field: 'index', message: 'must be less than treeSize' }]);
+  const [proof, event] = await Promise.all([inclusionProof(q, index, n), readEvents(q, index, 1)]);
+  return {
+    index,
+    treeSize: n,
+    leafHash: b64(leafHash(event[0]!.leaf)),
+    hashes: proof.map(b64),
+    rootHash: b64(await rootHash(q, n)),
+  };
+}
+
+export async function consistency(q: Queryable, from: number, to?: number) {
+  const current = await treeSize(q);
+  const n = to ?? current;
+  if (n > current) throw problems.validation(`to ${n} is larger than the log (${current} entries)`, [{ field: 'to', message: 'larger than the log' }]);
+  if (from < 1 || from > n) throw problems.validation(`from must be between 1 and ${n}`, [{ field: 'from', message: `must be between 1 and ${n}` }]);
+  const proof = await consistencyProof(q, from, n);
+  const [oldRoot, newRoot] = await Promise.all([rootHash(q, from), rootHash(q, n)]);
+  return { from, to: n, hashes: proof.map(b64), fromRootHash: b64(oldRoot), toRootHash: b64(newRoot) };
+}

@@ -1,0 +1,26 @@
+import type { MiddlewareHandler } from 'hono';
+import { problems } from '../http/problem.ts';
+import { type Principal, type Role, TokenError, type TokenVerifier } from './tokens.ts';
+
+export type AuthEnv = { Variables: { principal: Principal } };
+
+/** Requires a valid bearer token whose role is one of `roles`: 401 without one, 403 for another role. */
+export function requireRole(verify: TokenVerifier, ...roles: Role[]): MiddlewareHandler<AuthEnv> {
+  return async (c, next) => {
+    const header = c.req.header('authorization');
+    const match = header?.match(/^Bearer\s+([A-Za-z0-9._~+/=-]+)\s*$/i);
+    if (!match) throw problems.unauthenticated('send a bearer token: Authorization: Bearer <JWT>');
+    let principal: Principal;
+    try {
+      principal = await verify(match[1]!);
+    } catch (e) {
+      if (e instanceof TokenError) throw problems.unauthenticated(e.message);
+      throw e;
+    }
+    if (!roles.includes(principal.role)) {
+      throw problems.forbidden(`role "${principal.role}" may not do this; allowed: ${roles.join(', ')}`);
+    }
+    c.set('principal', principal);
+    await next();
+  };
+}

@@ -1,0 +1,130 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { serve } from '@hono/node-server';
+import { verifyBundle, type EvidenceBundle } from './audit/bundle.ts';
+import { exportEvidence } from './audit/export.ts';
+import { verifyStoredLog } from './audit/verify-log.ts';
+import { ROLES, type Role, issueToken } from './auth/tokens.ts';
+import { ConfigError, loadConfig } from './config/config.ts';
+import { initKeys, loadKeyring } from './keys/keyring.ts';
+import { createLogger, openConfiguredDatabase, startRuntime } from './runtime.ts';
+
+const USAGE = `clearframe <command>
+
+  serve                                  run the service (PGlite in DATA_DIR unless DATABASE_URL is set)
+  migrate                                apply database migrations and exit
+  keys init                              create the local keys that are missing (never overwrites)
+  token issue --role ROLE --sub NAME [--vendor ID] [--ttl 1h]
+                                         print a bearer token from the local issuer key
+  audit verify                           recompute the whole log from the database; names the first bad entry
+  audit verify --bundle FILE [--key VKEY]
+                                         check an evidence bundle offline, without the server
+  audit export --from N [--to M] [--out FILE]
+                                         write an evidence bundle for entries N..M-1
+
+Configuration comes from the environment; see README.md.`;
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`clearframe: ${message}\n`);
+  process.exit(code);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, sub, ...rest] = argv;
+  let config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) fail(e.message);
+    throw e;
+  }
+
+  switch (command) {
+    case 'serve': {
+      const runtime = await startRuntime(config);
+      const { logger } = runtime.ctx;
+      const server = serve({ fetch: runtime.app.fetch, port: config.port, hostname: config.host }, (info) => {
+        logger.info({ url: `http://${config.host}:${info.port}`, database: runtime.ctx.database.kind }, 'clearframe listening');
+      });
+      const stop = () => {
+        server.close(() => void runtime.close().then(() => process.exit(0)));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      return;
+    }
+    case 'migrate': {
+      const db = await openConfiguredDatabase(config);
+      await db.migrate();
+      await db.close();
+      process.stdout.write(`migrations applied (${db.kind})\n`);
+      return;
+    }
+    case 'keys': {
+      if (sub !== 'init') fail(`unknown: keys ${sub ?? ''}\n\n${USAGE}`);
+      const created = initKeys(config.keysDir);
+      process.stdout.write(created.length ? `created ${created.join(', ')} in ${config.keysDir}\n` : `all keys present in ${config.keysDir}\n`);
+      return;
+    }
+    case 'token': {
+      if (sub !== 'issue') fail(`unknown: token ${sub ?? ''}\n\n${USAGE}`);
+      const { values } = parseArgs({ args: rest, options: { role: { type: 'string' }, sub: { type: 'string' }, vendor: { type: 'string' }, ttl: { type: 'string', default: '1h' } } });
+      if (!values.role || !ROLES.includes(values.role as Role)) fail(`--role must be one of ${ROLES.join(', ')}`);
+      if (!values.sub) fail('--sub NAME is required');
+      if (values.role === 'vendor' && !values.vendor) fail('a vendor token needs --vendor ID');
+      if (config.auth.mode !== 'local') fail('tokens come from your identity provider when AUTH_JWKS_URL is set');
+      initKeys(config.keysDir);
+      const keyring = await loadKeyring(config.keysDir);
+      const token = await issueToken(
+        { privateKey: keyring.tokenIssuer.privateKey, kid: keyring.tokenIssuer.signer.kid },
+        { issuer: config.auth.issuer, audience: config.auth.audience, sub: values.sub, role: values.role as Role, ...(values.vendor ? { vendor: values.vendor } : {}), ttl: values.ttl! },
+      );
+      process.stdout.write(`${token}\n`);
+      return;
+    }
+    case 'audit': {
+      const { values } = parseArgs({ args: rest, options: { bundle: { type: 'string' }, key: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' } } });
+      if (sub === 'verify' && values.bundle) {
+        const bundle = JSON.parse(readFileSync(values.bundle, 'utf8')) as EvidenceBundle;
+        const verdict = await verifyBundle(bundle, values.key);
+        process.stdout.write(`${JSON.stringify(verdict, null, 2)}\n`);
+        if (verdict.keySource === 'bundle') process.stderr.write('note: checked with the key inside the bundle; pass --key with the published key to rule out a substituted one\n');
+        process.exit(verdict.ok ? 0 : 1);
+      }
+      const database = await openConfiguredDatabase(config);
+      try {
+        if (sub === 'verify') {
+          const started = performance.now();
+          const result = await verifyStoredLog(database.db);
+          const seconds = (performance.now() - started) / 1000;
+          const summary = { ...result, rootHash: result.rootHash ? Buffer.from(result.rootHash).toString('base64') : null, seconds: Number(seconds.toFixed(3)) };
+          process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+          process.exitCode = result.ok ? 0 : 1;
+        } else if (sub === 'export') {
+          if (values.from === undefined || !/^\d+$/.test(values.from)) fail('--from N is required');
+          if (values.to !== undefined && !/^\d+$/.test(values.to)) fail('--to must be a number');
+          const keyring = await loadKeyring(config.keysDir);
+          const bundle = await exportEvidence(database.db, config.auditOrigin, keyring.audit, Number(values.from), values.to ? Number(values.to) : undefined);
+          const text = `${JSON.stringify(bundle, null, 2)}\n`;
+          if (values.out) writeFileSync(values.out, text);
+          else process.stdout.write(text);
+        } else fail(`unknown: audit ${sub ?? ''}\n\n${USAGE}`);
+      } finally {
+        await database.close();
+      }
+      return;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+      process.stdout.write(`${USAGE}\n`);
+      return;
+    default:
+      fail(`unknown command ${command}\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  createLogger({ logLevel: 'error' }).error({ err: e }, 'clearframe failed');
+  process.exit(1);
+});

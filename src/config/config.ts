@@ -1,0 +1,90 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Thrown when the environment cannot be turned into a configuration; names every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly issues: { variable: string; message: string }[]) {
+    super(`invalid configuration: ${issues.map((i) => `${i.variable}: ${i.message}`).join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const optionalUrl = optionalString.pipe(z.url().optional());
+
+const envSchema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    HOST: z.string().default('127.0.0.1'),
+    DATA_DIR: z.string().default('./data'),
+    KEYS_DIR: optionalString,
+    DATABASE_URL: optionalString.pipe(
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+        .optional(),
+    ),
+    PUBLIC_URL: optionalUrl,
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    AUTH_JWKS_URL: optionalUrl,
+    AUTH_ISSUER: optionalString,
+    AUTH_AUDIENCE: optionalString,
+    AUDIT_ORIGIN: optionalString,
+    MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(200 * 1024 * 1024),
+  })
+  .superRefine((env, ctx) => {
+    // A production identity provider needs all three; half a configuration would silently fall back.
+    const set = [env.AUTH_JWKS_URL, env.AUTH_ISSUER, env.AUTH_AUDIENCE].filter((v) => v !== undefined).length;
+    if (env.AUTH_JWKS_URL !== undefined && set !== 3) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AUTH_JWKS_URL'],
+        message: 'AUTH_JWKS_URL needs AUTH_ISSUER and AUTH_AUDIENCE as well',
+      });
+    }
+  });
+
+export type Config = {
+  port: number;
+  host: string;
+  dataDir: string;
+  keysDir: string;
+  databaseUrl: string | undefined;
+  publicUrl: string;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  auth:
+    | { mode: 'local'; issuer: string; audience: string }
+    | { mode: 'jwks'; jwksUrl: string; issuer: string; audience: string };
+  auditOrigin: string;
+  maxUploadBytes: number;
+};
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => ({ variable: String(i.path[0] ?? '(environment)'), message: i.message })),
+    );
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  const publicUrl = e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir,
+    keysDir: path.resolve(e.KEYS_DIR ?? path.join(dataDir, 'keys')),
+    databaseUrl: e.DATABASE_URL,
+    publicUrl,
+    logLevel: e.LOG_LEVEL,
+    auth: e.AUTH_JWKS_URL
+      ? { mode: 'jwks', jwksUrl: e.AUTH_JWKS_URL, issuer: e.AUTH_ISSUER!, audience: e.AUTH_AUDIENCE! }
+      : { mode: 'local', issuer: e.AUTH_ISSUER ?? 'clearframe-local', audience: e.AUTH_AUDIENCE ?? 'clearframe' },
+    auditOrigin: e.AUDIT_ORIGIN ?? `${new URL(publicUrl).host}/clearframe/audit`,
+    maxUploadBytes: e.MAX_UPLOAD_BYTES,
+  };
+}

@@ -1,0 +1,92 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { type ExtractTablesWithRelations, type SQL, sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import * as schema from './schema.ts';
+
+export type Schema = typeof schema;
+/** The query surface both drivers share; services are written against this alone. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+export type Queryable = Db | Tx;
+
+export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
+
+export interface Database {
+  readonly kind: 'pglite' | 'postgres';
+  readonly db: Db;
+  /** Applies pending migrations; safe to call from several processes at once. */
+  migrate(): Promise<void>;
+  /** True when the database answers and every shipped migration is applied. */
+  ready(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+// Any fixed number: every Clearframe process serialises migrations on it.
+const MIGRATION_LOCK = 7_245_118_001;
+
+export type OpenOptions =
+  | { kind: 'pglite'; dataDir?: string /* undefined: in memory */ }
+  | { kind: 'postgres'; url: string; maxConnections?: number };
+
+export async function openDatabase(opts: OpenOptions): Promise<Database> {
+  if (opts.kind === 'pglite') {
+    if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
+    const client = opts.dataDir ? new PGlite(opts.dataDir) : new PGlite();
+    await client.waitReady;
+    const db = drizzlePglite({ client, schema });
+    return {
+      kind: 'pglite',
+      db: db as unknown as Db,
+      // PGlite is one process: no other migrator can race us.
+      migrate: () => migratePglite(db, { migrationsFolder: MIGRATIONS_DIR }),
+      ready: () => migrationsApplied(db as unknown as Db),
+      close: () => client.close(),
+    };
+  }
+  const client = postgres(opts.url, {
+    max: opts.maxConnections ?? 10,
+    onnotice: () => {},
+  });
+  const db = drizzlePostgres({ client, schema });
+  return {
+    kind: 'postgres',
+    db: db as unknown as Db,
+    async migrate() {
+      const conn = await client.reserve();
+      try {
+        await conn`select pg_advisory_lock(${MIGRATION_LOCK})`;
+        await migratePostgres(db, { migrationsFolder: MIGRATIONS_DIR });
+      } finally {
+        await conn`select pg_advisory_unlock(${MIGRATION_LOCK})`.catch(() => {});
+        conn.release();
+      }
+    },
+    ready: () => migrationsApplied(db as unknown as Db),
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
+async function migrationsApplied(db: Db): Promise<boolean> {
+  const { readMigrationFiles } = await import('drizzle-orm/migrator');
+  const expected = readMigrationFiles({ migrationsFolder: MIGRATIONS_DIR }).length;
+  try {
+    const rows = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+    return Number(rows[0]?.n ?? 0) >= expected;
+  } catch {
+    return false;
+  }
+}
+
+/** Raw SQL rows on either driver (postgres.js returns an array, PGlite an object with `rows`). */
+export async function queryRows<T>(q: Queryable, query: SQL): Promise<T[]> {
+  const result = (await q.execute(query)) as unknown;
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}

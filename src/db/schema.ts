@@ -1,0 +1,5 @@
+// Every table, for drizzle-kit and for typed queries. Each capability owns its tables file.
+export * from '../audit/tables.ts';
+export * from '../assets/tables.ts';
+export * from '../licenses/tables.ts';
+export * from '../keys/tables.ts';

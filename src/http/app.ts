@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import type { AppContext } from '../app-context.ts';
+import { assetRoutes } from '../assets/routes.ts';
+import { auditRoutes } from '../audit/routes.ts';
+import { keyRoutes } from '../keys/routes.ts';
+import { licenseRoutes } from '../licenses/routes.ts';
+import { renderDocsPage } from './docs-page.ts';
+import type { AppEnv } from './env.ts';
+import { Problem, problemResponse } from './problem.ts';
+
+const OPENAPI_INFO = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Clearframe',
+    version: '0.1.0',
+    description:
+      'Rights and provenance ledger for concept art used to fine-tune generative models: licenses, training clearances, checkpoints, signed outputs, and a tamper-evident audit log.',
+  },
+};
+
+export function createApp(app: AppContext): OpenAPIHono<AppEnv> {
+  const api = new OpenAPIHono<AppEnv>();
+
+  api.use('*', async (c, next) => {
+    const incoming = c.req.header('x-request-id');
+    const requestId = incoming && /^[\w.-]{1,100}$/.test(incoming) ? incoming : randomUUID();
+    const logger = app.logger.child({ requestId });
+    c.set('requestId', requestId);
+    c.set('logger', logger);
+    c.header('x-request-id', requestId);
+    const started = performance.now();
+    await next();
+    // Method, path and status only: never headers (tokens) or bodies.
+    logger.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
+  });
+
+  api.use(
+    '*',
+    bodyLimit({
+      maxSize: app.config.maxUploadBytes,
+      onError: () => {
+        throw new Problem(413, 'payload-too-large', `the request body is larger than ${app.config.maxUploadBytes} bytes`);
+      },
+    }),
+  );
+
+  api.onError((err, c) => {
+    if (err instanceof Problem) return problemResponse(c, err);
+    if (err instanceof HTTPException) {
+      const status = err.status;
+      const type = status === 415 ? 'unsupported-media-type' : status === 413 ? 'payload-too-large' : status === 401 ? 'unauthenticated' : 'validation';
+      // e.g. malformed JSON from the validator: still a client error, still problem+json
+      return problemResponse(c, new Problem(status as 400, type, err.message || 'the request could not be read'));
+    }
+    c.get('logger')?.error({ err }, 'unhandled error');
+    return problemResponse(c, new Problem(500, 'internal', 'an internal error occurred; the request id identifies it in the logs', { requestId: c.get('requestId') }));
+  });
+
+  api.notFound((c) => problemResponse(c, new Problem(404, 'not-found', `no route ${c.req.method} ${c.req.path}`)));
+
+  api.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+
+  api.get('/healthz', (c) => c.json({ status: 'ok' }));
+  api.get('/readyz', async (c) => {
+    const database = await app.database.ready().catch(() => false);
+    const keys = Boolean(app.keyring.audit && app.keyring.tokenIssuer);
+    const ready = database && keys;
+    return c.json({ status: ready ? 'ready' : 'not ready', checks: { database, migrations: database, keys } }, ready ? 200 : 503);
+  });
+
+  api.route('/', keyRoutes(app));
+  api.route('/', assetRoutes(app));
+  api.route('/', licenseRoutes(app));
+  api.route('/', auditRoutes(app));
+
+  api.doc31('/openapi.json', OPENAPI_INFO);
+  api.get('/docs', (c) => c.html(renderDocsPage(api.getOpenAPI31Document(OPENAPI_INFO) as never)));
+  return api;
+}

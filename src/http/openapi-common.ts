@@ -1,0 +1,38 @@
+import { z } from '@hono/zod-openapi';
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    instance: z.string().optional(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  })
+  .passthrough()
+  .openapi('Problem');
+
+const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: ProblemSchema } },
+});
+
+/** Error responses every authenticated route can give. */
+export const authErrors = {
+  401: problem('Missing, expired or invalid bearer token'),
+  403: problem('The token’s role may not do this'),
+} as const;
+
+export const errorResponses = {
+  ...authErrors,
+  404: problem('Not found'),
+  409: problem('Conflicts with the current state'),
+  422: problem('Invalid request: the failing fields are listed'),
+} as const;
+
+export const bearer = [{ bearerAuth: [] }];
+
+export const IdParam = (prefix: string) =>
+  z.object({
+    id: z.string().min(1).max(100).openapi({ param: { name: 'id', in: 'path' }, example: `${prefix}_8hX2kq0aVbq4Zz1mR9sT` }),
+  });

@@ -1,0 +1,28 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { AppContext } from '../app-context.ts';
+import { router } from '../http/validation.ts';
+
+/** Public keys anyone needs to verify what the service signs, offline. */
+export function keyRoutes(app: AppContext) {
+  const r = router();
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/.well-known/jwks.json',
+      tags: ['Keys'],
+      summary: 'Public verification keys (audit checkpoints; local token issuer in the embedded mode)',
+      responses: {
+        200: {
+          description: 'JWK Set',
+          content: { 'application/json': { schema: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }) } },
+        },
+      },
+    }),
+    (c) => {
+      const keys: Record<string, unknown>[] = [{ ...app.keyring.audit.publicJwk }];
+      if (app.config.auth.mode === 'local') keys.push({ ...app.keyring.tokenIssuer.signer.publicJwk });
+      return c.json({ keys }, 200);
+    },
+  );
+  return r;
+}

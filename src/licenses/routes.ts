@@ -1,0 +1,81 @@
+import { createRoute } from '@hono/zod-openapi';
+import type { AppContext } from '../app-context.ts';
+import { getAsset } from '../assets/service.ts';
+import { requireRole } from '../auth/middleware.ts';
+import { IdParam, bearer, errorResponses } from '../http/openapi-common.ts';
+import { router } from '../http/validation.ts';
+import { License, LicenseCreate, LicenseHistory, RevokeBody } from './schemas.ts';
+import { addLicenseVersion, getLicense, licenseHistory, revokeLicense } from './service.ts';
+
+export function licenseRoutes(app: AppContext) {
+  const legal = requireRole(app.verifyToken, 'legal', 'admin');
+  const r = router();
+  const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
+
+  r.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/assets/{id}/licenses',
+      tags: ['Licenses'],
+      summary: 'Record a new license version for an asset; it supersedes the previous version',
+      security: bearer,
+      middleware: [legal] as const,
+      request: { params: IdParam('ast'), body: { required: true, ...json(LicenseCreate) } },
+      responses: { 201: { description: 'The new version', ...json(License) }, ...errorResponses },
+    }),
+    async (c) => {
+      const license = await addLicenseVersion(app.ledger, c.get('principal'), c.req.valid('param').id, c.req.valid('json'));
+      c.header('location', `/v1/licenses/${license.id}`);
+      return c.json(license, 201);
+    },
+  );
+
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/assets/{id}/licenses',
+      tags: ['Licenses'],
+      summary: 'License history of an asset, newest first',
+      security: bearer,
+      middleware: [legal] as const,
+      request: { params: IdParam('ast') },
+      responses: { 200: { description: 'Every version, newest first', ...json(LicenseHistory) }, ...errorResponses },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      await getAsset(app.database.db, id);
+      return c.json({ assetId: id, items: await licenseHistory(app.database.db, id) }, 200);
+    },
+  );
+
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/licenses/{id}',
+      tags: ['Licenses'],
+      summary: 'One license version with its current standing',
+      security: bearer,
+      middleware: [legal] as const,
+      request: { params: IdParam('lic') },
+      responses: { 200: { description: 'The version', ...json(License) }, ...errorResponses },
+    }),
+    async (c) => c.json(await getLicense(app.database.db, c.req.valid('param').id), 200),
+  );
+
+  r.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/licenses/{id}/revoke',
+      tags: ['Licenses'],
+      summary: 'Revoke a license version; recorded as a revocation, the version itself is not changed',
+      security: bearer,
+      middleware: [legal] as const,
+      request: { params: IdParam('lic'), body: { required: true, ...json(RevokeBody) } },
+      responses: { 200: { description: 'The revoked version', ...json(License) }, ...errorResponses },
+    }),
+    async (c) =>
+      c.json(await revokeLicense(app.ledger, c.get('principal'), c.req.valid('param').id, c.req.valid('json').reason), 200),
+  );
+
+  return r;
+}

@@ -1,0 +1,87 @@
+import { z } from '@hono/zod-openapi';
+import { sha256Hex } from '../assets/schemas.ts';
+import { isTerritory } from './territories.ts';
+
+export const GRANT_VALUES = ['allowed', 'notAllowed', 'requiresApproval'] as const;
+const Grant = z.enum(GRANT_VALUES);
+const party = z.string().trim().min(1).max(300);
+const instant = z.iso.datetime({ offset: true, message: 'must be an RFC 3339 date-time, e.g. 2026-01-01T00:00:00Z' });
+
+export const LicenseCreate = z
+  .object({
+    licensor: party.openapi({ example: 'Ortiz Studio' }),
+    licensee: party.openapi({ example: 'Upstairs Films' }),
+    vendors: z
+      .array(z.string().trim().min(1).max(200))
+      .max(200)
+      .default([])
+      .refine((v) => new Set(v).size === v.length, 'vendors must not repeat')
+      .openapi({ description: 'Vendors the license extends to besides the licensee', example: ['acme-vfx'] }),
+    grants: z
+      .object({ training: Grant, derivatives: Grant, commercial: Grant })
+      .strict()
+      .openapi({ example: { training: 'allowed', derivatives: 'requiresApproval', commercial: 'notAllowed' } }),
+    territories: z
+      .array(z.string().refine(isTerritory, 'must be an ISO 3166-1 alpha-2 code (e.g. US) or WORLD'))
+      .min(1)
+      .max(300)
+      .openapi({ example: ['US', 'CA'] }),
+    media: z.array(z.string().trim().min(1).max(100)).min(1).max(100).openapi({ example: ['theatrical', 'streaming'] }),
+    baseModelFamilies: z
+      .array(z.string().trim().toLowerCase().regex(/^[a-z0-9][a-z0-9.-]*$/, 'a model family such as veo or imagen'))
+      .min(1)
+      .max(50)
+      .optional()
+      .openapi({ description: 'If present, training is limited to these model families', example: ['veo', 'imagen'] }),
+    term: z
+      .object({ start: instant, end: instant })
+      .strict()
+      .refine((t) => Date.parse(t.end) > Date.parse(t.start), { message: 'term.end must be after term.start', path: ['end'] }),
+    exclusivity: z.boolean(),
+    attribution: z.string().trim().max(1000).optional(),
+    contractRef: z.object({ id: z.string().trim().min(1).max(200), sha256: sha256Hex }).strict().optional(),
+  })
+  .strict()
+  .openapi('LicenseCreate');
+
+export const LICENSE_STATUSES = ['active', 'pending', 'expired', 'superseded', 'revoked'] as const;
+
+export const Revocation = z
+  .object({ id: z.string(), reason: z.string(), revokedAt: z.string(), revokedBy: z.string(), auditIndex: z.number().int() })
+  .openapi('Revocation');
+
+export const License = z
+  .object({
+    id: z.string(),
+    assetId: z.string(),
+    version: z.number().int(),
+    supersedes: z.string().nullable(),
+    supersededBy: z.string().nullable(),
+    status: z.enum(LICENSE_STATUSES),
+    licensor: z.string(),
+    licensee: z.string(),
+    vendors: z.array(z.string()),
+    grants: z.object({ training: Grant, derivatives: Grant, commercial: Grant }),
+    territories: z.array(z.string()),
+    media: z.array(z.string()),
+    baseModelFamilies: z.array(z.string()).nullable(),
+    term: z.object({ start: z.string(), end: z.string() }),
+    exclusivity: z.boolean(),
+    attribution: z.string().nullable(),
+    contractRef: z.object({ id: z.string(), sha256: z.string() }).nullable(),
+    createdAt: z.string(),
+    createdBy: z.string(),
+    auditIndex: z.number().int(),
+    revocation: Revocation.nullable(),
+  })
+  .openapi('License');
+
+export const LicenseHistory = z.object({ assetId: z.string(), items: z.array(License) }).openapi('LicenseHistory');
+
+export const RevokeBody = z
+  .object({ reason: z.string().trim().min(1).max(2000).openapi({ example: 'Contract C-17 terminated by the licensor' }) })
+  .strict()
+  .openapi('RevokeRequest');
+
+export type LicenseCreateInput = z.infer<typeof LicenseCreate>;
+export type LicenseView = z.infer<typeof License>;

@@ -1,0 +1,175 @@
+import { desc, eq, inArray } from 'drizzle-orm';
+import { getAsset } from '../assets/service.ts';
+import type { Actor } from '../audit/event.ts';
+import type { Ledger } from '../audit/ledger.ts';
+import type { Queryable } from '../db/database.ts';
+import { isUniqueViolation } from '../db/errors.ts';
+import { problems } from '../http/problem.ts';
+import { newId } from '../ids.ts';
+import type { LicenseCreateInput, LicenseView } from './schemas.ts';
+import { licenseRevocations, licenseVersions } from './tables.ts';
+
+type VersionRow = typeof licenseVersions.$inferSelect;
+type RevocationRow = typeof licenseRevocations.$inferSelect;
+
+/** Status is derived, never stored: revoked beats superseded beats the term, as of `at`. */
+export function licenseStatus(v: VersionRow, supersededBy: string | null, revocation: RevocationRow | null, at: Date) {
+  if (revocation) return 'revoked' as const;
+  if (supersededBy) return 'superseded' as const;
+  if (at.getTime() > v.termEnd.getTime()) return 'expired' as const;
+  if (at.getTime() < v.termStart.getTime()) return 'pending' as const;
+  return 'active' as const;
+}
+
+function licenseView(v: VersionRow, supersededBy: string | null, revocation: RevocationRow | null, at: Date): LicenseView {
+  return {
+    id: v.id,
+    assetId: v.assetId,
+    version: v.version,
+    supersedes: v.supersedesId,
+    supersededBy,
+    status: licenseStatus(v, supersededBy, revocation, at),
+    licensor: v.licensor,
+    licensee: v.licensee,
+    vendors: v.vendors,
+    grants: { training: v.grantTraining, derivatives: v.grantDerivatives, commercial: v.grantCommercial },
+    territories: v.territories,
+    media: v.media,
+    baseModelFamilies: v.baseModelFamilies ?? null,
+    term: { start: v.termStart.toISOString(), end: v.termEnd.toISOString() },
+    exclusivity: v.exclusivity,
+    attribution: v.attribution,
+    contractRef: v.contractRefId && v.contractRefSha256 ? { id: v.contractRefId, sha256: v.contractRefSha256 } : null,
+    createdAt: v.createdAt.toISOString(),
+    createdBy: v.createdBy,
+    auditIndex: v.auditIndex,
+    revocation: revocation
+      ? {
+          id: revocation.id,
+          reason: revocation.reason,
+          revokedAt: revocation.revokedAt.toISOString(),
+          revokedBy: revocation.revokedBy,
+          auditIndex: revocation.auditIndex,
+        }
+      : null,
+  };
+}
+
+/** The asset's versions, newest first, each with what superseded or revoked it. */
+export async function licenseHistory(q: Queryable, assetId: string, at = new Date()): Promise<LicenseView[]> {
+  const versions = await q
+    .select()
+    .from(licenseVersions)
+    .where(eq(licenseVersions.assetId, assetId))
+    .orderBy(desc(licenseVersions.version));
+  return withStanding(q, versions, at);
+}
+
+async function withStanding(q: Queryable, versions: VersionRow[], at: Date): Promise<LicenseView[]> {
+  if (versions.length === 0) return [];
+  const ids = versions.map((v) => v.id);
+  const [revocations, successors] = await Promise.all([
+    q.select().from(licenseRevocations).where(inArray(licenseRevocations.licenseId, ids)),
+    q
+      .select({ id: licenseVersions.id, supersedesId: licenseVersions.supersedesId })
+      .from(licenseVersions)
+      .where(inArray(licenseVersions.supersedesId, ids)),
+  ]);
+  const revokedBy = new Map(revocations.map((r) => [r.licenseId, r]));
+  const successorOf = new Map(successors.map((s) => [s.supersedesId!, s.id]));
+  return versions.map((v) => licenseView(v, successorOf.get(v.id) ?? null, revokedBy.get(v.id) ?? null, at));
+}
+
+export async function getLicense(q: Queryable, id: string, at = new Date()): Promise<LicenseView> {
+  const rows = await q.select().from(licenseVersions).where(eq(licenseVersions.id, id));
+  if (!rows[0]) throw problems.notFound(`no license ${id}`);
+  return (await withStanding(q, rows, at))[0]!;
+}
+
+/** A new version of the asset's terms; it supersedes the latest one, which stays readable as it was. */
+export async function addLicenseVersion(
+  ledger: Ledger,
+  actor: Actor,
+  assetId: string,
+  input: LicenseCreateInput,
+): Promise<LicenseView> {
+  try {
+    return await ledger.change(actor, async ({ tx, record }) => {
+      await getAsset(tx, assetId);
+      const [latest] = await tx
+        .select()
+        .from(licenseVersions)
+        .where(eq(licenseVersions.assetId, assetId))
+        .orderBy(desc(licenseVersions.version))
+        .limit(1);
+      const id = newId('lic');
+      const terms = {
+        id,
+        assetId,
+        version: (latest?.version ?? 0) + 1,
+        supersedesId: latest?.id ?? null,
+        licensor: input.licensor,
+        licensee: input.licensee,
+        vendors: input.vendors,
+        grantTraining: input.grants.training,
+        grantDerivatives: input.grants.derivatives,
+        grantCommercial: input.grants.commercial,
+        territories: input.territories,
+        media: input.media,
+        baseModelFamilies: input.baseModelFamilies ?? null,
+        termStart: new Date(input.term.start),
+        termEnd: new Date(input.term.end),
+        exclusivity: input.exclusivity,
+        attribution: input.attribution ?? null,
+        contractRefId: input.contractRef?.id ?? null,
+        contractRefSha256: input.contractRef?.sha256 ?? null,
+      };
+      const event = record({
+        action: latest ? 'license.amended' : 'license.granted',
+        subjectId: id,
+        content: { ...terms, terms: input },
+      });
+      const [row] = await tx
+        .insert(licenseVersions)
+        .values({ ...terms, createdAt: new Date(event.time), createdBy: actor.sub, auditIndex: event.index })
+        .returning();
+      return licenseView(row!, null, null, new Date());
+    });
+  } catch (e) {
+    if (isUniqueViolation(e)) {
+      throw problems.conflict('another version of this license was recorded at the same moment; read the history and retry');
+    }
+    throw e;
+  }
+}
+
+export async function revokeLicense(ledger: Ledger, actor: Actor, licenseId: string, reason: string): Promise<LicenseView> {
+  try {
+    return await ledger.change(actor, async ({ tx, record }) => {
+      const current = await getLicense(tx, licenseId);
+      if (current.revocation) {
+        throw problems.conflict(`license ${licenseId} was already revoked at ${current.revocation.revokedAt}`, {
+          revocation: current.revocation,
+        });
+      }
+      const id = newId('rev');
+      const event = record({
+        action: 'license.revoked',
+        subjectId: licenseId,
+        content: { revocationId: id, licenseId, assetId: current.assetId, reason },
+      });
+      await tx.insert(licenseRevocations).values({
+        id,
+        licenseId,
+        reason,
+        revokedAt: new Date(event.time),
+        revokedBy: actor.sub,
+        auditIndex: event.index,
+      });
+      return getLicense(tx, licenseId);
+    });
+  } catch (e) {
+    if (isUniqueViolation(e)) throw problems.conflict(`license ${licenseId} was already revoked`);
+    throw e;
+  }
+}

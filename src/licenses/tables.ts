@@ -1,0 +1,56 @@
+import { bigint, boolean, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { assets } from '../assets/tables.ts';
+
+export type GrantValue = 'allowed' | 'notAllowed' | 'requiresApproval';
+
+/**
+ * One version of an asset's licensing terms. A new version supersedes the previous one by pointing at it;
+ * nothing here is ever updated, so every version stays readable as it was signed.
+ */
+export const licenseVersions = pgTable(
+  'license_versions',
+  {
+    id: text('id').primaryKey(),
+    assetId: text('asset_id')
+      .notNull()
+      .references(() => assets.id),
+    version: integer('version').notNull(),
+    supersedesId: text('supersedes_id'),
+    licensor: text('licensor').notNull(),
+    licensee: text('licensee').notNull(),
+    vendors: jsonb('vendors').$type<string[]>().notNull(),
+    grantTraining: text('grant_training').$type<GrantValue>().notNull(),
+    grantDerivatives: text('grant_derivatives').$type<GrantValue>().notNull(),
+    grantCommercial: text('grant_commercial').$type<GrantValue>().notNull(),
+    territories: jsonb('territories').$type<string[]>().notNull(),
+    media: jsonb('media').$type<string[]>().notNull(),
+    baseModelFamilies: jsonb('base_model_families').$type<string[] | null>(),
+    termStart: timestamp('term_start', { withTimezone: true, mode: 'date' }).notNull(),
+    termEnd: timestamp('term_end', { withTimezone: true, mode: 'date' }).notNull(),
+    exclusivity: boolean('exclusivity').notNull(),
+    attribution: text('attribution'),
+    contractRefId: text('contract_ref_id'),
+    contractRefSha256: text('contract_ref_sha256'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    createdBy: text('created_by').notNull(),
+    auditIndex: bigint('audit_index', { mode: 'number' }).notNull(),
+  },
+  (t) => [
+    uniqueIndex('license_versions_asset_version_key').on(t.assetId, t.version),
+    // A version can be superseded once: two concurrent amendments of the same version cannot both land.
+    uniqueIndex('license_versions_supersedes_key').on(t.supersedesId),
+  ],
+);
+
+/** A revocation is its own record: the license version it ends is left untouched. */
+export const licenseRevocations = pgTable('license_revocations', {
+  id: text('id').primaryKey(),
+  licenseId: text('license_id')
+    .notNull()
+    .unique()
+    .references(() => licenseVersions.id),
+  reason: text('reason').notNull(),
+  revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }).notNull(),
+  revokedBy: text('revoked_by').notNull(),
+  auditIndex: bigint('audit_index', { mode: 'number' }).notNull(),
+});

@@ -1,0 +1,49 @@
+import path from 'node:path';
+import pino, { type Logger } from 'pino';
+import type { AppContext } from './app-context.ts';
+import { Ledger } from './audit/ledger.ts';
+import { tokenVerifier } from './auth/tokens.ts';
+import type { Config } from './config/config.ts';
+import { type Database, openDatabase } from './db/database.ts';
+import { createApp } from './http/app.ts';
+import { initKeys, loadKeyring } from './keys/keyring.ts';
+import { registerKeys } from './keys/register.ts';
+
+export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
+  return pino({
+    level: config.logLevel,
+    base: { service: 'clearframe' },
+    redact: { paths: ['req.headers.authorization', '*.token', '*.authorization', 'token'], censor: '[redacted]' },
+  });
+}
+
+export async function openConfiguredDatabase(config: Config): Promise<Database> {
+  return config.databaseUrl
+    ? openDatabase({ kind: 'postgres', url: config.databaseUrl })
+    : openDatabase({ kind: 'pglite', dataDir: path.join(config.dataDir, 'pglite') });
+}
+
+export type Runtime = { ctx: AppContext; app: ReturnType<typeof createApp>; close(): Promise<void> };
+
+/** Everything the service needs, in start-up order: database and migrations, keys, then the routes. */
+export async function startRuntime(config: Config, opts: { database?: Database; logger?: Logger } = {}): Promise<Runtime> {
+  const logger = opts.logger ?? createLogger(config);
+  const database = opts.database ?? (await openConfiguredDatabase(config));
+  try {
+    await database.migrate();
+    const created = initKeys(config.keysDir);
+    if (created.length > 0) logger.info({ keysDir: config.keysDir, created }, 'created local keys');
+    const keyring = await loadKeyring(config.keysDir);
+    const ledger = new Ledger(database);
+    await registerKeys(ledger, [
+      { purpose: 'audit-checkpoint', signer: keyring.audit },
+      ...(config.auth.mode === 'local' ? [{ purpose: 'token-issuer', signer: keyring.tokenIssuer.signer }] : []),
+    ]);
+    const verifyToken = tokenVerifier(config.auth, keyring.tokenIssuer.signer.publicJwk as Record<string, unknown>);
+    const ctx: AppContext = { config, database, ledger, keyring, verifyToken, logger };
+    return { ctx, app: createApp(ctx), close: () => database.close() };
+  } catch (e) {
+    await database.close().catch(() => {});
+    throw e;
+  }
+}

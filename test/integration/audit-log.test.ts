@@ -1,0 +1,224 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyBundle } from '../../src/audit/bundle.ts';
+import { exportEvidence } from '../../src/audit/export.ts';
+import { Ledger } from '../../src/audit/ledger.ts';
+import { treeSize } from '../../src/audit/log-store.ts';
+import { leafHash, verifyConsistency, verifyInclusion } from '../../src/audit/merkle.ts';
+import { parseCheckpoint, parseVerifierKey, verifyNote } from '../../src/audit/signed-note.ts';
+import { verifyStoredLog } from '../../src/audit/verify-log.ts';
+import { openDatabase } from '../../src/db/database.ts';
+import { databaseUnavailable, testDbKind } from '../support/db.ts';
+import { assetBody, licenseBody } from '../support/fixtures.ts';
+import { startTestService, type TestService } from '../support/service.ts';
+
+const b = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
+
+describe.skipIf(databaseUnavailable())('the audit log', () => {
+  let svc: TestService;
+  let legal: string;
+  const db = () => svc.runtime.ctx.database.db;
+
+  beforeAll(async () => {
+    svc = await startTestService();
+    legal = await svc.token('legal');
+  });
+  afterAll(async () => svc?.close());
+
+  async function checkpoint() {
+    const note = await (await svc.call('GET', '/v1/audit/checkpoint')).text();
+    const key = (await (await svc.call('GET', '/v1/audit/key')).json()) as { vkey: string };
+    const { body } = verifyNote(note, [parseVerifierKey(key.vkey)]);
+    return parseCheckpoint(body);
+  }
+
+  it('proves every change of a license life cycle against a signed checkpoint', async () => {
+    const asset = (await (await svc.call('POST', '/v1/assets', { token: legal, json: assetBody() })).json()) as { id: string; auditIndex: number };
+    const v1 = (await (await svc.call('POST', `/v1/assets/${asset.id}/licenses`, { token: legal, json: licenseBody() })).json()) as { id: string; auditIndex: number };
+    const v2 = (await (await svc.call('POST', `/v1/assets/${asset.id}/licenses`, { token: legal, json: licenseBody({ exclusivity: true }) })).json()) as { id: string; auditIndex: number };
+    const revoked = (await (await svc.call('POST', `/v1/licenses/${v2.id}/revoke`, { token: legal, json: { reason: 'ended' } })).json()) as { revocation: { auditIndex: number } };
+
+    const head = await checkpoint();
+    expect(head.origin).toBe(svc.runtime.ctx.config.auditOrigin);
+    for (const index of [asset.auditIndex, v1.auditIndex, v2.auditIndex, revoked.revocation.auditIndex]) {
+      const res = await svc.call('GET', `/v1/audit/proofs/inclusion?index=${index}&treeSize=${head.treeSize}`, { token: legal });
+      expect(res.status).toBe(200);
+      const proof = (await res.json()) as { leafHash: string; hashes: string[] };
+      // The leaf hash is recomputed from the served leaf bytes, not taken on trust.
+      const events = (await (await svc.call('GET', `/v1/audit/events?from=${index}&limit=1`, { token: legal })).json()) as { events: { leaf: string; index: number }[] };
+      const leaf = b(events.events[0]!.leaf);
+      expect(JSON.parse(Buffer.from(leaf).toString()).index).toBe(index);
+      expect(Buffer.from(leafHash(leaf)).toString('base64')).toBe(proof.leafHash);
+      expect(verifyInclusion(leafHash(leaf), index, head.treeSize, proof.hashes.map(b), head.rootHash)).toBe(true);
+      expect(verifyInclusion(leafHash(leaf), index, head.treeSize, proof.hashes.map(b).reverse(), head.rootHash)).toBe(proof.hashes.length < 2);
+    }
+  });
+
+  it('proves the log only grew between two checkpoints', async () => {
+    const first = await checkpoint();
+    for (let i = 0; i < 5; i++) await svc.call('POST', '/v1/assets', { token: legal, json: assetBody() });
+    const second = await checkpoint();
+    expect(second.treeSize).toBe(first.treeSize + 5);
+    const res = await svc.call('GET', `/v1/audit/proofs/consistency?from=${first.treeSize}&to=${second.treeSize}`, { token: legal });
+    const proof = (await res.json()) as { hashes: string[] };
+    expect(verifyConsistency(first.treeSize, second.treeSize, proof.hashes.map(b), first.rootHash, second.rootHash)).toBe(true);
+    const flipped = new Uint8Array(first.rootHash);
+    flipped[0]! ^= 1;
+    expect(verifyConsistency(first.treeSize, second.treeSize, proof.hashes.map(b), flipped, second.rootHash)).toBe(false);
+  });
+
+  it('answers 422 for proofs outside the log, and 401 without a token', async () => {
+    const size = await treeSize(db());
+    expect((await svc.call('GET', `/v1/audit/proofs/inclusion?index=${size}`, { token: legal })).status).toBe(422);
+    expect((await svc.call('GET', `/v1/audit/proofs/inclusion?index=0&treeSize=${size + 1}`, { token: legal })).status).toBe(422);
+    expect((await svc.call('GET', '/v1/audit/proofs/inclusion?index=-1', { token: legal })).status).toBe(422);
+    expect((await svc.call('GET', `/v1/audit/proofs/consistency?from=0&to=${size}`, { token: legal })).status).toBe(422);
+    expect((await svc.call('GET', '/v1/audit/proofs/inclusion?index=0')).status).toBe(401);
+    expect((await svc.call('GET', '/v1/audit/checkpoint')).status).toBe(200);
+  });
+
+  it('keeps indices dense under concurrent changes, and rolls an event back with its change', async () => {
+    const ledger = svc.runtime.ctx.ledger;
+    const before = await treeSize(db());
+    const actor = { sub: 'test', role: 'admin' };
+    const results = await Promise.allSettled(
+      Array.from({ length: 40 }, (_, i) =>
+        ledger.change(actor, async ({ record }) => {
+          const e = record({ action: 'test.touched', subjectId: `s${i}`, content: { i } });
+          if (i % 7 === 3) throw new Error('this change fails after recording');
+          return e.index;
+        }),
+      ),
+    );
+    const ok = results.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<number>).value);
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(6);
+    expect(ok.sort((x, y) => x - y)).toEqual(Array.from({ length: 34 }, (_, i) => before + i));
+    expect(await treeSize(db())).toBe(before + 34);
+    const verified = await verifyStoredLog(db());
+    expect(verified.ok).toBe(true);
+    expect(verified.entries).toBe(before + 34);
+  });
+
+  it.runIf(testDbKind === 'postgres')('never forks when two service processes append to one PostgreSQL', async () => {
+    const url = svc.testDb.url!;
+    const [a, b2] = await Promise.all([openDatabase({ kind: 'postgres', url }), openDatabase({ kind: 'postgres', url })]);
+    try {
+      const before = await treeSize(db());
+      const la = new Ledger(a);
+      const lb = new Ledger(b2);
+      const actor = { sub: 'proc', role: 'admin' };
+      await Promise.all(
+        Array.from({ length: 60 }, (_, i) =>
+          (i % 2 ? la : lb).change(actor, async ({ record }) => record({ action: 'test.race', subjectId: `r${i}`, content: {} })),
+        ),
+      );
+      expect(await treeSize(db())).toBe(before + 60);
+      expect((await verifyStoredLog(db())).ok).toBe(true);
+    } finally {
+      await Promise.all([a.close(), b2.close()]);
+    }
+  });
+
+  it('is append-only in the database itself', async () => {
+    for (const statement of [
+      sql`update audit_events set action = 'x' where idx = 0`,
+      sql`delete from audit_events where idx = 0`,
+      sql`truncate audit_events`,
+      sql`update audit_nodes set hash = '\\x00' where level = 0 and idx = 0`,
+      sql`delete from audit_nodes`,
+      sql`update license_versions set grant_training = 'allowed'`,
+      sql`delete from assets`,
+      sql`delete from license_revocations`,
+    ]) {
+      const error = await db().execute(statement).then(() => undefined, (e: Error & { cause?: Error }) => e);
+      // drizzle wraps the driver's error; the trigger's message is underneath
+      expect(error?.cause?.message ?? error?.message).toMatch(/is refused: this table is append-only/);
+    }
+  });
+
+  it('exports an evidence bundle that verifies offline, and fails when an entry is altered', async () => {
+    const { audit } = svc.runtime.ctx.keyring;
+    const origin = svc.runtime.ctx.config.auditOrigin;
+    const bundle = await exportEvidence(db(), origin, audit, 2, 8);
+    expect(bundle.entries.map((e) => e.index)).toEqual([2, 3, 4, 5, 6, 7]);
+    const key = (await (await svc.call('GET', '/v1/audit/key')).json()) as { vkey: string };
+    const verdict = await verifyBundle(JSON.parse(JSON.stringify(bundle)), key.vkey);
+    expect(verdict).toMatchObject({ ok: true, entriesChecked: 6, keySource: 'given' });
+
+    const forged = JSON.parse(JSON.stringify(bundle)) as typeof bundle;
+    const leaf = JSON.parse(Buffer.from(forged.entries[3]!.leaf, 'base64').toString());
+    leaf.actor.sub = 'someone-else';
+    forged.entries[3]!.leaf = Buffer.from(JSON.stringify(leaf)).toString('base64');
+    const bad = await verifyBundle(forged, key.vkey);
+    expect(bad.ok).toBe(false);
+    expect(bad.failures).toEqual([{ index: 5, reason: expect.stringMatching(/inclusion proof/) }]);
+
+    const otherKey = 'other.example+00000000+' + Buffer.concat([Buffer.from([1]), Buffer.alloc(32, 7)]).toString('base64');
+    expect((await verifyBundle(bundle, otherKey)).ok).toBe(false);
+  });
+});
+
+describe.skipIf(databaseUnavailable())('tampering, with the append-only triggers disabled by a superuser', () => {
+  let svc: TestService;
+  beforeAll(async () => {
+    svc = await startTestService();
+    const legal = await svc.token('legal');
+    for (let i = 0; i < 12; i++) await svc.call('POST', '/v1/assets', { token: legal, json: assetBody() });
+  });
+  afterAll(async () => svc?.close());
+
+  async function tampered(statements: ReturnType<typeof sql>[]) {
+    const db = svc.runtime.ctx.database.db;
+    await db.transaction(async (tx) => {
+      await tx.execute(sql`alter table audit_events disable trigger user`);
+      await tx.execute(sql`alter table audit_nodes disable trigger user`);
+      for (const s of statements) await tx.execute(s);
+      const result = await verifyStoredLog(tx as never, { pageSize: 5 });
+      // roll back so each case starts from an intact log
+      throw Object.assign(new Error('rollback'), { result });
+    }).catch((e: { result?: unknown }) => {
+      if (!e.result) throw e;
+      tamperResult = e.result as Awaited<ReturnType<typeof verifyStoredLog>>;
+    });
+    return tamperResult!;
+  }
+  let tamperResult: Awaited<ReturnType<typeof verifyStoredLog>> | undefined;
+
+  it('finds an intact log intact', async () => {
+    const r = await verifyStoredLog(svc.runtime.ctx.database.db, { pageSize: 5 });
+    expect(r.ok).toBe(true);
+  });
+
+  it('names a changed event', async () => {
+    const r = await tampered([sql`update audit_events set content = jsonb_set(content, '{title}', '"forged"') where idx = 7`]);
+    expect(r.ok).toBe(false);
+    expect(r.problem).toMatchObject({ index: 7, kind: 'columns-mismatch' });
+  });
+
+  it('names a changed leaf even when its stored hash was changed to match', async () => {
+    const r = await tampered([
+      sql`update audit_events set action = 'asset.forged', leaf = convert_to(replace(convert_from(leaf, 'UTF8'), 'asset.registered', 'asset.forged'), 'UTF8') where idx = 9`,
+      sql`update audit_nodes set hash = sha256('\\x00'::bytea || (select leaf from audit_events where idx = 9)) where level = 0 and idx = 9`,
+    ]);
+    expect(r.problem).toMatchObject({ index: 8, kind: 'node-mismatch' });
+  });
+
+  it('names a deleted event', async () => {
+    const r = await tampered([sql`delete from audit_events where idx = 4`]);
+    expect(r.problem).toMatchObject({ index: 4, kind: 'missing-entry' });
+  });
+
+  it('names reordered events', async () => {
+    const r = await tampered([
+      sql`update audit_events set idx = -1 where idx = 5`,
+      sql`update audit_events set idx = 5 where idx = 6`,
+      sql`update audit_events set idx = 6 where idx = -1`,
+    ]);
+    expect(r.problem).toMatchObject({ index: 5, kind: 'leaf-mismatch' });
+  });
+
+  it('names a changed tree node', async () => {
+    const r = await tampered([sql`update audit_nodes set hash = sha256('x'::bytea) where level = 2 and idx = 1`]);
+    expect(r.problem).toMatchObject({ index: 4, kind: 'node-mismatch' });
+  });
+});
