@@ -1,0 +1,493 @@
+/**
+ * C2PA manifest engine backed by c2pa-rs compiled to WebAssembly
+ * (`@contentauth/c2pa-wasm`), adapted to Node 20.
+ *
+ * What the browser-targeted package needs in Node:
+ *  1. Initialisation from bytes: the default init would `fetch()` the .wasm by
+ *     URL; we read `@contentauth/c2pa-wasm/c2pa.wasm` from disk and pass the
+ *     bytes to the init function (WebAssembly.instantiate, no fetch).
+ *  2. `FileReaderSync` (a Web Worker API) — `WasmBuilder.sign` and
+ *     `addIngredientFromBlob` read their source `Blob` through it
+ *     synchronously. Node has `Blob` but no synchronous way to read one, so
+ *     we pass a `BytesBlob` (a real Blob subclass that also keeps its
+ *     Uint8Array; `slice()` returns another BytesBlob) and install a global
+ *     `FileReaderSync` whose `readAsArrayBuffer(blob)` returns those bytes.
+ *     Without the shim c2pa-rs silently reads an EMPTY asset.
+ *  3. Nothing for reading: `WasmReader.fromBytes` uses an in-memory cursor.
+ *
+ * Signing uses c2pa-wasm's "direct COSE handling": the signer callback gets
+ * the claim bytes and must return the whole COSE_Sign1, exactly
+ * `reserveSize` bytes long (c2pa-rs does NOT re-check this in direct mode; a
+ * shorter signature box shifts the manifest and breaks the data hash).
+ */
+import { createPrivateKey, sign as nodeSign, type KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+
+import initC2paWasm, { WasmBuilder, WasmReader } from '@contentauth/c2pa-wasm';
+
+import { buildCoseSign1, CoseSizeError } from './cose-sign1.ts';
+import { C2paError, engineErrorKind, engineErrorText, engineFailureCodes } from './errors.ts';
+import { matchesMimeType, normalizeMimeType } from './formats.ts';
+import type {
+  C2paSigner,
+  ClaimGeneratorInfo,
+  IngredientInput,
+  ManifestAssertion,
+  ManifestEngine,
+  ManifestJson,
+  ManifestReadResult,
+  ReadInput,
+  ReadResult,
+  SignInput,
+  SignResult,
+  SupportedMimeType,
+  ValidationResults,
+  ValidationState,
+  ValidationStatusEntry,
+} from './types.ts';
+
+// ---------------------------------------------------------------------------
+// Node shims
+
+/** A Blob that also keeps its bytes, so `FileReaderSync` can return them synchronously. */
+export class BytesBlob extends Blob {
+  /** The blob's content (named so it does not clash with `Blob.prototype.bytes()`). */
+  readonly content: Uint8Array;
+
+  constructor(content: Uint8Array, type = '') {
+    super([content], { type });
+    this.content = content;
+  }
+
+  override slice(start?: number, end?: number, contentType?: string): BytesBlob {
+    const len = this.content.length;
+    const clamp = (v: number | undefined, dflt: number) =>
+      v === undefined ? dflt : v < 0 ? Math.max(len + v, 0) : Math.min(v, len);
+    const s = clamp(start, 0);
+    const e = Math.max(clamp(end, len), s);
+    return new BytesBlob(this.content.subarray(s, e), contentType ?? '');
+  }
+}
+
+/** Minimal synchronous FileReaderSync for BytesBlob (what c2pa-rs' BlobStream calls). */
+export class NodeFileReaderSync {
+  readAsArrayBuffer(blob: Blob): ArrayBuffer {
+    if (blob instanceof BytesBlob) {
+      const copy = new Uint8Array(blob.content.length);
+      copy.set(blob.content);
+      return copy.buffer;
+    }
+    throw new TypeError('FileReaderSync shim: only BytesBlob can be read synchronously in Node');
+  }
+}
+
+export function installNodeShims(): void {
+  const g = globalThis as { FileReaderSync?: unknown };
+  if (g.FileReaderSync === undefined) g.FileReaderSync = NodeFileReaderSync;
+}
+
+let ready: Promise<void> | undefined;
+
+/** Load and instantiate the c2pa-rs wasm once per process (≈0.3 s). */
+export function loadC2paWasm(): Promise<void> {
+  ready ??= (async () => {
+    installNodeShims();
+    const require = createRequire(import.meta.url);
+    const wasmPath = require.resolve('@contentauth/c2pa-wasm/c2pa.wasm');
+    const bytes = await readFile(wasmPath);
+    await initC2paWasm({ module_or_path: bytes });
+  })().catch((err: unknown) => {
+    ready = undefined;
+    throw err;
+  });
+  return ready;
+}
+
+// ---------------------------------------------------------------------------
+// Signers
+
+/**
+ * Bytes to reserve for the `c2pa.signature` box: raw signature + certificate
+ * chain + COSE/JUMBF overhead (c2pa-rs `cose_reserve_size`, without TSA).
+ */
+export function computeReserveSize(certChainDer: readonly Uint8Array[]): number {
+  const chain = certChainDer.reduce((n, c) => n + c.length, 0);
+  return 64 + chain + 1024;
+}
+
+/** A C2paSigner backed by a local P-256 private key (node:crypto). */
+export function createLocalKeySigner(opts: {
+  privateKey: string | KeyObject;
+  certChainDer: Uint8Array[];
+}): C2paSigner {
+  const key = typeof opts.privateKey === 'string' ? createPrivateKey(opts.privateKey) : opts.privateKey;
+  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+    throw new Error('createLocalKeySigner: ES256 needs an EC P-256 private key');
+  }
+  return {
+    alg: 'es256',
+    certChainDer: opts.certChainDer,
+    sign: async (data) => new Uint8Array(nodeSign('sha256', data, { key, dsaEncoding: 'ieee-p1363' })),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Engine
+
+export interface C2paWasmEngineOptions {
+  /** PEM roots trusted on every read (merged with per-read `trustAnchorsPem`). */
+  trustAnchorsPem?: string[];
+  /**
+   * Read the signed asset back and fail with `sign_self_check_failed` if
+   * c2pa-rs reports any integrity failure (trust is not required). Default true.
+   */
+  verifyAfterSign?: boolean;
+  /** Let c2pa-rs fetch remote manifests referenced by assets (network). Default false. */
+  remoteManifestFetch?: boolean;
+  /** Added to the manifest when it has no `claim_generator_info`. */
+  claimGenerator?: ClaimGeneratorInfo;
+}
+
+/**
+ * Failure codes about the signer's credential (trust list, validity period,
+ * revocation), not about the integrity of the asset or the signature math.
+ * NB: without an RFC 3161 time-stamp c2pa-rs checks certificate validity
+ * against the current time, so every manifest reports
+ * `signingCredential.expired` once its leaf certificate expires.
+ */
+export const TRUST_FAILURE_CODES: ReadonlySet<string> = new Set([
+  'signingCredential.untrusted',
+  'signingCredential.expired',
+  'signingCredential.revoked',
+  'signingCredential.ocsp.revoked',
+  'signingCredential.ocsp.unknown',
+  'timeStamp.untrusted',
+  'timeStamp.outsideValidity',
+]);
+
+export class C2paWasmEngine implements ManifestEngine {
+  private readonly opts: Required<Omit<C2paWasmEngineOptions, 'claimGenerator'>> & {
+    claimGenerator: ClaimGeneratorInfo;
+  };
+
+  constructor(opts: C2paWasmEngineOptions = {}) {
+    this.opts = {
+      trustAnchorsPem: opts.trustAnchorsPem ?? [],
+      verifyAfterSign: opts.verifyAfterSign ?? true,
+      remoteManifestFetch: opts.remoteManifestFetch ?? false,
+      claimGenerator: opts.claimGenerator ?? { name: 'clearframe', version: '0.1.0' },
+    };
+  }
+
+  /** c2pa-rs Context settings JSON (overlays c2pa-rs defaults). */
+  settingsJson(extraAnchorsPem: readonly string[] = []): string {
+    const anchors = [...this.opts.trustAnchorsPem, ...extraAnchorsPem].map((p) => p.trim()).filter(Boolean);
+    return JSON.stringify({
+      verify: {
+        verify_trust: true,
+        remote_manifest_fetch: this.opts.remoteManifestFetch,
+        ocsp_fetch: false,
+      },
+      ...(anchors.length > 0 ? { trust: { trust_anchors: `${anchors.join('\n')}\n` } } : {}),
+    });
+  }
+
+  async sign(input: SignInput): Promise<SignResult> {
+    await loadC2paWasm();
+    const mimeType = checkAsset(input.bytes, input.mimeType, 'asset');
+    const ingredients = (input.ingredients ?? []).map((ing, i) => ({
+      ...ing,
+      mimeType: checkAsset(ing.bytes, ing.mimeType, `ingredient ${i}`),
+    }));
+    const signer = input.signer;
+    if (signer.alg !== 'es256') throw new Error(`unsupported signing alg ${String(signer.alg)}`);
+    if (signer.tsaUrl !== undefined) {
+      throw new Error('C2paSigner.tsaUrl: RFC 3161 time-stamping is not supported by this adapter yet');
+    }
+    if (signer.certChainDer.length === 0) throw new Error('C2paSigner.certChainDer is empty');
+
+    const definition = {
+      ...input.manifest,
+      claim_generator_info: input.manifest.claim_generator_info ?? [this.opts.claimGenerator],
+    };
+    const settings = this.settingsJson();
+
+    let builder: WasmBuilder;
+    try {
+      builder = WasmBuilder.fromJson(JSON.stringify(definition), settings);
+    } catch (err) {
+      throw mapEngineError(err, 'sign');
+    }
+
+    const reserveSize = signer.reserveSize ?? computeReserveSize(signer.certChainDer);
+    let signerFailure: unknown;
+    const signerDefinition = {
+      alg: 'es256',
+      reserveSize,
+      sign: async (claim: Uint8Array): Promise<Uint8Array<ArrayBuffer>> => {
+        try {
+          const cose = await buildCoseSign1({
+            payload: claim,
+            certChainDer: signer.certChainDer,
+            sign: (tbs) => signer.sign(tbs),
+            targetSize: reserveSize,
+          });
+          return new Uint8Array(cose);
+        } catch (err) {
+          signerFailure = err;
+          throw err;
+        }
+      },
+    };
+
+    let manifestStore: Uint8Array;
+    let signed: Uint8Array;
+    try {
+      for (const ing of ingredients) await addIngredient(builder, ing);
+      const out = (await builder.signAndGetManifestBytes(
+        signerDefinition,
+        [],
+        mimeType,
+        new BytesBlob(input.bytes, mimeType),
+      )) as { asset?: unknown; manifest?: unknown };
+      if (!(out.asset instanceof Uint8Array) || !(out.manifest instanceof Uint8Array)) {
+        throw new C2paError('engine_error', 'c2pa-wasm returned an unexpected sign result');
+      }
+      signed = out.asset;
+      manifestStore = out.manifest;
+    } catch (err) {
+      if (signerFailure !== undefined) {
+        const what = signerFailure instanceof CoseSizeError ? 'reserve size too small' : 'signer failed';
+        throw new C2paError('signing_failed', `${what}: ${engineErrorText(signerFailure)}`, { cause: signerFailure });
+      }
+      throw mapEngineError(err, 'sign');
+    } finally {
+      builder.free();
+    }
+
+    const manifestLabel = activeManifestLabelFromJumbf(manifestStore);
+    if (manifestLabel === undefined) {
+      throw new C2paError('engine_error', 'could not find the active manifest label in the signed manifest store');
+    }
+
+    if (this.opts.verifyAfterSign) {
+      const check = await this.read({ bytes: signed, mimeType });
+      if (check.kind !== 'manifest' || check.activeManifestLabel !== manifestLabel || !check.intact) {
+        const codes = check.kind === 'manifest' ? check.failureCodes.join(', ') : 'no manifest';
+        throw new C2paError('sign_self_check_failed', `signed asset does not validate: ${codes}`);
+      }
+    }
+
+    return { bytes: signed, manifestLabel, manifestStore };
+  }
+
+  async read(input: ReadInput): Promise<ReadResult> {
+    await loadC2paWasm();
+    const mimeType = checkAsset(input.bytes, input.mimeType, 'asset');
+    let reader: WasmReader;
+    try {
+      reader = await WasmReader.fromBytes(mimeType, input.bytes, this.settingsJson(input.trustAnchorsPem));
+    } catch (err) {
+      const kind = engineErrorKind(engineErrorText(err));
+      if (kind === 'JumbfNotFound' || kind === 'ProvenanceMissing') return { kind: 'no_manifest' };
+      throw mapEngineError(err, 'read');
+    }
+    try {
+      const store = reader.manifestStore() as Record<string, unknown>;
+      const activeLabel = reader.activeLabel();
+      return toReadResult(store, activeLabel);
+    } catch (err) {
+      throw mapEngineError(err, 'read');
+    } finally {
+      reader.free();
+    }
+  }
+}
+
+export function createC2paWasmEngine(opts: C2paWasmEngineOptions = {}): C2paWasmEngine {
+  return new C2paWasmEngine(opts);
+}
+
+// ---------------------------------------------------------------------------
+// helpers
+
+function checkAsset(bytes: Uint8Array, declared: string, what: string): SupportedMimeType {
+  const mimeType = normalizeMimeType(declared);
+  if (!mimeType) {
+    throw new C2paError('unsupported_media_type', `${what}: unsupported media type ${JSON.stringify(declared)}`);
+  }
+  if (!matchesMimeType(bytes, mimeType)) {
+    throw new C2paError('asset_parse_error', `${what}: bytes are not a valid ${mimeType} file`);
+  }
+  return mimeType;
+}
+
+async function addIngredient(
+  builder: WasmBuilder,
+  ing: IngredientInput & { mimeType: SupportedMimeType },
+): Promise<void> {
+  const json = JSON.stringify({
+    title: ing.title ?? 'ingredient',
+    relationship: ing.relationship ?? 'componentOf',
+    ...(ing.label !== undefined ? { label: ing.label } : {}),
+  });
+  await builder.addIngredientFromBlob(json, ing.mimeType, new BytesBlob(ing.bytes, ing.mimeType));
+}
+
+const ASSET_ERROR_KINDS = new Set([
+  'UnsupportedType',
+  'InvalidAsset',
+  'NotFound',
+  'IoError',
+  'BadParam',
+  'InvalidMimeType',
+]);
+const MANIFEST_ERROR_KINDS = new Set([
+  'JumbfParseError',
+  'JumbfBoxNotFound',
+  'InvalidClaim',
+  'ClaimDecoding',
+  'ClaimMissing',
+  'ClaimMissingSignatureBox',
+  'CoseSignature',
+  'CoseError',
+  'CoseInvalidCert',
+  'CoseSigboxTooSmall',
+  'AssertionDecoding',
+  'AssertionMissing',
+  'HashMismatch',
+  'PrereleaseError',
+  'IncompatibleVersion',
+]);
+
+function mapEngineError(err: unknown, op: 'sign' | 'read'): C2paError {
+  if (err instanceof C2paError) return err;
+  const text = engineErrorText(err);
+  const kind = engineErrorKind(text);
+  const short = text.length > 500 ? `${text.slice(0, 500)}…` : text;
+  if (op === 'sign' && kind === 'InvalidManifest') {
+    // c2pa-rs' own verify-after-sign rejected the result; say why.
+    // (untrusted is always listed when no anchors are configured; it is not why signing failed)
+    const validationCodes = engineFailureCodes(text).filter((c) => c !== 'signingCredential.untrusted');
+    const credential = validationCodes.some((c) => c.startsWith('signingCredential.'));
+    return new C2paError(
+      credential ? 'invalid_signing_credential' : 'invalid_manifest_definition',
+      credential
+        ? `c2pa-rs rejected the signing certificate: ${validationCodes.join(', ')}`
+        : `manifest rejected by c2pa-rs: ${validationCodes.join(', ') || short}`,
+      { engineMessage: text, cause: err, validationCodes },
+    );
+  }
+  if (op === 'sign' && (kind === 'JsonError' || kind === 'AssertionEncoding')) {
+    return new C2paError('invalid_manifest_definition', `manifest rejected by c2pa-rs: ${short}`, {
+      engineMessage: text,
+      cause: err,
+    });
+  }
+  if (kind && ASSET_ERROR_KINDS.has(kind)) {
+    return new C2paError('asset_parse_error', `asset could not be parsed: ${short}`, { engineMessage: text, cause: err });
+  }
+  if (op === 'read' && kind && MANIFEST_ERROR_KINDS.has(kind)) {
+    return new C2paError('manifest_parse_error', `manifest store could not be parsed: ${short}`, {
+      engineMessage: text,
+      cause: err,
+    });
+  }
+  return new C2paError('engine_error', `c2pa-rs ${op} failed: ${short}`, { engineMessage: text, cause: err });
+}
+
+function asStatusList(v: unknown): ValidationStatusEntry[] {
+  if (!Array.isArray(v)) return [];
+  return v
+    .filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null && typeof e.code === 'string')
+    .map((e) => ({
+      code: e.code as string,
+      ...(typeof e.url === 'string' ? { url: e.url } : {}),
+      ...(typeof e.explanation === 'string' ? { explanation: e.explanation } : {}),
+    }));
+}
+
+function toReadResult(store: Record<string, unknown>, activeLabelFromReader: string | undefined): ManifestReadResult {
+  const manifests = (store.manifests ?? {}) as Record<string, ManifestJson>;
+  const activeManifestLabel = activeLabelFromReader ?? (store.active_manifest as string | undefined);
+  const activeManifest = activeManifestLabel ? manifests[activeManifestLabel] : undefined;
+  if (!activeManifestLabel || !activeManifest) {
+    throw new C2paError('manifest_parse_error', 'manifest store has no active manifest');
+  }
+  const results = (store.validation_results ?? {}) as { activeManifest?: Record<string, unknown> };
+  const active = results.activeManifest ?? {};
+  const validation: ValidationResults = {
+    success: asStatusList(active.success),
+    informational: asStatusList(active.informational),
+    failure: asStatusList(active.failure),
+  };
+  if (results.activeManifest === undefined) {
+    // Older shape: only a flat validation_status list of failures.
+    validation.failure = asStatusList(store.validation_status);
+  }
+  const failureCodes = [...new Set(validation.failure.map((f) => f.code))];
+  const state = store.validation_state;
+  const validationState: ValidationState =
+    state === 'Trusted' || state === 'Valid' || state === 'Invalid' ? state : failureCodes.length ? 'Invalid' : 'Valid';
+  const trusted = validation.success.some((s) => s.code === 'signingCredential.trusted');
+  const intact = failureCodes.every((c) => TRUST_FAILURE_CODES.has(c));
+  return {
+    kind: 'manifest',
+    activeManifestLabel,
+    activeManifest,
+    manifests,
+    assertions: (activeManifest.assertions ?? []) as ManifestAssertion[],
+    validationState,
+    validation,
+    failureCodes,
+    trusted,
+    intact,
+    raw: store,
+  };
+}
+
+/**
+ * Label of the last manifest in a C2PA JUMBF manifest store (the active one):
+ * jumb{ jumd("c2pa"), jumb{ jumd("urn:c2pa:…") … }, … }.
+ */
+export function activeManifestLabelFromJumbf(store: Uint8Array): string | undefined {
+  const dv = new DataView(store.buffer, store.byteOffset, store.byteLength);
+  const boxes = (start: number, end: number) => {
+    const out: Array<{ type: string; start: number; end: number }> = [];
+    let off = start;
+    while (off + 8 <= end) {
+      let size = dv.getUint32(off);
+      let header = 8;
+      if (size === 1) {
+        size = Number(dv.getBigUint64(off + 8));
+        header = 16;
+      } else if (size === 0) size = end - off;
+      if (size < header || off + size > end) break;
+      out.push({ type: String.fromCharCode(...store.subarray(off + 4, off + 8)), start: off + header, end: off + size });
+      off += size;
+    }
+    return out;
+  };
+  const jumdLabel = (box: { start: number; end: number }): string | undefined => {
+    // jumd: 16-byte type UUID, 1-byte toggles, then NUL-terminated label if toggles & 0x02
+    const toggles = store[box.start + 16];
+    if (toggles === undefined || (toggles & 0x02) === 0) return undefined;
+    let p = box.start + 17;
+    const begin = p;
+    while (p < box.end && store[p] !== 0) p++;
+    return new TextDecoder().decode(store.subarray(begin, p));
+  };
+  const [top] = boxes(0, store.length);
+  if (!top || top.type !== 'jumb') return undefined;
+  const children = boxes(top.start, top.end);
+  const desc = children[0];
+  if (!desc || desc.type !== 'jumd' || jumdLabel(desc) !== 'c2pa') return undefined;
+  let label: string | undefined;
+  for (const child of children.slice(1)) {
+    if (child.type !== 'jumb') continue;
+    const [d] = boxes(child.start, child.end);
+    if (d?.type === 'jumd') label = jumdLabel(d) ?? label;
+  }
+  return label;
+}

@@ -1,0 +1,62 @@
+/**
+ * MIME handling and magic-byte sniffing. c2pa-rs picks its parser from the
+ * format string but reports garbage inconsistently (`UnsupportedType`,
+ * `JumbfNotFound`…), so the adapter checks the container signature itself and
+ * rejects bytes that are not what they claim to be before calling c2pa-rs.
+ */
+import { SUPPORTED_MIME_TYPES, type SupportedMimeType } from './types.ts';
+
+const ALIASES: Record<string, SupportedMimeType> = {
+  'image/jpg': 'image/jpeg',
+  'image/pjpeg': 'image/jpeg',
+  'image/x-png': 'image/png',
+  'video/mov': 'video/quicktime',
+};
+
+/** Lower-cased, parameters stripped, aliases resolved; undefined if unsupported. */
+export function normalizeMimeType(mimeType: string): SupportedMimeType | undefined {
+  const base = (mimeType.split(';')[0] ?? '').trim().toLowerCase();
+  const resolved = ALIASES[base] ?? base;
+  return (SUPPORTED_MIME_TYPES as readonly string[]).includes(resolved)
+    ? (resolved as SupportedMimeType)
+    : undefined;
+}
+
+const ascii = (b: Uint8Array, start: number, end: number) =>
+  String.fromCharCode(...b.subarray(start, Math.min(end, b.length)));
+
+const startsWith = (b: Uint8Array, sig: readonly number[], offset = 0) =>
+  b.length >= offset + sig.length && sig.every((v, i) => b[offset + i] === v);
+
+type Family = 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff' | 'bmff';
+
+const FAMILY: Record<SupportedMimeType, Family> = {
+  'image/jpeg': 'jpeg',
+  'image/png': 'png',
+  'image/webp': 'webp',
+  'image/gif': 'gif',
+  'image/tiff': 'tiff',
+  'image/avif': 'bmff',
+  'image/heic': 'bmff',
+  'image/heif': 'bmff',
+  'video/mp4': 'bmff',
+  'video/quicktime': 'bmff',
+};
+
+/** Container family detected from magic bytes, or undefined. */
+export function sniffFamily(bytes: Uint8Array): Family | undefined {
+  if (startsWith(bytes, [0xff, 0xd8, 0xff])) return 'jpeg';
+  if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'png';
+  if (ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 12) === 'WEBP') return 'webp';
+  if (ascii(bytes, 0, 6) === 'GIF87a' || ascii(bytes, 0, 6) === 'GIF89a') return 'gif';
+  if (startsWith(bytes, [0x49, 0x49, 0x2a, 0x00]) || startsWith(bytes, [0x4d, 0x4d, 0x00, 0x2a])) return 'tiff';
+  // ISO BMFF / QuickTime: first box is ftyp (or a QuickTime atom for old MOVs).
+  const firstBox = ascii(bytes, 4, 8);
+  if (bytes.length >= 8 && ['ftyp', 'moov', 'mdat', 'wide', 'free', 'skip'].includes(firstBox)) return 'bmff';
+  return undefined;
+}
+
+/** True when the bytes' container matches the declared (supported) MIME type. */
+export function matchesMimeType(bytes: Uint8Array, mimeType: SupportedMimeType): boolean {
+  return sniffFamily(bytes) === FAMILY[mimeType];
+}

@@ -1,0 +1,2 @@
+// Deliberately empty: cbor-x treats a falsy export as 'no native acceleration'.
+module.exports = null;
