@@ -9,6 +9,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { lockPgliteDir } from './pglite-lock.ts';
 import * as schema from './schema.ts';
 
 export type Schema = typeof schema;
@@ -39,8 +40,12 @@ export type OpenOptions =
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   if (opts.kind === 'pglite') {
     if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
+    const unlock = opts.dataDir ? lockPgliteDir(opts.dataDir) : () => {};
     const client = opts.dataDir ? new PGlite(opts.dataDir) : new PGlite();
-    await client.waitReady;
+    await client.waitReady.catch((e: unknown) => {
+      unlock();
+      throw e;
+    });
     const db = drizzlePglite({ client, schema });
     return {
       kind: 'pglite',
@@ -48,7 +53,10 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
       // PGlite is one process: no other migrator can race us.
       migrate: () => migratePglite(db, { migrationsFolder: MIGRATIONS_DIR }),
       ready: () => migrationsApplied(db as unknown as Db),
-      close: () => client.close(),
+      close: async () => {
+        await client.close();
+        unlock();
+      },
     };
   }
   const client = postgres(opts.url, {

@@ -1,0 +1,96 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueToken } from '../../src/auth/tokens.ts';
+import { loadConfig } from '../../src/config/config.ts';
+import { createLogger, startRuntime } from '../../src/runtime.ts';
+import { assetBody } from '../support/fixtures.ts';
+import { createTestDatabase, databaseUnavailable, type TestDatabase, testDbKind } from '../support/db.ts';
+
+const run = promisify(execFile);
+const BIN = path.resolve('bin/clearframe.js');
+
+/** The `clearframe` command as a user runs it: a separate process, configured by the environment. */
+describe.skipIf(databaseUnavailable())('the clearframe command', () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  let testDb: TestDatabase | undefined;
+  const cli = (...args: string[]) => run(process.execPath, [BIN, ...args], { env, timeout: 60_000 });
+  const cliStatus = (...args: string[]) =>
+    cli(...args).then(
+      (r) => ({ code: 0, ...r }),
+      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+    );
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'clearframe-cli-'));
+    env = { ...process.env, DATA_DIR: dir, LOG_LEVEL: 'silent' };
+    if (testDbKind === 'postgres') {
+      testDb = await createTestDatabase();
+      await testDb.database.close(); // the CLI opens its own connection
+      env.DATABASE_URL = testDb.url;
+    }
+  });
+  afterAll(async () => {
+    if (testDb) await testDb.drop().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates keys once and never overwrites them', async () => {
+    expect((await cli('keys', 'init')).stdout).toMatch(/created audit, tokenIssuer/);
+    const before = readFileSync(path.join(dir, 'keys', 'audit-checkpoint.ed25519.pem'), 'utf8');
+    expect((await cli('keys', 'init')).stdout).toMatch(/all keys present/);
+    expect(readFileSync(path.join(dir, 'keys', 'audit-checkpoint.ed25519.pem'), 'utf8')).toBe(before);
+  });
+
+  it('issues tokens and refuses bad arguments', async () => {
+    const { stdout } = await cli('token', 'issue', '--role', 'vendor', '--sub', 'v@acme', '--vendor', 'acme-vfx', '--ttl', '5m');
+    const claims = JSON.parse(Buffer.from(stdout.trim().split('.')[1]!, 'base64url').toString());
+    expect(claims).toMatchObject({ role: 'vendor', vendor: 'acme-vfx', sub: 'v@acme', iss: 'clearframe-local', aud: 'clearframe' });
+    expect(claims.exp - claims.iat).toBe(300);
+    expect((await cliStatus('token', 'issue', '--role', 'root', '--sub', 'x')).stderr).toMatch(/--role must be one of/);
+    expect((await cliStatus('token', 'issue', '--role', 'vendor', '--sub', 'x')).code).toBe(2);
+  });
+
+  it('stops on bad configuration, naming the variable', async () => {
+    const bad = await run(process.execPath, [BIN, 'migrate'], { env: { ...env, PORT: 'eighty' } }).catch((e: { code: number; stderr: string }) => e);
+    expect((bad as { code: number }).code).toBe(2);
+    expect((bad as { stderr: string }).stderr).toMatch(/PORT/);
+  });
+
+  it('migrates, verifies the stored log, exports evidence and checks it offline', async () => {
+    expect((await cli('migrate')).stdout).toMatch(/migrations applied/);
+    // Some history, written the way the service writes it (the CLI process is not running meanwhile).
+    const runtime = await startRuntime(loadConfig(env), { logger: createLogger({ logLevel: 'silent' }) });
+    try {
+      for (const role of ['legal', 'admin'] as const) {
+        const token = await issueToken(
+          { privateKey: runtime.ctx.keyring.tokenIssuer.privateKey, kid: runtime.ctx.keyring.tokenIssuer.signer.kid },
+          { issuer: 'clearframe-local', audience: 'clearframe', sub: role, role, ttl: '1m' },
+        );
+        const res = await runtime.app.request('/v1/assets', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(assetBody()) });
+        expect(res.status).toBe(201);
+      }
+    } finally {
+      await runtime.close();
+    }
+    const verify = JSON.parse((await cli('audit', 'verify')).stdout);
+    expect(verify).toMatchObject({ ok: true, entries: 4 });
+    const out = path.join(dir, 'evidence.json');
+    await cli('audit', 'export', '--from', '0', '--out', out);
+    const bundle = JSON.parse(readFileSync(out, 'utf8'));
+    expect(bundle.format).toBe('clearframe-audit-evidence/v1');
+    const checked = await cliStatus('audit', 'verify', '--bundle', out, '--key', bundle.verifierKey);
+    expect(checked.code).toBe(0);
+    expect(JSON.parse(checked.stdout)).toMatchObject({ ok: true, keySource: 'given' });
+
+    bundle.entries[0].leaf = Buffer.from('{"index":0,"forged":true}').toString('base64');
+    writeFileSync(out, JSON.stringify(bundle));
+    const forged = await cliStatus('audit', 'verify', '--bundle', out);
+    expect(forged.code).toBe(1);
+    expect(JSON.parse(forged.stdout).failures[0]).toMatchObject({ index: 0 });
+  });
+});
