@@ -1,9 +1,8 @@
 import { sql } from 'drizzle-orm';
 import type { Database, Db, Tx } from '../db/database.ts';
 import { type Actor, type EventDraft, eventLeaf, jsonSafe } from './event.ts';
-import { leafHash } from './merkle.ts';
-import { type StoredEvent, readFrontier, treeSize, writeAppend } from './log-store.ts';
-import { nodesCompletedByAppend } from './tree-append.ts';
+import { MerkleTreeBuilder, leafHash } from './merkle.ts';
+import { type StoredEvent, type StoredNode, readFrontier, treeSize, writeAppend } from './log-store.ts';
 
 /** Any fixed number: every Clearframe process appending to one database serialises on it. */
 const AUDIT_APPEND_LOCK = 7_245_118_002;
@@ -107,8 +106,12 @@ export class Ledger {
         }
 
         if (events.length > 0) {
-          const frontier = await readFrontier(tx, size);
-          const nodes = nodesCompletedByAppend(size, frontier, events.map((e) => leafHash(e.leaf)));
+          // Every perfect subtree these leaves complete is stored now, so no node is ever written twice.
+          const nodes: StoredNode[] = [];
+          const tree = MerkleTreeBuilder.resume(size, await readFrontier(tx, size), {
+            onNode: (id, hash) => nodes.push({ ...id, hash }),
+          });
+          for (const e of events) tree.push(leafHash(e.leaf));
           await writeAppend(tx, events, nodes);
         }
       });

@@ -1,9 +1,8 @@
 import { and, asc, eq, gte, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/database.ts';
 import { queryRows } from '../db/database.ts';
-import { type NodeId, assembleProof, consistencyProofPlan, inclusionProofPlan, leafHash, rootPlan, hashRange, emptyRoot } from './merkle.ts';
+import { type NodeId, assembleProof, consistencyProofPlan, emptyRoot, hashRange, inclusionProofPlan, rootPlan } from './merkle.ts';
 import { auditEvents, auditNodes } from './tables.ts';
-import type { StoredNode } from './tree-append.ts';
 import type { AuditEvent } from './event.ts';
 
 /**
@@ -11,6 +10,7 @@ import type { AuditEvent } from './event.ts';
  * this file only turns node plans into one SELECT each.
  */
 export type StoredEvent = AuditEvent & { leaf: Uint8Array };
+export type StoredNode = NodeId & { hash: Uint8Array };
 
 export async function treeSize(q: Queryable): Promise<number> {
   const rows = await queryRows<{ n: string | number | null }>(q, sql`select max(idx) as n from audit_events`);
@@ -40,11 +40,11 @@ function lookupIn(nodes: Map<string, Uint8Array>) {
   };
 }
 
-export async function readFrontier(q: Queryable, size: number): Promise<StoredNode[]> {
+/** The hashes of the tree's right edge (the nodes of rootPlan(size)), to resume appending from. */
+export async function readFrontier(q: Queryable, size: number): Promise<Uint8Array[]> {
   const plan = rootPlan(size);
   const nodes = await readNodes(q, plan);
-  const lookup = lookupIn(nodes);
-  return plan.map((id) => ({ ...id, hash: lookup(id) }));
+  return plan.map(lookupIn(nodes));
 }
 
 export async function rootHash(q: Queryable, size: number): Promise<Uint8Array> {
@@ -119,4 +119,3 @@ export async function writeAppend(q: Queryable, events: StoredEvent[], nodes: St
   await q.insert(auditNodes).values(nodes);
 }
 
-export { leafHash };

@@ -1,10 +1,9 @@
 import { and, asc, eq, gte, lt, or } from 'drizzle-orm';
 import type { Queryable } from '../db/database.ts';
 import { eventLeaf, type AuditEvent } from './event.ts';
-import { emptyRoot, hashRange, leafHash } from './merkle.ts';
-import { nodeKey } from './log-store.ts';
+import { MerkleTreeBuilder, leafHash } from './merkle.ts';
+import { nodeKey, type StoredNode } from './log-store.ts';
 import { auditEvents, auditNodes } from './tables.ts';
-import { nodesCompletedByAppend, type StoredNode } from './tree-append.ts';
 
 export type LogProblem = {
   /** The first log entry (index) that disagrees, when the fault can be pinned to one. */
@@ -23,7 +22,8 @@ const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
  */
 export async function verifyStoredLog(q: Queryable, opts: { pageSize?: number } = {}): Promise<LogVerification> {
   const pageSize = opts.pageSize ?? 20_000;
-  let frontier: StoredNode[] = [];
+  let computed: StoredNode[] = [];
+  const tree = new MerkleTreeBuilder({ onNode: (id, hash) => computed.push({ ...id, hash }) });
   let expected = 0;
   const fail = (problem: LogProblem): LogVerification => ({ entries: expected, ok: false, problem, rootHash: null });
 
@@ -35,8 +35,7 @@ export async function verifyStoredLog(q: Queryable, opts: { pageSize?: number } 
       .orderBy(asc(auditEvents.index))
       .limit(pageSize);
     if (rows.length === 0) break;
-    const first = expected;
-    const leafHashes: Uint8Array[] = [];
+    computed = [];
     for (const r of rows) {
       if (r.index !== expected) {
         return fail({ index: expected, kind: 'missing-entry', detail: `entry ${expected} is missing (next stored entry is ${r.index})` });
@@ -54,10 +53,9 @@ export async function verifyStoredLog(q: Queryable, opts: { pageSize?: number } 
         const kind = leafClaimsIndex(r.leaf) === r.index ? 'columns-mismatch' : 'leaf-mismatch';
         return fail({ index: r.index, kind, detail: `entry ${r.index}: stored columns and leaf bytes disagree (${kind})` });
       }
-      leafHashes.push(leafHash(r.leaf));
+      tree.push(leafHash(r.leaf));
       expected += 1;
     }
-    const computed = nodesCompletedByAppend(first, frontier, leafHashes);
     const stored = await storedNodesFor(q, computed);
     for (const node of computed) {
       const have = stored.get(nodeKey(node));
@@ -77,10 +75,8 @@ export async function verifyStoredLog(q: Queryable, opts: { pageSize?: number } 
         });
       }
     }
-    frontier = advanceFrontier(frontier, computed, expected);
   }
-  const rootHash = frontier.length === 0 ? emptyRoot() : hashRange(frontier.map((n) => n.hash));
-  return { entries: expected, ok: true, rootHash };
+  return { entries: expected, ok: true, rootHash: tree.root() };
 }
 
 function leafClaimsIndex(leaf: Uint8Array): number | undefined {
@@ -89,21 +85,6 @@ function leafClaimsIndex(leaf: Uint8Array): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The right edge after an append: for each set bit of `size`, the perfect subtree it names. */
-function advanceFrontier(previous: StoredNode[], created: StoredNode[], size: number): StoredNode[] {
-  const all = new Map([...previous, ...created].map((n) => [nodeKey(n), n]));
-  const edge: StoredNode[] = [];
-  let start = 0;
-  for (let level = Math.floor(Math.log2(size)); level >= 0; level--) {
-    const width = 2 ** level;
-    if (Math.floor(size / width) % 2 === 1) {
-      edge.push(all.get(nodeKey({ level, index: start / width }))!);
-      start += width;
-    }
-  }
-  return edge;
 }
 
 async function storedNodesFor(q: Queryable, nodes: StoredNode[]): Promise<Map<string, Uint8Array>> {
