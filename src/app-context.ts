@@ -3,7 +3,9 @@ import type { Ledger } from './audit/ledger.ts';
 import type { TokenVerifier } from './auth/tokens.ts';
 import type { Config } from './config/config.ts';
 import type { Database } from './db/database.ts';
+import type { PolicyRegistry } from './gate/policy-registry.ts';
 import type { Keyring } from './keys/keyring.ts';
+import type { ManifestEngine } from './provenance/c2pa/types.ts';
 
 /** What the running service is made of; built once at start-up, handed to every capability. */
 export type AppContext = {
@@ -13,4 +15,7 @@ export type AppContext = {
   keyring: Keyring;
   verifyToken: TokenVerifier;
   logger: Logger;
+  policies: PolicyRegistry;
+  /** c2pa-rs (WebAssembly): reads and signs C2PA manifests. */
+  c2pa: ManifestEngine;
 };

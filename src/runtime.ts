@@ -5,7 +5,9 @@ import { Ledger } from './audit/ledger.ts';
 import { tokenVerifier } from './auth/tokens.ts';
 import type { Config } from './config/config.ts';
 import { type Database, openDatabase } from './db/database.ts';
+import { PolicyRegistry } from './gate/policy-registry.ts';
 import { createApp } from './http/app.ts';
+import { createC2paWasmEngine } from './provenance/c2pa/c2pa-wasm.ts';
 import { initKeys, loadKeyring } from './keys/keyring.ts';
 import { registerKeys } from './keys/register.ts';
 
@@ -37,10 +39,13 @@ export async function startRuntime(config: Config, opts: { database?: Database; 
     const ledger = new Ledger(database);
     await registerKeys(ledger, [
       { purpose: 'audit-checkpoint', signer: keyring.audit },
+      { purpose: 'clearance', signer: keyring.clearance },
       ...(config.auth.mode === 'local' ? [{ purpose: 'token-issuer', signer: keyring.tokenIssuer.signer }] : []),
     ]);
     const verifyToken = tokenVerifier(config.auth, keyring.tokenIssuer.signer.publicJwk as Record<string, unknown>);
-    const ctx: AppContext = { config, database, ledger, keyring, verifyToken, logger };
+    const policies = await PolicyRegistry.open(config.policiesDir, ledger);
+    logger.info({ policiesDir: config.policiesDir, digest: policies.current.digest, policies: policies.current.policies.length }, 'policy set loaded');
+    const ctx: AppContext = { config, database, ledger, keyring, verifyToken, logger, policies, c2pa: createC2paWasmEngine() };
     return { ctx, app: createApp(ctx), close: () => database.close() };
   } catch (e) {
     await database.close().catch(() => {});

@@ -6,6 +6,7 @@ import { IdParam, bearer, errorResponses } from '../http/openapi-common.ts';
 import { problems } from '../http/problem.ts';
 import { router } from '../http/validation.ts';
 import { Asset, AssetCreateJson, AssetCreateMultipart, AssetList, AssetListQuery, sha256Hex } from './schemas.ts';
+import { readEmbeddedTrainingMining } from './embedded-terms.ts';
 import { assetView, getAsset, listAssets, registerAsset } from './service.ts';
 
 export function assetRoutes(app: AppContext) {
@@ -53,6 +54,7 @@ export function assetRoutes(app: AppContext) {
           sourceUri: form.sourceUri,
           rightsHolder: form.rightsHolder,
           byteSize: bytes.byteLength,
+          embeddedTrainingMining: await readEmbeddedTrainingMining(app.c2pa, bytes, mediaType),
         };
       } else if (contentType) {
         input = c.req.valid('json') as z.infer<typeof AssetCreateJson>;

@@ -47,6 +47,9 @@ export const Asset = z
     sourceUri: z.string().nullable(),
     rightsHolder: z.string().nullable(),
     byteSize: z.number().nullable(),
+    embeddedTrainingMining: z
+      .object({ c2pa: z.string().nullable(), cawg: z.string().nullable() })
+      .openapi({ description: 'what the uploaded file’s own C2PA (1.x) and CAWG training-mining assertions say' }),
     createdAt: z.string(),
     createdBy: z.string(),
     auditIndex: z.number().int(),
@@ -65,5 +68,8 @@ export const AssetListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
-export type AssetCreateInput = z.infer<typeof AssetCreateJson> & { byteSize?: number };
+export type AssetCreateInput = z.infer<typeof AssetCreateJson> & {
+  byteSize?: number;
+  embeddedTrainingMining?: { c2pa: 'allowed' | 'notAllowed' | 'constrained' | null; cawg: 'allowed' | 'notAllowed' | 'constrained' | null };
+};
 export type AssetView = z.infer<typeof Asset>;

@@ -21,6 +21,7 @@ export function assetView(r: AssetRow): AssetView {
     sourceUri: r.sourceUri,
     rightsHolder: r.rightsHolder,
     byteSize: r.byteSize,
+    embeddedTrainingMining: { c2pa: r.c2paTrainingMining, cawg: r.cawgTrainingMining },
     createdAt: r.createdAt.toISOString(),
     createdBy: r.createdBy,
     auditIndex: r.auditIndex,
@@ -58,6 +59,8 @@ export async function registerAsset(ledger: Ledger, actor: Actor, input: AssetCr
         sourceUri: input.sourceUri ?? null,
         rightsHolder: input.rightsHolder ?? null,
         byteSize: input.byteSize ?? null,
+        c2paTrainingMining: input.embeddedTrainingMining?.c2pa ?? null,
+        cawgTrainingMining: input.embeddedTrainingMining?.cawg ?? null,
       };
       const event = record({ action: 'asset.registered', subjectId: id, content: draft });
       const [row] = await tx

@@ -14,6 +14,9 @@ export const assets = pgTable(
     sourceUri: text('source_uri'),
     rightsHolder: text('rights_holder'),
     byteSize: bigint('byte_size', { mode: 'number' }),
+    // Read from the uploaded file's own C2PA manifest (C2PA 1.x and CAWG assertions), when it has one.
+    c2paTrainingMining: text('c2pa_training_mining').$type<'allowed' | 'notAllowed' | 'constrained'>(),
+    cawgTrainingMining: text('cawg_training_mining').$type<'allowed' | 'notAllowed' | 'constrained'>(),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
     createdBy: text('created_by').notNull(),
     auditIndex: bigint('audit_index', { mode: 'number' }).notNull(),

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 /** Thrown when the environment cannot be turned into a configuration; names every bad variable. */
@@ -35,6 +36,9 @@ const envSchema = z
     AUTH_AUDIENCE: optionalString,
     AUDIT_ORIGIN: optionalString,
     MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(200 * 1024 * 1024),
+    POLICIES_DIR: optionalString,
+    CLEARANCE_TTL_SECONDS: z.coerce.number().int().min(60).max(366 * 24 * 3600).default(24 * 3600),
+    CLEARANCE_AUDIENCE: z.string().min(1).default('clearframe-training'),
   })
   .superRefine((env, ctx) => {
     // A production identity provider needs all three; half a configuration would silently fall back.
@@ -61,7 +65,12 @@ export type Config = {
     | { mode: 'jwks'; jwksUrl: string; issuer: string; audience: string };
   auditOrigin: string;
   maxUploadBytes: number;
+  policiesDir: string;
+  clearance: { issuer: string; audience: string; ttlSeconds: number };
 };
+
+/** The policies shipped with this checkout: <repo>/policies. */
+export const SHIPPED_POLICIES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../policies');
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
@@ -86,5 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : { mode: 'local', issuer: e.AUTH_ISSUER ?? 'clearframe-local', audience: e.AUTH_AUDIENCE ?? 'clearframe' },
     auditOrigin: e.AUDIT_ORIGIN ?? `${new URL(publicUrl).host}/clearframe/audit`,
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
+    policiesDir: path.resolve(e.POLICIES_DIR ?? SHIPPED_POLICIES_DIR),
+    clearance: { issuer: publicUrl, audience: e.CLEARANCE_AUDIENCE, ttlSeconds: e.CLEARANCE_TTL_SECONDS },
   };
 }

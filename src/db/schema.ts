@@ -3,3 +3,5 @@ export * from '../audit/tables.ts';
 export * from '../assets/tables.ts';
 export * from '../licenses/tables.ts';
 export * from '../keys/tables.ts';
+export * from '../datasets/tables.ts';
+export * from '../gate/tables.ts';

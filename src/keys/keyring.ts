@@ -7,6 +7,7 @@ import { type Signer, localSigner } from './signer.ts';
 export const KEY_FILES = {
   audit: { file: 'audit-checkpoint.ed25519.pem', type: 'ed25519' },
   tokenIssuer: { file: 'token-issuer.es256.pem', type: 'ec' },
+  clearance: { file: 'clearance.es256.pem', type: 'ec' },
 } as const;
 
 export type KeyPurpose = keyof typeof KEY_FILES;
@@ -16,6 +17,8 @@ export type Keyring = {
   audit: Signer;
   /** Signs tokens in the embedded (local issuer) mode. */
   tokenIssuer: { signer: Signer; privateKey: KeyObject; publicKey: KeyObject };
+  /** Signs training clearances (compact JWS, ES256). */
+  clearance: Signer;
 };
 
 /** Creates whichever key files are missing; returns the purposes created. Never overwrites a key. */
@@ -45,9 +48,11 @@ function readPrivate(dir: string, purpose: KeyPurpose): { privateKey: KeyObject;
 export async function loadKeyring(dir: string): Promise<Keyring> {
   const audit = readPrivate(dir, 'audit');
   const issuer = readPrivate(dir, 'tokenIssuer');
+  const clearance = readPrivate(dir, 'clearance');
   return {
     dir,
     audit: await localSigner(audit.privateKey, audit.publicKey),
     tokenIssuer: { signer: await localSigner(issuer.privateKey, issuer.publicKey), ...issuer },
+    clearance: await localSigner(clearance.privateKey, clearance.publicKey),
   };
 }

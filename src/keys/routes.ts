@@ -10,7 +10,7 @@ export function keyRoutes(app: AppContext) {
       method: 'get',
       path: '/.well-known/jwks.json',
       tags: ['Keys'],
-      summary: 'Public verification keys (audit checkpoints; local token issuer in the embedded mode)',
+      summary: 'Public verification keys: audit checkpoints (EdDSA), clearances (ES256), and the local token issuer in the embedded mode',
       responses: {
         200: {
           description: 'JWK Set',
@@ -19,7 +19,7 @@ export function keyRoutes(app: AppContext) {
       },
     }),
     (c) => {
-      const keys: Record<string, unknown>[] = [{ ...app.keyring.audit.publicJwk }];
+      const keys: Record<string, unknown>[] = [{ ...app.keyring.audit.publicJwk }, { ...app.keyring.clearance.publicJwk }];
       if (app.config.auth.mode === 'local') keys.push({ ...app.keyring.tokenIssuer.signer.publicJwk });
       return c.json({ keys }, 200);
     },

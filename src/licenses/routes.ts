@@ -1,10 +1,11 @@
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
 import type { AppContext } from '../app-context.ts';
 import { getAsset } from '../assets/service.ts';
 import { requireRole } from '../auth/middleware.ts';
 import { IdParam, bearer, errorResponses } from '../http/openapi-common.ts';
 import { router } from '../http/validation.ts';
-import { License, LicenseCreate, LicenseHistory, RevokeBody } from './schemas.ts';
+import { listApprovals, recordApproval } from './approvals.ts';
+import { Approval, ApprovalCreate, License, LicenseCreate, LicenseHistory, RevokeBody } from './schemas.ts';
 import { addLicenseVersion, getLicense, licenseHistory, revokeLicense } from './service.ts';
 
 export function licenseRoutes(app: AppContext) {
@@ -75,6 +76,34 @@ export function licenseRoutes(app: AppContext) {
     }),
     async (c) =>
       c.json(await revokeLicense(app.ledger, c.get('principal'), c.req.valid('param').id, c.req.valid('json').reason), 200),
+  );
+
+  r.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/licenses/{id}/approvals',
+      tags: ['Licenses'],
+      summary: 'Record an approval for a vendor, purpose and period, where a grant requires one',
+      security: bearer,
+      middleware: [legal] as const,
+      request: { params: IdParam('lic'), body: { required: true, ...json(ApprovalCreate) } },
+      responses: { 201: { description: 'The approval', ...json(Approval) }, ...errorResponses },
+    }),
+    async (c) => c.json(await recordApproval(app.ledger, c.get('principal'), c.req.valid('param').id, c.req.valid('json')), 201),
+  );
+
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/licenses/{id}/approvals',
+      tags: ['Licenses'],
+      summary: 'Approvals recorded on a license version',
+      security: bearer,
+      middleware: [legal] as const,
+      request: { params: IdParam('lic') },
+      responses: { 200: { description: 'Approvals, oldest first', ...json(z.object({ items: z.array(Approval) })) }, ...errorResponses },
+    }),
+    async (c) => c.json({ items: await listApprovals(app.database.db, c.req.valid('param').id) }, 200),
   );
 
   return r;

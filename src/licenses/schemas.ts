@@ -85,3 +85,34 @@ export const RevokeBody = z
 
 export type LicenseCreateInput = z.infer<typeof LicenseCreate>;
 export type LicenseView = z.infer<typeof License>;
+
+export const ApprovalCreate = z
+  .object({
+    vendor: z.string().trim().min(1).max(200).openapi({ example: 'acme-vfx' }),
+    purpose: z.enum(['fine-tune', 'evaluation']).openapi({ example: 'fine-tune' }),
+    grant: z.enum(['training', 'derivatives', 'commercial']).default('training'),
+    validFrom: instant,
+    validUntil: instant,
+    note: z.string().trim().max(2000).optional(),
+  })
+  .strict()
+  .refine((a) => Date.parse(a.validUntil) > Date.parse(a.validFrom), { message: 'validUntil must be after validFrom', path: ['validUntil'] })
+  .openapi('ApprovalCreate');
+
+export const Approval = z
+  .object({
+    id: z.string(),
+    licenseId: z.string(),
+    grant: z.string(),
+    vendor: z.string(),
+    purpose: z.string(),
+    validFrom: z.string(),
+    validUntil: z.string(),
+    note: z.string().nullable(),
+    createdAt: z.string(),
+    createdBy: z.string(),
+    auditIndex: z.number().int(),
+  })
+  .openapi('Approval');
+
+export type ApprovalCreateInput = z.infer<typeof ApprovalCreate>;

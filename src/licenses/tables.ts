@@ -54,3 +54,20 @@ export const licenseRevocations = pgTable('license_revocations', {
   revokedBy: text('revoked_by').notNull(),
   auditIndex: bigint('audit_index', { mode: 'number' }).notNull(),
 });
+
+/** Legal's approval for one vendor and purpose, over a period, where a grant says `requiresApproval`. */
+export const licenseApprovals = pgTable('license_approvals', {
+  id: text('id').primaryKey(),
+  licenseId: text('license_id')
+    .notNull()
+    .references(() => licenseVersions.id),
+  grant: text('grant').$type<'training' | 'derivatives' | 'commercial'>().notNull(),
+  vendor: text('vendor').notNull(),
+  purpose: text('purpose').notNull(),
+  validFrom: timestamp('valid_from', { withTimezone: true, mode: 'date' }).notNull(),
+  validUntil: timestamp('valid_until', { withTimezone: true, mode: 'date' }).notNull(),
+  note: text('note'),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+  createdBy: text('created_by').notNull(),
+  auditIndex: bigint('audit_index', { mode: 'number' }).notNull(),
+});

@@ -40,7 +40,7 @@ describe.skipIf(databaseUnavailable())('the clearframe command', () => {
   });
 
   it('creates keys once and never overwrites them', async () => {
-    expect((await cli('keys', 'init')).stdout).toMatch(/created audit, tokenIssuer/);
+    expect((await cli('keys', 'init')).stdout).toMatch(/created audit, tokenIssuer, clearance/);
     const before = readFileSync(path.join(dir, 'keys', 'audit-checkpoint.ed25519.pem'), 'utf8');
     expect((await cli('keys', 'init')).stdout).toMatch(/all keys present/);
     expect(readFileSync(path.join(dir, 'keys', 'audit-checkpoint.ed25519.pem'), 'utf8')).toBe(before);
@@ -78,7 +78,8 @@ describe.skipIf(databaseUnavailable())('the clearframe command', () => {
       await runtime.close();
     }
     const verify = JSON.parse((await cli('audit', 'verify')).stdout);
-    expect(verify).toMatchObject({ ok: true, entries: 4 });
+    // three keys and the policy set registered at start, then the two assets
+    expect(verify).toMatchObject({ ok: true, entries: 6 });
     const out = path.join(dir, 'evidence.json');
     await cli('audit', 'export', '--from', '0', '--out', out);
     const bundle = JSON.parse(readFileSync(out, 'utf8'));

@@ -1,0 +1,82 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { AppContext } from '../app-context.ts';
+import { requireRole } from '../auth/middleware.ts';
+import { IdParam, bearer, errorResponses } from '../http/openapi-common.ts';
+import { router } from '../http/validation.ts';
+import { Dataset, DatasetCreate, DatasetMembershipProof, DatasetWithMembers } from './schemas.ts';
+import { createDataset, datasetMembers, datasetView, getDataset, listDatasets, membershipProof } from './service.ts';
+
+export function datasetRoutes(app: AppContext) {
+  const users = requireRole(app.verifyToken, 'vendor', 'legal', 'admin');
+  const r = router();
+  const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
+  const db = () => app.database.db;
+
+  r.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/datasets',
+      tags: ['Datasets'],
+      summary: 'Freeze a set of assets as a dataset; its digest is the Merkle root over their hashes',
+      security: bearer,
+      middleware: [users] as const,
+      request: { body: { required: true, ...json(DatasetCreate) } },
+      responses: { 201: { description: 'The dataset', ...json(Dataset) }, ...errorResponses },
+    }),
+    async (c) => {
+      const dataset = await createDataset(app.ledger, c.get('principal'), c.req.valid('json'));
+      c.header('location', `/v1/datasets/${dataset.id}`);
+      return c.json(dataset, 201);
+    },
+  );
+
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/datasets/{id}',
+      tags: ['Datasets'],
+      summary: 'A dataset with its members in canonical (leaf) order',
+      security: bearer,
+      middleware: [users] as const,
+      request: { params: IdParam('dst') },
+      responses: { 200: { description: 'The dataset', ...json(DatasetWithMembers) }, ...errorResponses },
+    }),
+    async (c) => {
+      const d = await getDataset(db(), c.req.valid('param').id, c.get('principal'));
+      return c.json({ ...datasetView(d), assets: await datasetMembers(db(), d.id) }, 200);
+    },
+  );
+
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/datasets',
+      tags: ['Datasets'],
+      summary: 'Datasets, newest first (a vendor sees its own and the studio’s)',
+      security: bearer,
+      middleware: [users] as const,
+      request: { query: z.object({ cursor: z.string().regex(/^\d+$/).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }) },
+      responses: { 200: { description: 'A page', ...json(z.object({ items: z.array(Dataset), nextCursor: z.string().nullable() })) }, ...errorResponses },
+    }),
+    async (c) => c.json(await listDatasets(db(), c.get('principal'), c.req.valid('query')), 200),
+  );
+
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/datasets/{id}/proofs/inclusion',
+      tags: ['Datasets'],
+      summary: 'Proof that an asset is (or is not) in the dataset, against its digest',
+      security: bearer,
+      middleware: [users] as const,
+      request: { params: IdParam('dst'), query: z.object({ assetId: z.string().min(1).max(100) }) },
+      responses: { 200: { description: 'Membership or absence proof', ...json(DatasetMembershipProof) }, ...errorResponses },
+    }),
+    async (c) => {
+      const d = await getDataset(db(), c.req.valid('param').id, c.get('principal'));
+      return c.json(await membershipProof(db(), d, c.req.valid('query').assetId), 200);
+    },
+  );
+
+  return r;
+}

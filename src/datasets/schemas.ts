@@ -1,0 +1,50 @@
+import { z } from '@hono/zod-openapi';
+
+export const MAX_DATASET_ASSETS = 200_000;
+
+export const DatasetCreate = z
+  .object({
+    name: z.string().trim().min(1).max(300).openapi({ example: 'DUN style pass 1' }),
+    assetIds: z.array(z.string().min(1).max(100)).min(1, 'a dataset needs at least one asset').max(MAX_DATASET_ASSETS),
+  })
+  .strict()
+  .openapi('DatasetCreate');
+
+export const Dataset = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    digest: z.string().openapi({ description: 'RFC 9162 Merkle root (hex) over member sha256 values in ascending hash order' }),
+    assetCount: z.number().int(),
+    parentId: z.string().nullable(),
+    ownerVendor: z.string().nullable(),
+    createdAt: z.string(),
+    createdBy: z.string(),
+    auditIndex: z.number().int(),
+  })
+  .openapi('Dataset');
+
+export const DatasetWithMembers = Dataset.extend({
+  assets: z.array(z.object({ position: z.number().int(), assetId: z.string(), sha256: z.string() })),
+}).openapi('DatasetWithMembers');
+
+const Proof = z.object({
+  index: z.number().int(),
+  treeSize: z.number().int(),
+  sha256: z.string(),
+  leafHash: z.string(),
+  hashes: z.array(z.string()).openapi({ description: 'hex, RFC 9162 inclusion path' }),
+});
+
+export const DatasetMembershipProof = z
+  .object({
+    datasetId: z.string(),
+    digest: z.string(),
+    assetId: z.string(),
+    included: z.boolean(),
+    proof: Proof.nullable().openapi({ description: 'when included: the asset’s inclusion proof' }),
+    absence: z.array(Proof).nullable().openapi({ description: 'when not included: inclusion proofs of the adjacent members that bracket its hash' }),
+  })
+  .openapi('DatasetMembershipProof');
+
+export type DatasetView = z.infer<typeof Dataset>;

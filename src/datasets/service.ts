@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import { and, asc, desc, eq, inArray, isNull, lt, or, type SQL } from 'drizzle-orm';
+import { assets } from '../assets/tables.ts';
+import type { ChangeContext } from '../audit/ledger.ts';
+import type { Ledger } from '../audit/ledger.ts';
+import type { Principal } from '../auth/tokens.ts';
+import type { Queryable } from '../db/database.ts';
+import { problems } from '../http/problem.ts';
+import { newId } from '../ids.ts';
+import { type Member, absenceNeighbours, canonicalOrder, datasetDigest, membershipProofs } from './digest.ts';
+import type { DatasetView } from './schemas.ts';
+import { datasetAssets, datasets } from './tables.ts';
+
+type DatasetRow = typeof datasets.$inferSelect;
+const CHUNK = 5_000;
+
+export function datasetView(r: DatasetRow): DatasetView {
+  return { ...r, createdAt: r.createdAt.toISOString() };
+}
+
+function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Resolves asset ids to members; 422 naming every unknown or repeated id. */
+export async function resolveMembers(q: Queryable, assetIds: readonly string[]): Promise<Member[]> {
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const id of assetIds) (seen.has(id) ? repeated : seen).add(id);
+  if (repeated.size > 0) {
+    const list = [...repeated];
+    throw problems.validation(`the asset list repeats ${list.length} id(s)`, list.slice(0, 100).map((id) => ({ field: 'assetIds', message: `${id} is listed more than once` })));
+  }
+  const found = new Map<string, string>();
+  for (const chunk of chunks(assetIds)) {
+    const rows = await q.select({ id: assets.id, sha256: assets.sha256 }).from(assets).where(inArray(assets.id, chunk));
+    for (const r of rows) found.set(r.id, r.sha256);
+  }
+  const unknown = assetIds.filter((id) => !found.has(id));
+  if (unknown.length > 0) {
+    throw problems.validation(
+      `${unknown.length} asset id(s) are not registered`,
+      unknown.slice(0, 100).map((id) => ({ field: 'assetIds', message: `unknown asset ${id}` })),
+    );
+  }
+  return assetIds.map((id) => ({ assetId: id, sha256: found.get(id)! }));
+}
+
+/** Writes a frozen dataset inside a change; members in any order. */
+export async function insertDataset(
+  ctx: Pick<ChangeContext, 'tx' | 'record' | 'actor'>,
+  input: { name: string; members: readonly Member[]; parentId: string | null; ownerVendor: string | null },
+): Promise<DatasetView> {
+  const ordered = canonicalOrder(input.members);
+  const id = newId('dst');
+  const digest = datasetDigest(ordered);
+  // The event commits to the exact membership: the digest covers the content, this covers the ids.
+  const assetIdsDigest = createHash('sha256').update(ordered.map((m) => m.assetId).join('\n')).digest('hex');
+  const draft = { id, name: input.name, digest, assetCount: ordered.length, parentId: input.parentId, ownerVendor: input.ownerVendor };
+  const event = ctx.record({ action: 'dataset.created', subjectId: id, content: { ...draft, assetIdsDigest } });
+  const [row] = await ctx.tx
+    .insert(datasets)
+    .values({ ...draft, createdAt: new Date(event.time), createdBy: ctx.actor.sub, auditIndex: event.index })
+    .returning();
+  for (const [c, chunk] of chunks(ordered).entries()) {
+    await ctx.tx.insert(datasetAssets).values(chunk.map((m, i) => ({ datasetId: id, position: c * CHUNK + i, assetId: m.assetId, sha256: m.sha256 })));
+  }
+  return datasetView(row!);
+}
+
+export async function createDataset(ledger: Ledger, principal: Principal, input: { name: string; assetIds: string[] }): Promise<DatasetView> {
+  const members = await resolveMembers(ledger.db, input.assetIds);
+  return ledger.change(principal, (ctx) =>
+    insertDataset(ctx, { name: input.name, members, parentId: null, ownerVendor: principal.role === 'vendor' ? principal.vendor! : null }),
+  );
+}
+
+/** A vendor sees its own datasets and the studio's (made by legal or admin); others see all. */
+export function canSeeDataset(principal: Principal, d: { ownerVendor: string | null }): boolean {
+  return principal.role !== 'vendor' || d.ownerVendor === null || d.ownerVendor === principal.vendor;
+}
+
+export async function getDataset(q: Queryable, id: string, principal: Principal): Promise<DatasetRow> {
+  const [row] = await q.select().from(datasets).where(eq(datasets.id, id));
+  if (!row || !canSeeDataset(principal, row)) throw problems.notFound(`no dataset ${id}`);
+  return row;
+}
+
+export async function datasetMembers(q: Queryable, id: string): Promise<(Member & { position: number })[]> {
+  return q
+    .select({ position: datasetAssets.position, assetId: datasetAssets.assetId, sha256: datasetAssets.sha256 })
+    .from(datasetAssets)
+    .where(eq(datasetAssets.datasetId, id))
+    .orderBy(asc(datasetAssets.position));
+}
+
+export async function listDatasets(q: Queryable, principal: Principal, f: { cursor?: string; limit: number }) {
+  const where: SQL[] = [];
+  if (principal.role === 'vendor') where.push(or(isNull(datasets.ownerVendor), eq(datasets.ownerVendor, principal.vendor!))!);
+  if (f.cursor) where.push(lt(datasets.auditIndex, Number(f.cursor)));
+  const rows = await q.select().from(datasets).where(and(...where)).orderBy(desc(datasets.auditIndex)).limit(f.limit + 1);
+  const page = rows.slice(0, f.limit);
+  return { items: page.map(datasetView), nextCursor: rows.length > f.limit ? String(page[page.length - 1]!.auditIndex) : null };
+}
+
+export async function membershipProof(q: Queryable, dataset: DatasetRow, assetId: string) {
+  const members = await datasetMembers(q, dataset.id);
+  const at = members.findIndex((m) => m.assetId === assetId);
+  if (at >= 0) {
+    const [proof] = membershipProofs(members, [at]);
+    return { datasetId: dataset.id, digest: dataset.digest, assetId, included: true, proof: proof!, absence: null };
+  }
+  const [asset] = await q.select({ sha256: assets.sha256 }).from(assets).where(eq(assets.id, assetId));
+  if (!asset) throw problems.notFound(`no asset ${assetId}`);
+  // Same content under another asset id is still "that content is in the dataset", but not this asset:
+  // answer with the bracketing neighbours of its hash, which prove the hash is absent when it is.
+  const neighbours = absenceNeighbours(members, asset.sha256).filter((i) => members[i]!.sha256 !== asset.sha256);
+  return { datasetId: dataset.id, digest: dataset.digest, assetId, included: false, proof: null, absence: membershipProofs(members, neighbours) };
+}
