@@ -6,6 +6,7 @@ import type { Database } from './db/database.ts';
 import type { PolicyRegistry } from './gate/policy-registry.ts';
 import type { Keyring } from './keys/keyring.ts';
 import type { ManifestEngine } from './provenance/c2pa/types.ts';
+import type { TuningBackend } from './tuning/vertex.ts';
 
 /** What the running service is made of; built once at start-up, handed to every capability. */
 export type AppContext = {
@@ -18,4 +19,6 @@ export type AppContext = {
   policies: PolicyRegistry;
   /** c2pa-rs (WebAssembly): reads and signs C2PA manifests. */
   c2pa: ManifestEngine;
+  /** Vertex AI tuning, when configured. */
+  tuning: { backend: TuningBackend; project: string; location: string } | null;
 };

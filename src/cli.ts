@@ -5,6 +5,7 @@ import { verifyBundle, type EvidenceBundle } from './audit/bundle.ts';
 import { exportEvidence } from './audit/export.ts';
 import { verifyStoredLog } from './audit/verify-log.ts';
 import { ROLES, type Role, issueToken } from './auth/tokens.ts';
+import { sweepTaints } from './checkpoints/service.ts';
 import { ConfigError, loadConfig } from './config/config.ts';
 import { initKeys, loadKeyring } from './keys/keyring.ts';
 import { createLogger, openConfiguredDatabase, startRuntime } from './runtime.ts';
@@ -46,7 +47,19 @@ async function main(argv: string[]): Promise<void> {
       const server = serve({ fetch: runtime.app.fetch, port: config.port, hostname: config.host }, (info) => {
         logger.info({ url: `http://${config.host}:${info.port}`, database: runtime.ctx.database.kind }, 'clearframe listening');
       });
+      // Expired license terms taint on read at once; the sweep writes their audit events.
+      const sweep =
+        config.taintSweepSeconds > 0
+          ? setInterval(() => {
+              sweepTaints(runtime.ctx.ledger).then(
+                (ids) => ids.length > 0 && logger.info({ checkpoints: ids }, 'taint sweep recorded expired licenses'),
+                (err: unknown) => logger.error({ err }, 'taint sweep failed'),
+              );
+            }, config.taintSweepSeconds * 1000)
+          : undefined;
+      sweep?.unref();
       const stop = () => {
+        clearInterval(sweep);
         server.close(() => void runtime.close().then(() => process.exit(0)));
       };
       process.once('SIGINT', stop);

@@ -8,6 +8,7 @@ import { type Database, openDatabase } from './db/database.ts';
 import { PolicyRegistry } from './gate/policy-registry.ts';
 import { createApp } from './http/app.ts';
 import { createC2paWasmEngine } from './provenance/c2pa/c2pa-wasm.ts';
+import { parseApiEndpoint, vertexTuningBackend } from './tuning/vertex.ts';
 import { initKeys, loadKeyring } from './keys/keyring.ts';
 import { registerKeys } from './keys/register.ts';
 
@@ -45,8 +46,26 @@ export async function startRuntime(config: Config, opts: { database?: Database; 
     const verifyToken = tokenVerifier(config.auth, keyring.tokenIssuer.signer.publicJwk as Record<string, unknown>);
     const policies = await PolicyRegistry.open(config.policiesDir, ledger);
     logger.info({ policiesDir: config.policiesDir, digest: policies.current.digest, policies: policies.current.policies.length }, 'policy set loaded');
-    const ctx: AppContext = { config, database, ledger, keyring, verifyToken, logger, policies, c2pa: createC2paWasmEngine() };
-    return { ctx, app: createApp(ctx), close: () => database.close() };
+    const tuning = config.vertex
+      ? {
+          project: config.vertex.project,
+          location: config.vertex.location,
+          backend: vertexTuningBackend({
+            project: config.vertex.project,
+            location: config.vertex.location,
+            clientOptions: config.vertex.apiEndpoint ? parseApiEndpoint(config.vertex.apiEndpoint) : {},
+          }),
+        }
+      : null;
+    const ctx: AppContext = { config, database, ledger, keyring, verifyToken, logger, policies, c2pa: createC2paWasmEngine(), tuning };
+    return {
+      ctx,
+      app: createApp(ctx),
+      async close() {
+        await tuning?.backend.close().catch(() => {});
+        await database.close();
+      },
+    };
   } catch (e) {
     await database.close().catch(() => {});
     throw e;

@@ -39,8 +39,15 @@ const envSchema = z
     POLICIES_DIR: optionalString,
     CLEARANCE_TTL_SECONDS: z.coerce.number().int().min(60).max(366 * 24 * 3600).default(24 * 3600),
     CLEARANCE_AUDIENCE: z.string().min(1).default('clearframe-training'),
+    VERTEX_PROJECT: optionalString,
+    VERTEX_LOCATION: optionalString,
+    VERTEX_API_ENDPOINT: optionalString,
+    TAINT_SWEEP_SECONDS: z.coerce.number().int().min(0).max(24 * 3600).default(300),
   })
   .superRefine((env, ctx) => {
+    if ((env.VERTEX_PROJECT === undefined) !== (env.VERTEX_LOCATION === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [env.VERTEX_PROJECT ? 'VERTEX_LOCATION' : 'VERTEX_PROJECT'], message: 'VERTEX_PROJECT and VERTEX_LOCATION go together' });
+    }
     // A production identity provider needs all three; half a configuration would silently fall back.
     const set = [env.AUTH_JWKS_URL, env.AUTH_ISSUER, env.AUTH_AUDIENCE].filter((v) => v !== undefined).length;
     if (env.AUTH_JWKS_URL !== undefined && set !== 3) {
@@ -67,6 +74,10 @@ export type Config = {
   maxUploadBytes: number;
   policiesDir: string;
   clearance: { issuer: string; audience: string; ttlSeconds: number };
+  /** Vertex AI tuning; null when not configured (tuning answers 503, everything else works). */
+  vertex: { project: string; location: string; apiEndpoint: string | undefined } | null;
+  /** How often the taint sweep writes the audit events that expired license terms caused (0: never). */
+  taintSweepSeconds: number;
 };
 
 /** The policies shipped with this checkout: <repo>/policies. */
@@ -97,5 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     policiesDir: path.resolve(e.POLICIES_DIR ?? SHIPPED_POLICIES_DIR),
     clearance: { issuer: publicUrl, audience: e.CLEARANCE_AUDIENCE, ttlSeconds: e.CLEARANCE_TTL_SECONDS },
+    vertex: e.VERTEX_PROJECT && e.VERTEX_LOCATION ? { project: e.VERTEX_PROJECT, location: e.VERTEX_LOCATION, apiEndpoint: e.VERTEX_API_ENDPOINT } : null,
+    taintSweepSeconds: e.TAINT_SWEEP_SECONDS,
   };
 }

@@ -5,3 +5,5 @@ export * from '../licenses/tables.ts';
 export * from '../keys/tables.ts';
 export * from '../datasets/tables.ts';
 export * from '../gate/tables.ts';
+export * from '../tuning/tables.ts';
+export * from '../checkpoints/tables.ts';

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { and, desc, eq, inArray, lt, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { AppContext } from '../app-context.ts';
 import { canonicalize } from '../audit/canonical-json.ts';
 import type { Principal } from '../auth/tokens.ts';
-import type { Queryable } from '../db/database.ts';
+import { type Queryable, queryRows } from '../db/database.ts';
 import type { Member } from '../datasets/digest.ts';
 import { datasetMembers, datasetView, getDataset, insertDataset } from '../datasets/service.ts';
 import { problems } from '../http/problem.ts';
@@ -226,23 +226,34 @@ type ClearanceRow = typeof clearances.$inferSelect;
 export async function restingLicenses(q: Queryable, clearanceIds: string[]): Promise<Map<string, RestingLicense[]>> {
   const out = new Map<string, RestingLicense[]>();
   if (clearanceIds.length === 0) return out;
-  const rows = await q
-    .select({
-      clearanceId: clearanceLicenses.clearanceId,
-      licenseId: clearanceLicenses.licenseId,
-      assetCount: clearanceLicenses.assetCount,
-      termEnd: licenseVersions.termEnd,
-      revokedAt: licenseRevocations.revokedAt,
-      revocationReason: licenseRevocations.reason,
-    })
-    .from(clearanceLicenses)
-    .innerJoin(licenseVersions, eq(licenseVersions.id, clearanceLicenses.licenseId))
-    .leftJoin(licenseRevocations, eq(licenseRevocations.licenseId, clearanceLicenses.licenseId))
-    .where(inArray(clearanceLicenses.clearanceId, clearanceIds));
+  const rows = await queryRows<{
+    clearance_id: string; license_id: string; asset_id: string; asset_count: number; term_end: Date | string;
+    revoked_license_id: string | null; revoked_at: Date | string | null; reason: string | null;
+  }>(
+    q,
+    sql`select cl.clearance_id, cl.license_id, lv.asset_id, cl.asset_count, lv.term_end,
+               r.license_id as revoked_license_id, r.revoked_at, r.reason
+        from clearance_licenses cl
+        join license_versions lv on lv.id = cl.license_id
+        left join license_versions later on later.asset_id = lv.asset_id and later.version >= lv.version
+        left join license_revocations r on r.license_id = later.id
+        where cl.clearance_id in (${sql.join(clearanceIds.map((id) => sql`${id}`), sql`, `)})
+        order by cl.clearance_id, cl.license_id, r.revoked_at nulls last`,
+  );
+  const seen = new Set<string>();
   for (const r of rows) {
-    const list = out.get(r.clearanceId) ?? [];
-    list.push({ licenseId: r.licenseId, assetCount: r.assetCount, termEnd: r.termEnd, revokedAt: r.revokedAt, revocationReason: r.revocationReason });
-    out.set(r.clearanceId, list);
+    const key = `${r.clearance_id}/${r.license_id}`;
+    if (seen.has(key)) continue; // the earliest revocation (or none) came first
+    seen.add(key);
+    const list = out.get(r.clearance_id) ?? [];
+    list.push({
+      licenseId: r.license_id,
+      assetId: r.asset_id,
+      assetCount: Number(r.asset_count),
+      termEnd: new Date(r.term_end),
+      revocation: r.revoked_license_id ? { licenseId: r.revoked_license_id, at: new Date(r.revoked_at!), reason: r.reason } : null,
+    });
+    out.set(r.clearance_id, list);
   }
   return out;
 }
@@ -322,8 +333,8 @@ export async function verifyClearance(app: AppContext, token: string) {
   const reasons = [
     ...(check.expired ? ['the token has expired'] : []),
     ...standing.causes.map((c) =>
-      c.cause === 'license-revoked' ? `license ${c.licenseId} (${c.assetCount} asset(s)) was revoked at ${c.at}${c.reason ? `: ${c.reason}` : ''}`
-      : c.cause === 'license-expired' ? `license ${c.licenseId} (${c.assetCount} asset(s)) ended at ${c.at}`
+      c.cause === 'license-revoked' ? `license ${c.licenseId} of asset ${c.assetId} was revoked at ${c.at}${c.reason ? `: ${c.reason}` : ''}`
+      : c.cause === 'license-expired' ? `license ${c.licenseId} of asset ${c.assetId} ended at ${c.at}`
       : c.cause === 'clearance-expired' ? `the clearance expired at ${c.at}`
       : 'the clearance was a denial',
     ),

@@ -1,13 +1,22 @@
 /**
  * Whether a clearance still stands: pure, from the license versions it rests on as they are now.
- * A clearance falls when any of them is revoked or its term has run out, or when the clearance itself
- * expires. (The checkpoints built on it read the same answer: see issue 4's taint.)
+ * A clearance falls when any of them is revoked (or a later version of the same asset's license is:
+ * the amendment replaced the terms the clearance relied on, and revoking it ends them), or its term has
+ * run out, or when the clearance itself expires. Checkpoints built on a fallen clearance are tainted;
+ * the clearance's own expiry only stops new training, it does not taint what was trained.
  */
-export type RestingLicense = { licenseId: string; assetCount: number; revokedAt: Date | null; revocationReason?: string | null; termEnd: Date };
+export type RestingLicense = {
+  licenseId: string;
+  assetId: string;
+  assetCount: number;
+  termEnd: Date;
+  /** The earliest revocation of this version or of a later version of the same asset's license. */
+  revocation: { licenseId: string; at: Date; reason: string | null } | null;
+};
 
 export type StandingCause =
-  | { cause: 'license-revoked'; licenseId: string; assetCount: number; at: string; reason: string | null }
-  | { cause: 'license-expired'; licenseId: string; assetCount: number; at: string }
+  | { cause: 'license-revoked'; licenseId: string; assetId: string; assetCount: number; at: string; reason: string | null }
+  | { cause: 'license-expired'; licenseId: string; assetId: string; assetCount: number; at: string }
   | { cause: 'clearance-expired'; at: string }
   | { cause: 'denied' };
 
@@ -21,10 +30,11 @@ export function clearanceStanding(
   if (clearance.decision === 'deny') return { status: 'denied', causes: [{ cause: 'denied' }] };
   const causes: StandingCause[] = [];
   for (const l of licenses) {
-    if (l.revokedAt && l.revokedAt.getTime() <= now.getTime()) {
-      causes.push({ cause: 'license-revoked', licenseId: l.licenseId, assetCount: l.assetCount, at: l.revokedAt.toISOString(), reason: l.revocationReason ?? null });
+    if (l.revocation && l.revocation.at.getTime() <= now.getTime()) {
+      const r = l.revocation;
+      causes.push({ cause: 'license-revoked', licenseId: r.licenseId, assetId: l.assetId, assetCount: l.assetCount, at: r.at.toISOString(), reason: r.reason });
     } else if (l.termEnd.getTime() <= now.getTime()) {
-      causes.push({ cause: 'license-expired', licenseId: l.licenseId, assetCount: l.assetCount, at: l.termEnd.toISOString() });
+      causes.push({ cause: 'license-expired', licenseId: l.licenseId, assetId: l.assetId, assetCount: l.assetCount, at: l.termEnd.toISOString() });
     }
   }
   if (causes.length > 0) return { status: 'revoked', causes };

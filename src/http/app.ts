@@ -6,7 +6,9 @@ import type { AppContext } from '../app-context.ts';
 import { assetRoutes } from '../assets/routes.ts';
 import { auditRoutes } from '../audit/routes.ts';
 import { datasetRoutes } from '../datasets/routes.ts';
+import { checkpointRoutes } from '../checkpoints/routes.ts';
 import { gateRoutes } from '../gate/routes.ts';
+import { tuningRoutes } from '../tuning/routes.ts';
 import { keyRoutes } from '../keys/routes.ts';
 import { licenseRoutes } from '../licenses/routes.ts';
 import { renderDocsPage } from './docs-page.ts';
@@ -79,6 +81,8 @@ export function createApp(app: AppContext): OpenAPIHono<AppEnv> {
   api.route('/', auditRoutes(app));
   api.route('/', datasetRoutes(app));
   api.route('/', gateRoutes(app));
+  api.route('/', tuningRoutes(app));
+  api.route('/', checkpointRoutes(app));
 
   api.doc31('/openapi.json', OPENAPI_INFO);
   api.get('/docs', (c) => c.html(renderDocsPage(api.getOpenAPI31Document(OPENAPI_INFO) as never)));

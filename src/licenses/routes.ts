@@ -5,8 +5,8 @@ import { requireRole } from '../auth/middleware.ts';
 import { IdParam, bearer, errorResponses } from '../http/openapi-common.ts';
 import { router } from '../http/validation.ts';
 import { listApprovals, recordApproval } from './approvals.ts';
-import { Approval, ApprovalCreate, License, LicenseCreate, LicenseHistory, RevokeBody } from './schemas.ts';
-import { addLicenseVersion, getLicense, licenseHistory, revokeLicense } from './service.ts';
+import { Approval, ApprovalCreate, License, LicenseCreate, LicenseHistory, RevocationImpact, RevokeBody } from './schemas.ts';
+import { addLicenseVersion, getLicense, licenseHistory, revocationImpact, revokeLicense } from './service.ts';
 
 export function licenseRoutes(app: AppContext) {
   const legal = requireRole(app.verifyToken, 'legal', 'admin');
@@ -68,14 +68,27 @@ export function licenseRoutes(app: AppContext) {
       method: 'post',
       path: '/v1/licenses/{id}/revoke',
       tags: ['Licenses'],
-      summary: 'Revoke a license version; recorded as a revocation, the version itself is not changed',
+      summary: 'Revoke a license version (recorded as a revocation; the version itself is not changed). dryRun=true shows what it would hit',
       security: bearer,
       middleware: [legal] as const,
-      request: { params: IdParam('lic'), body: { required: true, ...json(RevokeBody) } },
-      responses: { 200: { description: 'The revoked version', ...json(License) }, ...errorResponses },
+      request: {
+        params: IdParam('lic'),
+        query: z.object({ dryRun: z.enum(['true', 'false']).optional().openapi({ description: 'true: change nothing, list the clearances and checkpoints it would hit' }) }),
+        body: { required: true, ...json(RevokeBody) },
+      },
+      responses: {
+        200: {
+          description: 'The revoked version with the checkpoints it tainted, or (dryRun) what it would hit',
+          ...json(z.union([License.extend({ taintedCheckpoints: z.array(z.string()) }), RevocationImpact])),
+        },
+        ...errorResponses,
+      },
     }),
-    async (c) =>
-      c.json(await revokeLicense(app.ledger, c.get('principal'), c.req.valid('param').id, c.req.valid('json').reason), 200),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      if (c.req.valid('query').dryRun === 'true') return c.json(await revocationImpact(app.database.db, id), 200);
+      return c.json(await revokeLicense(app.ledger, c.get('principal'), id, c.req.valid('json').reason), 200);
+    },
   );
 
   r.openapi(

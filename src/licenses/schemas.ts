@@ -116,3 +116,12 @@ export const Approval = z
   .openapi('Approval');
 
 export type ApprovalCreateInput = z.infer<typeof ApprovalCreate>;
+
+export const RevocationImpact = z
+  .object({
+    license: License,
+    dryRun: z.literal(true),
+    wouldRevokeClearances: z.array(z.object({ id: z.string(), vendor: z.string(), decision: z.string(), datasetId: z.string() })),
+    wouldTaintCheckpoints: z.array(z.object({ id: z.string(), clearanceId: z.string() })),
+  })
+  .openapi('RevocationImpact');

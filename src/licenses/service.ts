@@ -1,8 +1,9 @@
-import { desc, eq, inArray } from 'drizzle-orm';
+import { desc, eq, inArray, sql } from 'drizzle-orm';
 import { getAsset } from '../assets/service.ts';
+import { checkpointsHitBy, taintForRevocation } from '../checkpoints/service.ts';
 import type { Actor } from '../audit/event.ts';
 import type { Ledger } from '../audit/ledger.ts';
-import type { Queryable } from '../db/database.ts';
+import { type Queryable, queryRows } from '../db/database.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { problems } from '../http/problem.ts';
 import { newId } from '../ids.ts';
@@ -143,7 +144,7 @@ export async function addLicenseVersion(
   }
 }
 
-export async function revokeLicense(ledger: Ledger, actor: Actor, licenseId: string, reason: string): Promise<LicenseView> {
+export async function revokeLicense(ledger: Ledger, actor: Actor, licenseId: string, reason: string): Promise<LicenseView & { taintedCheckpoints: string[] }> {
   try {
     return await ledger.change(actor, async ({ tx, record }) => {
       const current = await getLicense(tx, licenseId);
@@ -166,10 +167,31 @@ export async function revokeLicense(ledger: Ledger, actor: Actor, licenseId: str
         revokedBy: actor.sub,
         auditIndex: event.index,
       });
-      return getLicense(tx, licenseId);
+      // Everything trained on this art stops being usable in the same commit as the revocation.
+      const tainted = await taintForRevocation(
+        { tx, record },
+        { licenseId, assetId: current.assetId, version: current.version, reason, at: new Date(event.time) },
+      );
+      return { ...(await getLicense(tx, licenseId)), taintedCheckpoints: tainted };
     });
   } catch (e) {
     if (isUniqueViolation(e)) throw problems.conflict(`license ${licenseId} was already revoked`);
     throw e;
   }
+}
+
+/** What a revocation would hit, without making it: for legal to see before deciding. */
+export async function revocationImpact(q: Queryable, licenseId: string) {
+  const license = await getLicense(q, licenseId);
+  const clearanceRows = await queryRows<{ id: string; vendor: string; decision: string; datasetId: string }>(
+    q,
+    sql`select distinct c.id, c.vendor, c.decision, c.dataset_id as "datasetId"
+        from clearances c
+        join clearance_licenses cl on cl.clearance_id = c.id
+        join license_versions lv on lv.id = cl.license_id
+        where lv.asset_id = ${license.assetId} and lv.version <= ${license.version}
+        order by c.id`,
+  );
+  const checkpoints = await checkpointsHitBy(q, license.assetId, license.version);
+  return { license, dryRun: true as const, wouldRevokeClearances: clearanceRows, wouldTaintCheckpoints: checkpoints };
 }

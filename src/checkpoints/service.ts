@@ -1,0 +1,209 @@
+import { and, asc, desc, eq, inArray, lt, notExists, type SQL, sql } from 'drizzle-orm';
+import type { Actor } from '../audit/event.ts';
+import type { ChangeContext, Ledger } from '../audit/ledger.ts';
+import type { Principal } from '../auth/tokens.ts';
+import { type Queryable, type Tx, queryRows } from '../db/database.ts';
+import { restingLicenses } from '../gate/service.ts';
+import { type Standing, clearanceStanding } from '../gate/standing.ts';
+import { clearances } from '../gate/tables.ts';
+import { problems } from '../http/problem.ts';
+import { newId } from '../ids.ts';
+import { type StatusCause, checkpointStatusEvents, checkpoints } from './tables.ts';
+
+type CheckpointRow = typeof checkpoints.$inferSelect;
+type StatusRow = typeof checkpointStatusEvents.$inferSelect;
+type ClearanceRow = typeof clearances.$inferSelect;
+
+export type CheckpointStatus = 'active' | 'tainted' | 'retired';
+
+/** The standing of a clearance turned into taint causes for the checkpoints built on it. */
+export function taintCauses(standing: Standing): StatusCause[] {
+  return standing.causes.flatMap((c): StatusCause[] =>
+    c.cause === 'license-revoked' ? [{ kind: 'license-revoked', licenseId: c.licenseId, assetIds: [c.assetId], at: c.at, reason: c.reason }]
+    : c.cause === 'license-expired' ? [{ kind: 'license-expired', licenseId: c.licenseId, assetIds: [c.assetId], at: c.at }]
+    : [],
+  );
+}
+
+/**
+ * A checkpoint's status now. Recorded events come first (retirement, taint written at revocation or by
+ * the sweep); a term that ended since the last sweep taints on read, before any event is written.
+ */
+export function deriveStatus(recorded: StatusRow[], standing: Standing): { status: CheckpointStatus; causes: StatusCause[]; unrecorded: boolean } {
+  const retired = recorded.find((e) => e.status === 'retired');
+  if (retired) return { status: 'retired', causes: [retired.cause], unrecorded: false };
+  const tainted = recorded.filter((e) => e.status === 'tainted');
+  if (tainted.length > 0) return { status: 'tainted', causes: tainted.map((e) => e.cause), unrecorded: false };
+  if (standing.status === 'revoked') return { status: 'tainted', causes: taintCauses(standing), unrecorded: true };
+  return { status: 'active', causes: [], unrecorded: false };
+}
+
+async function statusRows(q: Queryable, ids: string[]): Promise<Map<string, StatusRow[]>> {
+  const out = new Map<string, StatusRow[]>();
+  if (ids.length === 0) return out;
+  const rows = await q.select().from(checkpointStatusEvents).where(inArray(checkpointStatusEvents.checkpointId, ids)).orderBy(asc(checkpointStatusEvents.seq));
+  for (const r of rows) out.set(r.checkpointId, [...(out.get(r.checkpointId) ?? []), r]);
+  return out;
+}
+
+export async function checkpointStatus(q: Queryable, row: CheckpointRow, now = new Date()) {
+  const [recorded, resting, [clearance]] = await Promise.all([
+    statusRows(q, [row.id]),
+    restingLicenses(q, [row.clearanceId]),
+    q.select().from(clearances).where(eq(clearances.id, row.clearanceId)),
+  ]);
+  const standing = clearanceStanding(clearance!, resting.get(row.clearanceId) ?? [], now);
+  return { ...deriveStatus(recorded.get(row.id) ?? [], standing), recorded: recorded.get(row.id) ?? [], clearance: clearance!, standing };
+}
+
+export async function checkpointView(q: Queryable, row: CheckpointRow, now = new Date()) {
+  const s = await checkpointStatus(q, row, now);
+  const history = [
+    { status: 'active' as CheckpointStatus, at: row.createdAt.toISOString(), cause: null as StatusCause | null, recorded: true, auditIndex: row.auditIndex as number | null },
+    ...s.recorded.map((e) => ({ status: e.status as CheckpointStatus, at: e.effectiveAt.toISOString(), cause: e.cause, recorded: true, auditIndex: e.auditIndex as number | null })),
+    ...(s.unrecorded ? s.causes.map((cause) => ({ status: 'tainted' as CheckpointStatus, at: 'at' in cause ? cause.at : now.toISOString(), cause, recorded: false, auditIndex: null })) : []),
+  ];
+  return {
+    id: row.id,
+    status: s.status,
+    causes: s.causes,
+    clearance: { id: s.clearance.id, standing: s.standing.status, purpose: s.clearance.purpose, issuedAt: s.clearance.issuedAt.toISOString(), policyDigest: s.clearance.policyDigest },
+    dataset: { id: row.datasetId, digest: row.datasetDigest },
+    baseModel: row.baseModel,
+    vendor: row.vendor,
+    source: row.source,
+    tuningJobId: row.tuningJobId,
+    externalRef: row.externalRef,
+    artifactDigest: row.artifactDigest,
+    vertex: row.vertexModel ? { model: row.vertexModel, endpoint: row.vertexEndpoint } : null,
+    createdAt: row.createdAt.toISOString(),
+    createdBy: row.createdBy,
+    auditIndex: row.auditIndex,
+    statusHistory: history,
+  };
+}
+
+export async function getCheckpointRow(q: Queryable, id: string, principal: Principal): Promise<CheckpointRow> {
+  const [row] = await q.select().from(checkpoints).where(eq(checkpoints.id, id));
+  if (!row || (principal.role === 'vendor' && row.vendor !== principal.vendor)) throw problems.notFound(`no checkpoint ${id}`);
+  return row;
+}
+
+export async function listCheckpoints(q: Queryable, principal: Principal, f: { clearanceId?: string; cursor?: string; limit: number }) {
+  const where: SQL[] = [];
+  if (principal.role === 'vendor') where.push(eq(checkpoints.vendor, principal.vendor!));
+  if (f.clearanceId) where.push(eq(checkpoints.clearanceId, f.clearanceId));
+  if (f.cursor) where.push(lt(checkpoints.auditIndex, Number(f.cursor)));
+  const rows = await q.select().from(checkpoints).where(and(...where)).orderBy(desc(checkpoints.auditIndex)).limit(f.limit + 1);
+  const page = rows.slice(0, f.limit);
+  const items = [];
+  for (const r of page) items.push({ id: r.id, clearanceId: r.clearanceId, datasetId: r.datasetId, baseModel: r.baseModel, vendor: r.vendor, source: r.source, status: (await checkpointStatus(q, r)).status, createdAt: r.createdAt.toISOString() });
+  return { items, nextCursor: rows.length > f.limit ? String(page[page.length - 1]!.auditIndex) : null };
+}
+
+/** Registers a checkpoint inside a change (from a finished Vertex job, or trained elsewhere). */
+export async function insertCheckpoint(
+  ctx: Pick<ChangeContext, 'tx' | 'record' | 'actor'>,
+  clearance: ClearanceRow,
+  input: { source: 'vertex' | 'external'; baseModel: string; tuningJobId?: string; externalRef?: string; artifactDigest?: string; vertexModel?: string; vertexEndpoint?: string },
+): Promise<CheckpointRow> {
+  const id = newId('ckp');
+  const draft = {
+    id,
+    clearanceId: clearance.id,
+    datasetId: clearance.datasetId,
+    datasetDigest: clearance.datasetDigest,
+    baseModel: input.baseModel,
+    vendor: clearance.vendor,
+    source: input.source,
+    tuningJobId: input.tuningJobId ?? null,
+    externalRef: input.externalRef ?? null,
+    artifactDigest: input.artifactDigest ?? null,
+    vertexModel: input.vertexModel ?? null,
+    vertexEndpoint: input.vertexEndpoint ?? null,
+  };
+  const event = ctx.record({ action: 'checkpoint.registered', subjectId: id, content: draft });
+  const [row] = await ctx.tx.insert(checkpoints).values({ ...draft, createdAt: new Date(event.time), createdBy: ctx.actor.sub, auditIndex: event.index }).returning();
+  return row!;
+}
+
+async function appendStatus(ctx: Pick<ChangeContext, 'tx' | 'record'>, checkpointId: string, status: 'tainted' | 'retired', cause: StatusCause, effectiveAt: Date) {
+  const [last] = await ctx.tx
+    .select({ seq: checkpointStatusEvents.seq })
+    .from(checkpointStatusEvents)
+    .where(eq(checkpointStatusEvents.checkpointId, checkpointId))
+    .orderBy(desc(checkpointStatusEvents.seq))
+    .limit(1);
+  const event = ctx.record({ action: `checkpoint.${status}`, subjectId: checkpointId, content: { checkpointId, status, cause, effectiveAt: effectiveAt.toISOString() } });
+  await ctx.tx.insert(checkpointStatusEvents).values({
+    checkpointId,
+    seq: (last?.seq ?? 0) + 1,
+    status,
+    cause,
+    effectiveAt,
+    recordedAt: new Date(event.time),
+    auditIndex: event.index,
+  });
+}
+
+/**
+ * The checkpoints a revocation of `license` (version `version` of `assetId`) hits: those whose clearance
+ * rests on that version or an earlier one of the same asset, and that are not already tainted or retired.
+ */
+export async function checkpointsHitBy(q: Queryable, assetId: string, version: number): Promise<{ id: string; clearanceId: string }[]> {
+  return queryRows<{ id: string; clearanceId: string }>(
+    q,
+    sql`select distinct c.id, c.clearance_id as "clearanceId"
+        from checkpoints c
+        join clearance_licenses cl on cl.clearance_id = c.clearance_id
+        join license_versions lv on lv.id = cl.license_id
+        where lv.asset_id = ${assetId} and lv.version <= ${version}
+          and not exists (select 1 from checkpoint_status_events e where e.checkpoint_id = c.id)
+        order by c.id`,
+  );
+}
+
+/** Called in the revocation's own transaction: the taint and its audit events commit with it. */
+export async function taintForRevocation(
+  ctx: Pick<ChangeContext, 'tx' | 'record'>,
+  revoked: { licenseId: string; assetId: string; version: number; reason: string; at: Date },
+): Promise<string[]> {
+  const hit = await checkpointsHitBy(ctx.tx, revoked.assetId, revoked.version);
+  for (const c of hit) {
+    await appendStatus(ctx, c.id, 'tainted', { kind: 'license-revoked', licenseId: revoked.licenseId, assetIds: [revoked.assetId], at: revoked.at.toISOString(), reason: revoked.reason }, revoked.at);
+  }
+  return hit.map((c) => c.id);
+}
+
+/**
+ * Writes the taint events that time alone caused (a license term ended): reads already see the taint,
+ * this puts it in the log. Safe to run from several processes: each checkpoint is re-checked in the change.
+ */
+export async function sweepTaints(ledger: Ledger, now = new Date()): Promise<string[]> {
+  const candidates = await ledger.db
+    .select()
+    .from(checkpoints)
+    .where(notExists(ledger.db.select({ one: sql`1` }).from(checkpointStatusEvents).where(eq(checkpointStatusEvents.checkpointId, checkpoints.id))));
+  const tainted: string[] = [];
+  for (const c of candidates) {
+    const s = await checkpointStatus(ledger.db, c, now);
+    if (s.status !== 'tainted' || !s.unrecorded) continue;
+    await ledger.change({ sub: 'clearframe-sweep', role: 'system' }, async (ctx) => {
+      const again = await checkpointStatus(ctx.tx, c, now);
+      if (again.status !== 'tainted' || !again.unrecorded) return;
+      for (const cause of again.causes) await appendStatus(ctx, c.id, 'tainted', cause, 'at' in cause ? new Date(cause.at) : now);
+      tainted.push(c.id);
+    });
+  }
+  return tainted;
+}
+
+export async function retireCheckpoint(ledger: Ledger, actor: Actor, principal: Principal, id: string, reason: string) {
+  return ledger.change(actor, async (ctx) => {
+    const row = await getCheckpointRow(ctx.tx, id, principal);
+    const s = await checkpointStatus(ctx.tx, row);
+    if (s.status === 'retired') throw problems.conflict(`checkpoint ${id} is already retired`);
+    await appendStatus(ctx, id, 'retired', { kind: 'retired', reason }, new Date());
+    return checkpointView(ctx.tx as Tx, row);
+  });
+}

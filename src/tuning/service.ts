@@ -1,0 +1,176 @@
+import { desc, eq } from 'drizzle-orm';
+import type { AppContext } from '../app-context.ts';
+import type { Principal } from '../auth/tokens.ts';
+import { checkpointView, insertCheckpoint } from '../checkpoints/service.ts';
+import { checkpoints } from '../checkpoints/tables.ts';
+import type { Queryable } from '../db/database.ts';
+import { checkClearanceToken } from '../gate/clearance-token.ts';
+import { standingOf } from '../gate/service.ts';
+import { clearances } from '../gate/tables.ts';
+import { Problem, problems } from '../http/problem.ts';
+import { newId } from '../ids.ts';
+import { tuningJobStates, tuningJobs } from './tables.ts';
+import { type TuningHyperParameters, type TuningJobState, VertexError } from './vertex.ts';
+
+type ClearanceRow = typeof clearances.$inferSelect;
+type JobRow = typeof tuningJobs.$inferSelect;
+
+/**
+ * Every reason a clearance does not let this caller train this model now. Empty means go.
+ * Used before anything is sent to Vertex, and before an external checkpoint is registered.
+ */
+export async function clearanceRefusals(
+  app: AppContext,
+  principal: Principal,
+  ask: { clearanceId?: string; clearanceToken?: string; baseModel: string },
+): Promise<{ clearance: ClearanceRow | null; reasons: string[] }> {
+  const reasons: string[] = [];
+  let clearanceId = ask.clearanceId;
+  if (ask.clearanceToken) {
+    const check = await checkClearanceToken(ask.clearanceToken, [app.keyring.clearance.publicJwk], app.config.clearance);
+    if (check.signature === 'invalid') return { clearance: null, reasons: [`clearance token: ${check.error}`] };
+    if (check.expired) reasons.push('the clearance token has expired');
+    if (clearanceId && clearanceId !== check.claims.jti) reasons.push('clearanceId and clearanceToken name different clearances');
+    clearanceId = check.claims.jti;
+  }
+  const [clearance] = await app.database.db.select().from(clearances).where(eq(clearances.id, clearanceId!));
+  if (!clearance) return { clearance: null, reasons: [...reasons, `no clearance ${clearanceId}`] };
+  if (principal.role === 'vendor' && clearance.vendor !== principal.vendor) {
+    return { clearance: null, reasons: [`clearance ${clearance.id} was not given to vendor "${principal.vendor}"`] };
+  }
+  if (clearance.decision !== 'allow') reasons.push(`clearance ${clearance.id} is a denial`);
+  if (clearance.purpose !== 'fine-tune') reasons.push(`clearance ${clearance.id} is for ${clearance.purpose}, not fine-tune`);
+  if (clearance.baseModel !== ask.baseModel) reasons.push(`clearance ${clearance.id} is for ${clearance.baseModel}, not ${ask.baseModel}`);
+  const standing = await standingOf(app.database.db, clearance);
+  for (const c of standing.causes) {
+    if (c.cause === 'license-revoked') reasons.push(`license ${c.licenseId} of asset ${c.assetId} was revoked at ${c.at}`);
+    else if (c.cause === 'license-expired') reasons.push(`license ${c.licenseId} of asset ${c.assetId} ended at ${c.at}`);
+    else if (c.cause === 'clearance-expired') reasons.push(`clearance ${clearance.id} expired at ${c.at}`);
+  }
+  return { clearance, reasons };
+}
+
+export function refused(reasons: string[]): Problem {
+  return new Problem(403, 'forbidden', `training is not cleared: ${reasons.join('; ')}`, { reasons });
+}
+
+export type TuningJobInput = {
+  clearanceId?: string;
+  clearanceToken?: string;
+  baseModel: string;
+  trainingDataUri: string;
+  validationDataUri?: string;
+  hyperparameters?: TuningHyperParameters;
+  displayName?: string;
+};
+
+export async function submitTuningJob(app: AppContext, principal: Principal, input: TuningJobInput) {
+  const vertex = app.tuning;
+  const { clearance, reasons } = await clearanceRefusals(app, principal, input);
+  if (reasons.length > 0 || !clearance) throw refused(reasons);
+  if (!vertex) {
+    throw new Problem(503, 'not-ready', 'Vertex AI tuning is not configured: set VERTEX_PROJECT and VERTEX_LOCATION (and Application Default Credentials)');
+  }
+  const id = newId('tun');
+  let job: TuningJobState;
+  try {
+    job = await vertex.backend.createTuningJob({
+      project: vertex.project,
+      location: vertex.location,
+      baseModel: input.baseModel,
+      trainingDatasetUri: input.trainingDataUri,
+      ...(input.validationDataUri ? { validationDatasetUri: input.validationDataUri } : {}),
+      ...(input.hyperparameters ? { hyperParameters: input.hyperparameters } : {}),
+      ...(input.displayName ? { displayName: input.displayName } : {}),
+      labels: { clearframe_job: id.toLowerCase().replace(/[^a-z0-9_-]/g, '-'), clearframe_clearance: clearance.id.toLowerCase().replace(/[^a-z0-9_-]/g, '-') },
+    });
+  } catch (e) {
+    if (e instanceof VertexError) throw new Problem(502, 'upstream', `Vertex AI refused the tuning job: ${e.message}`, { vertexStatus: e.status });
+    if (e instanceof RangeError) throw problems.validation(e.message);
+    throw e;
+  }
+  await app.ledger.change(principal, async ({ tx, record }) => {
+    const draft = {
+      id,
+      clearanceId: clearance.id,
+      vendor: clearance.vendor,
+      baseModel: input.baseModel,
+      trainingDataUri: input.trainingDataUri,
+      validationDataUri: input.validationDataUri ?? null,
+      hyperparameters: input.hyperparameters ?? null,
+      displayName: input.displayName ?? null,
+      vertexJobName: job.name,
+    };
+    const event = record({ action: 'tuning-job.submitted', subjectId: id, content: { ...draft, state: job.state } });
+    await tx.insert(tuningJobs).values({ ...draft, createdAt: new Date(event.time), createdBy: principal.sub, auditIndex: event.index });
+    await tx.insert(tuningJobStates).values({ jobId: id, seq: 1, state: job.state, error: job.error ?? null, tunedModel: job.tunedModel ?? null, observedAt: new Date(event.time), auditIndex: event.index });
+  });
+  return jobView(app.database.db, await getJobRow(app.database.db, id, principal));
+}
+
+export async function getJobRow(q: Queryable, id: string, principal: Principal): Promise<JobRow> {
+  const [row] = await q.select().from(tuningJobs).where(eq(tuningJobs.id, id));
+  if (!row || (principal.role === 'vendor' && row.vendor !== principal.vendor)) throw problems.notFound(`no tuning job ${id}`);
+  return row;
+}
+
+export async function jobView(q: Queryable, job: JobRow, refresh: { ok: boolean; error?: string } | null = null) {
+  const states = await q.select().from(tuningJobStates).where(eq(tuningJobStates.jobId, job.id)).orderBy(desc(tuningJobStates.seq));
+  const [checkpoint] = await q.select().from(checkpoints).where(eq(checkpoints.tuningJobId, job.id));
+  const current = states[0]!;
+  return {
+    id: job.id,
+    clearanceId: job.clearanceId,
+    vendor: job.vendor,
+    baseModel: job.baseModel,
+    trainingDataUri: job.trainingDataUri,
+    validationDataUri: job.validationDataUri,
+    hyperparameters: job.hyperparameters,
+    displayName: job.displayName,
+    vertexJobName: job.vertexJobName,
+    state: current.state,
+    error: current.error,
+    tunedModel: current.tunedModel,
+    checkpoint: checkpoint ? await checkpointView(q, checkpoint) : null,
+    stateHistory: [...states].reverse().map((s) => ({ state: s.state, observedAt: s.observedAt.toISOString(), auditIndex: s.auditIndex })),
+    createdAt: job.createdAt.toISOString(),
+    createdBy: job.createdBy,
+    auditIndex: job.auditIndex,
+    refresh,
+  };
+}
+
+/** Reads the job's state from Vertex; records a change, and on success registers the checkpoint. */
+export async function refreshTuningJob(app: AppContext, principal: Principal, id: string) {
+  const job = await getJobRow(app.database.db, id, principal);
+  if (!app.tuning) return jobView(app.database.db, job, { ok: false, error: 'Vertex AI tuning is not configured' });
+  let remote: TuningJobState;
+  try {
+    remote = await app.tuning.backend.getTuningJob(job.vertexJobName);
+  } catch (e) {
+    if (e instanceof VertexError) return jobView(app.database.db, job, { ok: false, error: `Vertex AI: ${e.message}` });
+    throw e;
+  }
+  await app.ledger.change({ sub: principal.sub, role: principal.role }, async (ctx) => {
+    const [last] = await ctx.tx.select().from(tuningJobStates).where(eq(tuningJobStates.jobId, job.id)).orderBy(desc(tuningJobStates.seq)).limit(1);
+    if (last!.state !== remote.state) {
+      const event = ctx.record({ action: 'tuning-job.state-changed', subjectId: job.id, content: { jobId: job.id, from: last!.state, to: remote.state, error: remote.error ?? null, tunedModel: remote.tunedModel ?? null } });
+      await ctx.tx.insert(tuningJobStates).values({ jobId: job.id, seq: last!.seq + 1, state: remote.state, error: remote.error ?? null, tunedModel: remote.tunedModel ?? null, observedAt: new Date(event.time), auditIndex: event.index });
+    }
+    if (remote.state === 'JOB_STATE_SUCCEEDED' && remote.tunedModel) {
+      const [existing] = await ctx.tx.select({ id: checkpoints.id }).from(checkpoints).where(eq(checkpoints.tuningJobId, job.id));
+      if (!existing) {
+        const [clearance] = await ctx.tx.select().from(clearances).where(eq(clearances.id, job.clearanceId));
+        await insertCheckpoint(ctx, clearance!, {
+          source: 'vertex',
+          baseModel: job.baseModel,
+          tuningJobId: job.id,
+          externalRef: remote.tunedModel.model,
+          vertexModel: remote.tunedModel.model,
+          vertexEndpoint: remote.tunedModel.endpoint,
+        });
+      }
+    }
+  });
+  return jobView(app.database.db, job, { ok: true });
+}
