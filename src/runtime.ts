@@ -41,6 +41,7 @@ export async function startRuntime(config: Config, opts: { database?: Database; 
     await registerKeys(ledger, [
       { purpose: 'audit-checkpoint', signer: keyring.audit },
       { purpose: 'clearance', signer: keyring.clearance },
+      { purpose: 'c2pa-signing', signer: keyring.c2pa.signer },
       ...(config.auth.mode === 'local' ? [{ purpose: 'token-issuer', signer: keyring.tokenIssuer.signer }] : []),
     ]);
     const verifyToken = tokenVerifier(config.auth, keyring.tokenIssuer.signer.publicJwk as Record<string, unknown>);
@@ -57,7 +58,7 @@ export async function startRuntime(config: Config, opts: { database?: Database; 
           }),
         }
       : null;
-    const ctx: AppContext = { config, database, ledger, keyring, verifyToken, logger, policies, c2pa: createC2paWasmEngine(), tuning };
+    const ctx: AppContext = { config, database, ledger, keyring, verifyToken, logger, policies, c2pa: createC2paWasmEngine({ trustAnchorsPem: [...keyring.c2pa.trustAnchorsPem, ...config.trustAnchorsPem] }), tuning };
     return {
       ctx,
       app: createApp(ctx),

@@ -53,6 +53,7 @@ export function assetRoutes(app: AppContext) {
           mediaType,
           sourceUri: form.sourceUri,
           rightsHolder: form.rightsHolder,
+          derivedFromOutputId: form.derivedFromOutputId,
           byteSize: bytes.byteLength,
           embeddedTrainingMining: await readEmbeddedTrainingMining(app.c2pa, bytes, mediaType),
         };

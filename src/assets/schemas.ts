@@ -19,6 +19,7 @@ export const AssetCreateJson = z
     production: text(300).openapi({ example: 'dear-upstairs-neighbors' }),
     sourceUri: z.url().max(2000).optional(),
     rightsHolder: text(300).optional().openapi({ example: 'Ortiz Studio' }),
+    derivedFromOutputId: z.string().min(1).max(100).optional().openapi({ description: 'registers a signed output as new art: its rights chain continues through that output' }),
   })
   .strict()
   .openapi('AssetCreate');
@@ -33,6 +34,7 @@ export const AssetCreateMultipart = z
     mediaType: z.string().optional(),
     sourceUri: z.url().max(2000).optional(),
     rightsHolder: text(300).optional(),
+    derivedFromOutputId: z.string().min(1).max(100).optional(),
   })
   .openapi('AssetCreateUpload');
 
@@ -47,6 +49,7 @@ export const Asset = z
     sourceUri: z.string().nullable(),
     rightsHolder: z.string().nullable(),
     byteSize: z.number().nullable(),
+    derivedFromOutputId: z.string().nullable(),
     embeddedTrainingMining: z
       .object({ c2pa: z.string().nullable(), cawg: z.string().nullable() })
       .openapi({ description: 'what the uploaded file’s own C2PA (1.x) and CAWG training-mining assertions say' }),

@@ -6,6 +6,7 @@ import { isUniqueViolation } from '../db/errors.ts';
 import { problems } from '../http/problem.ts';
 import { newId } from '../ids.ts';
 import type { AssetCreateInput, AssetView } from './schemas.ts';
+import { outputs } from '../outputs/tables.ts';
 import { assets } from './tables.ts';
 
 type AssetRow = typeof assets.$inferSelect;
@@ -21,6 +22,7 @@ export function assetView(r: AssetRow): AssetView {
     sourceUri: r.sourceUri,
     rightsHolder: r.rightsHolder,
     byteSize: r.byteSize,
+    derivedFromOutputId: r.derivedFromOutputId,
     embeddedTrainingMining: { c2pa: r.c2paTrainingMining, cawg: r.cawgTrainingMining },
     createdAt: r.createdAt.toISOString(),
     createdBy: r.createdBy,
@@ -48,6 +50,10 @@ export async function registerAsset(ledger: Ledger, actor: Actor, input: AssetCr
     return await ledger.change(actor, async ({ tx, record }) => {
       const existing = await findByHash(tx, input.production, input.sha256);
       if (existing) throw duplicate(existing);
+      if (input.derivedFromOutputId) {
+        const [output] = await tx.select({ id: outputs.id }).from(outputs).where(eq(outputs.id, input.derivedFromOutputId));
+        if (!output) throw problems.validation(`no output ${input.derivedFromOutputId}`, [{ field: 'derivedFromOutputId', message: 'unknown output' }]);
+      }
       const id = newId('ast');
       const draft = {
         id,
@@ -61,6 +67,7 @@ export async function registerAsset(ledger: Ledger, actor: Actor, input: AssetCr
         byteSize: input.byteSize ?? null,
         c2paTrainingMining: input.embeddedTrainingMining?.c2pa ?? null,
         cawgTrainingMining: input.embeddedTrainingMining?.cawg ?? null,
+        derivedFromOutputId: input.derivedFromOutputId ?? null,
       };
       const event = record({ action: 'asset.registered', subjectId: id, content: draft });
       const [row] = await tx

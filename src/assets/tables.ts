@@ -17,6 +17,8 @@ export const assets = pgTable(
     // Read from the uploaded file's own C2PA manifest (C2PA 1.x and CAWG assertions), when it has one.
     c2paTrainingMining: text('c2pa_training_mining').$type<'allowed' | 'notAllowed' | 'constrained'>(),
     cawgTrainingMining: text('cawg_training_mining').$type<'allowed' | 'notAllowed' | 'constrained'>(),
+    // An output registered back as art: the rights chain continues through that output's own sources.
+    derivedFromOutputId: text('derived_from_output_id'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
     createdBy: text('created_by').notNull(),
     auditIndex: bigint('audit_index', { mode: 'number' }).notNull(),

@@ -20,7 +20,15 @@ export type AuditEvent = {
  * what is hashed is exactly what is stored and served.
  */
 export function eventLeaf(event: AuditEvent): Uint8Array {
-  return canonicalBytes({ v: 1, ...event, content: jsonSafe(event.content) });
+  return storedEventLeaf({ ...event, content: jsonSafe(event.content) });
+}
+
+/**
+ * eventLeaf for an event whose content is already plain JSON, e.g. as read back from the database:
+ * the same bytes without the JSON round trip (which is a third of the cost of a leaf).
+ */
+export function storedEventLeaf(event: AuditEvent): Uint8Array {
+  return canonicalBytes({ v: 1, ...event });
 }
 
 export function jsonSafe(value: unknown): unknown {

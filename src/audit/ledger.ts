@@ -9,12 +9,18 @@ const AUDIT_APPEND_LOCK = 7_245_118_002;
 
 export type RecordedEvent = Omit<StoredEvent, 'leaf'>;
 
+/** An event whose content the change may still complete (e.g. a hash known only after signing). */
+export type PendingEvent = RecordedEvent & { content: Record<string, unknown> };
+
 /** What a state change gets to work with: its transaction, and a way to record its audit events. */
 export interface ChangeContext {
   tx: Tx;
   actor: Actor;
-  /** Records an event in this same transaction; its index is final once the change commits. */
-  record(draft: EventDraft): RecordedEvent;
+  /**
+   * Records an event in this same transaction; its index is final once the change commits. The leaf is
+   * made when the change returns, so `content` may be completed until then (and not after).
+   */
+  record(draft: EventDraft): PendingEvent;
 }
 
 type Pending = {
@@ -72,17 +78,17 @@ export class Ledger {
       await this.database.db.transaction(async (tx) => {
         await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_APPEND_LOCK})`);
         const size = await treeSize(tx);
-        const events: StoredEvent[] = [];
-        const recorderFor = (actor: Actor) => (draft: EventDraft): RecordedEvent => {
+        const events: PendingEvent[] = [];
+        const recorderFor = (actor: Actor) => (draft: EventDraft): PendingEvent => {
           const event = {
             index: size + events.length,
             time: new Date().toISOString(),
             actor: { sub: actor.sub, role: actor.role },
             action: draft.action,
             subjectId: draft.subjectId,
-            content: jsonSafe(draft.content),
+            content: typeof draft.content === 'object' && draft.content !== null ? { ...(draft.content as Record<string, unknown>) } : { value: draft.content ?? null },
           };
-          events.push({ ...event, leaf: eventLeaf(event) });
+          events.push(event);
           return event;
         };
 
@@ -106,13 +112,18 @@ export class Ledger {
         }
 
         if (events.length > 0) {
+          // Frozen now: what is hashed is exactly what is stored and served.
+          const sealed: StoredEvent[] = events.map((e) => {
+            const event = { ...e, content: jsonSafe(e.content) };
+            return { ...event, leaf: eventLeaf(event) };
+          });
           // Every perfect subtree these leaves complete is stored now, so no node is ever written twice.
           const nodes: StoredNode[] = [];
           const tree = MerkleTreeBuilder.resume(size, await readFrontier(tx, size), {
             onNode: (id, hash) => nodes.push({ ...id, hash }),
           });
-          for (const e of events) tree.push(leafHash(e.leaf));
-          await writeAppend(tx, events, nodes);
+          for (const e of sealed) tree.push(leafHash(e.leaf));
+          await writeAppend(tx, sealed, nodes);
         }
       });
     } catch (error) {

@@ -1,6 +1,6 @@
 import { and, asc, eq, gte, lt, or } from 'drizzle-orm';
 import type { Queryable } from '../db/database.ts';
-import { eventLeaf, type AuditEvent } from './event.ts';
+import { type AuditEvent, storedEventLeaf } from './event.ts';
 import { MerkleTreeBuilder, leafHash } from './merkle.ts';
 import { nodeKey, type StoredNode } from './log-store.ts';
 import { auditEvents, auditNodes } from './tables.ts';
@@ -18,23 +18,27 @@ const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
 
 /**
  * Recomputes the whole tree from the stored events and compares every stored hash with it.
- * Reads in pages by primary key, so memory stays flat and the rate is bounded by hashing.
+ * Reads in pages by primary key, so memory stays flat; the next page is requested before the current
+ * one is checked, so the database reads it while this process canonicalises and hashes.
  */
 export async function verifyStoredLog(q: Queryable, opts: { pageSize?: number } = {}): Promise<LogVerification> {
   const pageSize = opts.pageSize ?? 20_000;
   let computed: StoredNode[] = [];
-  const tree = new MerkleTreeBuilder({ onNode: (id, hash) => computed.push({ ...id, hash }) });
+  // A plain literal, not { ...id, hash }: the spread costs more than the node's hash (~2 µs per entry).
+  const tree = new MerkleTreeBuilder({ onNode: (id, hash) => computed.push({ level: id.level, index: id.index, hash }) });
   let expected = 0;
   const fail = (problem: LogProblem): LogVerification => ({ entries: expected, ok: false, problem, rootHash: null });
+  const page = (from: number) => {
+    const rows = q.select().from(auditEvents).where(gte(auditEvents.index, from)).orderBy(asc(auditEvents.index)).limit(pageSize).execute();
+    rows.catch(() => {}); // awaited below; this only keeps a prefetch abandoned by a failure from going unhandled
+    return rows;
+  };
+  let next = page(0);
 
   for (;;) {
-    const rows = await q
-      .select()
-      .from(auditEvents)
-      .where(gte(auditEvents.index, expected))
-      .orderBy(asc(auditEvents.index))
-      .limit(pageSize);
+    const rows = await next;
     if (rows.length === 0) break;
+    next = page(rows[rows.length - 1]!.index + 1);
     computed = [];
     for (const r of rows) {
       if (r.index !== expected) {
@@ -49,7 +53,8 @@ export async function verifyStoredLog(q: Queryable, opts: { pageSize?: number } 
         content: r.content,
       };
       // The leaf is what the tree commits to; the columns must say the same thing.
-      if (!sameBytes(eventLeaf(event), r.leaf)) {
+      // (Content read from jsonb is plain JSON already: no round trip through JSON needed.)
+      if (!sameBytes(storedEventLeaf(event), r.leaf)) {
         const kind = leafClaimsIndex(r.leaf) === r.index ? 'columns-mismatch' : 'leaf-mismatch';
         return fail({ index: r.index, kind, detail: `entry ${r.index}: stored columns and leaf bytes disagree (${kind})` });
       }

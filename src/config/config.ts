@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -43,6 +44,10 @@ const envSchema = z
     VERTEX_LOCATION: optionalString,
     VERTEX_API_ENDPOINT: optionalString,
     TAINT_SWEEP_SECONDS: z.coerce.number().int().min(0).max(24 * 3600).default(300),
+    C2PA_TRUST_ANCHORS: optionalString,
+    MAX_OUTPUT_BYTES: z.coerce.number().int().positive().default(100 * 1024 * 1024),
+    STORE_PROMPTS: z.enum(['hash', 'full']).default('hash'),
+    OUTPUTS_ALLOW_TRAINING: z.enum(['true', 'false']).default('false'),
   })
   .superRefine((env, ctx) => {
     if ((env.VERTEX_PROJECT === undefined) !== (env.VERTEX_LOCATION === undefined)) {
@@ -78,6 +83,9 @@ export type Config = {
   vertex: { project: string; location: string; apiEndpoint: string | undefined } | null;
   /** How often the taint sweep writes the audit events that expired license terms caused (0: never). */
   taintSweepSeconds: number;
+  /** Extra PEM roots trusted when verifying C2PA manifests (the local CA is always trusted). */
+  trustAnchorsPem: string[];
+  outputs: { maxBytes: number; promptDisclosure: 'hash' | 'full'; allowFurtherTraining: boolean };
 };
 
 /** The policies shipped with this checkout: <repo>/policies. */
@@ -110,5 +118,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     clearance: { issuer: publicUrl, audience: e.CLEARANCE_AUDIENCE, ttlSeconds: e.CLEARANCE_TTL_SECONDS },
     vertex: e.VERTEX_PROJECT && e.VERTEX_LOCATION ? { project: e.VERTEX_PROJECT, location: e.VERTEX_LOCATION, apiEndpoint: e.VERTEX_API_ENDPOINT } : null,
     taintSweepSeconds: e.TAINT_SWEEP_SECONDS,
+    trustAnchorsPem: e.C2PA_TRUST_ANCHORS ? readPemFiles(e.C2PA_TRUST_ANCHORS) : [],
+    outputs: { maxBytes: e.MAX_OUTPUT_BYTES, promptDisclosure: e.STORE_PROMPTS, allowFurtherTraining: e.OUTPUTS_ALLOW_TRAINING === 'true' },
   };
+}
+
+/** C2PA_TRUST_ANCHORS: PEM files, separated by the platform's path delimiter. */
+function readPemFiles(list: string): string[] {
+  const out: string[] = [];
+  for (const file of list.split(path.delimiter).filter(Boolean)) {
+    try {
+      out.push(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new ConfigError([{ variable: 'C2PA_TRUST_ANCHORS', message: `cannot read ${file}: ${(err as Error).message}` }]);
+    }
+  }
+  return out;
 }

@@ -7,3 +7,4 @@ export * from '../datasets/tables.ts';
 export * from '../gate/tables.ts';
 export * from '../tuning/tables.ts';
 export * from '../checkpoints/tables.ts';
+export * from '../outputs/tables.ts';

@@ -8,6 +8,7 @@ import { auditRoutes } from '../audit/routes.ts';
 import { datasetRoutes } from '../datasets/routes.ts';
 import { checkpointRoutes } from '../checkpoints/routes.ts';
 import { gateRoutes } from '../gate/routes.ts';
+import { outputRoutes } from '../outputs/routes.ts';
 import { tuningRoutes } from '../tuning/routes.ts';
 import { keyRoutes } from '../keys/routes.ts';
 import { licenseRoutes } from '../licenses/routes.ts';
@@ -83,6 +84,7 @@ export function createApp(app: AppContext): OpenAPIHono<AppEnv> {
   api.route('/', gateRoutes(app));
   api.route('/', tuningRoutes(app));
   api.route('/', checkpointRoutes(app));
+  api.route('/', outputRoutes(app));
 
   api.doc31('/openapi.json', OPENAPI_INFO);
   api.get('/docs', (c) => c.html(renderDocsPage(api.getOpenAPI31Document(OPENAPI_INFO) as never)));

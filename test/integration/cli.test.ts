@@ -78,8 +78,8 @@ describe.skipIf(databaseUnavailable())('the clearframe command', () => {
       await runtime.close();
     }
     const verify = JSON.parse((await cli('audit', 'verify')).stdout);
-    // three keys and the policy set registered at start, then the two assets
-    expect(verify).toMatchObject({ ok: true, entries: 6 });
+    // four keys and the policy set registered at start, then the two assets
+    expect(verify).toMatchObject({ ok: true, entries: 7 });
     const out = path.join(dir, 'evidence.json');
     await cli('audit', 'export', '--from', '0', '--out', out);
     const bundle = JSON.parse(readFileSync(out, 'utf8'));

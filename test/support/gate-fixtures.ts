@@ -16,3 +16,18 @@ export async function dataset(svc: TestService, token: string, assetIds: string[
   if (res.status !== 201) throw new Error(`dataset: ${res.status} ${await res.text()}`);
   return (await res.json()) as { id: string; digest: string; assetCount: number };
 }
+
+/** Licensed art → dataset → clearance → an externally trained checkpoint, all through the API. */
+export async function activeCheckpoint(svc: TestService, legal: string, vendor: string, n = 2, license: Record<string, unknown> = {}) {
+  const assets = [];
+  for (let i = 0; i < n; i++) assets.push(await licensedAsset(svc, legal, license));
+  const d = await dataset(svc, legal, assets.map((a) => a.assetId));
+  const clearance = (await (await svc.call('POST', `/v1/datasets/${d.id}/clearances`, { token: vendor, json: { purpose: 'fine-tune', baseModel: 'imagen-4.0-generate-001' } })).json()) as { id: string; decision: string };
+  if (clearance.decision !== 'allow') throw new Error('clearance denied');
+  const res = await svc.call('POST', '/v1/checkpoints', {
+    token: vendor,
+    json: { clearanceId: clearance.id, baseModel: 'imagen-4.0-generate-001', externalRef: `s3://acme/${d.id}`, artifactDigest: `sha256:${'12'.repeat(32)}` },
+  });
+  const checkpoint = (await res.json()) as { id: string };
+  return { assets, dataset: d, clearance, checkpoint };
+}

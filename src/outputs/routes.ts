@@ -1,0 +1,151 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { AppContext } from '../app-context.ts';
+import { requireRole } from '../auth/middleware.ts';
+import { IdParam, bearer, errorResponses } from '../http/openapi-common.ts';
+import { Problem, problems } from '../http/problem.ts';
+import { router } from '../http/validation.ts';
+import { evaluateRightsChain } from '../rights/chain.ts';
+import { assembleOutputNode } from '../rights/assemble.ts';
+import { isTerritory } from '../licenses/territories.ts';
+import { getOutput, outputView, signOutput } from './service.ts';
+import { verifyFile } from './verify.ts';
+
+const OutputUpload = z
+  .object({
+    file: z.instanceof(File).openapi({ type: 'string', format: 'binary' }),
+    checkpointId: z.string().min(1).max(100),
+    sourceAssetIds: z.string().max(200_000).optional().openapi({ description: 'comma-separated asset ids used directly as reference or conditioning' }),
+    prompt: z.string().max(100_000).optional().openapi({ description: 'stored as its SHA-256 unless STORE_PROMPTS=full' }),
+    generatorName: z.string().trim().min(1).max(200).optional(),
+    generatorVersion: z.string().trim().min(1).max(100).optional(),
+    title: z.string().trim().min(1).max(300).optional(),
+  })
+  .openapi('OutputUpload');
+
+const ProposedUse = z.object({
+  territory: z.string().refine(isTerritory, 'ISO 3166-1 alpha-2 or WORLD').optional(),
+  media: z.string().trim().min(1).max(100).optional(),
+  date: z.iso.datetime({ offset: true }).optional(),
+  commercial: z.enum(['true', 'false']).optional(),
+});
+
+export function outputRoutes(app: AppContext) {
+  const generators = requireRole(app.verifyToken, 'generator', 'admin');
+  const verifiers = requireRole(app.verifyToken, 'distributor', 'legal', 'admin');
+  const readers = requireRole(app.verifyToken, 'generator', 'distributor', 'legal', 'admin');
+  const legal = requireRole(app.verifyToken, 'legal', 'admin');
+  const r = router();
+  const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
+  const db = () => app.database.db;
+
+  r.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/outputs',
+      tags: ['Outputs'],
+      summary: 'Sign a generated image or video with a C2PA manifest tying it to its checkpoint and source art',
+      description: 'The checkpoint must be active and its clearance standing; otherwise 409 and nothing is signed or recorded. The answer is the signed file; its id is in the Clearframe-Output-Id header.',
+      security: bearer,
+      middleware: [generators] as const,
+      request: { body: { required: true, content: { 'multipart/form-data': { schema: OutputUpload } } } },
+      responses: {
+        200: { description: 'The signed file', content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } },
+        ...errorResponses,
+        413: { ...errorResponses[422], description: 'Larger than MAX_OUTPUT_BYTES' },
+        415: { ...errorResponses[422], description: 'Not JPEG, PNG, WebP, MP4 or MOV' },
+      },
+    }),
+    async (c) => {
+      const form = c.req.valid('form');
+      if (form.file.size > app.config.outputs.maxBytes) throw new Problem(413, 'payload-too-large', `outputs are limited to ${app.config.outputs.maxBytes} bytes`);
+      const bytes = new Uint8Array(await form.file.arrayBuffer());
+      const sourceAssetIds = (form.sourceAssetIds ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      const { bytes: signed, output } = await signOutput(app, c.get('principal'), {
+        bytes,
+        mimeType: form.file.type || undefined,
+        title: form.title ?? (form.file.name || `output of ${form.checkpointId}`),
+        checkpointId: form.checkpointId,
+        sourceAssetIds,
+        ...(form.prompt !== undefined ? { prompt: form.prompt } : {}),
+        ...(form.generatorName ? { generator: { name: form.generatorName, ...(form.generatorVersion ? { version: form.generatorVersion } : {}) } } : {}),
+      });
+      return c.body(signed as Uint8Array<ArrayBuffer>, 200, {
+        'content-type': output.mimeType,
+        'clearframe-output-id': output.id,
+        'content-disposition': `attachment; filename="${output.id}"`,
+      }) as never;
+    },
+  );
+
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/outputs/{id}',
+      tags: ['Outputs'],
+      summary: 'The record of a signed output',
+      security: bearer,
+      middleware: [readers] as const,
+      request: { params: IdParam('out') },
+      responses: { 200: { description: 'The output', ...json(z.record(z.string(), z.unknown())) }, ...errorResponses },
+    }),
+    async (c) => c.json(outputView(await getOutput(db(), c.req.valid('param').id)), 200),
+  );
+
+  r.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/verify',
+      tags: ['Outputs'],
+      summary: 'Verify a file: C2PA validation, ledger match, lineage, current standing, and the proof of its registration',
+      description: 'Send the file as multipart (field `file`) or as the raw body with its content type.',
+      security: bearer,
+      middleware: [verifiers] as const,
+      responses: { 200: { description: 'The verdict', ...json(z.record(z.string(), z.unknown())) }, ...errorResponses },
+    }),
+    async (c) => {
+      const type = c.req.header('content-type') ?? '';
+      let bytes: Uint8Array;
+      let declared: string | undefined;
+      if (type.toLowerCase().startsWith('multipart/form-data')) {
+        const form = await c.req.formData().catch(() => null);
+        const file = form?.get('file');
+        if (!(file instanceof File)) throw problems.validation('send the file in a multipart field named "file"', [{ field: 'file', message: 'required' }]);
+        bytes = new Uint8Array(await file.arrayBuffer());
+        declared = file.type || undefined;
+      } else {
+        bytes = new Uint8Array(await c.req.arrayBuffer());
+        declared = type.split(';')[0]?.trim() || undefined;
+        if (declared === 'application/octet-stream') declared = undefined;
+      }
+      if (bytes.byteLength === 0) throw problems.validation('the file is empty', [{ field: 'file', message: 'empty' }]);
+      return c.json(await verifyFile(app, bytes, declared), 200);
+    },
+  );
+
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/outputs/{id}/rights-chain',
+      tags: ['Outputs'],
+      summary: 'The derivative-rights chain from an output back to every license, evaluated for a proposed use',
+      security: bearer,
+      middleware: [legal] as const,
+      request: { params: IdParam('out'), query: ProposedUse },
+      responses: { 200: { description: 'The chain and its verdict', ...json(z.record(z.string(), z.unknown())) }, ...errorResponses },
+    }),
+    async (c) => {
+      const output = await getOutput(db(), c.req.valid('param').id);
+      const q = c.req.valid('query');
+      const root = await assembleOutputNode(db(), output.id);
+      const use = {
+        ...(q.territory ? { territory: q.territory } : {}),
+        ...(q.media ? { media: q.media } : {}),
+        ...(q.date ? { date: new Date(q.date).toISOString() } : {}),
+        ...(q.commercial ? { commercial: q.commercial === 'true' } : {}),
+      };
+      return c.json(evaluateRightsChain(root, use, new Date().toISOString()), 200);
+    },
+  );
+
+  return r;
+}

@@ -1,0 +1,185 @@
+import { createHash } from 'node:crypto';
+import { eq, inArray } from 'drizzle-orm';
+import type { AppContext } from '../app-context.ts';
+import { assets } from '../assets/tables.ts';
+import type { Principal } from '../auth/tokens.ts';
+import { checkpointStatus } from '../checkpoints/service.ts';
+import { checkpoints } from '../checkpoints/tables.ts';
+import type { Queryable } from '../db/database.ts';
+import { clearances } from '../gate/tables.ts';
+import { resolveMembers } from '../datasets/service.ts';
+import { Problem, problems } from '../http/problem.ts';
+import { newId } from '../ids.ts';
+import type { Signer } from '../keys/signer.ts';
+import { C2paError } from '../provenance/c2pa/errors.ts';
+import { matchesMimeType, normalizeMimeType } from '../provenance/c2pa/formats.ts';
+import type { C2paSigner, SupportedMimeType } from '../provenance/c2pa/types.ts';
+import { buildOutputManifest } from './manifest.ts';
+import { outputs } from './tables.ts';
+
+export type OutputRow = typeof outputs.$inferSelect;
+const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
+
+/** Local key or Cloud KMS alike: c2pa-rs gets raw r||s over SHA-256, which is what `Signer` gives. */
+export function c2paSignerFrom(signer: Signer, certChainDer: Uint8Array[]): C2paSigner {
+  if (signer.alg !== 'ES256') throw new Error('C2PA signing needs an ES256 (EC P-256) key');
+  return { alg: 'es256', certChainDer, sign: (data) => signer.sign(data) };
+}
+
+/** c2pa-rs errors as the answers a client should get: its file, not our service, is at fault. */
+export function c2paProblem(e: C2paError): Problem {
+  switch (e.code) {
+    case 'unsupported_media_type':
+      return new Problem(415, 'unsupported-media-type', e.message);
+    case 'asset_parse_error':
+    case 'manifest_parse_error':
+      return new Problem(422, 'unprocessable', `the file does not parse as its type: ${e.message}`);
+    case 'signing_failed':
+      return new Problem(502, 'upstream', `the signing key failed: ${e.message}`);
+    default:
+      return new Problem(500, 'internal', `C2PA signing failed: ${e.message}`);
+  }
+}
+
+export function supportedType(declared: string | undefined, bytes: Uint8Array): SupportedMimeType {
+  const mimeType = declared ? normalizeMimeType(declared) : undefined;
+  if (!mimeType) throw new Problem(415, 'unsupported-media-type', `unsupported media type ${JSON.stringify(declared ?? '')}: send JPEG, PNG, WebP, MP4 or MOV`);
+  if (!matchesMimeType(bytes, mimeType)) throw new Problem(422, 'unprocessable', `the file does not parse as ${mimeType}`);
+  return mimeType;
+}
+
+export type OutputInput = {
+  bytes: Uint8Array;
+  mimeType: string | undefined;
+  title: string;
+  checkpointId: string;
+  sourceAssetIds: string[];
+  prompt?: string;
+  generator?: { name: string; version?: string };
+};
+
+/** Why a checkpoint may not make outputs now, or null when it may. */
+async function generationRefusal(q: Queryable, checkpointId: string): Promise<{ row: typeof checkpoints.$inferSelect; refusal: Problem | null }> {
+  const [row] = await q.select().from(checkpoints).where(eq(checkpoints.id, checkpointId));
+  if (!row) throw problems.notFound(`no checkpoint ${checkpointId}`);
+  const s = await checkpointStatus(q, row);
+  if (s.status === 'active') return { row, refusal: null };
+  const cause = s.causes[0];
+  const why =
+    !cause ? s.status
+    : cause.kind === 'retired' ? `retired: ${cause.reason}`
+    : cause.kind === 'license-revoked' ? `tainted: license ${cause.licenseId} of asset ${cause.assetIds.join(', ')} was revoked at ${cause.at}`
+    : `tainted: license ${cause.licenseId} of asset ${cause.assetIds.join(', ')} ended at ${cause.at}`;
+  return { row, refusal: problems.conflict(`checkpoint ${checkpointId} is ${why}; nothing was signed`, { checkpointStatus: s.status, causes: s.causes }) };
+}
+
+/**
+ * The generation gate, then the signature: an output of an active checkpoint gets a C2PA manifest that
+ * ties it to the checkpoint, its clearance and dataset digest, its source art, and its own audit entry.
+ * Signing happens inside the change so the manifest can carry the index of the entry that records it.
+ */
+export async function signOutput(app: AppContext, principal: Principal, input: OutputInput): Promise<{ bytes: Uint8Array; output: OutputRow }> {
+  const mimeType = supportedType(input.mimeType, input.bytes);
+  const first = await generationRefusal(app.database.db, input.checkpointId);
+  if (first.refusal) throw first.refusal;
+  const sources = input.sourceAssetIds.length > 0 ? await resolveMembers(app.database.db, input.sourceAssetIds) : [];
+  const titles = new Map<string, string>();
+  if (sources.length > 0) {
+    const rows = await app.database.db.select({ id: assets.id, title: assets.title }).from(assets).where(inArray(assets.id, sources.map((s) => s.assetId)));
+    for (const a of rows) titles.set(a.id, a.title);
+  }
+  const promptSha256 = input.prompt !== undefined ? sha256(input.prompt) : null;
+  const storePrompt = app.config.outputs.promptDisclosure === 'full' && input.prompt !== undefined;
+  const id = newId('out');
+  const signer = c2paSignerFrom(app.keyring.c2pa.signer, app.keyring.c2pa.certChainDer);
+
+  let signed: { bytes: Uint8Array; manifestLabel: string } | undefined;
+  const output = await app.ledger.change(principal, async ({ tx, record }) => {
+    // A revocation may have landed since the first check: decide again under the append lock.
+    const { row: checkpoint, refusal } = await generationRefusal(tx, input.checkpointId);
+    if (refusal) throw refusal;
+    const [clearance] = await tx.select().from(clearances).where(eq(clearances.id, checkpoint.clearanceId));
+    const event = record({
+      action: 'output.signed',
+      subjectId: id,
+      content: {
+        id,
+        checkpointId: checkpoint.id,
+        clearanceId: checkpoint.clearanceId,
+        datasetId: checkpoint.datasetId,
+        datasetDigest: checkpoint.datasetDigest,
+        policyDigest: clearance!.policyDigest,
+        mimeType,
+        originalSha256: sha256(input.bytes),
+        sourceAssetIds: sources.map((s) => s.assetId),
+        promptSha256,
+        generator: input.generator ?? null,
+      },
+    });
+    const manifest = buildOutputManifest({
+      title: input.title,
+      mimeType,
+      allowFurtherTraining: app.config.outputs.allowFurtherTraining,
+      promptDisclosure: app.config.outputs.promptDisclosure,
+      claimGenerator: { name: 'Clearframe', version: '0.1.0' },
+      lineage: {
+        outputId: id,
+        checkpoint: { id: checkpoint.id, ref: checkpoint.vertexModel ?? checkpoint.externalRef ?? checkpoint.id, artifactDigest: checkpoint.artifactDigest },
+        baseModel: checkpoint.baseModel,
+        clearanceId: checkpoint.clearanceId,
+        dataset: { id: checkpoint.datasetId, digest: checkpoint.datasetDigest },
+        policyDigest: clearance!.policyDigest,
+        ledgerUrl: app.config.publicUrl,
+        auditIndex: event.index,
+        sourceAssets: sources.map((s) => ({ assetId: s.assetId, sha256: s.sha256, title: titles.get(s.assetId) ?? s.assetId })),
+        promptSha256,
+        prompt: storePrompt ? input.prompt! : null,
+        generator: input.generator ?? null,
+      },
+    });
+    try {
+      signed = await app.c2pa.sign({ bytes: input.bytes, mimeType, manifest, signer });
+    } catch (e) {
+      if (e instanceof C2paError) throw c2paProblem(e);
+      throw e;
+    }
+    // Known only now; the entry is sealed when this change returns.
+    event.content.signedSha256 = sha256(signed.bytes);
+    event.content.manifestLabel = signed.manifestLabel;
+    const [row] = await tx
+      .insert(outputs)
+      .values({
+        id,
+        checkpointId: checkpoint.id,
+        clearanceId: checkpoint.clearanceId,
+        datasetId: checkpoint.datasetId,
+        datasetDigest: checkpoint.datasetDigest,
+        policyDigest: clearance!.policyDigest,
+        mimeType,
+        originalSha256: sha256(input.bytes),
+        signedSha256: sha256(signed.bytes),
+        signedSize: signed.bytes.byteLength,
+        manifestLabel: signed.manifestLabel,
+        sourceAssetIds: sources.map((s) => s.assetId),
+        promptSha256,
+        prompt: storePrompt ? input.prompt! : null,
+        generator: input.generator ?? null,
+        createdAt: new Date(event.time),
+        createdBy: principal.sub,
+        auditIndex: event.index,
+      })
+      .returning();
+    return row!;
+  });
+  return { bytes: signed!.bytes, output };
+}
+
+export async function getOutput(q: Queryable, id: string): Promise<OutputRow> {
+  const [row] = await q.select().from(outputs).where(eq(outputs.id, id));
+  if (!row) throw problems.notFound(`no output ${id}`);
+  return row;
+}
+
+export function outputView(o: OutputRow) {
+  return { ...o, createdAt: o.createdAt.toISOString() };
+}

@@ -1,0 +1,30 @@
+import { bigint, index, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { checkpoints } from '../checkpoints/tables.ts';
+
+/** A generated image or video that left Clearframe signed, tied to its checkpoint and source art. */
+export const outputs = pgTable(
+  'outputs',
+  {
+    id: text('id').primaryKey(),
+    checkpointId: text('checkpoint_id')
+      .notNull()
+      .references(() => checkpoints.id),
+    clearanceId: text('clearance_id').notNull(),
+    datasetId: text('dataset_id').notNull(),
+    datasetDigest: text('dataset_digest').notNull(),
+    policyDigest: text('policy_digest').notNull(),
+    mimeType: text('mime_type').notNull(),
+    originalSha256: text('original_sha256').notNull(),
+    signedSha256: text('signed_sha256').notNull(),
+    signedSize: bigint('signed_size', { mode: 'number' }).notNull(),
+    manifestLabel: text('manifest_label').notNull(),
+    sourceAssetIds: jsonb('source_asset_ids').$type<string[]>().notNull(),
+    promptSha256: text('prompt_sha256'),
+    prompt: text('prompt'),
+    generator: jsonb('generator').$type<{ name: string; version?: string } | null>(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    createdBy: text('created_by').notNull(),
+    auditIndex: bigint('audit_index', { mode: 'number' }).notNull(),
+  },
+  (t) => [uniqueIndex('outputs_signed_sha256_key').on(t.signedSha256), index('outputs_manifest_label_idx').on(t.manifestLabel), index('outputs_checkpoint_idx').on(t.checkpointId)],
+);

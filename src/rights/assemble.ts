@@ -1,0 +1,116 @@
+import { asc, eq, inArray } from 'drizzle-orm';
+import { assets } from '../assets/tables.ts';
+import { checkpointStatus } from '../checkpoints/service.ts';
+import { checkpoints } from '../checkpoints/tables.ts';
+import type { Queryable } from '../db/database.ts';
+import { datasetAssets } from '../datasets/tables.ts';
+import { clearanceLicenses } from '../gate/tables.ts';
+import { licenseApprovals, licenseVersions } from '../licenses/tables.ts';
+import { getLicense, licenseHistory } from '../licenses/service.ts';
+import type { LicenseView } from '../licenses/schemas.ts';
+import { outputs } from '../outputs/tables.ts';
+import type { AssetNode, LicenseSnapshot, OutputNode } from './chain.ts';
+
+const MAX_GENERATIONS = 32;
+
+/**
+ * Reads the chain under an output from the ledger: output → checkpoint → clearance → dataset → assets →
+ * license versions (the one the clearance rested on, and the current one), then through any asset that
+ * was itself registered from an earlier output. Stops at outputs already visited and past 32 generations;
+ * the pure evaluator (chain.ts) reports both.
+ */
+export async function assembleOutputNode(q: Queryable, outputId: string, visited = new Set<string>(), depth = 0): Promise<OutputNode> {
+  const [out] = await q.select().from(outputs).where(eq(outputs.id, outputId));
+  if (!out) throw new Error(`no output ${outputId}`);
+  visited.add(outputId);
+  const [ckp] = await q.select().from(checkpoints).where(eq(checkpoints.id, out.checkpointId));
+  const status = await checkpointStatus(q, ckp!);
+  const cause = status.causes[0];
+
+  const members = await q
+    .select({ assetId: datasetAssets.assetId })
+    .from(datasetAssets)
+    .where(eq(datasetAssets.datasetId, out.datasetId))
+    .orderBy(asc(datasetAssets.position));
+  const resting = await q
+    .select({ licenseId: clearanceLicenses.licenseId, assetId: licenseVersions.assetId })
+    .from(clearanceLicenses)
+    .innerJoin(licenseVersions, eq(licenseVersions.id, clearanceLicenses.licenseId))
+    .where(eq(clearanceLicenses.clearanceId, out.clearanceId));
+  const restingByAsset = new Map(resting.map((r) => [r.assetId, r.licenseId]));
+
+  const roles = new Map<string, 'training' | 'reference'>();
+  for (const m of members) roles.set(m.assetId, 'training');
+  for (const id of out.sourceAssetIds) if (!roles.has(id)) roles.set(id, 'reference');
+  const rows = roles.size ? await q.select().from(assets).where(inArray(assets.id, [...roles.keys()])) : [];
+  const byId = new Map(rows.map((a) => [a.id, a]));
+
+  const nodes: AssetNode[] = [];
+  for (const [assetId, role] of roles) {
+    const a = byId.get(assetId)!;
+    const [current] = await licenseHistory(q, assetId);
+    const atClearanceId = restingByAsset.get(assetId);
+    const atClearance = role === 'training' && atClearanceId ? await getLicense(q, atClearanceId) : null;
+    let derivedFrom: OutputNode | null = null;
+    if (a.derivedFromOutputId) {
+      derivedFrom =
+        visited.has(a.derivedFromOutputId) || depth >= MAX_GENERATIONS
+          ? await stubOutput(q, a.derivedFromOutputId) // the evaluator names the cycle or the depth limit
+          : await assembleOutputNode(q, a.derivedFromOutputId, new Set(visited), depth + 1);
+    }
+    nodes.push({
+      assetId,
+      title: a.title,
+      sha256: a.sha256,
+      role,
+      licenseAtClearance: atClearance ? await snapshot(q, atClearance) : null,
+      licenseNow: current ? await snapshot(q, current) : null,
+      derivedFrom,
+    });
+  }
+
+  return {
+    outputId: out.id,
+    checkpoint: {
+      id: ckp!.id,
+      status: status.status,
+      taint: cause ? { ...cause, reason: 'reason' in cause ? cause.reason : cause.kind, effectiveAt: 'at' in cause ? cause.at : null } : null,
+    },
+    clearance: {
+      id: out.clearanceId,
+      vendor: status.clearance.vendor,
+      issuedAt: status.clearance.issuedAt.toISOString(),
+      // A clearance token's own expiry ends new training, not what was trained in time.
+      standing: status.standing.status === 'expired' ? 'standing' : status.standing.status,
+    },
+    dataset: { id: out.datasetId, digest: out.datasetDigest },
+    assets: nodes,
+  };
+}
+
+/** An output named again (a cycle) or too deep: only its identity, so the walk stops there. */
+async function stubOutput(q: Queryable, outputId: string): Promise<OutputNode> {
+  const [out] = await q.select().from(outputs).where(eq(outputs.id, outputId));
+  return {
+    outputId,
+    checkpoint: { id: out?.checkpointId ?? 'unknown', status: 'active', taint: null },
+    clearance: { id: out?.clearanceId ?? 'unknown', vendor: '', issuedAt: new Date(0).toISOString(), standing: 'standing' },
+    dataset: { id: out?.datasetId ?? 'unknown', digest: out?.datasetDigest ?? '' },
+    assets: [],
+  };
+}
+
+async function snapshot(q: Queryable, l: LicenseView): Promise<LicenseSnapshot> {
+  const approvals = await q.select().from(licenseApprovals).where(eq(licenseApprovals.licenseId, l.id));
+  return {
+    id: l.id,
+    version: l.version,
+    status: l.status,
+    revokedAt: l.revocation?.revokedAt ?? null,
+    grants: l.grants,
+    territories: l.territories,
+    media: l.media,
+    term: l.term,
+    approvals: approvals.map((a) => ({ grant: a.grant, vendor: a.vendor, purpose: a.purpose, validFrom: a.validFrom.toISOString(), validUntil: a.validUntil.toISOString() })),
+  };
+}
