@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { serve } from '@hono/node-server';
 import { verifyBundle, type EvidenceBundle } from './audit/bundle.ts';
@@ -7,7 +8,9 @@ import { verifyStoredLog } from './audit/verify-log.ts';
 import { ROLES, type Role, issueToken } from './auth/tokens.ts';
 import { sweepTaints } from './checkpoints/service.ts';
 import { ConfigError, loadConfig } from './config/config.ts';
-import { initKeys, loadKeyring } from './keys/keyring.ts';
+import { C2PA_FILES, initKeys, loadKeyring } from './keys/keyring.ts';
+import { verifyOffline } from './outputs/verify-offline.ts';
+import { createC2paWasmEngine } from './provenance/c2pa/c2pa-wasm.ts';
 import { createLogger, openConfiguredDatabase, startRuntime } from './runtime.ts';
 
 const USAGE = `clearframe <command>
@@ -22,6 +25,10 @@ const USAGE = `clearframe <command>
                                          check an evidence bundle offline, without the server
   audit export --from N [--to M] [--out FILE]
                                          write an evidence bundle for entries N..M-1
+  verify FILE [--server URL [--token T]] [--bundle FILE [--key VKEY]] [--type MIME]
+                                         check a signed output: with a server, its full verdict
+                                         (ledger match, standing, proof); without, the manifest
+                                         against the local trust anchors and, given a bundle, the proofs
 
 Configuration comes from the environment; see README.md.`;
 
@@ -125,6 +132,45 @@ async function main(argv: string[]): Promise<void> {
       } finally {
         await database.close();
       }
+      return;
+    }
+    case 'verify': {
+      const { values, positionals } = parseArgs({
+        args: argv.slice(1),
+        allowPositionals: true,
+        options: { server: { type: 'string' }, token: { type: 'string' }, bundle: { type: 'string' }, key: { type: 'string' }, type: { type: 'string' } },
+      });
+      const file = positionals[0];
+      if (!file) fail(`verify needs a FILE\n\n${USAGE}`);
+      const bytes = new Uint8Array(readFileSync(file));
+      let result: { verdict: string };
+      if (values.server) {
+        const token = values.token ?? process.env.CLEARFRAME_TOKEN;
+        if (!token) fail('--server needs --token (or CLEARFRAME_TOKEN) for a distributor, legal or admin token');
+        const res = await fetch(new URL('/v1/verify', values.server), {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': values.type ?? 'application/octet-stream' },
+          body: bytes,
+        });
+        result = (await res.json()) as { verdict: string };
+        if (!res.ok) {
+          process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+          process.exit(2);
+        }
+      } else {
+        const anchors = [...config.trustAnchorsPem];
+        const localCa = path.join(config.keysDir, C2PA_FILES.caCert);
+        if (existsSync(localCa)) anchors.push(readFileSync(localCa, 'utf8'));
+        const bundle = values.bundle ? (JSON.parse(readFileSync(values.bundle, 'utf8')) as EvidenceBundle) : undefined;
+        result = await verifyOffline(createC2paWasmEngine({ trustAnchorsPem: anchors }), bytes, {
+          ...(values.type ? { mimeType: values.type } : {}),
+          ...(bundle ? { bundle } : {}),
+          ...(values.key ? { verifierKey: values.key } : {}),
+        });
+      }
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      const evidence = (result as { evidence?: { ok: boolean } | null }).evidence;
+      process.exitCode = (result.verdict === 'verified' || result.verdict === 'valid') && evidence?.ok !== false ? 0 : 1;
       return;
     }
     case undefined:

@@ -7,7 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueToken } from '../../src/auth/tokens.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { createLogger, startRuntime } from '../../src/runtime.ts';
+import { serve } from '@hono/node-server';
+import { makeJpeg, tamperImageData } from '../fixtures/media.ts';
 import { assetBody } from '../support/fixtures.ts';
+import { activeCheckpoint } from '../support/gate-fixtures.ts';
 import { createTestDatabase, databaseUnavailable, type TestDatabase, testDbKind } from '../support/db.ts';
 
 const run = promisify(execFile);
@@ -93,5 +96,57 @@ describe.skipIf(databaseUnavailable())('the clearframe command', () => {
     const forged = await cliStatus('audit', 'verify', '--bundle', out);
     expect(forged.code).toBe(1);
     expect(JSON.parse(forged.stdout).failures[0]).toMatchObject({ index: 0 });
+  });
+
+  it('verifies a signed output offline (manifest, lineage, evidence bundle) and through a server', async () => {
+    const runtime = await startRuntime(loadConfig(env), { logger: createLogger({ logLevel: 'silent' }) });
+    const server = serve({ fetch: runtime.app.fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise((r) => server.once('listening', r));
+    const port = (server.address() as { port: number }).port;
+    const shim = {
+      runtime,
+      call: (method: string, url: string, call: { token?: string; json?: unknown; form?: FormData } = {}) =>
+        runtime.app.request(url, {
+          method,
+          headers: { ...(call.token ? { authorization: `Bearer ${call.token}` } : {}), ...(call.json !== undefined ? { 'content-type': 'application/json' } : {}) },
+          body: call.json !== undefined ? JSON.stringify(call.json) : call.form,
+        }),
+    };
+    const mint = (role: 'legal' | 'vendor' | 'generator' | 'distributor') =>
+      issueToken(
+        { privateKey: runtime.ctx.keyring.tokenIssuer.privateKey, kid: runtime.ctx.keyring.tokenIssuer.signer.kid },
+        { issuer: 'clearframe-local', audience: 'clearframe', sub: role, role, vendor: role === 'vendor' ? 'acme-vfx' : undefined, ttl: '5m' },
+      );
+    const file = path.join(dir, 'frame.jpg');
+    let distributorToken: string;
+    try {
+      const { checkpoint } = await activeCheckpoint(shim as never, await mint('legal'), await mint('vendor'), 1);
+      const form = new FormData();
+      form.set('file', new File([makeJpeg({ seed: 77 })], 'frame.jpg', { type: 'image/jpeg' }));
+      form.set('checkpointId', checkpoint.id);
+      const res = await shim.call('POST', '/v1/outputs', { token: await mint('generator'), form });
+      expect(res.status).toBe(200);
+      writeFileSync(file, new Uint8Array(await res.arrayBuffer()));
+      distributorToken = await mint('distributor');
+      const online = await cliStatus('verify', file, '--server', `http://127.0.0.1:${port}`, '--token', distributorToken, '--type', 'image/jpeg');
+      expect(online.code).toBe(0);
+      expect(JSON.parse(online.stdout)).toMatchObject({ verdict: 'verified', ledger: { match: 'exact' } });
+    } finally {
+      await new Promise((r) => server.close(r));
+      await runtime.close();
+    }
+
+    const out = path.join(dir, 'evidence-output.json');
+    await cli('audit', 'export', '--from', '0', '--out', out);
+    const key = JSON.parse(readFileSync(out, 'utf8')).verifierKey as string;
+    const offline = await cliStatus('verify', file, '--bundle', out, '--key', key);
+    expect(offline.code).toBe(0);
+    expect(JSON.parse(offline.stdout)).toMatchObject({ verdict: 'valid', c2pa: { trusted: true, intact: true }, evidence: { ok: true } });
+
+    const bytes = new Uint8Array(readFileSync(file));
+    writeFileSync(file, tamperImageData(bytes, 'image/jpeg'));
+    const tampered = await cliStatus('verify', file, '--bundle', out);
+    expect(tampered.code).toBe(1);
+    expect(JSON.parse(tampered.stdout).verdict).toBe('tampered');
   });
 });

@@ -1,0 +1,52 @@
+import { createHash } from 'node:crypto';
+import { type EvidenceBundle, verifyBundle } from '../audit/bundle.ts';
+import { C2paError } from '../provenance/c2pa/errors.ts';
+import { normalizeMimeType, sniffFamily } from '../provenance/c2pa/formats.ts';
+import type { ManifestEngine } from '../provenance/c2pa/types.ts';
+import { readOutputLineage } from './manifest.ts';
+
+const FAMILY_TYPE: Record<string, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', bmff: 'video/mp4' };
+
+/**
+ * `clearframe verify FILE` without a server: the manifest against the given trust anchors, its lineage,
+ * and, given a saved evidence bundle, that the bundle proves the output's registration entry and that the
+ * entry names this very file (its signed sha256).
+ */
+export async function verifyOffline(engine: ManifestEngine, bytes: Uint8Array, opts: { mimeType?: string; bundle?: EvidenceBundle; verifierKey?: string }) {
+  const sniffed = sniffFamily(bytes);
+  const mimeType = (opts.mimeType && normalizeMimeType(opts.mimeType)) || (sniffed && FAMILY_TYPE[sniffed] ? normalizeMimeType(FAMILY_TYPE[sniffed]!) : undefined);
+  if (!mimeType) return { verdict: 'unsupported' as const, detail: 'not a JPEG, PNG, WebP, MP4 or MOV file' };
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  let read;
+  try {
+    read = await engine.read({ bytes, mimeType });
+  } catch (e) {
+    if (e instanceof C2paError) return { verdict: 'damaged' as const, detail: e.message, sha256 };
+    throw e;
+  }
+  if (read.kind !== 'manifest') return { verdict: 'no-manifest' as const, sha256 };
+  const lineage = readOutputLineage(read);
+  const verdict = !read.intact ? 'tampered' : !read.trusted ? 'untrusted' : 'valid';
+  const result = {
+    verdict: verdict as 'tampered' | 'untrusted' | 'valid',
+    sha256,
+    c2pa: { validationState: read.validationState, trusted: read.trusted, intact: read.intact, failureCodes: read.failureCodes },
+    lineage,
+    evidence: null as null | { ok: boolean; reasons: string[] },
+  };
+  if (opts.bundle) {
+    const reasons: string[] = [];
+    const checked = await verifyBundle(opts.bundle, opts.verifierKey);
+    if (!checked.ok) reasons.push(...checked.failures.map((f) => `bundle: ${f.reason}${f.index !== undefined ? ` (entry ${f.index})` : ''}`));
+    const entry = lineage ? opts.bundle.entries.find((e) => e.index === lineage.auditIndex) : undefined;
+    if (!lineage) reasons.push('the file carries no Clearframe lineage');
+    else if (!entry) reasons.push(`the bundle does not hold entry ${lineage.auditIndex}, the output's registration`);
+    else {
+      const event = JSON.parse(Buffer.from(entry.leaf, 'base64').toString('utf8')) as { action?: string; subjectId?: string; content?: { signedSha256?: string } };
+      if (event.action !== 'output.signed' || event.subjectId !== lineage.outputId) reasons.push(`entry ${entry.index} is not the registration of ${lineage.outputId}`);
+      else if (event.content?.signedSha256 !== sha256) reasons.push('the registered output is not this file: it was changed after signing');
+    }
+    result.evidence = { ok: reasons.length === 0, reasons };
+  }
+  return result;
+}
