@@ -82,7 +82,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'keys': {
       if (sub !== 'init') fail(`unknown: keys ${sub ?? ''}\n\n${USAGE}`);
-      const created = initKeys(config.keysDir);
+      const created = initKeys(config.keysDir, config.keys);
       process.stdout.write(created.length ? `created ${created.join(', ')} in ${config.keysDir}\n` : `all keys present in ${config.keysDir}\n`);
       return;
     }
@@ -93,12 +93,13 @@ async function main(argv: string[]): Promise<void> {
       if (!values.sub) fail('--sub NAME is required');
       if (values.role === 'vendor' && !values.vendor) fail('a vendor token needs --vendor ID');
       if (config.auth.mode !== 'local') fail('tokens come from your identity provider when AUTH_JWKS_URL is set');
-      initKeys(config.keysDir);
-      const keyring = await loadKeyring(config.keysDir);
+      initKeys(config.keysDir, config.keys);
+      const keyring = await loadKeyring(config.keysDir, config.keys);
       const token = await issueToken(
         { privateKey: keyring.tokenIssuer.privateKey, kid: keyring.tokenIssuer.signer.kid },
         { issuer: config.auth.issuer, audience: config.auth.audience, sub: values.sub, role: values.role as Role, ...(values.vendor ? { vendor: values.vendor } : {}), ttl: values.ttl! },
       );
+      await keyring.close();
       process.stdout.write(`${token}\n`);
       return;
     }
@@ -123,8 +124,8 @@ async function main(argv: string[]): Promise<void> {
         } else if (sub === 'export') {
           if (values.from === undefined || !/^\d+$/.test(values.from)) fail('--from N is required');
           if (values.to !== undefined && !/^\d+$/.test(values.to)) fail('--to must be a number');
-          const keyring = await loadKeyring(config.keysDir);
-          const bundle = await exportEvidence(database.db, config.auditOrigin, keyring.audit, Number(values.from), values.to ? Number(values.to) : undefined);
+          const keyring = await loadKeyring(config.keysDir, config.keys);
+          const bundle = await exportEvidence(database.db, config.auditOrigin, keyring.audit, Number(values.from), values.to ? Number(values.to) : undefined).finally(() => keyring.close());
           const text = `${JSON.stringify(bundle, null, 2)}\n`;
           if (values.out) writeFileSync(values.out, text);
           else process.stdout.write(text);

@@ -9,7 +9,7 @@ import { PolicyRegistry } from './gate/policy-registry.ts';
 import { createApp } from './http/app.ts';
 import { createC2paWasmEngine } from './provenance/c2pa/c2pa-wasm.ts';
 import { parseApiEndpoint, vertexTuningBackend } from './tuning/vertex.ts';
-import { initKeys, loadKeyring } from './keys/keyring.ts';
+import { initKeys, type Keyring, loadKeyring } from './keys/keyring.ts';
 import { registerKeys } from './keys/register.ts';
 
 export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
@@ -32,11 +32,13 @@ export type Runtime = { ctx: AppContext; app: ReturnType<typeof createApp>; clos
 export async function startRuntime(config: Config, opts: { database?: Database; logger?: Logger } = {}): Promise<Runtime> {
   const logger = opts.logger ?? createLogger(config);
   const database = opts.database ?? (await openConfiguredDatabase(config));
+  let keyring: Keyring | undefined;
   try {
     await database.migrate();
-    const created = initKeys(config.keysDir);
+    const created = initKeys(config.keysDir, config.keys);
     if (created.length > 0) logger.info({ keysDir: config.keysDir, created }, 'created local keys');
-    const keyring = await loadKeyring(config.keysDir);
+    keyring = await loadKeyring(config.keysDir, config.keys);
+    logger.info({ backend: keyring.backend, audit: keyring.audit.kid, clearance: keyring.clearance.kid, c2pa: keyring.c2pa.signer.kid }, 'signing keys loaded');
     const ledger = new Ledger(database);
     await registerKeys(ledger, [
       { purpose: 'audit-checkpoint', signer: keyring.audit },
@@ -64,10 +66,12 @@ export async function startRuntime(config: Config, opts: { database?: Database; 
       app: createApp(ctx),
       async close() {
         await tuning?.backend.close().catch(() => {});
+        await keyring?.close();
         await database.close();
       },
     };
   } catch (e) {
+    await keyring?.close();
     await database.close().catch(() => {});
     throw e;
   }

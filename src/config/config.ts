@@ -18,6 +18,20 @@ const optionalString = z
 
 const optionalUrl = optionalString.pipe(z.url().optional());
 
+const kmsKeyVersion = optionalString.pipe(
+  z
+    .string()
+    .regex(
+      /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+\/cryptoKeyVersions\/[^/]+$/,
+      'must be a Cloud KMS key version: projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/V',
+    )
+    .optional(),
+);
+
+/** With KEY_BACKEND=kms these name the keys; the C2PA signer also needs its certificate chain. */
+const KMS_REQUIRED = ['KMS_AUDIT_KEY', 'KMS_CLEARANCE_KEY', 'KMS_C2PA_KEY', 'C2PA_CERT_CHAIN'] as const;
+const KMS_ONLY = [...KMS_REQUIRED, 'C2PA_TRUST_ANCHOR', 'KMS_API_ENDPOINT'] as const;
+
 const envSchema = z
   .object({
     PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -48,6 +62,18 @@ const envSchema = z
     MAX_OUTPUT_BYTES: z.coerce.number().int().positive().default(100 * 1024 * 1024),
     STORE_PROMPTS: z.enum(['hash', 'full']).default('hash'),
     OUTPUTS_ALLOW_TRAINING: z.enum(['true', 'false']).default('false'),
+    KEY_BACKEND: z.enum(['local', 'kms']).default('local'),
+    KMS_AUDIT_KEY: kmsKeyVersion,
+    KMS_CLEARANCE_KEY: kmsKeyVersion,
+    KMS_C2PA_KEY: kmsKeyVersion,
+    C2PA_CERT_CHAIN: optionalString,
+    C2PA_TRUST_ANCHOR: optionalString,
+    KMS_API_ENDPOINT: optionalString.pipe(
+      z
+        .string()
+        .regex(/^https?:\/\/[^/?#]+\/?$/, 'must be http://HOST:PORT (a local emulator) or https://HOST[:PORT]')
+        .optional(),
+    ),
   })
   .superRefine((env, ctx) => {
     if ((env.VERTEX_PROJECT === undefined) !== (env.VERTEX_LOCATION === undefined)) {
@@ -62,7 +88,37 @@ const envSchema = z
         message: 'AUTH_JWKS_URL needs AUTH_ISSUER and AUTH_AUDIENCE as well',
       });
     }
+    // Same reasoning for keys: KMS names without KEY_BACKEND=kms would silently sign with local files.
+    for (const variable of env.KEY_BACKEND === 'kms' ? KMS_REQUIRED : KMS_ONLY) {
+      const missing = env[variable] === undefined;
+      if (env.KEY_BACKEND === 'kms' && missing) {
+        ctx.addIssue({ code: 'custom', path: [variable], message: `${variable} is required with KEY_BACKEND=kms` });
+      } else if (env.KEY_BACKEND === 'local' && !missing) {
+        ctx.addIssue({ code: 'custom', path: [variable], message: `${variable} is only used with KEY_BACKEND=kms (set it, or unset ${variable})` });
+      }
+    }
   });
+
+/**
+ * Where the service's signing keys live. `local`: PEM files in the keys directory (`clearframe keys
+ * init`). `kms`: Cloud KMS key versions for the audit checkpoint (EC_SIGN_ED25519), clearance and C2PA
+ * (EC_SIGN_P256_SHA256) keys; the token issuer key of the embedded auth mode stays local.
+ */
+export type KeysConfig =
+  | { backend: 'local' }
+  | {
+      backend: 'kms';
+      auditKey: string;
+      clearanceKey: string;
+      c2paKey: string;
+      /** The C2PA signing certificate (for c2paKey) and its intermediates, leaf first, root omitted. */
+      c2paCertChainPem: string;
+      c2paCertChainFile: string;
+      /** The root that issued the chain, when configured with C2PA_TRUST_ANCHOR. */
+      c2paTrustAnchorPem: string | undefined;
+      /** Unset: cloudkms.googleapis.com with Application Default Credentials. */
+      endpoint: { host: string; port: number | undefined; protocol: 'http' | 'https' } | undefined;
+    };
 
 export type Config = {
   port: number;
@@ -86,6 +142,7 @@ export type Config = {
   /** Extra PEM roots trusted when verifying C2PA manifests (the local CA is always trusted). */
   trustAnchorsPem: string[];
   outputs: { maxBytes: number; promptDisclosure: 'hash' | 'full'; allowFurtherTraining: boolean };
+  keys: KeysConfig;
 };
 
 /** The policies shipped with this checkout: <repo>/policies. */
@@ -120,7 +177,47 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     taintSweepSeconds: e.TAINT_SWEEP_SECONDS,
     trustAnchorsPem: e.C2PA_TRUST_ANCHORS ? readPemFiles(e.C2PA_TRUST_ANCHORS) : [],
     outputs: { maxBytes: e.MAX_OUTPUT_BYTES, promptDisclosure: e.STORE_PROMPTS, allowFurtherTraining: e.OUTPUTS_ALLOW_TRAINING === 'true' },
+    keys: e.KEY_BACKEND === 'kms' ? kmsKeysConfig(e) : { backend: 'local' },
   };
+}
+
+function kmsKeysConfig(e: z.infer<typeof envSchema>): KeysConfig {
+  const chainFile = path.resolve(e.C2PA_CERT_CHAIN!);
+  const chain = readPemFile('C2PA_CERT_CHAIN', chainFile);
+  const anchor = e.C2PA_TRUST_ANCHOR ? readPemFile('C2PA_TRUST_ANCHOR', path.resolve(e.C2PA_TRUST_ANCHOR)) : undefined;
+  let endpoint: Extract<KeysConfig, { backend: 'kms' }>['endpoint'];
+  if (e.KMS_API_ENDPOINT) {
+    const url = new URL(e.KMS_API_ENDPOINT);
+    endpoint = {
+      host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: url.port ? Number(url.port) : undefined,
+      protocol: url.protocol === 'http:' ? 'http' : 'https',
+    };
+  }
+  return {
+    backend: 'kms',
+    auditKey: e.KMS_AUDIT_KEY!,
+    clearanceKey: e.KMS_CLEARANCE_KEY!,
+    c2paKey: e.KMS_C2PA_KEY!,
+    c2paCertChainPem: chain,
+    c2paCertChainFile: chainFile,
+    c2paTrustAnchorPem: anchor,
+    endpoint,
+  };
+}
+
+/** A PEM file holding at least one certificate. */
+function readPemFile(variable: string, file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([{ variable, message: `cannot read ${file}: ${(err as Error).message}` }]);
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new ConfigError([{ variable, message: `${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)` }]);
+  }
+  return text;
 }
 
 /** C2PA_TRUST_ANCHORS: PEM files, separated by the platform's path delimiter. */
