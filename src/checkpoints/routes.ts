@@ -2,9 +2,9 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { AppContext } from '../app-context.ts';
 import { getAsset } from '../assets/service.ts';
 import { requireRole } from '../auth/middleware.ts';
-import { IdParam, bearer, errorResponses } from '../http/openapi-common.ts';
+import { bearer, errorResponses, IdParam, json } from '../http/openapi-common.ts';
 import { router } from '../http/validation.ts';
-import { clearanceRefusals, refused } from '../tuning/service.ts';
+import { clearanceRefusals, refused } from '../gate/clearance-use.ts';
 import { assetDownstream } from './downstream.ts';
 import { checkpointView, getCheckpointRow, insertCheckpoint, listCheckpoints, retireCheckpoint } from './service.ts';
 
@@ -25,7 +25,6 @@ export function checkpointRoutes(app: AppContext) {
   const readers = requireRole(app.verifyToken, 'vendor', 'admin', 'legal', 'generator');
   const legal = requireRole(app.verifyToken, 'legal', 'admin');
   const r = router();
-  const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
   const db = () => app.database.db;
 
   r.openapi(

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { AppContext } from '../app-context.ts';
 import { requireRole } from '../auth/middleware.ts';
-import { IdParam, bearer, errorResponses } from '../http/openapi-common.ts';
+import { bearer, errorResponses, IdParam, json } from '../http/openapi-common.ts';
 import { router } from '../http/validation.ts';
 import { Dataset, DatasetCreate, DatasetMembershipProof, DatasetWithMembers } from './schemas.ts';
 import { createDataset, datasetMembers, datasetView, getDataset, listDatasets, membershipProof } from './service.ts';
@@ -9,7 +9,6 @@ import { createDataset, datasetMembers, datasetView, getDataset, listDatasets, m
 export function datasetRoutes(app: AppContext) {
   const users = requireRole(app.verifyToken, 'vendor', 'legal', 'admin');
   const r = router();
-  const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
   const db = () => app.database.db;
 
   r.openapi(

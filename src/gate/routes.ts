@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { AppContext } from '../app-context.ts';
 import { requireRole } from '../auth/middleware.ts';
 import { datasetMembers, getDataset, resolveMembers } from '../datasets/service.ts';
-import { IdParam, bearer, errorResponses } from '../http/openapi-common.ts';
+import { bearer, errorResponses, IdParam, json } from '../http/openapi-common.ts';
 import { Problem } from '../http/problem.ts';
 import { router } from '../http/validation.ts';
 import { PolicySetError } from './policy-engine.ts';
@@ -15,7 +15,6 @@ export function gateRoutes(app: AppContext) {
   const legal = requireRole(app.verifyToken, 'legal', 'admin');
   const admin = requireRole(app.verifyToken, 'admin');
   const r = router();
-  const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
   const db = () => app.database.db;
   const policyList = () => {
     const set = app.policies.current;

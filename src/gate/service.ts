@@ -15,6 +15,9 @@ import type { AssetFacts, GateRequest } from './policy-input.ts';
 import { type RestingLicense, type Standing, clearanceStanding } from './standing.ts';
 import { type DecisionGroup, clearanceLicenses, clearances } from './tables.ts';
 
+/** Rows or ids per statement: well under PostgreSQL's 65,535 bind parameters (3 per clearance_licenses row). */
+const PARAM_CHUNK = 5_000;
+
 export type AssetOutcome = { assetId: string; decision: 'allow' | 'deny'; reasons: { policyId: string; reason: string }[]; licenseId: string | null };
 
 export type Evaluation = {
@@ -113,7 +116,10 @@ export async function requestClearance(app: AppContext, principal: Principal, da
     }
   }
   const ttlEnd = at.getTime() + app.config.clearance.ttlSeconds * 1000;
-  const expiresAt = decision === 'allow' ? new Date(Math.min(ttlEnd, ...[...resting.values()].map((r) => r.termEnd))) : null;
+  // A loop, not Math.min(...spread): a dataset can rest on 100,000 licenses, too many call arguments.
+  let earliest = ttlEnd;
+  for (const r of resting.values()) earliest = Math.min(earliest, r.termEnd);
+  const expiresAt = decision === 'allow' ? new Date(earliest) : null;
 
   const groups = groupOutcomes(evaluation.outcomes);
   const decisionsDigest = createHash('sha256').update(canonicalize(evaluation.outcomes)).digest('hex');
@@ -123,9 +129,11 @@ export async function requestClearance(app: AppContext, principal: Principal, da
     const { tx, record } = ctx;
     // Evaluation ran outside the lock; a revocation or amendment that landed since would make it stale.
     const licenseIds = [...resting.keys()];
-    if (licenseIds.length > 0) {
-      const revoked = await tx.select({ id: licenseRevocations.licenseId }).from(licenseRevocations).where(inArray(licenseRevocations.licenseId, licenseIds));
-      const amended = await tx.select({ id: licenseVersions.supersedesId }).from(licenseVersions).where(inArray(licenseVersions.supersedesId, licenseIds));
+    // In chunks: one statement carries at most 65,534 parameters, and every asset may have its own license.
+    for (let i = 0; i < licenseIds.length; i += PARAM_CHUNK) {
+      const ids = licenseIds.slice(i, i + PARAM_CHUNK);
+      const revoked = await tx.select({ id: licenseRevocations.licenseId }).from(licenseRevocations).where(inArray(licenseRevocations.licenseId, ids));
+      const amended = await tx.select({ id: licenseVersions.supersedesId }).from(licenseVersions).where(inArray(licenseVersions.supersedesId, ids));
       if (revoked.length + amended.length > 0) throw problems.conflict('a license of this dataset changed while it was being evaluated; ask again');
     }
     const derived = subset
@@ -178,8 +186,9 @@ export async function requestClearance(app: AppContext, principal: Principal, da
       createdBy: principal.sub,
       auditIndex: event.index,
     });
-    if (resting.size > 0) {
-      await tx.insert(clearanceLicenses).values([...resting].map(([licenseId, r]) => ({ clearanceId: id, licenseId, assetCount: r.count })));
+    const restingRows = [...resting].map(([licenseId, r]) => ({ clearanceId: id, licenseId, assetCount: r.count }));
+    for (let i = 0; i < restingRows.length; i += PARAM_CHUNK) {
+      await tx.insert(clearanceLicenses).values(restingRows.slice(i, i + PARAM_CHUNK));
     }
     return { derived, clearedDataset, auditIndex: event.index };
   });

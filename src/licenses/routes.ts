@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { AppContext } from '../app-context.ts';
 import { getAsset } from '../assets/service.ts';
 import { requireRole } from '../auth/middleware.ts';
-import { IdParam, bearer, errorResponses } from '../http/openapi-common.ts';
+import { bearer, errorResponses, IdParam, json } from '../http/openapi-common.ts';
 import { router } from '../http/validation.ts';
 import { listApprovals, recordApproval } from './approvals.ts';
 import { Approval, ApprovalCreate, License, LicenseCreate, LicenseHistory, RevocationImpact, RevokeBody } from './schemas.ts';
@@ -11,7 +11,6 @@ import { addLicenseVersion, getLicense, licenseHistory, revocationImpact, revoke
 export function licenseRoutes(app: AppContext) {
   const legal = requireRole(app.verifyToken, 'legal', 'admin');
   const r = router();
-  const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
 
   r.openapi(
     createRoute({

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { AppContext } from '../app-context.ts';
 import { requireRole } from '../auth/middleware.ts';
-import { IdParam, bearer, errorResponses } from '../http/openapi-common.ts';
+import { bearer, errorResponses, IdParam, json } from '../http/openapi-common.ts';
 import { Problem, problems } from '../http/problem.ts';
 import { router } from '../http/validation.ts';
 import { evaluateRightsChain } from '../rights/chain.ts';
@@ -35,7 +35,6 @@ export function outputRoutes(app: AppContext) {
   const readers = requireRole(app.verifyToken, 'generator', 'distributor', 'legal', 'admin');
   const legal = requireRole(app.verifyToken, 'legal', 'admin');
   const r = router();
-  const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
   const db = () => app.database.db;
 
   r.openapi(

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { AppContext } from '../app-context.ts';
 import { requireRole } from '../auth/middleware.ts';
-import { IdParam, bearer, errorResponses } from '../http/openapi-common.ts';
+import { bearer, errorResponses, IdParam, json } from '../http/openapi-common.ts';
 import { router } from '../http/validation.ts';
 import { getJobRow, jobView, refreshTuningJob, submitTuningJob } from './service.ts';
 
@@ -34,7 +34,6 @@ export function tuningRoutes(app: AppContext) {
   const trainers = requireRole(app.verifyToken, 'vendor', 'admin');
   const readers = requireRole(app.verifyToken, 'vendor', 'admin', 'legal');
   const r = router();
-  const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
 
   r.openapi(
     createRoute({

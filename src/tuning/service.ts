@@ -4,55 +4,14 @@ import type { Principal } from '../auth/tokens.ts';
 import { checkpointView, insertCheckpoint } from '../checkpoints/service.ts';
 import { checkpoints } from '../checkpoints/tables.ts';
 import type { Queryable } from '../db/database.ts';
-import { checkClearanceToken } from '../gate/clearance-token.ts';
-import { standingOf } from '../gate/service.ts';
+import { clearanceRefusals, refused } from '../gate/clearance-use.ts';
 import { clearances } from '../gate/tables.ts';
 import { Problem, problems } from '../http/problem.ts';
 import { newId } from '../ids.ts';
 import { tuningJobStates, tuningJobs } from './tables.ts';
 import { type TuningHyperParameters, type TuningJobState, VertexError } from './vertex.ts';
 
-type ClearanceRow = typeof clearances.$inferSelect;
 type JobRow = typeof tuningJobs.$inferSelect;
-
-/**
- * Every reason a clearance does not let this caller train this model now. Empty means go.
- * Used before anything is sent to Vertex, and before an external checkpoint is registered.
- */
-export async function clearanceRefusals(
-  app: AppContext,
-  principal: Principal,
-  ask: { clearanceId?: string; clearanceToken?: string; baseModel: string },
-): Promise<{ clearance: ClearanceRow | null; reasons: string[] }> {
-  const reasons: string[] = [];
-  let clearanceId = ask.clearanceId;
-  if (ask.clearanceToken) {
-    const check = await checkClearanceToken(ask.clearanceToken, [app.keyring.clearance.publicJwk], app.config.clearance);
-    if (check.signature === 'invalid') return { clearance: null, reasons: [`clearance token: ${check.error}`] };
-    if (check.expired) reasons.push('the clearance token has expired');
-    if (clearanceId && clearanceId !== check.claims.jti) reasons.push('clearanceId and clearanceToken name different clearances');
-    clearanceId = check.claims.jti;
-  }
-  const [clearance] = await app.database.db.select().from(clearances).where(eq(clearances.id, clearanceId!));
-  if (!clearance) return { clearance: null, reasons: [...reasons, `no clearance ${clearanceId}`] };
-  if (principal.role === 'vendor' && clearance.vendor !== principal.vendor) {
-    return { clearance: null, reasons: [`clearance ${clearance.id} was not given to vendor "${principal.vendor}"`] };
-  }
-  if (clearance.decision !== 'allow') reasons.push(`clearance ${clearance.id} is a denial`);
-  if (clearance.purpose !== 'fine-tune') reasons.push(`clearance ${clearance.id} is for ${clearance.purpose}, not fine-tune`);
-  if (clearance.baseModel !== ask.baseModel) reasons.push(`clearance ${clearance.id} is for ${clearance.baseModel}, not ${ask.baseModel}`);
-  const standing = await standingOf(app.database.db, clearance);
-  for (const c of standing.causes) {
-    if (c.cause === 'license-revoked') reasons.push(`license ${c.licenseId} of asset ${c.assetId} was revoked at ${c.at}`);
-    else if (c.cause === 'license-expired') reasons.push(`license ${c.licenseId} of asset ${c.assetId} ended at ${c.at}`);
-    else if (c.cause === 'clearance-expired') reasons.push(`clearance ${clearance.id} expired at ${c.at}`);
-  }
-  return { clearance, reasons };
-}
-
-export function refused(reasons: string[]): Problem {
-  return new Problem(403, 'forbidden', `training is not cleared: ${reasons.join('; ')}`, { reasons });
-}
 
 export type TuningJobInput = {
   clearanceId?: string;

@@ -12,6 +12,7 @@
  */
 import type { v1 as AiplatformV1, protos } from '@google-cloud/aiplatform';
 import type { AuthClient } from 'google-auth-library';
+import { GRPC_STATUS_NAMES, HTTP_OF_GRPC, describeGoogleRpcError } from '../google/rpc-error.ts';
 
 type ITuningJob = protos.google.cloud.aiplatform.v1.ITuningJob;
 type GenAiTuningServiceClient = AiplatformV1.GenAiTuningServiceClient;
@@ -110,18 +111,6 @@ export interface TuningBackend {
 // ---------------------------------------------------------------------------------------------
 // Errors
 
-// prettier-ignore
-const GRPC_STATUS_NAMES = [
-  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS',
-  'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE',
-  'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
-] as const;
-const HTTP_OF_GRPC = [200, 499, 500, 400, 504, 404, 409, 403, 429, 400, 409, 400, 501, 500, 503, 500, 401];
-// prettier-ignore
-const GRPC_OF_HTTP: Record<number, number> = {
-  400: 3, 401: 16, 403: 7, 404: 5, 409: 10, 429: 8, 499: 1, 500: 13, 501: 12, 502: 14, 503: 14, 504: 4,
-};
-
 export type VertexRpc = 'CreateTuningJob' | 'GetTuningJob';
 
 /** Vertex AI (or the way to it) failed. The service answers 502 for these. */
@@ -152,36 +141,8 @@ export class VertexError extends Error {
 /** A google-gax error of either transport (or a network error) → VertexError. */
 export function toVertexError(rpc: VertexRpc, err: unknown): VertexError {
   if (err instanceof VertexError) return err;
-  const e = (err ?? {}) as { code?: unknown; details?: unknown; message?: unknown };
-  let message = typeof e.message === 'string' ? e.message : String(err);
-  let grpcCode: number | undefined;
-  let httpStatus: number | undefined;
-  if (message.startsWith('{')) {
-    // REST transport: gaxios puts the Google JSON error body in the message.
-    try {
-      const body = JSON.parse(message) as { error?: { code?: number; message?: string; status?: string } };
-      const idx = GRPC_STATUS_NAMES.indexOf(body.error?.status as (typeof GRPC_STATUS_NAMES)[number]);
-      if (idx >= 0) grpcCode = idx;
-      if (typeof body.error?.code === 'number') httpStatus = body.error.code;
-      if (typeof body.error?.message === 'string') message = body.error.message;
-    } catch {
-      // not JSON after all
-    }
-  }
-  if (grpcCode === undefined && typeof e.code === 'number' && e.code >= 0 && e.code <= 16) {
-    grpcCode = e.code;
-    if (typeof e.details === 'string' && e.details) message = e.details;
-  } else if (grpcCode === undefined && typeof e.code === 'number' && e.code >= 100) {
-    httpStatus ??= e.code;
-    grpcCode = GRPC_OF_HTTP[e.code] ?? (e.code >= 500 ? 14 : 2);
-  } else if (grpcCode === undefined && typeof e.code === 'string') {
-    grpcCode = /TIMEDOUT|TIMEOUT|ABORT/i.test(e.code) ? 4 : 14;
-  }
-  grpcCode ??= 2;
-  return new VertexError(rpc, grpcCode, `Vertex AI ${rpc}: ${GRPC_STATUS_NAMES[grpcCode]}: ${message}`, {
-    cause: err,
-    ...(httpStatus ? { httpStatus } : {}),
-  });
+  const f = describeGoogleRpcError(err);
+  return new VertexError(rpc, f.grpcCode, `Vertex AI ${rpc}: ${f.status}: ${f.message}`, { cause: err, httpStatus: f.httpStatus });
 }
 
 // ---------------------------------------------------------------------------------------------

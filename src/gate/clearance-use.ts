@@ -1,0 +1,49 @@
+import { eq } from 'drizzle-orm';
+import type { AppContext } from '../app-context.ts';
+import type { Principal } from '../auth/tokens.ts';
+import { Problem } from '../http/problem.ts';
+import { checkClearanceToken } from './clearance-token.ts';
+import { standingOf } from './service.ts';
+import { clearances } from './tables.ts';
+
+type ClearanceRow = typeof clearances.$inferSelect;
+
+/**
+ * Every reason a clearance does not let this caller train this model now. Empty means go.
+ * Used before anything is sent to Vertex, and before an external checkpoint is registered.
+ */
+export async function clearanceRefusals(
+  app: AppContext,
+  principal: Principal,
+  ask: { clearanceId?: string; clearanceToken?: string; baseModel: string },
+): Promise<{ clearance: ClearanceRow | null; reasons: string[] }> {
+  const reasons: string[] = [];
+  let clearanceId = ask.clearanceId;
+  if (ask.clearanceToken) {
+    const check = await checkClearanceToken(ask.clearanceToken, [app.keyring.clearance.publicJwk], app.config.clearance);
+    if (check.signature === 'invalid') return { clearance: null, reasons: [`clearance token: ${check.error}`] };
+    if (check.expired) reasons.push('the clearance token has expired');
+    if (clearanceId && clearanceId !== check.claims.jti) reasons.push('clearanceId and clearanceToken name different clearances');
+    clearanceId = check.claims.jti;
+  }
+  const [clearance] = await app.database.db.select().from(clearances).where(eq(clearances.id, clearanceId!));
+  if (!clearance) return { clearance: null, reasons: [...reasons, `no clearance ${clearanceId}`] };
+  if (principal.role === 'vendor' && clearance.vendor !== principal.vendor) {
+    return { clearance: null, reasons: [`clearance ${clearance.id} was not given to vendor "${principal.vendor}"`] };
+  }
+  if (clearance.decision !== 'allow') reasons.push(`clearance ${clearance.id} is a denial`);
+  if (clearance.purpose !== 'fine-tune') reasons.push(`clearance ${clearance.id} is for ${clearance.purpose}, not fine-tune`);
+  if (clearance.baseModel !== ask.baseModel) reasons.push(`clearance ${clearance.id} is for ${clearance.baseModel}, not ${ask.baseModel}`);
+  const standing = await standingOf(app.database.db, clearance);
+  for (const c of standing.causes) {
+    if (c.cause === 'license-revoked') reasons.push(`license ${c.licenseId} of asset ${c.assetId} was revoked at ${c.at}`);
+    else if (c.cause === 'license-expired') reasons.push(`license ${c.licenseId} of asset ${c.assetId} ended at ${c.at}`);
+    else if (c.cause === 'clearance-expired') reasons.push(`clearance ${clearance.id} expired at ${c.at}`);
+  }
+  return { clearance, reasons };
+}
+
+export function refused(reasons: string[]): Problem {
+  return new Problem(403, 'forbidden', `training is not cleared: ${reasons.join('; ')}`, { reasons });
+}
+
