@@ -209,6 +209,27 @@ function namesAnAsset(node: unknown): boolean {
   return false;
 }
 
+/**
+ * True if the policy may tell two licenses with equal terms apart: it reads a license's `id` or
+ * `version` (attribute access or `has`), or uses `context.license` as a whole value. Conservative: any
+ * `id`/`version` attribute anywhere counts.
+ */
+function readsLicenseIdentity(node: unknown, accessed = false): boolean {
+  if (Array.isArray(node)) return node.some((n) => readsLicenseIdentity(n));
+  if (node === null || typeof node !== 'object') return false;
+  const o = node as Record<string, unknown>;
+  for (const op of ['.', 'has'] as const) {
+    const access = o[op] as { left?: unknown; attr?: unknown } | undefined;
+    if (!access || typeof access !== 'object') continue;
+    if (access.attr === 'id' || access.attr === 'version') return true;
+    // `context.license` itself, not one of its attributes: compared or passed whole.
+    if (op === '.' && access.attr === 'license' && !accessed) return true;
+    // The object an attribute is read from (or tested with `has`) is not used whole.
+    return readsLicenseIdentity(access.left, true);
+  }
+  return Object.values(o).some((v) => readsLicenseIdentity(v));
+}
+
 /** Splits one policy file into its policies, in file order, with the character offset of each. */
 function splitPolicies(src: Source, issues: PolicySetIssue[]): { text: string; offset: number }[] | undefined {
   // Parses the whole file (syntax errors come back with byte offsets into it).
@@ -249,7 +270,7 @@ function readPolicy(
   src: Source,
   part: { text: string; offset: number },
   issues: PolicySetIssue[],
-): (Omit<LoadedPolicy, 'index'> & { namesAsset: boolean }) | undefined {
+): (Omit<LoadedPolicy, 'index'> & { namesAsset: boolean; readsLicenseIdentity: boolean }) | undefined {
   const pos = src.at(Math.max(part.offset, 0));
   const json = cedar.policyToJson(part.text);
   if (json.type === 'failure') {
@@ -281,6 +302,7 @@ function readPolicy(
     ...pos,
     text: part.text,
     namesAsset: namesAnAsset([principal, action, resource, conditions]),
+    readsLicenseIdentity: readsLicenseIdentity(conditions),
   };
 }
 
@@ -335,6 +357,7 @@ export async function loadPolicySet(dir: string): Promise<PolicySet> {
   const policies: LoadedPolicy[] = [];
   const byId = new Map<string, LoadedPolicy>();
   let anyNamesAsset = false;
+  let anyReadsLicenseIdentity = false;
   for (const file of policyFiles) {
     const src = new Source(file.name, file.raw);
     const parts = splitPolicies(src, issues);
@@ -346,8 +369,9 @@ export async function loadPolicySet(dir: string): Promise<PolicySet> {
       const p = readPolicy(src, part, issues);
       ids.push(p?.id);
       if (!p) continue;
-      const { namesAsset, ...info } = p;
+      const { namesAsset, readsLicenseIdentity: readsIdentity, ...info } = p;
       anyNamesAsset ||= namesAsset;
+      anyReadsLicenseIdentity ||= readsIdentity;
       const seen = byId.get(p.id);
       if (seen) {
         issues.push({
@@ -403,7 +427,7 @@ export async function loadPolicySet(dir: string): Promise<PolicySet> {
       preErrors.map((e) => ({ file: dir, message: `cannot prepare policy set: ${e.message}` })),
     );
   }
-  return new CedarPolicySet(digest, policies, byId, policySetId, schemaName, anyNamesAsset);
+  return new CedarPolicySet(digest, policies, byId, policySetId, schemaName, anyNamesAsset, anyReadsLicenseIdentity);
 }
 
 type Decision = { decision: 'allow' | 'deny'; reasons: readonly DecisionReason[] };
@@ -429,6 +453,8 @@ class CedarPolicySet implements PolicySet {
     private readonly schemaName: string,
     /** Some policy names an individual asset: decisions cannot be shared between assets. */
     private readonly perAsset: boolean,
+    /** Some policy reads a license's id or version: equal terms under different licenses may differ. */
+    private readonly licenseIdentity: boolean,
   ) {
     this.policies = Object.freeze(
       loaded.map(({ id, reason, effect, file, line, column }) =>
@@ -445,7 +471,7 @@ class CedarPolicySet implements PolicySet {
     let build: RequestBuilder | undefined;
     let requestError: Decision | undefined;
     try {
-      build = createRequestBuilder(request);
+      build = createRequestBuilder(request, { licenseIdentity: this.licenseIdentity });
     } catch (err) {
       requestError = deny(SYNTHETIC_POLICY_IDS.invalidFacts, `invalid request: ${messageOf(err)}`);
     }

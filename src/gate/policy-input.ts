@@ -319,7 +319,10 @@ const NO_APPROVALS: readonly ApprovalFacts[] = Object.freeze([]);
  * same license object), so the builder must not outlive changes to those objects: make one per evaluation.
  * Keys are still derived from values, so equal licenses held in distinct objects share a key too.
  */
-export function createRequestBuilder(gate: GateRequest): RequestBuilder {
+export function createRequestBuilder(gate: GateRequest, options: { licenseIdentity?: boolean } = {}): RequestBuilder {
+  // Each asset has its own license row, but a studio licenses art in batches on equal terms. Unless a
+  // policy reads the license's id or version, equal terms decide alike and may share one Cedar call.
+  const licenseIdentity = options.licenseIdentity ?? true;
   const prepared = prepareRequest(gate);
   type Converted = { record: Record<string, CedarJson>; key: string };
   // Caches by object identity, then by the object's JSON (equal objects built separately, e.g. one per
@@ -342,7 +345,7 @@ export function createRequestBuilder(gate: GateRequest): RequestBuilder {
   const convertLicense = (license: LicenseFacts): Converted | PolicyInputError => {
     try {
       const record = licenseRecord(license);
-      const canonical = JSON.stringify(record);
+      const canonical = JSON.stringify(licenseIdentity ? record : { ...record, id: null, version: null });
       let key = licenseNumbers.get(canonical);
       if (key === undefined) {
         key = String(licenseNumbers.size);

@@ -474,15 +474,33 @@ describe('deduplication', () => {
       [
         asset('a', { license: license({ vendors: ['x', 'y'] }) }),
         asset('b', { license: license({ vendors: ['y', 'x', 'x'] }) }), // same set
-        asset('c', { license: license({ vendors: ['y', 'x'], version: 2 }) }),
+        asset('c', { license: license({ vendors: ['y', 'x'], id: 'lic-other', version: 2 }) }), // same terms, other license row
         asset('d', { license: license(), production: 'other-film' }),
         asset('e', { license: license(), sha256: 'f'.repeat(64) }), // hash is not a policy input
       ],
       { onStats: (s) => (stats = s) },
     );
-    expect(stats?.cedarCalls).toBe(4);
+    // a+b+c share terms (no shipped policy reads a license's id or version); d differs by production; e is a's.
+    expect(stats?.cedarCalls).toBe(3);
     expect(ds.map((d) => d.assetId)).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect(ds.every((d) => d.decision === 'allow')).toBe(true);
+  });
+
+  it('a policy reading a license id or version keeps equal terms under different licenses apart', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'clearframe-license-identity-'));
+    await cp(SHIPPED, dir, { recursive: true });
+    await writeFile(
+      path.join(dir, 'zz-versions.cedar'),
+      '@id("only-first-versions")\n@reason("Amended licenses need a fresh legal review.")\nforbid (principal, action, resource) when { context has license && context.license.version > 1 };\n',
+    );
+    const set = await loadPolicySet(dir);
+    let stats: EvaluationStats | undefined;
+    const ds = set.evaluate(REQUEST, [asset('a', { license: license() }), asset('c', { license: license({ id: 'lic-other', version: 2 }) })], {
+      onStats: (s) => (stats = s),
+    });
+    expect(stats?.cedarCalls).toBe(2);
+    expect(ds.map((d) => d.decision)).toEqual(['allow', 'deny']);
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('a policy naming one asset disables sharing decisions between assets', async () => {
