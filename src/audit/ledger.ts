@@ -34,10 +34,10 @@ type Pending = {
  * The only way to change state. Each change runs in a database transaction together with its audit
  * events; if either fails, neither exists.
  *
- * Concurrent changes are grouped: one transaction takes the append lock once, runs each change in its
- * own savepoint (a failing change rolls back alone), then writes all their events and tree nodes
- * together. Indices stay dense and never fork across processes because the next index is read under
- * the lock, and the primary key on the index would refuse a duplicate anyway.
+ * Concurrent changes are grouped: one transaction takes the append lock once, runs the changes one after
+ * another, then writes all their events and tree nodes together (if one fails, each is run again alone,
+ * so it fails alone). Indices stay dense and never fork across processes because the next index is read
+ * under the lock, and the primary key on the index would refuse a duplicate anyway.
  */
 export class Ledger {
   private queue: Pending[] = [];
@@ -72,10 +72,30 @@ export class Ledger {
     }
   }
 
+  /**
+   * Runs a batch in one transaction without per-change savepoints (they cost two round trips each).
+   * If any change fails, the whole attempt rolls back and each change is run again on its own, so a
+   * failing change still fails alone. A change's work may therefore run twice: it must not keep side
+   * effects outside its transaction (none of ours do; each returns what it made).
+   */
   private async runBatch(batch: Pending[]): Promise<void> {
-    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    if (batch.length > 1) {
+      const together = await this.attempt(batch);
+      if (together.ok) {
+        batch.forEach((item, i) => item.resolve(together.values[i]));
+        return;
+      }
+    }
+    for (const item of batch) {
+      const alone = await this.attempt([item]);
+      if (alone.ok) item.resolve(alone.values[0]);
+      else item.reject(alone.error);
+    }
+  }
+
+  private async attempt(batch: Pending[]): Promise<{ ok: true; values: unknown[] } | { ok: false; error: unknown }> {
     try {
-      await this.database.db.transaction(async (tx) => {
+      const values = await this.database.db.transaction(async (tx) => {
         await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_APPEND_LOCK})`);
         const size = await treeSize(tx);
         const events: PendingEvent[] = [];
@@ -91,25 +111,8 @@ export class Ledger {
           events.push(event);
           return event;
         };
-
-        if (batch.length === 1) {
-          // Alone in the batch: no savepoint needed, a failure rolls back the whole transaction.
-          const only = batch[0]!;
-          outcomes.push({ ok: true, value: await only.work({ tx, actor: only.actor, record: recorderFor(only.actor) }) });
-        } else {
-          for (const item of batch) {
-            const mark = events.length;
-            try {
-              const value = await tx.transaction((sp) =>
-                item.work({ tx: sp as Tx, actor: item.actor, record: recorderFor(item.actor) }),
-              );
-              outcomes.push({ ok: true, value });
-            } catch (error) {
-              events.length = mark; // its savepoint is rolled back: so are its events
-              outcomes.push({ ok: false, error });
-            }
-          }
-        }
+        const values: unknown[] = [];
+        for (const item of batch) values.push(await item.work({ tx, actor: item.actor, record: recorderFor(item.actor) }));
 
         if (events.length > 0) {
           // Frozen now: what is hashed is exactly what is stored and served.
@@ -119,25 +122,32 @@ export class Ledger {
           });
           // Every perfect subtree these leaves complete is stored now, so no node is ever written twice.
           const nodes: StoredNode[] = [];
-          const tree = MerkleTreeBuilder.resume(size, await readFrontier(tx, size), {
-            onNode: (id, hash) => nodes.push({ ...id, hash }),
+          const tree = MerkleTreeBuilder.resume(size, await this.frontier(tx, size), {
+            onNode: (id, hash) => nodes.push({ level: id.level, index: id.index, hash }),
           });
           for (const e of sealed) tree.push(leafHash(e.leaf));
           await writeAppend(tx, sealed, nodes);
+          this.nextFrontier = { size: size + sealed.length, hashes: tree.peaks() };
         }
+        return values;
       });
+      this.lastFrontier = this.nextFrontier;
+      return { ok: true, values };
     } catch (error) {
-      // The transaction itself failed (or the lone change threw): nothing of this batch exists.
-      for (const [i, item] of batch.entries()) {
-        const o = outcomes[i];
-        item.reject(o && !o.ok ? o.error : error);
-      }
-      return;
+      this.nextFrontier = undefined;
+      return { ok: false, error };
     }
-    for (const [i, item] of batch.entries()) {
-      const o = outcomes[i]!;
-      if (o.ok) item.resolve(o.value);
-      else item.reject(o.error);
-    }
+  }
+
+  /**
+   * The right edge of the tree at `size`. Nodes of a given size never change, so the edge this process
+   * wrote last is still right if no other process appended since (the size read under the lock says so).
+   */
+  private lastFrontier: { size: number; hashes: Uint8Array[] } | undefined;
+  private nextFrontier: { size: number; hashes: Uint8Array[] } | undefined;
+
+  private async frontier(tx: Tx, size: number): Promise<Uint8Array[]> {
+    if (this.lastFrontier?.size === size) return this.lastFrontier.hashes;
+    return readFrontier(tx, size);
   }
 }

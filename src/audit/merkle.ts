@@ -131,6 +131,11 @@ export class MerkleTreeBuilder {
     this.#size++;
   }
 
+  /** The hashes of the rootPlan(size) nodes, largest first: what `resume` takes to continue. */
+  peaks(): Uint8Array[] {
+    return [...this.#peaks];
+  }
+
   root(): Uint8Array {
     return hashRange(this.#peaks);
   }

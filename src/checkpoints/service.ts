@@ -188,12 +188,13 @@ export async function sweepTaints(ledger: Ledger, now = new Date()): Promise<str
   for (const c of candidates) {
     const s = await checkpointStatus(ledger.db, c, now);
     if (s.status !== 'tainted' || !s.unrecorded) continue;
-    await ledger.change({ sub: 'clearframe-sweep', role: 'system' }, async (ctx) => {
+    const recorded = await ledger.change({ sub: 'clearframe-sweep', role: 'system' }, async (ctx) => {
       const again = await checkpointStatus(ctx.tx, c, now);
-      if (again.status !== 'tainted' || !again.unrecorded) return;
+      if (again.status !== 'tainted' || !again.unrecorded) return false;
       for (const cause of again.causes) await appendStatus(ctx, c.id, 'tainted', cause, 'at' in cause ? new Date(cause.at) : now);
-      tainted.push(c.id);
+      return true;
     });
+    if (recorded) tainted.push(c.id);
   }
   return tainted;
 }

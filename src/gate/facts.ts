@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/database.ts';
 import { queryRows } from '../db/database.ts';
 import type { Member } from '../datasets/digest.ts';
@@ -50,7 +50,7 @@ export async function loadAssetFacts(q: Queryable, members: readonly Member[]): 
             select * from license_versions v where v.asset_id = a.id order by v.version desc limit 1
           ) lv on true
           left join license_revocations r on r.license_id = lv.id
-          where a.id in (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`,
+          where a.id = any(${sql.param(ids)}::text[])`,
     );
     for (const r of rows) byAsset.set(r.asset_id, r);
   }
@@ -61,7 +61,7 @@ export async function loadAssetFacts(q: Queryable, members: readonly Member[]): 
     const rows = await q
       .select()
       .from(licenseApprovals)
-      .where(and(eq(licenseApprovals.grant, 'training'), inArray(licenseApprovals.licenseId, licenseIds.slice(i, i + CHUNK))));
+      .where(and(eq(licenseApprovals.grant, 'training'), sql`${licenseApprovals.licenseId} = any(${sql.param(licenseIds.slice(i, i + CHUNK))}::text[])`));
     for (const a of rows) {
       const list = approvals.get(a.licenseId) ?? [];
       list.push({ vendor: a.vendor, purpose: a.purpose, validFrom: a.validFrom.toISOString(), validUntil: a.validUntil.toISOString() });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { and, desc, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, lt, type SQL, sql } from 'drizzle-orm';
 import type { AppContext } from '../app-context.ts';
 import { canonicalize } from '../audit/canonical-json.ts';
 import type { Principal } from '../auth/tokens.ts';
@@ -14,9 +14,6 @@ import { loadAssetFacts } from './facts.ts';
 import type { AssetFacts, GateRequest } from './policy-input.ts';
 import { type RestingLicense, type Standing, clearanceStanding } from './standing.ts';
 import { type DecisionGroup, clearanceLicenses, clearances } from './tables.ts';
-
-/** Rows or ids per statement: well under PostgreSQL's 65,535 bind parameters (3 per clearance_licenses row). */
-const PARAM_CHUNK = 5_000;
 
 export type AssetOutcome = { assetId: string; decision: 'allow' | 'deny'; reasons: { policyId: string; reason: string }[]; licenseId: string | null };
 
@@ -129,11 +126,12 @@ export async function requestClearance(app: AppContext, principal: Principal, da
     const { tx, record } = ctx;
     // Evaluation ran outside the lock; a revocation or amendment that landed since would make it stale.
     const licenseIds = [...resting.keys()];
-    // In chunks: one statement carries at most 65,534 parameters, and every asset may have its own license.
-    for (let i = 0; i < licenseIds.length; i += PARAM_CHUNK) {
-      const ids = licenseIds.slice(i, i + PARAM_CHUNK);
-      const revoked = await tx.select({ id: licenseRevocations.licenseId }).from(licenseRevocations).where(inArray(licenseRevocations.licenseId, ids));
-      const amended = await tx.select({ id: licenseVersions.supersedesId }).from(licenseVersions).where(inArray(licenseVersions.supersedesId, ids));
+    // Every asset may rest on its own license: the ids go as one array parameter (not one bind parameter
+    // each, which is slow to build and stops at 65,535).
+    if (licenseIds.length > 0) {
+      const ids = sql.param(licenseIds);
+      const revoked = await tx.select({ id: licenseRevocations.licenseId }).from(licenseRevocations).where(sql`${licenseRevocations.licenseId} = any(${ids}::text[])`);
+      const amended = await tx.select({ id: licenseVersions.supersedesId }).from(licenseVersions).where(sql`${licenseVersions.supersedesId} = any(${ids}::text[])`);
       if (revoked.length + amended.length > 0) throw problems.conflict('a license of this dataset changed while it was being evaluated; ask again');
     }
     const derived = subset
@@ -186,9 +184,11 @@ export async function requestClearance(app: AppContext, principal: Principal, da
       createdBy: principal.sub,
       auditIndex: event.index,
     });
-    const restingRows = [...resting].map(([licenseId, r]) => ({ clearanceId: id, licenseId, assetCount: r.count }));
-    for (let i = 0; i < restingRows.length; i += PARAM_CHUNK) {
-      await tx.insert(clearanceLicenses).values(restingRows.slice(i, i + PARAM_CHUNK));
+    if (resting.size > 0) {
+      // One statement for any number of licenses: two array parameters, unnested by the server.
+      await tx.execute(sql`insert into ${clearanceLicenses} (clearance_id, license_id, asset_count)
+        select ${id}, t.license_id, t.asset_count
+        from unnest(${sql.param(licenseIds)}::text[], ${sql.param(licenseIds.map((l) => resting.get(l)!.count))}::int[]) as t(license_id, asset_count)`);
     }
     return { derived, clearedDataset, auditIndex: event.index };
   });

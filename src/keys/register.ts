@@ -18,9 +18,9 @@ export async function registerKeys(ledger: Ledger, keys: { purpose: string; sign
   const added: string[] = [];
   for (const { purpose, signer } of keys) {
     if (seen.has(signer.kid)) continue;
-    await ledger.change(SYSTEM, async ({ tx, record }) => {
+    const registered = await ledger.change(SYSTEM, async ({ tx, record }) => {
       const rows = await tx.select().from(serviceKeys).where(inArray(serviceKeys.kid, [signer.kid]));
-      if (rows.length > 0) return; // another process registered it first
+      if (rows.length > 0) return false; // another process registered it first
       const event = record({ action: 'key.created', subjectId: signer.kid, content: { purpose, alg: signer.alg, publicJwk: signer.publicJwk } });
       await tx.insert(serviceKeys).values({
         kid: signer.kid,
@@ -29,8 +29,9 @@ export async function registerKeys(ledger: Ledger, keys: { purpose: string; sign
         createdAt: new Date(event.time),
         auditIndex: event.index,
       });
-      added.push(signer.kid);
+      return true;
     });
+    if (registered) added.push(signer.kid);
   }
   return added;
 }
