@@ -5,7 +5,7 @@ import type { Member } from '../datasets/digest.ts';
 import { licenseApprovals } from '../licenses/tables.ts';
 import type { ApprovalFacts, AssetFacts, LicenseFacts } from './policy-input.ts';
 
-const CHUNK = 5_000;
+const CHUNK = 20_000;
 
 type FactRow = {
   asset_id: string;
@@ -37,23 +37,21 @@ const iso = (v: Date | string | null) => (v === null ? '' : new Date(v).toISOStr
  */
 export async function loadAssetFacts(q: Queryable, members: readonly Member[]): Promise<AssetFacts[]> {
   const byAsset = new Map<string, FactRow>();
-  for (let i = 0; i < members.length; i += CHUNK) {
-    const ids = members.slice(i, i + CHUNK).map((m) => m.assetId);
-    const rows = await queryRows<FactRow>(
-      q,
-      sql`select a.id as asset_id, a.production, a.c2pa_training_mining, a.cawg_training_mining,
-                 lv.id as license_id, lv.version, lv.licensee, lv.vendors, lv.grant_training, lv.grant_derivatives,
-                 lv.grant_commercial, lv.territories, lv.media, lv.base_model_families, lv.term_start, lv.term_end,
-                 (r.id is not null) as revoked
-          from assets a
-          left join lateral (
-            select * from license_versions v where v.asset_id = a.id order by v.version desc limit 1
-          ) lv on true
-          left join license_revocations r on r.license_id = lv.id
-          where a.id = any(${sql.param(ids)}::text[])`,
-    );
-    for (const r of rows) byAsset.set(r.asset_id, r);
-  }
+  // One statement, the ids as one array parameter: no per-id parameters to send or parse.
+  const rows = await queryRows<FactRow>(
+    q,
+    sql`select a.id as asset_id, a.production, a.c2pa_training_mining, a.cawg_training_mining,
+               lv.id as license_id, lv.version, lv.licensee, lv.vendors, lv.grant_training, lv.grant_derivatives,
+               lv.grant_commercial, lv.territories, lv.media, lv.base_model_families, lv.term_start, lv.term_end,
+               (r.id is not null) as revoked
+        from assets a
+        left join lateral (
+          select * from license_versions v where v.asset_id = a.id order by v.version desc limit 1
+        ) lv on true
+        left join license_revocations r on r.license_id = lv.id
+        where a.id = any(${sql.param(members.map((m) => m.assetId))}::text[])`,
+  );
+  for (const r of rows) byAsset.set(r.asset_id, r);
 
   const licenseIds = [...new Set([...byAsset.values()].map((r) => r.license_id).filter((id): id is string => id !== null))];
   const approvals = new Map<string, ApprovalFacts[]>();

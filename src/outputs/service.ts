@@ -59,18 +59,21 @@ export type OutputInput = {
 };
 
 /** Why a checkpoint may not make outputs now, or null when it may. */
-async function generationRefusal(q: Queryable, checkpointId: string): Promise<{ row: typeof checkpoints.$inferSelect; refusal: Problem | null }> {
+async function generationRefusal(
+  q: Queryable,
+  checkpointId: string,
+): Promise<{ row: typeof checkpoints.$inferSelect; clearance: typeof clearances.$inferSelect; refusal: Problem | null }> {
   const [row] = await q.select().from(checkpoints).where(eq(checkpoints.id, checkpointId));
   if (!row) throw problems.notFound(`no checkpoint ${checkpointId}`);
   const s = await checkpointStatus(q, row);
-  if (s.status === 'active') return { row, refusal: null };
+  if (s.status === 'active') return { row, clearance: s.clearance, refusal: null };
   const cause = s.causes[0];
   const why =
     !cause ? s.status
     : cause.kind === 'retired' ? `retired: ${cause.reason}`
     : cause.kind === 'license-revoked' ? `tainted: license ${cause.licenseId} of asset ${cause.assetIds.join(', ')} was revoked at ${cause.at}`
     : `tainted: license ${cause.licenseId} of asset ${cause.assetIds.join(', ')} ended at ${cause.at}`;
-  return { row, refusal: problems.conflict(`checkpoint ${checkpointId} is ${why}; nothing was signed`, { checkpointStatus: s.status, causes: s.causes }) };
+  return { row, clearance: s.clearance, refusal: problems.conflict(`checkpoint ${checkpointId} is ${why}; nothing was signed`, { checkpointStatus: s.status, causes: s.causes }) };
 }
 
 /**
@@ -80,8 +83,6 @@ async function generationRefusal(q: Queryable, checkpointId: string): Promise<{ 
  */
 export async function signOutput(app: AppContext, principal: Principal, input: OutputInput): Promise<{ bytes: Uint8Array; output: OutputRow }> {
   const mimeType = supportedType(input.mimeType, input.bytes);
-  const first = await generationRefusal(app.database.db, input.checkpointId);
-  if (first.refusal) throw first.refusal;
   const sources = input.sourceAssetIds.length > 0 ? await resolveMembers(app.database.db, input.sourceAssetIds) : [];
   const titles = new Map<string, string>();
   if (sources.length > 0) {
@@ -89,16 +90,16 @@ export async function signOutput(app: AppContext, principal: Principal, input: O
     for (const a of rows) titles.set(a.id, a.title);
   }
   const promptSha256 = input.prompt !== undefined ? sha256(input.prompt) : null;
+  const originalSha256 = sha256(input.bytes);
   const storePrompt = app.config.outputs.promptDisclosure === 'full' && input.prompt !== undefined;
   const id = newId('out');
   const signer = c2paSignerFrom(app.keyring.c2pa.signer, app.keyring.c2pa.certChainDer);
 
   let signed: { bytes: Uint8Array; manifestLabel: string } | undefined;
   const output = await app.ledger.change(principal, async ({ tx, record }) => {
-    // A revocation may have landed since the first check: decide again under the append lock.
-    const { row: checkpoint, refusal } = await generationRefusal(tx, input.checkpointId);
+    // The generation gate, under the append lock: no revocation can land between this and the signature.
+    const { row: checkpoint, clearance, refusal } = await generationRefusal(tx, input.checkpointId);
     if (refusal) throw refusal;
-    const [clearance] = await tx.select().from(clearances).where(eq(clearances.id, checkpoint.clearanceId));
     const event = record({
       action: 'output.signed',
       subjectId: id,
@@ -108,9 +109,9 @@ export async function signOutput(app: AppContext, principal: Principal, input: O
         clearanceId: checkpoint.clearanceId,
         datasetId: checkpoint.datasetId,
         datasetDigest: checkpoint.datasetDigest,
-        policyDigest: clearance!.policyDigest,
+        policyDigest: clearance.policyDigest,
         mimeType,
-        originalSha256: sha256(input.bytes),
+        originalSha256,
         sourceAssetIds: sources.map((s) => s.assetId),
         promptSha256,
         generator: input.generator ?? null,
@@ -128,7 +129,7 @@ export async function signOutput(app: AppContext, principal: Principal, input: O
         baseModel: checkpoint.baseModel,
         clearanceId: checkpoint.clearanceId,
         dataset: { id: checkpoint.datasetId, digest: checkpoint.datasetDigest },
-        policyDigest: clearance!.policyDigest,
+        policyDigest: clearance.policyDigest,
         ledgerUrl: app.config.publicUrl,
         auditIndex: event.index,
         sourceAssets: sources.map((s) => ({ assetId: s.assetId, sha256: s.sha256, title: titles.get(s.assetId) ?? s.assetId })),
@@ -144,7 +145,8 @@ export async function signOutput(app: AppContext, principal: Principal, input: O
       throw e;
     }
     // Known only now; the entry is sealed when this change returns.
-    event.content.signedSha256 = sha256(signed.bytes);
+    const signedSha256 = sha256(signed.bytes);
+    event.content.signedSha256 = signedSha256;
     event.content.manifestLabel = signed.manifestLabel;
     const [row] = await tx
       .insert(outputs)
@@ -154,10 +156,10 @@ export async function signOutput(app: AppContext, principal: Principal, input: O
         clearanceId: checkpoint.clearanceId,
         datasetId: checkpoint.datasetId,
         datasetDigest: checkpoint.datasetDigest,
-        policyDigest: clearance!.policyDigest,
+        policyDigest: clearance.policyDigest,
         mimeType,
-        originalSha256: sha256(input.bytes),
-        signedSha256: sha256(signed.bytes),
+        originalSha256,
+        signedSha256,
         signedSize: signed.bytes.byteLength,
         manifestLabel: signed.manifestLabel,
         sourceAssetIds: sources.map((s) => s.assetId),

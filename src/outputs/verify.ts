@@ -64,6 +64,8 @@ export async function verifyFile(app: AppContext, bytes: Uint8Array, declaredTyp
     verified: 'signed by this ledger, unaltered, and recorded',
   }[verdict as 'tampered' | 'untrusted' | 'unregistered' | 'verified'];
 
+  // Standing and proof are independent reads: ask for both at once.
+  const [standing, proof] = output ? await Promise.all([outputStanding(app, output.checkpointId), registrationProof(app, output.auditIndex)]) : [null, null];
   return {
     verdict,
     detail,
@@ -79,8 +81,8 @@ export async function verifyFile(app: AppContext, bytes: Uint8Array, declaredTyp
     },
     ledger: output ? { match: exact ? ('exact' as const) : ('manifest-only' as const), outputId: output.id, signedSha256: output.signedSha256, auditIndex: output.auditIndex } : { match: 'none' as const },
     lineage: readOutputLineage(read),
-    standing: output ? await outputStanding(app, output.checkpointId) : null,
-    proof: output ? await registrationProof(app, output.auditIndex) : null,
+    standing,
+    proof,
   };
 }
 
@@ -95,8 +97,11 @@ async function outputStanding(app: AppContext, checkpointId: string) {
 export async function registrationProof(app: AppContext, index: number) {
   const db = app.database.db;
   const size = await treeSize(db);
-  const head = await signedTreeHead(db, app.config.auditOrigin, app.keyring.audit, size);
-  const [event, hashes] = await Promise.all([readEvent(db, index), inclusionProof(db, index, size)]);
+  const [head, event, hashes] = await Promise.all([
+    signedTreeHead(db, app.config.auditOrigin, app.keyring.audit, size),
+    readEvent(db, index),
+    inclusionProof(db, index, size),
+  ]);
   return {
     index,
     treeSize: size,
