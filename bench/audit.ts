@@ -23,7 +23,7 @@ import { Ledger } from '../src/audit/ledger.ts';
 import { type StoredNode, consistencyProof, inclusionProof, nodeKey, readFrontier, rootHash, treeSize } from '../src/audit/log-store.ts';
 import { MerkleTreeBuilder, leafHash, verifyConsistency, verifyInclusion } from '../src/audit/merkle.ts';
 import { auditEvents, auditNodes } from '../src/audit/tables.ts';
-import { verifyStoredLog } from '../src/audit/verify-log.ts';
+import { storedNodesFor, verifyStoredLog } from '../src/audit/verify-log.ts';
 import { type Db, type Queryable, queryRows } from '../src/db/database.ts';
 import {
   type BenchDatabase,
@@ -36,6 +36,7 @@ import {
   intFromEnv,
   now,
   rng,
+  FixtureGen,
 } from './harness.ts';
 
 const ACTOR = { sub: 'bench@clearframe.dev', role: 'legal' };
@@ -100,28 +101,7 @@ const TITLES = [
 const MEDIA_TYPES = ['image/png', 'image/jpeg', 'image/tiff', 'image/webp'];
 const CREATORS = ['R. Ortiz', 'M. Kowalczyk', 'A. Nakamura', 'J. Adeyemi'];
 const PRODUCTIONS = ['dear-upstairs-neighbors', 'night-shift-pilot', 'the-long-stair'];
-const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-const HEX = '0123456789abcdef';
-
-class Gen {
-  constructor(private readonly r: () => number) {}
-  pick<T>(xs: readonly T[]): T {
-    return xs[Math.floor(this.r() * xs.length)]!;
-  }
-  /** Like src/ids.ts newId: prefix + 16 base64url characters. */
-  id(prefix: string): string {
-    let s = `${prefix}_`;
-    for (let i = 0; i < 16; i++) s += B64URL[Math.floor(this.r() * 64)];
-    return s;
-  }
-  sha256(): string {
-    let s = '';
-    for (let i = 0; i < 8; i++) {
-      const x = Math.floor(this.r() * 2 ** 32);
-      for (let j = 28; j >= 0; j -= 4) s += HEX[(x >>> j) & 15];
-    }
-    return s;
-  }
+class Gen extends FixtureGen {
   /** The content of an asset.registered event (the draft src/assets/service.ts records). */
   asset() {
     return {
@@ -807,23 +787,3 @@ async function profileVerification(db: Queryable, limit: number) {
   return { ms: { ...ms, readIdxAndLeafOnly_forComparison: leafOnly.ms }, entries: expected };
 }
 
-/** Same query as verify-log.ts storedNodesFor: one primary-key range per level. */
-async function storedNodesFor(q: Queryable, nodes: StoredNode[]): Promise<Map<string, Uint8Array>> {
-  const ranges = new Map<number, { lo: number; hi: number }>();
-  for (const n of nodes) {
-    const r = ranges.get(n.level);
-    if (!r) ranges.set(n.level, { lo: n.index, hi: n.index });
-    else {
-      r.lo = Math.min(r.lo, n.index);
-      r.hi = Math.max(r.hi, n.index);
-    }
-  }
-  const found = new Map<string, Uint8Array>();
-  if (ranges.size === 0) return found;
-  const rows = await q
-    .select()
-    .from(auditNodes)
-    .where(or(...[...ranges].map(([level, r]) => and(eq(auditNodes.level, level), gte(auditNodes.index, r.lo), lt(auditNodes.index, r.hi + 1)))));
-  for (const r of rows) found.set(nodeKey(r), r.hash);
-  return found;
-}

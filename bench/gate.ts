@@ -58,6 +58,7 @@ import {
   mib,
   now,
   rng,
+  FixtureGen,
 } from './harness.ts';
 
 const VENDOR = 'acme-vfx';
@@ -164,32 +165,9 @@ const gateRequest = (): GateRequest => ({ vendor: ASK.vendor, purpose: ASK.purpo
 // ---------------------------------------------------------------------------
 // Fixture
 
-const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-const HEX = '0123456789abcdef';
 const PRODUCTIONS = ['dear-upstairs-neighbors', 'night-shift-pilot', 'the-long-stair'];
 const TITLES = ['Stairwell, night, key frame 3', 'Rooftop garden — dawn pass, v2', 'Laundry room, moodboard B', '階段の夜景 コンセプト 12'];
 const CREATORS = ['R. Ortiz', 'M. Kowalczyk', 'A. Nakamura', 'J. Adeyemi'];
-
-class Gen {
-  constructor(readonly r: () => number) {}
-  pick<T>(xs: readonly T[]): T {
-    return xs[Math.floor(this.r() * xs.length)]!;
-  }
-  /** Like src/ids.ts newId: prefix + 16 base64url characters. */
-  id(prefix: string): string {
-    let s = `${prefix}_`;
-    for (let i = 0; i < 16; i++) s += B64URL[Math.floor(this.r() * 64)];
-    return s;
-  }
-  sha256(): string {
-    let s = '';
-    for (let i = 0; i < 8; i++) {
-      const x = Math.floor(this.r() * 2 ** 32);
-      for (let j = 28; j >= 0; j -= 4) s += HEX[(x >>> j) & 15];
-    }
-    return s;
-  }
-}
 
 /** One license term as a studio writes it for a batch of art (every asset of the batch gets its own row). */
 type Term = {
@@ -210,7 +188,7 @@ type Term = {
   contractRefSha256: string;
 };
 
-function makeTerms(gen: Gen, count: number): Term[] {
+function makeTerms(gen: FixtureGen, count: number): Term[] {
   const territories = [['US', 'CA'], ['US', 'CA', 'GB', 'DE', 'FR', 'JP'], ['WORLD']];
   const media = [['theatrical', 'streaming'], ['streaming'], ['theatrical', 'streaming', 'broadcast', 'home-video']];
   const families = [null, ['veo', 'imagen'], ['veo']];
@@ -260,7 +238,7 @@ async function insertRows(raw: BenchDatabase['raw'], table: string, columns: { n
 export async function populate(rep: Reporter, bdb: BenchDatabase, sizes: number[], termCount: number, seed: number): Promise<Library> {
   const total = Math.max(...sizes);
   const small = Math.min(...sizes);
-  const gen = new Gen(rng(seed));
+  const gen = new FixtureGen(rng(seed));
   const terms = makeTerms(gen, termCount);
   const created = new Date(Date.UTC(2025, 10, 1)).toISOString();
   const legal = 'lee@studio.example';

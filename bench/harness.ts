@@ -407,3 +407,31 @@ export function intFromEnv(name: string, fallback: number): number {
   if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
   return n;
 }
+
+// ---------------------------------------------------------------------------
+// Fixture data
+
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const HEX = '0123456789abcdef';
+
+/** Deterministic ids, hashes and picks from a seeded PRNG, shaped like the service's own. */
+export class FixtureGen {
+  constructor(readonly r: () => number) {}
+  pick<T>(xs: readonly T[]): T {
+    return xs[Math.floor(this.r() * xs.length)]!;
+  }
+  /** Like src/ids.ts newId: prefix + 16 base64url characters. */
+  id(prefix: string): string {
+    let s = `${prefix}_`;
+    for (let i = 0; i < 16; i++) s += B64URL[Math.floor(this.r() * 64)];
+    return s;
+  }
+  sha256(): string {
+    let s = '';
+    for (let i = 0; i < 8; i++) {
+      const x = Math.floor(this.r() * 2 ** 32);
+      for (let j = 28; j >= 0; j -= 4) s += HEX[(x >>> j) & 15];
+    }
+    return s;
+  }
+}

@@ -161,7 +161,8 @@ function leafClaimsIndex(leaf: Uint8Array): number | undefined {
   }
 }
 
-async function storedNodesFor(q: Queryable, nodes: StoredNode[]): Promise<Map<string, Uint8Array>> {
+/** Stored hashes of the given nodes: one primary-key range per level. */
+export async function storedNodesFor(q: Queryable, nodes: StoredNode[]): Promise<Map<string, Uint8Array>> {
   // One range per level keeps this on the primary key.
   const ranges = new Map<number, { lo: number; hi: number }>();
   for (const n of nodes) {
