@@ -33,7 +33,6 @@ import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { sql } from 'drizzle-orm';
 import type { AppContext } from '../src/app-context.ts';
 import type { Ledger } from '../src/audit/ledger.ts';
-import { canonicalize } from '../src/audit/canonical-json.ts';
 import { type Principal, issueToken } from '../src/auth/tokens.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { queryRows } from '../src/db/database.ts';
@@ -45,7 +44,7 @@ import type { EvaluationStats, PolicySet } from '../src/gate/policy-engine.ts';
 import type { AssetFacts, CedarRequest, GateRequest } from '../src/gate/policy-input.ts';
 import { buildCedarRequest } from '../src/gate/policy-input.ts';
 import type { PolicyRegistry } from '../src/gate/policy-registry.ts';
-import { type ClearanceRequest, type ClearanceResult, evaluateMembers, groupOutcomes, requestClearance } from '../src/gate/service.ts';
+import { type ClearanceRequest, type ClearanceResult, evaluateMembers, groupOutcomes, outcomesDigest, requestClearance } from '../src/gate/service.ts';
 import { type Runtime, createLogger, startRuntime } from '../src/runtime.ts';
 import {
   type BenchDatabase,
@@ -576,7 +575,7 @@ async function benchSize(rep: Reporter, runtime: Runtime, token: string, naive: 
     const groups = groupOutcomes(evaluation.outcomes);
     const groupMs = now() - t;
     t = now();
-    createHash('sha256').update(canonicalize(evaluation.outcomes)).digest('hex');
+    outcomesDigest(evaluation.outcomes);
     const digestMs = now() - t;
     t = now();
     await signClearanceToken(ctx.keyring.clearance, {

@@ -230,6 +230,18 @@ function readsLicenseIdentity(node: unknown, accessed = false): boolean {
   return Object.values(o).some((v) => readsLicenseIdentity(v));
 }
 
+/** True if the policy reads the attribute `name` of anything (`x.name` or `x has name`). */
+function readsAttribute(node: unknown, name: string): boolean {
+  if (Array.isArray(node)) return node.some((n) => readsAttribute(n, name));
+  if (node === null || typeof node !== 'object') return false;
+  const o = node as Record<string, unknown>;
+  for (const op of ['.', 'has']) {
+    const access = o[op] as { attr?: unknown } | undefined;
+    if (access && typeof access === 'object' && access.attr === name) return true;
+  }
+  return Object.values(o).some((v) => readsAttribute(v, name));
+}
+
 /** Splits one policy file into its policies, in file order, with the character offset of each. */
 function splitPolicies(src: Source, issues: PolicySetIssue[]): { text: string; offset: number }[] | undefined {
   // Parses the whole file (syntax errors come back with byte offsets into it).
@@ -270,7 +282,7 @@ function readPolicy(
   src: Source,
   part: { text: string; offset: number },
   issues: PolicySetIssue[],
-): (Omit<LoadedPolicy, 'index'> & { namesAsset: boolean; readsLicenseIdentity: boolean }) | undefined {
+): (Omit<LoadedPolicy, 'index'> & { namesAsset: boolean; readsLicenseIdentity: boolean; readsProduction: boolean }) | undefined {
   const pos = src.at(Math.max(part.offset, 0));
   const json = cedar.policyToJson(part.text);
   if (json.type === 'failure') {
@@ -303,6 +315,7 @@ function readPolicy(
     text: part.text,
     namesAsset: namesAnAsset([principal, action, resource, conditions]),
     readsLicenseIdentity: readsLicenseIdentity(conditions),
+    readsProduction: readsAttribute(conditions, 'production'),
   };
 }
 
@@ -358,6 +371,7 @@ export async function loadPolicySet(dir: string): Promise<PolicySet> {
   const byId = new Map<string, LoadedPolicy>();
   let anyNamesAsset = false;
   let anyReadsLicenseIdentity = false;
+  let anyReadsProduction = false;
   for (const file of policyFiles) {
     const src = new Source(file.name, file.raw);
     const parts = splitPolicies(src, issues);
@@ -369,7 +383,8 @@ export async function loadPolicySet(dir: string): Promise<PolicySet> {
       const p = readPolicy(src, part, issues);
       ids.push(p?.id);
       if (!p) continue;
-      const { namesAsset, readsLicenseIdentity: readsIdentity, ...info } = p;
+      const { namesAsset, readsLicenseIdentity: readsIdentity, readsProduction, ...info } = p;
+      anyReadsProduction ||= readsProduction;
       anyNamesAsset ||= namesAsset;
       anyReadsLicenseIdentity ||= readsIdentity;
       const seen = byId.get(p.id);
@@ -427,7 +442,7 @@ export async function loadPolicySet(dir: string): Promise<PolicySet> {
       preErrors.map((e) => ({ file: dir, message: `cannot prepare policy set: ${e.message}` })),
     );
   }
-  return new CedarPolicySet(digest, policies, byId, policySetId, schemaName, anyNamesAsset, anyReadsLicenseIdentity);
+  return new CedarPolicySet(digest, policies, byId, policySetId, schemaName, anyNamesAsset, anyReadsLicenseIdentity, anyReadsProduction);
 }
 
 type Decision = { decision: 'allow' | 'deny'; reasons: readonly DecisionReason[] };
@@ -455,6 +470,8 @@ class CedarPolicySet implements PolicySet {
     private readonly perAsset: boolean,
     /** Some policy reads a license's id or version: equal terms under different licenses may differ. */
     private readonly licenseIdentity: boolean,
+    /** Some policy reads an asset's production: assets of different productions may differ. */
+    private readonly production: boolean,
   ) {
     this.policies = Object.freeze(
       loaded.map(({ id, reason, effect, file, line, column }) =>
@@ -471,7 +488,7 @@ class CedarPolicySet implements PolicySet {
     let build: RequestBuilder | undefined;
     let requestError: Decision | undefined;
     try {
-      build = createRequestBuilder(request, { licenseIdentity: this.licenseIdentity });
+      build = createRequestBuilder(request, { licenseIdentity: this.licenseIdentity, production: this.production });
     } catch (err) {
       requestError = deny(SYNTHETIC_POLICY_IDS.invalidFacts, `invalid request: ${messageOf(err)}`);
     }

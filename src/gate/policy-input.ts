@@ -319,10 +319,12 @@ const NO_APPROVALS: readonly ApprovalFacts[] = Object.freeze([]);
  * same license object), so the builder must not outlive changes to those objects: make one per evaluation.
  * Keys are still derived from values, so equal licenses held in distinct objects share a key too.
  */
-export function createRequestBuilder(gate: GateRequest, options: { licenseIdentity?: boolean } = {}): RequestBuilder {
+export function createRequestBuilder(gate: GateRequest, options: { licenseIdentity?: boolean; production?: boolean } = {}): RequestBuilder {
   // Each asset has its own license row, but a studio licenses art in batches on equal terms. Unless a
   // policy reads the license's id or version, equal terms decide alike and may share one Cedar call.
   const licenseIdentity = options.licenseIdentity ?? true;
+  // Likewise the production: assets of several films decide alike unless a policy reads it.
+  const productionMatters = options.production ?? true;
   const prepared = prepareRequest(gate);
   type Converted = { record: Record<string, CedarJson>; key: string };
   // Caches by object identity, then by the object's JSON (equal objects built separately, e.g. one per
@@ -403,7 +405,7 @@ export function createRequestBuilder(gate: GateRequest, options: { licenseIdenti
     const license = asset.license === undefined || asset.license === null ? undefined : licenseOf(asset.license);
     const present = license ? approvalOf(asset.approvals ?? NO_APPROVALS) : false;
     // Every part is JSON, so the separator cannot occur inside one.
-    const key = `${JSON.stringify(production)}\n${c2pa}\n${cawg}\n${license?.key ?? '-'}\n${present}`;
+    const key = `${productionMatters ? JSON.stringify(production) : '-'}\n${c2pa}\n${cawg}\n${license?.key ?? '-'}\n${present}`;
 
     return {
       key,

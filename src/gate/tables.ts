@@ -9,11 +9,12 @@ export const policySets = pgTable('policy_sets', {
   auditIndex: bigint('audit_index', { mode: 'number' }).notNull(),
 });
 
+/** Assets with the same decision and reasons; `licenseIds[i]` is the license version `assetIds[i]` rested on. */
 export type DecisionGroup = {
   decision: 'allow' | 'deny';
   reasons: { policyId: string; reason: string }[];
-  licenseId: string | null;
   assetIds: string[];
+  licenseIds: (string | null)[];
 };
 
 /**

@@ -480,8 +480,9 @@ describe('deduplication', () => {
       ],
       { onStats: (s) => (stats = s) },
     );
-    // a+b+c share terms (no shipped policy reads a license's id or version); d differs by production; e is a's.
-    expect(stats?.cedarCalls).toBe(3);
+    // a+b+c share terms (no shipped policy reads a license's id or version); d's production is read by no
+    // shipped policy, so d shares with e (the default license); the hash is never a policy input.
+    expect(stats?.cedarCalls).toBe(2);
     expect(ds.map((d) => d.assetId)).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect(ds.every((d) => d.decision === 'allow')).toBe(true);
   });
@@ -496,6 +497,23 @@ describe('deduplication', () => {
     const set = await loadPolicySet(dir);
     let stats: EvaluationStats | undefined;
     const ds = set.evaluate(REQUEST, [asset('a', { license: license() }), asset('c', { license: license({ id: 'lic-other', version: 2 }) })], {
+      onStats: (s) => (stats = s),
+    });
+    expect(stats?.cedarCalls).toBe(2);
+    expect(ds.map((d) => d.decision)).toEqual(['allow', 'deny']);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a policy reading the production keeps assets of different productions apart', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'clearframe-production-'));
+    await cp(SHIPPED, dir, { recursive: true });
+    await writeFile(
+      path.join(dir, 'zz-production.cedar'),
+      '@id("not-this-film")\n@reason("Art of the pilot stays in the pilot.")\nforbid (principal, action, resource) when { resource.production == "night-shift-pilot" };\n',
+    );
+    const set = await loadPolicySet(dir);
+    let stats: EvaluationStats | undefined;
+    const ds = set.evaluate(REQUEST, [asset('a', { license: license() }), asset('b', { license: license(), production: 'night-shift-pilot' })], {
       onStats: (s) => (stats = s),
     });
     expect(stats?.cedarCalls).toBe(2);
