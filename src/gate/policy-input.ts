@@ -360,10 +360,23 @@ export function createRequestBuilder(gate: GateRequest, options: { licenseIdenti
     }
   };
 
+  // When the policies cannot tell licenses apart but by their terms, equal terms are converted once: a
+  // studio's 100,000 license rows carry a few dozen distinct terms. The key is the terms, cheaply joined
+  // (JSON of each part, so no separator can occur inside one); anything odd falls back to the full JSON.
+  const termsKey = (l: LicenseFacts): string | undefined => {
+    if (licenseIdentity || typeof l !== 'object' || l === null) return undefined;
+    try {
+      const g = l.grants;
+      return JSON.stringify([l.revoked, l.superseded, l.licensee, l.vendors, g?.training, g?.derivatives, g?.commercial, l.termStart, l.termEnd, l.territories, l.media, l.baseModelFamilies ?? null]);
+    } catch {
+      return undefined;
+    }
+  };
+
   const licenseOf = (license: LicenseFacts): Converted => {
     let hit = licenses.get(license);
     if (hit === undefined) {
-      const raw = rawJson(license, 'license');
+      const raw = termsKey(license) ?? rawJson(license, 'license');
       hit = licensesByJson.get(raw);
       if (hit === undefined) {
         hit = convertLicense(license);
