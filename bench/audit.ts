@@ -16,7 +16,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { and, asc, eq, gte, lt, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { type AuditEvent, eventLeaf, storedEventLeaf } from '../src/audit/event.ts';
 import { Ledger } from '../src/audit/ledger.ts';

@@ -1,11 +1,9 @@
 import { createHash } from 'node:crypto';
 import { type EvidenceBundle, verifyBundle } from '../audit/bundle.ts';
 import { C2paError } from '../provenance/c2pa/errors.ts';
-import { normalizeMimeType, sniffFamily } from '../provenance/c2pa/formats.ts';
+import { resolveMimeType } from '../provenance/c2pa/formats.ts';
 import type { ManifestEngine } from '../provenance/c2pa/types.ts';
 import { readOutputLineage } from './manifest.ts';
-
-const FAMILY_TYPE: Record<string, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', bmff: 'video/mp4' };
 
 /**
  * `clearframe verify FILE` without a server: the manifest against the given trust anchors, its lineage,
@@ -13,8 +11,7 @@ const FAMILY_TYPE: Record<string, string> = { jpeg: 'image/jpeg', png: 'image/pn
  * entry names this very file (its signed sha256).
  */
 export async function verifyOffline(engine: ManifestEngine, bytes: Uint8Array, opts: { mimeType?: string; bundle?: EvidenceBundle; verifierKey?: string }) {
-  const sniffed = sniffFamily(bytes);
-  const mimeType = (opts.mimeType && normalizeMimeType(opts.mimeType)) || (sniffed && FAMILY_TYPE[sniffed] ? normalizeMimeType(FAMILY_TYPE[sniffed]!) : undefined);
+  const mimeType = resolveMimeType(opts.mimeType, bytes);
   if (!mimeType) return { verdict: 'unsupported' as const, detail: 'not a JPEG, PNG, WebP, MP4 or MOV file' };
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   let read;

@@ -7,13 +7,12 @@ import { signedTreeHead } from '../audit/service.ts';
 import { checkpointStatus } from '../checkpoints/service.ts';
 import { checkpoints } from '../checkpoints/tables.ts';
 import { C2paError } from '../provenance/c2pa/errors.ts';
-import { normalizeMimeType, sniffFamily } from '../provenance/c2pa/formats.ts';
+import { resolveMimeType } from '../provenance/c2pa/formats.ts';
 import type { ReadResult } from '../provenance/c2pa/types.ts';
 import { readOutputLineage } from './manifest.ts';
 import { outputs } from './tables.ts';
 import { Problem } from '../http/problem.ts';
 
-const FAMILY_TYPE: Record<string, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif', tiff: 'image/tiff', bmff: 'video/mp4' };
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
 /**
@@ -30,8 +29,7 @@ const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 export type VerifyVerdict = 'damaged' | 'no-manifest' | 'tampered' | 'untrusted' | 'unregistered' | 'verified';
 
 export async function verifyFile(app: AppContext, bytes: Uint8Array, declaredType: string | undefined) {
-  const sniffed = sniffFamily(bytes);
-  const mimeType = (declaredType && normalizeMimeType(declaredType)) || (sniffed ? normalizeMimeType(FAMILY_TYPE[sniffed]!) : undefined);
+  const mimeType = resolveMimeType(declaredType, bytes);
   if (!mimeType) throw new Problem(415, 'unsupported-media-type', `cannot verify ${declaredType ?? 'this'} file: send JPEG, PNG, WebP, MP4 or MOV`);
   const fileSha256 = createHash('sha256').update(bytes).digest('hex');
 

@@ -9,7 +9,7 @@ import { extractTrainingMining } from '../../src/provenance/c2pa/training-mining
 import { makeJpeg, makeMp4, makePng, tamperImageData } from '../fixtures/media.ts';
 import { databaseUnavailable } from '../support/db.ts';
 import { assetBody, licenseBody } from '../support/fixtures.ts';
-import { activeCheckpoint, licensedAsset } from '../support/gate-fixtures.ts';
+import { activeCheckpoint } from '../support/gate-fixtures.ts';
 import { startTestService, type TestService } from '../support/service.ts';
 
 type Verdict = {

@@ -13,13 +13,12 @@ describe.skipIf(databaseUnavailable())('gated tuning on Vertex AI, checkpoints a
   let fake: FakeVertex;
   let legal: string;
   let vendor: string;
-  let admin: string;
 
   beforeAll(async () => {
     fake = await startFakeVertex({ progression: 'manual' });
     const { port } = fake.clientOptions();
     svc = await startTestService({ VERTEX_PROJECT: 'dun-prod', VERTEX_LOCATION: 'us-central1', VERTEX_API_ENDPOINT: `http://127.0.0.1:${port}` });
-    [legal, vendor, admin] = await Promise.all([svc.token('legal'), svc.token('vendor', 'ml@acme', 'acme-vfx'), svc.token('admin')]);
+    [legal, vendor] = await Promise.all([svc.token('legal'), svc.token('vendor', 'ml@acme', 'acme-vfx')]);
   });
   afterAll(async () => {
     await svc?.close();

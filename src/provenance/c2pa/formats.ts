@@ -60,3 +60,13 @@ export function sniffFamily(bytes: Uint8Array): Family | undefined {
 export function matchesMimeType(bytes: Uint8Array, mimeType: SupportedMimeType): boolean {
   return sniffFamily(bytes) === FAMILY[mimeType];
 }
+
+const FAMILY_TYPE: Record<Family, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif', tiff: 'image/tiff', bmff: 'video/mp4' };
+
+/** The supported type of a file: its declared type when that is supported, else what its magic bytes say. */
+export function resolveMimeType(declared: string | undefined, bytes: Uint8Array): SupportedMimeType | undefined {
+  const fromDeclared = declared ? normalizeMimeType(declared) : undefined;
+  if (fromDeclared) return fromDeclared;
+  const family = sniffFamily(bytes);
+  return family ? normalizeMimeType(FAMILY_TYPE[family]) : undefined;
+}
