@@ -4,6 +4,7 @@ import type { Principal } from '../auth/tokens.ts';
 import { Problem } from '../http/problem.ts';
 import { checkClearanceToken } from './clearance-token.ts';
 import { standingOf } from './service.ts';
+import { describeStandingCause } from './standing.ts';
 import { clearances } from './tables.ts';
 
 type ClearanceRow = typeof clearances.$inferSelect;
@@ -35,11 +36,8 @@ export async function clearanceRefusals(
   if (clearance.purpose !== 'fine-tune') reasons.push(`clearance ${clearance.id} is for ${clearance.purpose}, not fine-tune`);
   if (clearance.baseModel !== ask.baseModel) reasons.push(`clearance ${clearance.id} is for ${clearance.baseModel}, not ${ask.baseModel}`);
   const standing = await standingOf(app.database.db, clearance);
-  for (const c of standing.causes) {
-    if (c.cause === 'license-revoked') reasons.push(`license ${c.licenseId} of asset ${c.assetId} was revoked at ${c.at}`);
-    else if (c.cause === 'license-expired') reasons.push(`license ${c.licenseId} of asset ${c.assetId} ended at ${c.at}`);
-    else if (c.cause === 'clearance-expired') reasons.push(`clearance ${clearance.id} expired at ${c.at}`);
-  }
+  // A denial was named above; every other cause in the standing's own words.
+  reasons.push(...standing.causes.filter((c) => c.cause !== 'denied').map(describeStandingCause));
   return { clearance, reasons };
 }
 

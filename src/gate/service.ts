@@ -11,7 +11,7 @@ import { licenseRevocations, licenseVersions } from '../licenses/tables.ts';
 import { type ClearanceClaims, checkClearanceToken, signClearanceToken } from './clearance-token.ts';
 import { loadAssetFacts } from './facts.ts';
 import type { AssetFacts, GateRequest } from './policy-input.ts';
-import { type RestingLicense, type Standing, clearanceStanding } from './standing.ts';
+import { type RestingLicense, type Standing, clearanceStanding, describeStandingCause } from './standing.ts';
 import { type DecisionGroup, clearanceLicenses, clearances } from './tables.ts';
 
 export type AssetOutcome = { assetId: string; decision: 'allow' | 'deny'; reasons: { policyId: string; reason: string }[]; licenseId: string | null };
@@ -357,12 +357,7 @@ export async function verifyClearance(app: AppContext, token: string) {
   const standing = await standingOf(app.database.db, row);
   const reasons = [
     ...(check.expired ? ['the token has expired'] : []),
-    ...standing.causes.map((c) =>
-      c.cause === 'license-revoked' ? `license ${c.licenseId} of asset ${c.assetId} was revoked at ${c.at}${c.reason ? `: ${c.reason}` : ''}`
-      : c.cause === 'license-expired' ? `license ${c.licenseId} of asset ${c.assetId} ended at ${c.at}`
-      : c.cause === 'clearance-expired' ? `the clearance expired at ${c.at}`
-      : 'the clearance was a denial',
-    ),
+    ...standing.causes.map(describeStandingCause),
   ];
   return {
     valid: !check.expired && standing.status === 'standing',

@@ -43,3 +43,17 @@ export function clearanceStanding(
   }
   return { status: 'standing', causes: [] };
 }
+
+/** One cause in words, for answers that explain a refusal. */
+export function describeStandingCause(c: StandingCause): string {
+  switch (c.cause) {
+    case 'license-revoked':
+      return `license ${c.licenseId} of asset ${c.assetId} was revoked at ${c.at}${c.reason ? `: ${c.reason}` : ''}`;
+    case 'license-expired':
+      return `license ${c.licenseId} of asset ${c.assetId} ended at ${c.at}`;
+    case 'clearance-expired':
+      return `the clearance expired at ${c.at}`;
+    case 'denied':
+      return 'the clearance was a denial';
+  }
+}
