@@ -21,10 +21,11 @@ import postgres from 'postgres';
 import { type AuditEvent, eventLeaf, storedEventLeaf } from '../src/audit/event.ts';
 import { Ledger } from '../src/audit/ledger.ts';
 import { type StoredNode, consistencyProof, inclusionProof, nodeKey, readFrontier, rootHash, treeSize } from '../src/audit/log-store.ts';
-import { MerkleTreeBuilder, leafHash, verifyConsistency, verifyInclusion } from '../src/audit/merkle.ts';
+import { HASH_SIZE, MerkleTreeBuilder, hashRange, leafHash, leafHashInto, parentLevel, rootPlan, verifyConsistency, verifyInclusion } from '../src/audit/merkle.ts';
 import { auditEvents, auditNodes } from '../src/audit/tables.ts';
-import { storedNodesFor, verifyStoredLog } from '../src/audit/verify-log.ts';
-import { type Db, type Queryable, queryRows } from '../src/db/database.ts';
+import { verifyStoredLog } from '../src/audit/verify-log.ts';
+import { copyBinaryTuples } from '../src/db/copy-binary.ts';
+import { type Database, type Db, type Queryable, queryRows } from '../src/db/database.ts';
 import {
   type BenchDatabase,
   type BenchSection,
@@ -77,7 +78,7 @@ async function runAudit() {
     await benchWrites(rep, bdb, writes, seed);
     const log = await rep.phase('populate', () => populate(rep, bdb, entries, proofs, seed));
     await benchProofs(rep, bdb.database.db, log, proofs, seed);
-    await benchVerification(rep, bdb.database.db, log, profileEntries);
+    await benchVerification(rep, bdb.database, log);
   } finally {
     await bdb.drop();
   }
@@ -344,10 +345,6 @@ type PopulatedLog = {
   leaves: { buf: Buffer; offsets: Uint32Array }[];
 };
 
-const copyEscapes: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-const needsEscape = /[\\\n\r\t]/;
-/** A value for COPY's text format. */
-const copyText = (s: string) => (needsEscape.test(s) ? s.replace(/[\\\n\r\t]/g, (c) => copyEscapes[c]!) : s);
 const copyBytea = (b: Uint8Array) => `\\\\x${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')}`;
 
 async function write(stream: Writable, chunk: string): Promise<void> {
@@ -395,7 +392,7 @@ async function populate(rep: Reporter, bdb: BenchDatabase, target: number, proof
     onNode: (id, hash) => created.push({ ...id, hash }),
   });
 
-  const eventsCopy = await bdb.raw`copy audit_events (idx, recorded_at, actor_sub, actor_role, action, subject_id, content, leaf) from stdin`.writable();
+  const eventsCopy = await bdb.raw`copy audit_events (idx, leaf) from stdin`.writable();
   const nodesCopy = await bdb.raw`copy audit_nodes (level, idx, hash) from stdin`.writable();
   const gen = new Gen(r);
   const actors = [ACTOR, { sub: 'lee@studio.example', role: 'legal' }, { sub: 'ops@studio.example', role: 'admin' }];
@@ -431,10 +428,7 @@ async function populate(rep: Reporter, bdb: BenchDatabase, target: number, proof
       appender.push(hash);
       pushLeaf(index, hash);
       leafBytes += leaf.length;
-      eventLines.push(
-        `${index}\t${event.time}\t${copyText(event.actor.sub)}\t${copyText(event.actor.role)}\t${copyText(event.action)}\t` +
-          `${copyText(event.subjectId)}\t${copyText(JSON.stringify(event.content))}\t${copyBytea(leaf)}\n`,
-      );
+      eventLines.push(`${index}\t${copyBytea(leaf)}\n`);
     }
     const nodeLines = created.map((node) => `${node.level}\t${node.index}\t${copyBytea(node.hash)}\n`);
     nodesWritten += created.length;
@@ -580,31 +574,38 @@ const round = (d: Distribution) =>
 // ---------------------------------------------------------------------------
 // 3. Full verification vs its parts
 
-async function benchVerification(rep: Reporter, db: Db, log: PopulatedLog, profileEntries: number): Promise<void> {
+async function benchVerification(rep: Reporter, database: Database, log: PopulatedLog): Promise<void> {
   const N = log.size;
   const rate = (ms: number, n = N) => n / (ms / 1000);
   const cpuPerEntry = (r: Timed<unknown>, n = N) => Math.round((r.cpuUs / n) * 10) / 10;
+  if (!database.copyOut) throw new Error('the verification benchmark runs on PostgreSQL');
+  const copyOut = database.copyOut;
 
-  // Baseline A: the same pages verifyStoredLog reads (same query, same page size), and nothing else.
-  const stream = () =>
-    measure(async () => {
-      let expected = 0;
-      for (;;) {
-        const rows = await db
-          .select()
-          .from(auditEvents)
-          .where(gte(auditEvents.index, expected))
-          .orderBy(asc(auditEvents.index))
-          .limit(VERIFY_PAGE_SIZE);
-        if (rows.length === 0) break;
-        expected += rows.length;
-      }
-      if (expected !== N) throw new Error(`streamed ${expected} rows, expected ${N}`);
-    });
+  // Baseline A: what verifyStoredLog reads (the same binary COPYs of the entries and of every level's
+  // nodes), parsed into rows, and nothing else.
+  const copyRows = async (statement: string) => {
+    let rows = 0;
+    for await (const tuples of copyBinaryTuples(await copyOut(statement))) rows += tuples.length;
+    return rows;
+  };
+  const streamEntries = () => copyRows('copy (select idx, leaf from audit_events order by idx) to stdout (format binary)');
+  const streamNodes = async () => {
+    let rows = 0;
+    for (let level = 0, count = N; count > 0; level++, count = Math.floor(count / 2)) {
+      rows += await copyRows(`copy (select idx, hash from audit_nodes where level = ${level} and idx < ${count} order by idx) to stdout (format binary)`);
+    }
+    return rows;
+  };
+  const stream = async () => {
+    const entries = await measure(streamEntries);
+    const nodes = await measure(streamNodes);
+    if (entries.value !== N) throw new Error(`streamed ${entries.value} entries, expected ${N}`);
+    return { value: entries.value, ms: entries.ms + nodes.ms, cpuUs: entries.cpuUs + nodes.cpuUs, entriesMs: entries.ms, nodesMs: nodes.ms, nodes: nodes.value };
+  };
   // The first streaming pass also warms the caches for everything after it; a second one follows the
   // verification, and the baseline is the faster of the two.
   const stream1 = await rep.phase('verify.stream-baseline', stream);
-  const verify = await rep.phase('verify.verifyStoredLog', () => measure(() => verifyStoredLog(db)));
+  const verify = await rep.phase('verify.verifyStoredLog', () => measure(() => verifyStoredLog(database)));
   const stream2 = await rep.phase('verify.stream-baseline-2', stream);
   const streamBest = stream1.ms <= stream2.ms ? stream1 : stream2;
 
@@ -620,26 +621,21 @@ async function benchVerification(rep: Reporter, db: Db, log: PopulatedLog, profi
     ...(result.problem ? { note: JSON.stringify(result.problem) } : {}),
   });
 
-  // Baseline B: hashing only, over the same leaves held in memory (no database, no JSON): leafHash alone,
-  // then leafHash plus the tree's inner nodes as verifyStoredLog computes them (MerkleTreeBuilder).
+  // Baseline B: the hashing alone, over the same leaves held in memory (no database): every leaf hash,
+  // then every level above, with the same functions verifyStoredLog uses.
   const hashOnly = await rep.phase('verify.hash-baseline', () =>
     measure(async () => {
+      let level: Buffer = Buffer.allocUnsafe(N * HASH_SIZE);
+      let scratch: Buffer = Buffer.allocUnsafe(4096);
+      let at = 0;
       for (const { buf, offsets } of log.leaves) {
-        for (let i = 0; i + 1 < offsets.length; i++) leafHash(buf.subarray(offsets[i]!, offsets[i + 1]!));
+        for (let i = 0; i + 1 < offsets.length; i++, at += HASH_SIZE) scratch = leafHashInto(buf.subarray(offsets[i]!, offsets[i + 1]!), level, at, scratch);
         await yieldToLoop();
       }
-    }),
-  );
-  const hashTree = await rep.phase('verify.hash-and-tree-baseline', () =>
-    measure(async () => {
-      let computed: StoredNode[] = [];
-      const tree = new MerkleTreeBuilder({ onNode: (id, hash) => computed.push({ level: id.level, index: id.index, hash }) });
-      for (const { buf, offsets } of log.leaves) {
-        computed = [];
-        for (let i = 0; i + 1 < offsets.length; i++) tree.push(leafHash(buf.subarray(offsets[i]!, offsets[i + 1]!)));
-        await yieldToLoop();
-      }
-      if (Buffer.compare(tree.root(), log.roots.get(N)!) !== 0) throw new Error('hash baseline: wrong root');
+      const levels = [level];
+      while (level.length > HASH_SIZE) levels.push((level = parentLevel(level)));
+      const root = hashRange(rootPlan(N).map((id) => new Uint8Array(levels[id.level]!.subarray(id.index * HASH_SIZE, (id.index + 1) * HASH_SIZE))));
+      if (Buffer.compare(root, log.roots.get(N)!) !== 0) throw new Error('hash baseline: wrong root');
     }),
   );
 
@@ -649,7 +645,7 @@ async function benchVerification(rep: Reporter, db: Db, log: PopulatedLog, profi
     label: `verifyStoredLog over ${fmt(N)} entries`,
     value: verifyRate,
     unit: 'entries/s',
-    baseline: { label: 'streaming the same pages, no hashing (faster of 2 passes)', value: rate(streamBest.ms), unit: 'entries/s' },
+    baseline: { label: 'streaming the same COPYs (entries and nodes), parsed, no hashing (faster of 2 passes)', value: rate(streamBest.ms), unit: 'entries/s' },
     ratio: verifyRate / rate(streamBest.ms),
     ratioMeaning: 'verify / stream',
     goal: '≥ 300,000 entries/s',
@@ -658,48 +654,27 @@ async function benchVerification(rep: Reporter, db: Db, log: PopulatedLog, profi
   });
   rep.figure({
     id: 'verify.hash-baseline',
-    label: 'baseline: leafHash only, same leaves in memory',
+    label: 'baseline: leaf hashes and every tree level, same leaves in memory',
     value: rate(hashOnly.ms),
     unit: 'entries/s',
     ratio: verifyRate / rate(hashOnly.ms),
     ratioMeaning: 'verify / hash-only',
   });
-  rep.figure({
-    id: 'verify.hash-and-tree-baseline',
-    label: 'baseline: leafHash + tree nodes, same leaves in memory',
-    value: rate(hashTree.ms),
-    unit: 'entries/s',
-    ratio: verifyRate / rate(hashTree.ms),
-    ratioMeaning: 'verify / hash+tree',
-  });
-
-  // Where a verification pass spends its time: the steps of verifyStoredLog timed one by one, serially
-  // (no prefetch), over the first `profileEntries` entries.
-  const profiled = Math.min(profileEntries, N);
-  const profile = await rep.phase('verify.profile', () => profileVerification(db, profiled));
-  const total = Object.values(profile.ms).reduce((a, b) => a + b, 0);
   rep.details.verification = {
     entries: N,
     seconds: {
       verifyStoredLog: sec(verify.ms),
       streamBaseline: [sec(stream1.ms), sec(stream2.ms)],
+      streamBaselineParts: { entries: sec(streamBest.entriesMs), nodes: sec(streamBest.nodesMs), nodeRows: streamBest.nodes },
       hashOnly: sec(hashOnly.ms),
-      hashAndTree: sec(hashTree.ms),
     },
     nodeCpuMicrosecondsPerEntry: {
       verifyStoredLog: cpuPerEntry(verify),
       streamBaseline: cpuPerEntry(streamBest),
       hashOnly: cpuPerEntry(hashOnly),
-      hashAndTree: cpuPerEntry(hashTree),
-    },
-    profile: {
-      note: 'the steps of verifyStoredLog over the first entries, each timed separately and serially (bench/audit.ts profileVerification); microseconds per entry',
-      entries: profiled,
-      microsecondsPerEntry: Object.fromEntries(Object.entries(profile.ms).map(([k, v]) => [k, Math.round(((v * 1000) / profiled) * 100) / 100])),
-      share: Object.fromEntries(Object.entries(profile.ms).map(([k, v]) => [k, Math.round((v / total) * 1000) / 10])),
     },
   };
-  rep.log(`  profile over ${fmt(profiled)} entries (µs/entry): ${Object.entries(profile.ms).map(([k, v]) => `${k} ${((v * 1000) / profiled).toFixed(2)}`).join(', ')}`);
+  rep.log(`  stream baseline: entries ${sec(streamBest.entriesMs)} s, nodes ${sec(streamBest.nodesMs)} s (${fmt(streamBest.nodes)} node rows); hashing in memory ${sec(hashOnly.ms)} s`);
 }
 
 const sec = (ms: number) => Math.round(ms / 10) / 100;
@@ -715,75 +690,3 @@ async function measure<T>(fn: () => Promise<T>): Promise<Timed<T>> {
   const used = process.cpuUsage(cpu);
   return { value, ms, cpuUs: used.user + used.system };
 }
-
-/**
- * The steps of src/audit/verify-log.ts verifyStoredLog over the first `limit` entries, each timed on its
- * own. A measuring copy, not a second verifier: if verify-log.ts changes its steps, change these too.
- * Also times reading just (idx, leaf) with plain SQL, for comparison with the full rows.
- */
-async function profileVerification(db: Queryable, limit: number) {
-  const ms = {
-    readEventPages: 0,
-    rowsToEventsAndCanonicalLeaf: 0,
-    compareLeaf: 0,
-    leafHash: 0,
-    treeNodes: 0,
-    readNodePages: 0,
-    compareNodes: 0,
-  };
-  let computed: StoredNode[] = [];
-  const tree = new MerkleTreeBuilder({ onNode: (id, hash) => computed.push({ level: id.level, index: id.index, hash }) });
-  let expected = 0;
-  while (expected < limit) {
-    let t = now();
-    const rows = await db
-      .select()
-      .from(auditEvents)
-      .where(and(gte(auditEvents.index, expected), lt(auditEvents.index, limit)))
-      .orderBy(asc(auditEvents.index))
-      .limit(VERIFY_PAGE_SIZE);
-    ms.readEventPages += now() - t;
-    if (rows.length === 0) break;
-    computed = [];
-    t = now();
-    const leaves = rows.map((r) =>
-      storedEventLeaf({
-        index: r.index,
-        time: r.recordedAt.toISOString(),
-        actor: { sub: r.actorSub, role: r.actorRole },
-        action: r.action,
-        subjectId: r.subjectId,
-        content: r.content,
-      }),
-    );
-    ms.rowsToEventsAndCanonicalLeaf += now() - t;
-    t = now();
-    rows.forEach((r, i) => {
-      if (r.index !== expected + i || Buffer.compare(leaves[i]!, r.leaf) !== 0) throw new Error(`profile: entry ${r.index} does not verify`);
-    });
-    ms.compareLeaf += now() - t;
-    t = now();
-    const hashes = rows.map((r) => leafHash(r.leaf));
-    ms.leafHash += now() - t;
-    expected += rows.length;
-    t = now();
-    for (const h of hashes) tree.push(h);
-    ms.treeNodes += now() - t;
-    t = now();
-    const stored = await storedNodesFor(db, computed);
-    ms.readNodePages += now() - t;
-    t = now();
-    for (const node of computed) {
-      const have = stored.get(nodeKey(node));
-      if (!have || Buffer.compare(have, node.hash) !== 0) throw new Error(`profile: node ${nodeKey(node)} does not verify`);
-    }
-    ms.compareNodes += now() - t;
-  }
-  const leafOnly = await measure(async () => {
-    for (let from = 0; from < limit; from += VERIFY_PAGE_SIZE) {
-      await queryRows(db, sql`select idx, leaf from audit_events where idx >= ${from} and idx < ${Math.min(limit, from + VERIFY_PAGE_SIZE)} order by idx`);
-    }
-  });
-  return { ms: { ...ms, readIdxAndLeafOnly_forComparison: leafOnly.ms }, entries: expected };
-}
-

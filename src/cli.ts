@@ -117,7 +117,7 @@ async function main(argv: string[]): Promise<void> {
       try {
         if (sub === 'verify') {
           const started = performance.now();
-          const result = await verifyStoredLog(database.db);
+          const result = await verifyStoredLog(database);
           const seconds = (performance.now() - started) / 1000;
           const summary = { ...result, rootHash: result.rootHash ? Buffer.from(result.rootHash).toString('base64') : null, seconds: Number(seconds.toFixed(3)) };
           process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);

@@ -82,40 +82,24 @@ export async function readEvent(q: Queryable, index: number): Promise<StoredEven
 
 export async function readEventsBySubject(q: Queryable, subjectIds: string[]): Promise<StoredEvent[]> {
   if (subjectIds.length === 0) return [];
+  // Matches the expression index audit_events_subject_idx (migrations/0008).
   const rows = await q
     .select()
     .from(auditEvents)
-    .where(inArray(auditEvents.subjectId, subjectIds))
+    .where(inArray(sql`clearframe_leaf_subject(${auditEvents.leaf})`, subjectIds))
     .orderBy(asc(auditEvents.index));
   return rows.map(toStoredEvent);
 }
 
+/** The event a stored leaf says; the leaf is all that is stored. */
 function toStoredEvent(r: typeof auditEvents.$inferSelect): StoredEvent {
-  return {
-    index: r.index,
-    time: r.recordedAt.toISOString(),
-    actor: { sub: r.actorSub, role: r.actorRole },
-    action: r.action,
-    subjectId: r.subjectId,
-    content: r.content,
-    leaf: r.leaf,
-  };
+  const e = JSON.parse(Buffer.from(r.leaf.buffer, r.leaf.byteOffset, r.leaf.byteLength).toString('utf8')) as AuditEvent & { v?: number };
+  return { index: r.index, time: e.time, actor: e.actor, action: e.action, subjectId: e.subjectId, content: e.content, leaf: r.leaf };
 }
 
 export async function writeAppend(q: Queryable, events: StoredEvent[], nodes: StoredNode[]): Promise<void> {
   if (events.length === 0) return;
-  await q.insert(auditEvents).values(
-    events.map((e) => ({
-      index: e.index,
-      recordedAt: new Date(e.time),
-      actorSub: e.actor.sub,
-      actorRole: e.actor.role,
-      action: e.action,
-      subjectId: e.subjectId,
-      content: e.content ?? {},
-      leaf: e.leaf,
-    })),
-  );
+  await q.insert(auditEvents).values(events.map((e) => ({ index: e.index, leaf: e.leaf })));
   await q.insert(auditNodes).values(nodes);
 }
 

@@ -70,6 +70,40 @@ export function hashRange(nodes: readonly Uint8Array[]): Uint8Array {
 }
 
 // ---------------------------------------------------------------------------
+// Whole levels at once (full-log verification)
+//
+// A level is one Buffer of 32-byte hashes, node i at [32i, 32i+32). Working a level at a time keeps the
+// hashing in tight loops over one scratch buffer: no per-node objects, which at a million entries cost
+// more than the hashes themselves.
+
+/** Writes SHA-256(0x00 || leaf) into `out` at byte `offset`; `scratch` is grown and returned. */
+export function leafHashInto(leaf: Uint8Array, out: Buffer, offset: number, scratch: Buffer): Buffer {
+  if (scratch.length < leaf.length + 1) scratch = Buffer.allocUnsafe(Math.max(leaf.length + 1, scratch.length * 2));
+  scratch[0] = 0x00;
+  scratch.set(leaf, 1);
+  digestInto(scratch.subarray(0, leaf.length + 1), out, offset);
+  return scratch;
+}
+
+/** The level above `level`: node i is SHA-256(0x01 || left || right) over nodes 2i and 2i+1 (an odd last node has no parent yet). */
+export function parentLevel(level: Buffer): Buffer {
+  const children = Math.floor(level.length / HASH_SIZE);
+  const parents = Buffer.allocUnsafe(Math.floor(children / 2) * HASH_SIZE);
+  const scratch = Buffer.allocUnsafe(1 + 2 * HASH_SIZE);
+  scratch[0] = 0x01;
+  for (let i = 0, p = 0; p < parents.length; i += 2 * HASH_SIZE, p += HASH_SIZE) {
+    level.copy(scratch, 1, i, i + 2 * HASH_SIZE);
+    digestInto(scratch, parents, p);
+  }
+  return parents;
+}
+
+const digestInto: (data: Uint8Array, out: Buffer, offset: number) => void =
+  typeof nodeCrypto.hash === 'function'
+    ? (data, out, offset) => void nodeCrypto.hash('sha256', data, 'buffer').copy(out, offset)
+    : (data, out, offset) => void nodeCrypto.createHash('sha256').update(data).digest().copy(out, offset);
+
+// ---------------------------------------------------------------------------
 // Streaming root computation (compact range)
 
 export type MerkleTreeBuilderOptions = {

@@ -1,190 +1,177 @@
-import { and, asc, eq, gte, lt, or, sql } from 'drizzle-orm';
-import { type Queryable, queryRows } from '../db/database.ts';
-import { type AuditEvent, storedEventLeaf } from './event.ts';
-import { MerkleTreeBuilder } from './merkle.ts';
-import { nodeKey, type StoredNode } from './log-store.ts';
+import { and, asc, eq, gte, sql } from 'drizzle-orm';
+import { type Database, type Queryable, queryRows } from '../db/database.ts';
+import { copyBinaryTuples, int8 } from '../db/copy-binary.ts';
+import { HASH_SIZE, hashRange, leafHashInto, parentLevel, rootPlan } from './merkle.ts';
 import { auditEvents, auditNodes } from './tables.ts';
 
 export type LogProblem = {
   /** The first log entry (index) that disagrees, when the fault can be pinned to one. */
   index: number;
-  kind: 'missing-entry' | 'leaf-mismatch' | 'columns-mismatch' | 'leaf-hash-mismatch' | 'node-mismatch' | 'missing-node';
+  kind: 'missing-entry' | 'leaf-mismatch' | 'leaf-hash-mismatch' | 'node-mismatch' | 'missing-node';
   detail: string;
 };
 
 export type LogVerification = { entries: number; ok: boolean; problem?: LogProblem; rootHash: Uint8Array | null };
 
-const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
+/** Where the log is read from: the database, and its COPY stream where it has one (PostgreSQL). */
+export type LogSource = { db: Queryable; copyOut?: Database['copyOut'] };
+
+/** An entry's leaf, or a stored node's hash, by index; `bytes` may be a view valid until the next batch. */
+type Row = { index: number; bytes: Uint8Array };
+
+// At one index an entry's own fault is named before its hashes'.
+const KIND_ORDER: LogProblem['kind'][] = ['missing-entry', 'leaf-mismatch', 'leaf-hash-mismatch', 'missing-node', 'node-mismatch'];
 
 /**
- * Recomputes the whole tree from the database and compares every stored hash with it; names the first
- * entry that disagrees. The per-entry checks run inside PostgreSQL, where the data is (the columns say
- * what the leaf says, the stored leaf hash is SHA-256(0x00 || leaf), indices are dense); this process
- * then rebuilds the tree from those checked leaf hashes and compares every interior node.
+ * Recomputes the whole tree from the stored leaves and compares every stored hash with it; names the
+ * first entry that disagrees.
+ *
+ * The leaf bytes are all an entry stores (migrations/0008), so checking an entry is hashing it. The
+ * leaves arrive in index order (binary COPY on PostgreSQL, pages of SELECTs on PGlite) and are hashed as
+ * they come, into one buffer of leaf hashes; then each level of the tree is computed from the level
+ * below and compared with the stored level, one buffer at a time. Every hash is computed here, from the
+ * leaves: nothing stored is trusted, and a tampered node does not hide a tampered node above it.
  */
-export async function verifyStoredLog(q: Queryable, opts: { pageSize?: number } = {}): Promise<LogVerification> {
+export async function verifyStoredLog(source: LogSource, opts: { pageSize?: number } = {}): Promise<LogVerification> {
   const pageSize = opts.pageSize ?? 50_000;
-  const [size, gap, columns, hashes] = await Promise.all([
-    storedSize(q),
-    firstGap(q),
-    firstColumnsMismatch(q).catch(() => slowColumnsCheck(q, pageSize)), // a leaf that is not JSON at all
-    firstLeafHashMismatch(q),
-  ]);
-  const problems: LogProblem[] = [];
-  if (gap !== undefined) problems.push({ index: gap, kind: 'missing-entry', detail: `entry ${gap} is missing` });
-  if (columns) problems.push(columns);
-  if (hashes !== undefined) problems.push({ index: hashes, kind: 'leaf-hash-mismatch', detail: `entry ${hashes}: stored leaf hash does not match its leaf` });
+  const reader = source.copyOut ? copyReader(source.copyOut) : pagedReader(source.db, pageSize);
+  const [count] = await queryRows<{ n: string | number }>(source.db, sql`select count(*) as n from audit_events`);
+  const stored = Number(count?.n ?? 0);
 
-  const entries = gap ?? size;
-  const tree = await rebuildTree(q, entries, pageSize);
-  if (tree.problem) problems.push(tree.problem);
+  // 1. Leaves: dense indices from 0, each hashed into level 0.
+  const problems: LogProblem[] = [];
+  let level: Buffer = Buffer.allocUnsafe(stored * HASH_SIZE);
+  let entries = 0;
+  let scratch: Buffer = Buffer.allocUnsafe(4096);
+  read: for await (const rows of reader.entries()) {
+    for (const row of rows) {
+      if (row.index !== entries) {
+        problems.push({ index: entries, kind: 'missing-entry', detail: `entry ${entries} is missing` });
+        break read;
+      }
+      scratch = leafHashInto(row.bytes, level, entries * HASH_SIZE, scratch);
+      entries += 1;
+    }
+  }
+  level = level.subarray(0, entries * HASH_SIZE);
+
+  // 2. Levels: the stored nodes of each level against the ones computed from the leaves. A wrong node
+  // makes every computed node above it differ from the stored ones too; only a node whose own children
+  // agree is a fault of its own, and the lowest such fault names the entries.
+  const levels: Buffer[] = [];
+  let below: Uint8Array | undefined;
+  for (let height = 0; level.length > 0; height++) {
+    levels.push(level);
+    const { differs, missing } = await compareLevel(reader, height, level);
+    for (let i = differs.indexOf(1); i !== -1; i = differs.indexOf(1, i + 1)) {
+      if (below && (below[2 * i] || below[2 * i + 1])) continue;
+      const problem = nodeProblem(height, i, i >= missing ? 'missing-node' : 'node-mismatch');
+      problems.push(height === 0 ? await classifyLeafProblem(source.db, problem) : problem);
+      break;
+    }
+    below = differs;
+    level = parentLevel(level);
+  }
+
   if (problems.length > 0) {
-    // The first entry that disagrees; at one index an entry's own fault is named before its hashes'.
-    const order: LogProblem['kind'][] = ['missing-entry', 'leaf-mismatch', 'columns-mismatch', 'leaf-hash-mismatch', 'missing-node', 'node-mismatch'];
-    problems.sort((a, b) => a.index - b.index || order.indexOf(a.kind) - order.indexOf(b.kind));
+    problems.sort((a, b) => a.index - b.index || KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind));
     return { entries, ok: false, problem: problems[0]!, rootHash: null };
   }
-  return { entries, ok: true, rootHash: tree.root };
+  const root = hashRange(rootPlan(entries).map((id) => new Uint8Array(levels[id.level]!.subarray(id.index * HASH_SIZE, (id.index + 1) * HASH_SIZE))));
+  return { entries, ok: true, rootHash: root };
 }
 
-async function storedSize(q: Queryable): Promise<number> {
-  const [row] = await queryRows<{ n: string | number }>(q, sql`select count(*) as n from audit_events`);
-  return Number(row?.n ?? 0);
-}
-
-/** The first index missing from 0..max, if any. */
-async function firstGap(q: Queryable): Promise<number | undefined> {
-  const [row] = await queryRows<{ missing: string | number }>(
-    q,
-    sql`select coalesce(prev, -1) + 1 as missing
-        from (select idx, lag(idx) over (order by idx) as prev from audit_events) s
-        where idx <> coalesce(prev, -1) + 1
-        order by idx limit 1`,
-  );
-  return row ? Number(row.missing) : undefined;
-}
-
-/** The first entry whose columns do not say what its leaf says (compared as JSON values in SQL). */
-async function firstColumnsMismatch(q: Queryable): Promise<LogProblem | undefined> {
-  const [row] = await queryRows<{ idx: string | number; claimed: string | number | null }>(
-    q,
-    sql`select idx, (convert_from(leaf, 'UTF8')::jsonb ->> 'index')::bigint as claimed
-        from audit_events
-        where convert_from(leaf, 'UTF8')::jsonb is distinct from jsonb_build_object(
-          'v', 1, 'index', idx,
-          'time', to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-          'actor', jsonb_build_object('sub', actor_sub, 'role', actor_role),
-          'action', action, 'subjectId', subject_id, 'content', content)
-        order by idx limit 1`,
-  );
-  if (!row) return undefined;
-  const index = Number(row.idx);
-  const kind = row.claimed !== null && Number(row.claimed) === index ? 'columns-mismatch' : 'leaf-mismatch';
-  return { index, kind, detail: `entry ${index}: stored columns and leaf bytes disagree (${kind})` };
-}
-
-/** Fallback when some leaf is not even JSON: the same comparison, page by page, in this process. */
-async function slowColumnsCheck(q: Queryable, pageSize: number): Promise<LogProblem | undefined> {
-  for (let from = 0; ; ) {
-    const rows = await q.select().from(auditEvents).where(gte(auditEvents.index, from)).orderBy(asc(auditEvents.index)).limit(pageSize);
-    if (rows.length === 0) return undefined;
-    for (const r of rows) {
-      const event: AuditEvent = { index: r.index, time: r.recordedAt.toISOString(), actor: { sub: r.actorSub, role: r.actorRole }, action: r.action, subjectId: r.subjectId, content: r.content };
-      if (!sameBytes(storedEventLeaf(event), r.leaf)) {
-        const kind = leafClaimsIndex(r.leaf) === r.index ? 'columns-mismatch' : 'leaf-mismatch';
-        return { index: r.index, kind, detail: `entry ${r.index}: stored columns and leaf bytes disagree (${kind})` };
-      }
-    }
-    from = rows[rows.length - 1]!.index + 1;
-  }
-}
-
-/** The first entry whose stored level-0 node is not SHA-256(0x00 || leaf). */
-async function firstLeafHashMismatch(q: Queryable): Promise<number | undefined> {
-  const [row] = await queryRows<{ idx: string | number }>(
-    q,
-    sql`select e.idx from audit_events e
-        left join audit_nodes n on n.level = 0 and n.idx = e.idx
-        where n.hash is distinct from sha256(decode('00', 'hex') || e.leaf)
-        order by e.idx limit 1`,
-  );
-  return row ? Number(row.idx) : undefined;
-}
-
-/** Rebuilds the tree over the first `entries` leaf hashes and checks every stored interior node. */
-async function rebuildTree(q: Queryable, entries: number, pageSize: number): Promise<{ root: Uint8Array; problem?: LogProblem }> {
-  let computed: StoredNode[] = [];
-  const tree = new MerkleTreeBuilder({ onNode: (id, hash) => id.level > 0 && computed.push({ level: id.level, index: id.index, hash }) });
-  const page = (from: number) => {
-    const rows = q
-      .select({ index: auditNodes.index, hash: auditNodes.hash })
-      .from(auditNodes)
-      .where(and(eq(auditNodes.level, 0), gte(auditNodes.index, from), lt(auditNodes.index, Math.min(from + pageSize, entries))))
-      .orderBy(asc(auditNodes.index))
-      .execute();
-    rows.catch(() => {}); // awaited below; keeps an abandoned prefetch from going unhandled
-    return rows;
-  };
-  let next = entries > 0 ? page(0) : undefined;
-  for (let from = 0; from < entries; from += pageSize) {
-    const rows = await next!;
-    next = from + pageSize < entries ? page(from + pageSize) : undefined;
-    computed = [];
-    let expected = from;
-    for (const r of rows) {
-      if (r.index !== expected) break;
-      tree.push(r.hash);
+/**
+ * Which stored nodes of `height` differ from the computed ones (1 = differs or missing), and the index
+ * of the first missing one (nodes after a gap are all counted as differing).
+ */
+async function compareLevel(reader: LogReader, height: number, computed: Buffer): Promise<{ differs: Uint8Array; missing: number }> {
+  const count = computed.length / HASH_SIZE;
+  const differs = new Uint8Array(count);
+  let expected = 0;
+  scan: for await (const rows of reader.nodes(height, count)) {
+    for (const row of rows) {
+      if (row.index !== expected) break scan;
+      const at = expected * HASH_SIZE;
+      if (row.bytes.length !== HASH_SIZE || computed.compare(row.bytes, 0, HASH_SIZE, at, at + HASH_SIZE) !== 0) differs[expected] = 1;
       expected += 1;
     }
-    if (expected < Math.min(from + pageSize, entries)) {
-      return { root: tree.root(), problem: { index: expected, kind: 'missing-node', detail: `tree node 0/${expected} (the leaf hash of entry ${expected}) is missing` } };
-    }
-    const stored = await storedNodesFor(q, computed);
-    for (const node of computed) {
-      const have = stored.get(nodeKey(node));
-      const coveredFrom = node.index * 2 ** node.level;
-      const span = `entries ${coveredFrom}..${coveredFrom + 2 ** node.level - 1}`;
-      if (!have) return { root: tree.root(), problem: { index: coveredFrom, kind: 'missing-node', detail: `tree node ${nodeKey(node)} (${span}) is missing` } };
-      if (!sameBytes(have, node.hash)) {
-        return { root: tree.root(), problem: { index: coveredFrom, kind: 'node-mismatch', detail: `tree node ${nodeKey(node)} over ${span} does not match the entries` } };
-      }
-    }
   }
-  return { root: tree.root() };
+  differs.fill(1, expected);
+  return { differs, missing: expected };
+}
+
+function nodeProblem(height: number, index: number, kind: 'missing-node' | 'node-mismatch'): LogProblem {
+  const from = index * 2 ** height;
+  const span = height === 0 ? `the leaf hash of entry ${from}` : `entries ${from}..${from + 2 ** height - 1}`;
+  const what = kind === 'missing-node' ? 'is missing' : height === 0 ? 'does not match the entry' : 'does not match the entries';
+  return { index: from, kind, detail: `tree node ${height}/${index} (${span}) ${what}` };
+}
+
+/**
+ * A stored leaf hash that disagrees: either the entry was changed after it was logged, or it holds
+ * another entry's leaf (moved or renumbered), which its own leaf says, since a leaf includes its index.
+ */
+async function classifyLeafProblem(db: Queryable, problem: LogProblem): Promise<LogProblem> {
+  if (problem.kind === 'missing-node') return problem;
+  const [row] = await db.select({ leaf: auditEvents.leaf }).from(auditEvents).where(eq(auditEvents.index, problem.index));
+  const claimed = row ? leafClaimsIndex(row.leaf) : undefined;
+  if (claimed !== undefined && claimed !== problem.index) {
+    return { index: problem.index, kind: 'leaf-mismatch', detail: `entry ${problem.index} holds the leaf of entry ${claimed} (moved or renumbered)` };
+  }
+  return { index: problem.index, kind: 'leaf-hash-mismatch', detail: `entry ${problem.index} was changed after it was logged: its leaf no longer hashes to the tree's leaf hash` };
 }
 
 function leafClaimsIndex(leaf: Uint8Array): number | undefined {
   try {
-    return (JSON.parse(Buffer.from(leaf).toString('utf8')) as { index?: number }).index;
+    const claimed = (JSON.parse(Buffer.from(leaf).toString('utf8')) as { index?: unknown }).index;
+    return typeof claimed === 'number' ? claimed : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** Stored hashes of the given nodes: one primary-key range per level. */
-export async function storedNodesFor(q: Queryable, nodes: StoredNode[]): Promise<Map<string, Uint8Array>> {
-  // One range per level keeps this on the primary key.
-  const ranges = new Map<number, { lo: number; hi: number }>();
-  for (const n of nodes) {
-    const r = ranges.get(n.level);
-    if (!r) ranges.set(n.level, { lo: n.index, hi: n.index });
-    else {
-      r.lo = Math.min(r.lo, n.index);
-      r.hi = Math.max(r.hi, n.index);
+// ---------------------------------------------------------------------------
+// Readers: entries and the nodes of one level, in index order, in batches.
+
+type LogReader = {
+  entries(): AsyncIterable<Row[]>;
+  nodes(height: number, count: number): AsyncIterable<Row[]>;
+};
+
+function copyReader(copyOut: NonNullable<Database['copyOut']>): LogReader {
+  async function* rows(statement: string): AsyncIterable<Row[]> {
+    for await (const tuples of copyBinaryTuples(await copyOut(statement))) {
+      yield tuples.map((t) => ({ index: int8(t[0]!), bytes: t[1]! }));
     }
   }
-  const found = new Map<string, Uint8Array>();
-  if (ranges.size === 0) return found;
-  const rows = await q
-    .select()
-    .from(auditNodes)
-    .where(
-      or(
-        ...[...ranges].map(([level, r]) =>
-          and(eq(auditNodes.level, level), gte(auditNodes.index, r.lo), lt(auditNodes.index, r.hi + 1)),
-        ),
-      ),
-    );
-  for (const r of rows) found.set(nodeKey(r), r.hash);
-  return found;
+  return {
+    entries: () => rows('copy (select idx, leaf from audit_events order by idx) to stdout (format binary)'),
+    nodes: (height, count) =>
+      rows(`copy (select idx, hash from audit_nodes where level = ${Number(height)} and idx < ${Number(count)} order by idx) to stdout (format binary)`),
+  };
+}
+
+function pagedReader(db: Queryable, pageSize: number): LogReader {
+  return {
+    async *entries() {
+      for (let from: number | undefined = Number.MIN_SAFE_INTEGER; from !== undefined; ) {
+        const rows = await db.select({ index: auditEvents.index, bytes: auditEvents.leaf }).from(auditEvents).where(gte(auditEvents.index, from)).orderBy(asc(auditEvents.index)).limit(pageSize);
+        from = rows.length === pageSize ? rows[rows.length - 1]!.index + 1 : undefined;
+        if (rows.length > 0) yield rows;
+      }
+    },
+    async *nodes(height, count) {
+      for (let from: number | undefined = 0; from !== undefined && from < count; ) {
+        const rows = await db
+          .select({ index: auditNodes.index, bytes: auditNodes.hash })
+          .from(auditNodes)
+          .where(and(eq(auditNodes.level, height), gte(auditNodes.index, from)))
+          .orderBy(asc(auditNodes.index))
+          .limit(Math.min(pageSize, count - from));
+        from = rows.length === pageSize ? rows[rows.length - 1]!.index + 1 : undefined;
+        if (rows.length > 0) yield rows;
+      }
+    },
+  };
 }

@@ -28,6 +28,11 @@ export interface Database {
   /** True when the database answers and every shipped migration is applied. */
   ready(): Promise<boolean>;
   close(): Promise<void>;
+  /**
+   * The raw output of a `COPY (...) TO STDOUT` statement, as a stream. PostgreSQL only: bulk readers
+   * (full-log verification) use it where present and page with SELECTs otherwise.
+   */
+  copyOut?(statement: string): Promise<AsyncIterable<Uint8Array>>;
 }
 
 // Any fixed number: every Clearframe process serialises migrations on it.
@@ -79,6 +84,15 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     },
     ready: () => migrationsApplied(db as unknown as Db),
     close: () => client.end({ timeout: 5 }),
+    async copyOut(statement) {
+      const stream = await client.unsafe(statement).readable();
+      // postgres.js 3.4 pauses its socket whenever a pushed CopyData fills the stream's buffer, and only
+      // the stream's _read resumes it. When the last CopyData is the one that fills it, the stream ends
+      // with the socket still paused: ReadyForQuery is never read and the connection never goes back to
+      // the pool (seen here: a pool of 2 hangs on its third large COPY). Resuming once at the end fixes it.
+      stream.once('end', () => (stream as unknown as { _read(size: number): void })._read(0));
+      return stream;
+    },
   };
 }
 

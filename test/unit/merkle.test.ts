@@ -11,6 +11,8 @@ import {
   inclusionProof,
   inclusionProofPlan,
   leafHash,
+  leafHashInto,
+  parentLevel,
   nodeHash,
   perfectNodesForRange,
   referenceRoot,
@@ -291,6 +293,29 @@ describe('MerkleTreeBuilder', () => {
     // MTH(D[n]) = h(MTH(D[0:k]), MTH(D[k:n])) with k = 2^19, the largest power of two below n.
     const k = 524_288;
     expect(hex(root)).toBe(hex(nodeHash(rootFromLeafHashes(hashes.slice(0, k)), rootFromLeafHashes(hashes.slice(k)))));
+  });
+});
+
+describe('whole levels (leafHashInto, parentLevel)', () => {
+  it('gives the published leaf hashes and every published perfect node, level by level', () => {
+    let level: Buffer = Buffer.alloc(LEAVES.length * 32);
+    let scratch: Buffer = Buffer.alloc(1); // too small on purpose: it must grow
+    LEAVES.forEach((leaf, i) => (scratch = leafHashInto(leaf, level, i * 32, scratch)));
+    const levels: string[][] = [];
+    while (level.length > 0) {
+      levels.push(Array.from({ length: level.length / 32 }, (_, i) => level.subarray(i * 32, i * 32 + 32).toString('hex')));
+      level = parentLevel(level);
+    }
+    expect(levels).toEqual(NODE_HASHES);
+  });
+
+  it('leaves an odd last node without a parent, as the stored tree does', () => {
+    const leaves = syntheticLeafHashes(7);
+    const level = Buffer.concat(leaves);
+    const parents = parentLevel(level);
+    expect(parents.length).toBe(3 * 32);
+    expect(hex(parents.subarray(64, 96))).toBe(hex(nodeHash(leaves[4]!, leaves[5]!)));
+    expect(parentLevel(Buffer.alloc(32)).length).toBe(0);
   });
 });
 
