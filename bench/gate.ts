@@ -39,12 +39,14 @@ import { queryRows } from '../src/db/database.ts';
 import { type Member, canonicalOrder, datasetDigest } from '../src/datasets/digest.ts';
 import { datasetMembers } from '../src/datasets/service.ts';
 import { signClearanceToken } from '../src/gate/clearance-token.ts';
-import { loadAssetFacts } from '../src/gate/facts.ts';
+import { compactDecisions } from '../src/gate/decision-record.ts';
+import { loadAssetFacts, loadDatasetFacts } from '../src/gate/facts.ts';
 import type { EvaluationStats, PolicySet } from '../src/gate/policy-engine.ts';
 import type { AssetFacts, CedarRequest, GateRequest } from '../src/gate/policy-input.ts';
 import { buildCedarRequest } from '../src/gate/policy-input.ts';
 import type { PolicyRegistry } from '../src/gate/policy-registry.ts';
-import { type ClearanceRequest, type ClearanceResult, evaluateMembers, groupOutcomes, outcomesDigest, requestClearance } from '../src/gate/service.ts';
+import { restingLicenseRows } from '../src/gate/resting.ts';
+import { type ClearanceRequest, type ClearanceResult, evaluateDataset, outcomesDigest, requestClearance } from '../src/gate/service.ts';
 import { type Runtime, createLogger, startRuntime } from '../src/runtime.ts';
 import {
   type BenchDatabase,
@@ -446,10 +448,10 @@ function statefulDecide(n: Naive, gate: GateRequest, facts: readonly AssetFacts[
 
 type Timeline = {
   totalMs: number;
-  beforeEvaluateMs: number; // getDataset + datasetMembers + loadAssetFacts
+  beforeEvaluateMs: number; // getDataset + log size + loadDatasetFacts (members and facts)
   evaluateMs: number; // PolicySet.evaluate (request building, dedup, Cedar)
-  prepareRecordMs: number; // outcomes filter, resting licenses, groupOutcomes, decisionsDigest
-  recordMs: number; // ledger.change: stale check, insert clearance + licenses, audit event, commit
+  prepareRecordMs: number; // planClearance: outcomes split, expiry, compact decision record, decisionsDigest
+  recordMs: number; // ledger.change: freshness check, insert clearance, audit event, commit
   signAndReturnMs: number; // signClearanceToken and the result object
   cedarCalls: number;
 };
@@ -548,8 +550,9 @@ async function benchSize(rep: Reporter, runtime: Runtime, token: string, naive: 
   // The stored row: how big the grouped decisions and the resting-license list are.
   const [stored] = await queryRows<Record<string, unknown>>(
     db,
-    sql`select pg_column_size(asset_decisions) as decisions_bytes, jsonb_array_length(asset_decisions) as groups,
-      (select count(*)::int from clearance_licenses where clearance_id = ${full.result.id}) as licenses
+    sql`select pg_column_size(asset_decisions) as decisions_bytes, jsonb_array_length(asset_decisions->'groups') as groups,
+      (select count(*)::int from clearance_licenses where clearance_id = ${full.result.id}) as stored_license_rows,
+      (select count(*)::int from (${restingLicenseRows}) rl where rl.clearance_id = ${full.result.id}) as resting_licenses
       from clearances where id = ${full.result.id}`,
   );
   details.storedClearance = stored ?? null;
@@ -562,17 +565,17 @@ async function benchSize(rep: Reporter, runtime: Runtime, token: string, naive: 
     const members = await datasetMembers(db, datasetId);
     const membersMs = now() - t;
     t = now();
-    const facts = await loadAssetFacts(db, members);
+    const { facts } = await loadDatasetFacts(db, datasetId);
     const factsMs = now() - t;
     let stats: EvaluationStats | undefined;
     t = now();
     const decisions = ctx.policies.current.evaluate(gate, facts, { onStats: (s) => (stats = s) });
     const evaluateMs = now() - t;
     t = now();
-    const evaluation = await evaluateMembers(ctx, members, gate);
+    const { evaluation } = await evaluateDataset(ctx, db, datasetId, gate);
     const evaluateMembersMs = now() - t;
     t = now();
-    const groups = groupOutcomes(evaluation.outcomes);
+    const groups = compactDecisions(evaluation.outcomes).groups;
     const groupMs = now() - t;
     t = now();
     outcomesDigest(evaluation.outcomes);
@@ -588,7 +591,7 @@ async function benchSize(rep: Reporter, runtime: Runtime, token: string, naive: 
     const distinctTerms = new Set(facts.map((f) => (f.license ? JSON.stringify({ ...f.license, id: undefined, version: undefined }) : '-'))).size;
     return {
       members, facts, decisions, gate,
-      ms: { membersMs, factsMs, evaluateMs, evaluateMembersMs, groupOutcomesMs: groupMs, decisionsDigestMs: digestMs, signTokenMs: signMs },
+      ms: { membersMs, factsMs, evaluateMs, evaluateDatasetMs: evaluateMembersMs, compactDecisionsMs: groupMs, decisionsDigestMs: digestMs, signTokenMs: signMs },
       cedarCalls: stats?.cedarCalls ?? -1,
       distinctLicenses,
       distinctTerms,

@@ -3,7 +3,7 @@ import type { Actor } from '../audit/event.ts';
 import type { ChangeContext, Ledger } from '../audit/ledger.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { type Queryable, type Tx, queryRows } from '../db/database.ts';
-import { restingLicenses } from '../gate/service.ts';
+import { restingLicenseRows, restingLicenses } from '../gate/resting.ts';
 import { type Standing, clearanceStanding } from '../gate/standing.ts';
 import { clearances } from '../gate/tables.ts';
 import { problems } from '../http/problem.ts';
@@ -155,9 +155,8 @@ export async function checkpointsHitBy(q: Queryable, assetId: string, version: n
     q,
     sql`select distinct c.id, c.clearance_id as "clearanceId"
         from checkpoints c
-        join clearance_licenses cl on cl.clearance_id = c.clearance_id
-        join license_versions lv on lv.id = cl.license_id
-        where lv.asset_id = ${assetId} and lv.version <= ${version}
+        join (${restingLicenseRows}) rl on rl.clearance_id = c.clearance_id
+        where rl.asset_id = ${assetId} and rl.version <= ${version}
           and not exists (select 1 from checkpoint_status_events e where e.checkpoint_id = c.id)
         order by c.id`,
   );

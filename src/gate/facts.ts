@@ -1,109 +1,157 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/database.ts';
 import { queryRows } from '../db/database.ts';
 import type { Member } from '../datasets/digest.ts';
-import { licenseApprovals } from '../licenses/tables.ts';
 import type { ApprovalFacts, AssetFacts, LicenseFacts } from './policy-input.ts';
 
-const CHUNK = 20_000;
-
 type FactRow = {
+  position: number;
   asset_id: string;
+  sha256: string;
   production: string;
   c2pa_training_mining: AssetFacts['c2paTrainingMining'] | null;
   cawg_training_mining: AssetFacts['cawgTrainingMining'] | null;
   license_id: string | null;
   version: number | null;
   licensee: string | null;
-  vendors: string[] | string | null;
+  // jsonb and timestamps come as text: a studio's rows repeat a few dozen distinct values, so each
+  // distinct text is parsed once (see Parsed) instead of once per row.
+  vendors: string | null;
   grant_training: LicenseFacts['grants']['training'] | null;
   grant_derivatives: LicenseFacts['grants']['derivatives'] | null;
   grant_commercial: LicenseFacts['grants']['commercial'] | null;
-  territories: string[] | string | null;
-  media: string[] | string | null;
-  base_model_families: string[] | string | null;
-  term_start: Date | string | null;
-  term_end: Date | string | null;
+  territories: string | null;
+  media: string | null;
+  base_model_families: string | null;
+  term_start: string | null;
+  term_end: string | null;
   revoked: boolean | null;
 };
 
-const json = <T>(v: T | string | null): T | null => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
-const iso = (v: Date | string | null) => (v === null ? '' : new Date(v).toISOString());
+type ApprovalRow = { license_id: string; vendor: string; purpose: string; valid_from: string; valid_until: string };
+
+/** Members with the facts the policies see; `members[i]` is the dataset's member at position i. */
+export type DatasetFacts = { members: (Member & { position: number })[]; facts: AssetFacts[] };
 
 /**
- * What the policies see about each member: the asset, its current (latest) license version with its
- * revocation, and the approvals recorded on that version. Loaded in chunks, a handful of queries in all,
- * and license objects are shared between assets so the engine can deduplicate cheaply.
+ * One row per member: the asset, its current license version (the one no version supersedes: every new
+ * version supersedes the latest, see addLicenseVersion; a set-based anti-join on the supersedes index,
+ * measured faster at 100,000 members than a lookup per asset or DISTINCT ON) and whether it is revoked.
+ * Instants are rendered as ISO 8601 UTC by the server, independent of the session's time zone.
+ */
+const factColumns = sql`a.production, a.c2pa_training_mining, a.cawg_training_mining,
+  lv.id as license_id, lv.version, lv.licensee, lv.vendors::text as vendors, lv.grant_training, lv.grant_derivatives,
+  lv.grant_commercial, lv.territories::text as territories, lv.media::text as media, lv.base_model_families::text as base_model_families,
+  to_char(lv.term_start at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as term_start,
+  to_char(lv.term_end at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as term_end,
+  (r.id is not null) as revoked`;
+
+const factJoins = sql`join assets a on a.id = m.asset_id
+  left join license_versions lv on lv.asset_id = m.asset_id
+    and not exists (select 1 from license_versions later where later.supersedes_id = lv.id)
+  left join license_revocations r on r.license_id = lv.id`;
+
+/** Training approvals on the current license versions of the members (`m`). */
+const approvalsOf = (members: SQL) => sql`select la.license_id, la.vendor, la.purpose,
+    to_char(la.valid_from at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as valid_from,
+    to_char(la.valid_until at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as valid_until
+  from ${members}
+  join license_versions lv on lv.asset_id = m.asset_id
+  join license_approvals la on la.license_id = lv.id
+  where la.grant = 'training'`;
+
+/**
+ * What the policies see about each member of a dataset, read straight from dataset_assets by the dataset
+ * id: two statements in all (facts, approvals), run side by side, whatever the dataset's size.
+ */
+export async function loadDatasetFacts(q: Queryable, datasetId: string): Promise<DatasetFacts> {
+  const [rows, approvals] = await Promise.all([
+    queryRows<FactRow>(q, sql`select m.position, m.asset_id, m.sha256, ${factColumns} from dataset_assets m ${factJoins} where m.dataset_id = ${datasetId}`),
+    queryRows<ApprovalRow>(q, approvalsOf(sql`(select asset_id from dataset_assets where dataset_id = ${datasetId}) m`)),
+  ]);
+  // Positions are dense from 0: each row goes to its place, no sort needed (here or in the server).
+  const ordered: FactRow[] = [];
+  for (const r of rows) keepLatest(ordered, Number(r.position), r);
+  const members = ordered.map((r) => ({ position: Number(r.position), assetId: r.asset_id, sha256: r.sha256 }));
+  return { members, facts: toFacts(ordered, approvals) };
+}
+
+/**
+ * The same facts for members given by asset id (a preview of assets not in a dataset), in the order given.
+ * The ids go as one array parameter (not one bind parameter each, which is slow to build and stops at 65,535).
  */
 export async function loadAssetFacts(q: Queryable, members: readonly Member[]): Promise<AssetFacts[]> {
-  const byAsset = new Map<string, FactRow>();
-  // One statement, the ids as one array parameter: no per-id parameters to send or parse.
-  const rows = await queryRows<FactRow>(
-    q,
-    sql`select a.id as asset_id, a.production, a.c2pa_training_mining, a.cawg_training_mining,
-               lv.id as license_id, lv.version, lv.licensee, lv.vendors, lv.grant_training, lv.grant_derivatives,
-               lv.grant_commercial, lv.territories, lv.media, lv.base_model_families, lv.term_start, lv.term_end,
-               (r.id is not null) as revoked
-        from assets a
-        left join lateral (
-          select * from license_versions v where v.asset_id = a.id order by v.version desc limit 1
-        ) lv on true
-        left join license_revocations r on r.license_id = lv.id
-        where a.id = any(${sql.param(members.map((m) => m.assetId))}::text[])`,
-  );
-  for (const r of rows) byAsset.set(r.asset_id, r);
-
-  const licenseIds = [...new Set([...byAsset.values()].map((r) => r.license_id).filter((id): id is string => id !== null))];
-  const approvals = new Map<string, ApprovalFacts[]>();
-  for (let i = 0; i < licenseIds.length; i += CHUNK) {
-    const rows = await q
-      .select()
-      .from(licenseApprovals)
-      .where(and(eq(licenseApprovals.grant, 'training'), sql`${licenseApprovals.licenseId} = any(${sql.param(licenseIds.slice(i, i + CHUNK))}::text[])`));
-    for (const a of rows) {
-      const list = approvals.get(a.licenseId) ?? [];
-      list.push({ vendor: a.vendor, purpose: a.purpose, validFrom: a.validFrom.toISOString(), validUntil: a.validUntil.toISOString() });
-      approvals.set(a.licenseId, list);
-    }
-  }
-
-  const licenses = new Map<string, LicenseFacts>();
-  const licenseFacts = (r: FactRow): LicenseFacts | null => {
-    if (!r.license_id) return null;
-    let facts = licenses.get(r.license_id);
-    if (!facts) {
-      facts = {
-        id: r.license_id,
-        version: Number(r.version),
-        revoked: Boolean(r.revoked),
-        // the latest version is by definition not superseded; the policy stays as a guard
-        superseded: false,
-        licensee: r.licensee!,
-        vendors: json<string[]>(r.vendors) ?? [],
-        grants: { training: r.grant_training!, derivatives: r.grant_derivatives!, commercial: r.grant_commercial! },
-        termStart: iso(r.term_start),
-        termEnd: iso(r.term_end),
-        territories: json<string[]>(r.territories) ?? [],
-        media: json<string[]>(r.media) ?? [],
-        baseModelFamilies: json<string[]>(r.base_model_families),
-      };
-      licenses.set(r.license_id, facts);
-    }
-    return facts;
-  };
-
-  return members.map((m) => {
-    const r = byAsset.get(m.assetId);
+  const ids = sql.param(members.map((m) => m.assetId));
+  const byId = sql`(select asset_id, (p - 1)::int as position from unnest(${ids}::text[]) with ordinality as t(asset_id, p)) m`;
+  const [rows, approvals] = await Promise.all([
+    queryRows<FactRow>(q, sql`select m.position, m.asset_id, '' as sha256, ${factColumns} from ${byId} ${factJoins}`),
+    queryRows<ApprovalRow>(q, approvalsOf(byId)),
+  ]);
+  const byPosition: FactRow[] = [];
+  for (const r of rows) keepLatest(byPosition, Number(r.position), r);
+  const ordered = members.map((m, i) => {
+    const r = byPosition[i];
     if (!r) throw new Error(`asset ${m.assetId} vanished`); // assets are append-only: cannot happen
-    const license = licenseFacts(r);
+    return { ...r, sha256: m.sha256 };
+  });
+  return toFacts(ordered, approvals);
+}
+
+/** Places a row at its member position; should a broken version chain give two, the higher version wins. */
+function keepLatest(rows: FactRow[], position: number, r: FactRow): void {
+  const seen = rows[position];
+  if (!seen || Number(r.version ?? -1) > Number(seen.version ?? -1)) rows[position] = r;
+}
+
+/** Parses each distinct text once; the same text gives the same (frozen) value. */
+class Parsed {
+  private readonly seen = new Map<string, unknown>();
+  json<T>(text: string | null): T | null {
+    if (text === null) return null;
+    let v = this.seen.get(text);
+    if (v === undefined) {
+      v = Object.freeze(JSON.parse(text));
+      this.seen.set(text, v);
+    }
+    return v as T;
+  }
+}
+
+function toFacts(rows: readonly FactRow[], approvalRows: readonly ApprovalRow[]): AssetFacts[] {
+  const approvals = new Map<string, ApprovalFacts[]>();
+  for (const a of approvalRows) {
+    const list = approvals.get(a.license_id) ?? [];
+    list.push({ vendor: a.vendor, purpose: a.purpose, validFrom: a.valid_from, validUntil: a.valid_until });
+    approvals.set(a.license_id, list);
+  }
+  const parsed = new Parsed();
+  const none: ApprovalFacts[] = [];
+  return rows.map((r) => {
+    const license: LicenseFacts | null = r.license_id
+      ? {
+          id: r.license_id,
+          version: Number(r.version),
+          revoked: Boolean(r.revoked),
+          // the latest version is by definition not superseded; the policy stays as a guard
+          superseded: false,
+          licensee: r.licensee!,
+          vendors: parsed.json<string[]>(r.vendors) ?? [],
+          grants: { training: r.grant_training!, derivatives: r.grant_derivatives!, commercial: r.grant_commercial! },
+          termStart: r.term_start ?? '',
+          termEnd: r.term_end ?? '',
+          territories: parsed.json<string[]>(r.territories) ?? [],
+          media: parsed.json<string[]>(r.media) ?? [],
+          baseModelFamilies: parsed.json<string[]>(r.base_model_families),
+        }
+      : null;
     return {
-      assetId: m.assetId,
-      sha256: m.sha256,
+      assetId: r.asset_id,
+      sha256: r.sha256,
       production: r.production,
       ...(r.c2pa_training_mining ? { c2paTrainingMining: r.c2pa_training_mining } : {}),
       ...(r.cawg_training_mining ? { cawgTrainingMining: r.cawg_training_mining } : {}),
       license,
-      approvals: license ? (approvals.get(license.id) ?? []) : [],
+      approvals: license ? (approvals.get(license.id) ?? none) : none,
     };
   });
 }

@@ -32,12 +32,14 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   ASSET_TYPE,
+  NAMESPACE,
   PolicyInputError,
   createRequestBuilder,
   type AssetFacts,
   type BuiltRequest,
   type CedarRequest,
   type GateRequest,
+  type MiningClasses,
   type RequestBuilder,
 } from './policy-input.ts';
 
@@ -230,6 +232,72 @@ function readsLicenseIdentity(node: unknown, accessed = false): boolean {
   return Object.values(o).some((v) => readsLicenseIdentity(v));
 }
 
+/**
+ * The asset attributes whose values are enumerated TrainingMining values, and that type. An attribute
+ * that policies only ever compare (`==` / `!=`) with literals of this enum cannot tell apart the values
+ * that none of those literals name: such values decide alike (see miningTests).
+ */
+export const MINING_ATTRIBUTES = ['c2paTrainingMining', 'cawgTrainingMining'] as const;
+export type MiningAttribute = (typeof MINING_ATTRIBUTES)[number];
+const MINING_TYPE = `${NAMESPACE}::TrainingMining`;
+
+/**
+ * Which values of each training-mining attribute the policies can tell apart, from the policy's JSON (EST):
+ *   - an attribute the policy never reads: no value (absent from the map);
+ *   - read only as `<expr>.attr == L` / `!=` (either side), `L` an enum literal
+ *     `Clearframe::TrainingMining::"<value>"`: exactly the literals' values (`has` reads no value);
+ *   - read in any other way (`in`, `is`, compared with another expression, passed on whole, ...): `null`,
+ *     every value counts.
+ * Two values outside the set give every such comparison the same result, so the policy decides alike for
+ * them. `out` is merged into: a set grows by union, `null` wins.
+ */
+export function miningTests(node: unknown, out: Map<MiningAttribute, Set<string> | null> = new Map()): Map<MiningAttribute, Set<string> | null> {
+  const miningAttr = (n: unknown): MiningAttribute | undefined => {
+    const access = (n as { '.'?: { attr?: unknown } } | null)?.['.'];
+    const attr = access && typeof access === 'object' ? access.attr : undefined;
+    return (MINING_ATTRIBUTES as readonly unknown[]).includes(attr) ? (attr as MiningAttribute) : undefined;
+  };
+  const miningLiteral = (n: unknown): string | undefined => {
+    const value = (n as { Value?: { __entity?: { type?: unknown; id?: unknown } } } | null)?.Value;
+    const e = value && typeof value === 'object' ? value.__entity : undefined;
+    return e && typeof e === 'object' && e.type === MINING_TYPE && typeof e.id === 'string' ? e.id : undefined;
+  };
+  const test = (attr: MiningAttribute, value: string): void => {
+    const seen = out.get(attr);
+    if (seen === null) return;
+    if (seen) seen.add(value);
+    else out.set(attr, new Set([value]));
+  };
+  const visit = (n: unknown): void => {
+    if (Array.isArray(n)) {
+      for (const x of n) visit(x);
+      return;
+    }
+    if (n === null || typeof n !== 'object') return;
+    const o = n as Record<string, unknown>;
+    const keys = Object.keys(o);
+    if (keys.length === 1 && (keys[0] === '==' || keys[0] === '!=')) {
+      const cmp = o[keys[0]] as { left?: unknown; right?: unknown } | null;
+      if (cmp && typeof cmp === 'object') {
+        const [l, r] = [miningAttr(cmp.left), miningAttr(cmp.right)];
+        const [lv, rv] = [miningLiteral(cmp.left), miningLiteral(cmp.right)];
+        const [attr, value, accessed] = l && rv !== undefined ? [l, rv, cmp.left] : r && lv !== undefined ? [r, lv, cmp.right] : [];
+        if (attr && value !== undefined) {
+          test(attr, value);
+          visit((accessed as { '.': { left: unknown } })['.'].left);
+          return;
+        }
+      }
+    }
+    // Any other read of the attribute's value.
+    const attr = miningAttr(o);
+    if (attr) out.set(attr, null);
+    for (const v of Object.values(o)) visit(v);
+  };
+  visit(node);
+  return out;
+}
+
 /** True if the policy reads the attribute `name` of anything (`x.name` or `x has name`). */
 function readsAttribute(node: unknown, name: string): boolean {
   if (Array.isArray(node)) return node.some((n) => readsAttribute(n, name));
@@ -282,6 +350,7 @@ function readPolicy(
   src: Source,
   part: { text: string; offset: number },
   issues: PolicySetIssue[],
+  mining: Map<MiningAttribute, Set<string> | null>,
 ): (Omit<LoadedPolicy, 'index'> & { namesAsset: boolean; readsLicenseIdentity: boolean; readsProduction: boolean }) | undefined {
   const pos = src.at(Math.max(part.offset, 0));
   const json = cedar.policyToJson(part.text);
@@ -306,6 +375,8 @@ function readPolicy(
     problem(`policy ${id ? `"${id}" ` : ''}has no @reason("...") annotation`);
   }
   if (!ok || id === undefined || reason === undefined) return undefined;
+  // The scope cannot read attributes; the conditions are where values are tested.
+  miningTests(conditions, mining);
   return {
     id,
     reason,
@@ -372,6 +443,7 @@ export async function loadPolicySet(dir: string): Promise<PolicySet> {
   let anyNamesAsset = false;
   let anyReadsLicenseIdentity = false;
   let anyReadsProduction = false;
+  const mining = new Map<MiningAttribute, Set<string> | null>();
   for (const file of policyFiles) {
     const src = new Source(file.name, file.raw);
     const parts = splitPolicies(src, issues);
@@ -380,7 +452,7 @@ export async function loadPolicySet(dir: string): Promise<PolicySet> {
     const ids: (string | undefined)[] = [];
     for (const part of parts) {
       starts.push(Math.max(part.offset, 0));
-      const p = readPolicy(src, part, issues);
+      const p = readPolicy(src, part, issues, mining);
       ids.push(p?.id);
       if (!p) continue;
       const { namesAsset, readsLicenseIdentity: readsIdentity, readsProduction, ...info } = p;
@@ -442,7 +514,13 @@ export async function loadPolicySet(dir: string): Promise<PolicySet> {
       preErrors.map((e) => ({ file: dir, message: `cannot prepare policy set: ${e.message}` })),
     );
   }
-  return new CedarPolicySet(digest, policies, byId, policySetId, schemaName, anyNamesAsset, anyReadsLicenseIdentity, anyReadsProduction);
+  // Per attribute: the values some policy tells apart (null: all of them; none read: no value matters).
+  const miningClasses: MiningClasses = {};
+  for (const attr of MINING_ATTRIBUTES) {
+    const tested = mining.get(attr);
+    miningClasses[attr] = tested === null ? null : Object.freeze([...(tested ?? [])].sort());
+  }
+  return new CedarPolicySet(digest, policies, byId, policySetId, schemaName, anyNamesAsset, anyReadsLicenseIdentity, anyReadsProduction, Object.freeze(miningClasses));
 }
 
 type Decision = { decision: 'allow' | 'deny'; reasons: readonly DecisionReason[] };
@@ -472,6 +550,8 @@ class CedarPolicySet implements PolicySet {
     private readonly licenseIdentity: boolean,
     /** Some policy reads an asset's production: assets of different productions may differ. */
     private readonly production: boolean,
+    /** Per training-mining attribute, the values the policies tell apart (null: every value). */
+    readonly miningClasses: Readonly<MiningClasses>,
   ) {
     this.policies = Object.freeze(
       loaded.map(({ id, reason, effect, file, line, column }) =>
@@ -488,7 +568,7 @@ class CedarPolicySet implements PolicySet {
     let build: RequestBuilder | undefined;
     let requestError: Decision | undefined;
     try {
-      build = createRequestBuilder(request, { licenseIdentity: this.licenseIdentity, production: this.production });
+      build = createRequestBuilder(request, { licenseIdentity: this.licenseIdentity, production: this.production, mining: this.miningClasses });
     } catch (err) {
       requestError = deny(SYNTHETIC_POLICY_IDS.invalidFacts, `invalid request: ${messageOf(err)}`);
     }

@@ -296,11 +296,20 @@ function miningId(value: TrainingMining | undefined | null, what: string): strin
   return value;
 }
 
+/**
+ * Per training-mining attribute, the values (of 'allowed', 'notAllowed', 'constrained', 'absent') that the
+ * policies can tell apart: `null` or a missing entry means every value; a list means that values outside
+ * it decide alike and may share a Cedar call. policy-engine.ts derives it from the parsed policies.
+ */
+export type MiningClasses = { c2paTrainingMining?: readonly string[] | null; cawgTrainingMining?: readonly string[] | null };
+
 /** One asset's request, with the key that identifies its facts (see {@link createRequestBuilder}). */
 export type BuiltRequest = {
   /**
    * Everything the decision can depend on except the asset id (and the gate request, which is the same for
-   * every asset of a builder). Equal keys from one builder mean equal Cedar requests up to the asset id.
+   * every asset of a builder). With the default options, equal keys from one builder mean equal Cedar
+   * requests up to the asset id; the options leave out of the key what the caller has shown the policies
+   * cannot tell apart (a license's id and version, the production, training-mining values no policy names).
    */
   key: string;
   /** The full Cedar request for this asset (built on demand: one per distinct key is enough). */
@@ -319,12 +328,25 @@ const NO_APPROVALS: readonly ApprovalFacts[] = Object.freeze([]);
  * same license object), so the builder must not outlive changes to those objects: make one per evaluation.
  * Keys are still derived from values, so equal licenses held in distinct objects share a key too.
  */
-export function createRequestBuilder(gate: GateRequest, options: { licenseIdentity?: boolean; production?: boolean } = {}): RequestBuilder {
+export function createRequestBuilder(
+  gate: GateRequest,
+  options: { licenseIdentity?: boolean; production?: boolean; mining?: Readonly<MiningClasses> } = {},
+): RequestBuilder {
   // Each asset has its own license row, but a studio licenses art in batches on equal terms. Unless a
   // policy reads the license's id or version, equal terms decide alike and may share one Cedar call.
   const licenseIdentity = options.licenseIdentity ?? true;
   // Likewise the production: assets of several films decide alike unless a policy reads it.
   const productionMatters = options.production ?? true;
+  // And a training-mining value that no policy compares with: e.g. when policies only ask "notAllowed?",
+  // 'allowed', 'constrained' and 'absent' decide alike. The key holds the value's class; the request sent
+  // for the class is the first asset's, with its real value.
+  const miningClass = (told: readonly string[] | null | undefined): ((value: string) => string) => {
+    if (told === undefined || told === null) return (value) => value;
+    const apart = new Set(told);
+    return (value) => (apart.has(value) ? value : '*');
+  };
+  const c2paClass = miningClass(options.mining?.c2paTrainingMining);
+  const cawgClass = miningClass(options.mining?.cawgTrainingMining);
   const prepared = prepareRequest(gate);
   type Converted = { record: Record<string, CedarJson>; key: string };
   // Caches by object identity, then by the object's JSON (equal objects built separately, e.g. one per
@@ -365,6 +387,9 @@ export function createRequestBuilder(gate: GateRequest, options: { licenseIdenti
   // (JSON of each part, so no separator can occur inside one); anything odd falls back to the full JSON.
   const termsKey = (l: LicenseFacts): string | undefined => {
     if (licenseIdentity || typeof l !== 'object' || l === null) return undefined;
+    // The id and version are left out of the key but must still be well-formed: a malformed one is
+    // converted on its own, and denies (as it would without sharing).
+    if (typeof l.id !== 'string' || !Number.isSafeInteger(l.version)) return undefined;
     try {
       const g = l.grants;
       return JSON.stringify([l.revoked, l.superseded, l.licensee, l.vendors, g?.training, g?.derivatives, g?.commercial, l.termStart, l.termEnd, l.territories, l.media, l.baseModelFamilies ?? null]);
@@ -418,7 +443,7 @@ export function createRequestBuilder(gate: GateRequest, options: { licenseIdenti
     const license = asset.license === undefined || asset.license === null ? undefined : licenseOf(asset.license);
     const present = license ? approvalOf(asset.approvals ?? NO_APPROVALS) : false;
     // Every part is JSON, so the separator cannot occur inside one.
-    const key = `${productionMatters ? JSON.stringify(production) : '-'}\n${c2pa}\n${cawg}\n${license?.key ?? '-'}\n${present}`;
+    const key = `${productionMatters ? JSON.stringify(production) : '-'}\n${c2paClass(c2pa)}\n${cawgClass(cawg)}\n${license?.key ?? '-'}\n${present}`;
 
     return {
       key,

@@ -1,20 +1,24 @@
-import { createHash } from 'node:crypto';
 import { and, desc, eq, lt, type SQL, sql } from 'drizzle-orm';
 import type { AppContext } from '../app-context.ts';
+import { treeSize } from '../audit/log-store.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { type Queryable, queryRows } from '../db/database.ts';
 import type { Member } from '../datasets/digest.ts';
-import { datasetMembers, datasetView, getDataset, insertDataset } from '../datasets/service.ts';
+import { datasetView, getDataset, insertDataset } from '../datasets/service.ts';
 import { problems } from '../http/problem.ts';
 import { newId } from '../ids.ts';
-import { licenseRevocations, licenseVersions } from '../licenses/tables.ts';
+import { type ClearancePlan, planClearance } from './clearance-plan.ts';
 import { type ClearanceClaims, checkClearanceToken, signClearanceToken } from './clearance-token.ts';
-import { loadAssetFacts } from './facts.ts';
+import { type AssetOutcome, type DecisionReason, expandDecisions, expandGroups, isDecisionRecord } from './decision-record.ts';
+import { loadAssetFacts, loadDatasetFacts } from './facts.ts';
+import type { PolicySet } from './policy-engine.ts';
 import type { AssetFacts, GateRequest } from './policy-input.ts';
-import { type RestingLicense, type Standing, clearanceStanding, describeStandingCause } from './standing.ts';
-import { type DecisionGroup, clearanceLicenses, clearances } from './tables.ts';
+import { licensesAtClearance, restingLicenses } from './resting.ts';
+import { type Standing, clearanceStanding, describeStandingCause } from './standing.ts';
+import { clearances } from './tables.ts';
 
-export type AssetOutcome = { assetId: string; decision: 'allow' | 'deny'; reasons: { policyId: string; reason: string }[]; licenseId: string | null };
+export { type AssetOutcome, expandGroups, groupOutcomes, outcomesDigest } from './decision-record.ts';
+export { restingLicenses } from './resting.ts';
 
 export type Evaluation = {
   decision: 'allow' | 'deny';
@@ -23,54 +27,39 @@ export type Evaluation = {
   facts: AssetFacts[];
 };
 
-/** Runs the policy set over members; no record, no token. */
-export async function evaluateMembers(app: AppContext, members: readonly Member[], request: GateRequest): Promise<Evaluation> {
-  const policySet = app.policies.current;
-  const facts = await loadAssetFacts(app.database.db, members);
+/** Per-asset outcomes of one policy set over facts; the reasons arrays are shared between equal decisions. */
+function decide(policySet: PolicySet, request: GateRequest, facts: AssetFacts[]): Evaluation {
   const decisions = policySet.evaluate(request, facts);
-  const outcomes = decisions.map((d, i) => ({
-    assetId: d.assetId,
-    decision: d.decision,
-    reasons: d.reasons.map((r) => ({ policyId: r.policyId, reason: r.reason })),
-    licenseId: facts[i]!.license?.id ?? null,
-  }));
+  const outcomes = decisions.map((d, i): AssetOutcome => ({ assetId: d.assetId, decision: d.decision, reasons: d.reasons as DecisionReason[], licenseId: facts[i]!.license?.id ?? null }));
   return { decision: outcomes.every((o) => o.decision === 'allow') ? 'allow' : 'deny', policyDigest: policySet.digest, outcomes, facts };
 }
 
-/** Thousands of assets share few outcomes: group identical (decision, reasons) together. */
-export function groupOutcomes(outcomes: readonly AssetOutcome[]): DecisionGroup[] {
-  const groups = new Map<string, DecisionGroup>();
-  for (const o of outcomes) {
-    const key = `${o.decision}\u0000${o.reasons.map((r) => `${r.policyId}\u0001${r.reason}`).join('\u0000')}`;
-    let g = groups.get(key);
-    if (!g) {
-      g = { decision: o.decision, reasons: o.reasons, assetIds: [], licenseIds: [] };
-      groups.set(key, g);
-    }
-    g.assetIds.push(o.assetId);
-    g.licenseIds.push(o.licenseId);
-  }
-  return [...groups.values()];
+/** Runs the policy set over members; no record, no token. */
+export async function evaluateMembers(app: AppContext, members: readonly Member[], request: GateRequest): Promise<Evaluation> {
+  const policySet = app.policies.current;
+  return decide(policySet, request, await loadAssetFacts(app.database.db, members));
 }
 
-export function expandGroups(groups: readonly DecisionGroup[]): AssetOutcome[] {
-  return groups.flatMap((g) => g.assetIds.map((assetId, i) => ({ assetId, decision: g.decision, reasons: g.reasons, licenseId: g.licenseIds[i] ?? null })));
+/** Runs the policy set over a dataset's members, read by the dataset's id (members in canonical order). */
+export async function evaluateDataset(app: AppContext, q: Queryable, datasetId: string, request: GateRequest, policySet = app.policies.current) {
+  const { members, facts } = await loadDatasetFacts(q, datasetId);
+  return { members, evaluation: decide(policySet, request, facts) };
 }
 
 /**
- * SHA-256 of the RFC 8785 serialisation of the per-asset outcomes, written out for this one fixed shape
- * (keys already in JCS order; strings through JSON.stringify, which is JCS's string form): the generic
- * canonicaliser costs ~5 µs an asset, this a fraction. test/unit/gate-digest.test.ts holds them equal.
+ * Whether a license version, revocation or approval touching the dataset's assets was recorded at or after
+ * audit index `since`. Asked under the append lock, so nothing can be recorded while it is asked.
  */
-export function outcomesDigest(outcomes: readonly AssetOutcome[]): string {
-  const hash = createHash('sha256');
-  hash.update('[');
-  outcomes.forEach((o, i) => {
-    const reasons = o.reasons.map((r) => `{"policyId":${JSON.stringify(r.policyId)},"reason":${JSON.stringify(r.reason)}}`).join(',');
-    hash.update(`${i ? ',' : ''}{"assetId":${JSON.stringify(o.assetId)},"decision":${JSON.stringify(o.decision)},"licenseId":${o.licenseId === null ? 'null' : JSON.stringify(o.licenseId)},"reasons":[${reasons}]}`);
-  });
-  hash.update(']');
-  return hash.digest('hex');
+async function licensesChangedSince(q: Queryable, datasetId: string, since: number): Promise<boolean> {
+  const [row] = await queryRows<{ changed: boolean }>(
+    q,
+    sql`with members as (select asset_id from dataset_assets where dataset_id = ${datasetId})
+        select exists (select 1 from license_versions lv join members m on m.asset_id = lv.asset_id where lv.audit_index >= ${since})
+            or exists (select 1 from license_revocations r join license_versions lv on lv.id = r.license_id join members m on m.asset_id = lv.asset_id where r.audit_index >= ${since})
+            or exists (select 1 from license_approvals a join license_versions lv on lv.id = a.license_id join members m on m.asset_id = lv.asset_id where a.audit_index >= ${since})
+           as changed`,
+  );
+  return Boolean(row?.changed);
 }
 
 export type ClearanceRequest = { vendor: string; purpose: 'fine-tune' | 'evaluation'; baseModel: string; mode: 'all' | 'subset' };
@@ -106,65 +95,47 @@ export function vendorFor(principal: Principal, asked: string | undefined): stri
 }
 
 export async function requestClearance(app: AppContext, principal: Principal, datasetId: string, req: ClearanceRequest): Promise<ClearanceResult> {
-  const requested = await getDataset(app.database.db, datasetId, principal);
-  const members = await datasetMembers(app.database.db, datasetId);
+  const db = app.database.db;
+  const requested = await getDataset(db, datasetId, principal);
   const at = new Date();
   const gate: GateRequest = { vendor: req.vendor, purpose: req.purpose, baseModel: req.baseModel, at: at.toISOString() };
-  const evaluation = await evaluateMembers(app, members, gate);
-  const allowed = evaluation.outcomes.filter((o) => o.decision === 'allow');
-  const denied = evaluation.outcomes.filter((o) => o.decision === 'deny');
-  const subset = req.mode === 'subset' && denied.length > 0 && allowed.length > 0;
-  const decision: 'allow' | 'deny' = denied.length === 0 || subset ? 'allow' : 'deny';
-  const cleared = subset ? allowed : evaluation.outcomes;
-  const allowedIds = new Set(allowed.map((o) => o.assetId));
+  const policySet = app.policies.current;
+  const ttlSeconds = app.config.clearance.ttlSeconds;
 
-  // The licenses an allow rests on, with how many assets each carries; its expiry is theirs at the latest.
-  const resting = new Map<string, { count: number; termEnd: number }>();
-  if (decision === 'allow') {
-    const termEnd = new Map(evaluation.facts.filter((f) => f.license).map((f) => [f.license!.id, Date.parse(f.license!.termEnd)]));
-    for (const o of cleared) {
-      const r = resting.get(o.licenseId!) ?? { count: 0, termEnd: termEnd.get(o.licenseId!)! };
-      r.count += 1;
-      resting.set(o.licenseId!, r);
-    }
-  }
-  const ttlEnd = at.getTime() + app.config.clearance.ttlSeconds * 1000;
-  // A loop, not Math.min(...spread): a dataset can rest on 100,000 licenses, too many call arguments.
-  let earliest = ttlEnd;
-  for (const r of resting.values()) earliest = Math.min(earliest, r.termEnd);
-  const expiresAt = decision === 'allow' ? new Date(earliest) : null;
-
-  const groups = groupOutcomes(evaluation.outcomes);
-  const decisionsDigest = outcomesDigest(evaluation.outcomes);
+  // The heavy part (facts, Cedar, the record's shape) runs before the change, so the append lock, which
+  // every logged write waits for, is held only for the writes. `readFrom` is the log's size before the
+  // facts were read: anything recorded from there on may not be in them.
+  const readFrom = await treeSize(db);
+  let { members, evaluation } = await evaluateDataset(app, db, requested.id, gate, policySet);
+  let plan: ClearancePlan = planClearance(evaluation.outcomes, evaluation.facts, req.mode, at, ttlSeconds);
   const id = newId('clr');
 
   const result = await app.ledger.change(principal, async (ctx) => {
     const { tx, record } = ctx;
-    // Evaluation ran outside the lock; a revocation or amendment that landed since would make it stale.
-    const licenseIds = [...resting.keys()];
-    // Every asset may rest on its own license: the ids go as one array parameter (not one bind parameter
-    // each, which is slow to build and stops at 65,535).
-    if (licenseIds.length > 0) {
-      const ids = sql.param(licenseIds);
-      const revoked = await tx.select({ id: licenseRevocations.licenseId }).from(licenseRevocations).where(sql`${licenseRevocations.licenseId} = any(${ids}::text[])`);
-      const amended = await tx.select({ id: licenseVersions.supersedesId }).from(licenseVersions).where(sql`${licenseVersions.supersedesId} = any(${ids}::text[])`);
-      if (revoked.length + amended.length > 0) throw problems.conflict('a license of this dataset changed while it was being evaluated; ask again');
+    // Stale facts would give a decision on terms that no longer hold. Nothing was appended since the read
+    // when the log has not grown and this batch's earlier changes wrote nothing (no transaction id yet);
+    // otherwise, if a license version, revocation or approval of these assets was recorded since, decide
+    // again from what this transaction sees (under the lock, nothing else can be recorded meanwhile).
+    const [fresh] = await queryRows<{ untouched: boolean }>(tx, sql`select pg_current_xact_id_if_assigned() is null as untouched`);
+    if (!(fresh?.untouched && (await treeSize(tx)) === readFrom) && (await licensesChangedSince(tx, requested.id, readFrom))) {
+      ({ members, evaluation } = await evaluateDataset(app, tx, requested.id, gate, policySet));
+      plan = planClearance(evaluation.outcomes, evaluation.facts, req.mode, at, ttlSeconds);
     }
-    const derived = subset
+    const derived = plan.subset
       ? await insertDataset(ctx, {
           name: `${requested.name} (cleared subset)`,
-          members: members.filter((m) => allowedIds.has(m.assetId)),
+          members: members.filter((_, i) => evaluation.outcomes[i]!.decision === 'allow'),
           parentId: requested.id,
           ownerVendor: requested.ownerVendor,
         })
       : null;
     const clearedDataset = derived ?? datasetView(requested);
     const event = record({
-      action: decision === 'allow' ? 'clearance.granted' : 'clearance.denied',
+      action: plan.decision === 'allow' ? 'clearance.granted' : 'clearance.denied',
       subjectId: id,
       content: {
         id,
-        decision,
+        decision: plan.decision,
         mode: req.mode,
         vendor: req.vendor,
         purpose: req.purpose,
@@ -173,10 +144,12 @@ export async function requestClearance(app: AppContext, principal: Principal, da
         requestedDatasetId: requested.id,
         datasetDigest: clearedDataset.digest,
         policyDigest: evaluation.policyDigest,
-        decisionsDigest,
-        counts: { assets: members.length, allowed: allowed.length, denied: denied.length },
-        licenses: [...resting].map(([licenseId, r]) => ({ licenseId, assetCount: r.count })),
-        expiresAt: expiresAt?.toISOString() ?? null,
+        // Commits to every asset's decision, reasons and license (the per-asset record is stored and
+        // served by GET /v1/clearances/{id}); the resting licenses are those of the allowed assets.
+        decisionsDigest: plan.decisionsDigest,
+        counts: { assets: members.length, allowed: plan.allowed.length, denied: plan.denied.length },
+        restingLicenseCount: plan.restingLicenseCount,
+        expiresAt: plan.expiresAt?.toISOString() ?? null,
       },
     });
     await tx.insert(clearances).values({
@@ -187,37 +160,32 @@ export async function requestClearance(app: AppContext, principal: Principal, da
       vendor: req.vendor,
       purpose: req.purpose,
       baseModel: req.baseModel,
-      decision,
+      decision: plan.decision,
       datasetDigest: clearedDataset.digest,
       policyDigest: evaluation.policyDigest,
-      decisionsDigest,
-      assetDecisions: groups,
-      allowedCount: allowed.length,
-      deniedCount: denied.length,
+      decisionsDigest: plan.decisionsDigest,
+      assetDecisions: plan.record,
+      allowedCount: plan.allowed.length,
+      deniedCount: plan.denied.length,
       issuedAt: at,
-      expiresAt,
-      tokenKid: decision === 'allow' ? app.keyring.clearance.kid : null,
+      expiresAt: plan.expiresAt,
+      tokenKid: plan.decision === 'allow' ? app.keyring.clearance.kid : null,
       createdBy: principal.sub,
       auditIndex: event.index,
     });
-    if (resting.size > 0) {
-      // One statement for any number of licenses: two array parameters, unnested by the server.
-      await tx.execute(sql`insert into ${clearanceLicenses} (clearance_id, license_id, asset_count)
-        select ${id}, t.license_id, t.asset_count
-        from unnest(${sql.param(licenseIds)}::text[], ${sql.param(licenseIds.map((l) => resting.get(l)!.count))}::int[]) as t(license_id, asset_count)`);
-    }
+    // No resting-license rows: they are the allowed members' license versions as of this entry (resting.ts).
     return { derived, clearedDataset, auditIndex: event.index };
   });
 
   const token =
-    decision === 'allow'
+    plan.decision === 'allow'
       ? await signClearanceToken(app.keyring.clearance, {
           iss: app.config.clearance.issuer,
           aud: app.config.clearance.audience,
           sub: req.vendor,
           jti: id,
           iat: Math.floor(at.getTime() / 1000),
-          exp: Math.floor(expiresAt!.getTime() / 1000),
+          exp: Math.floor(plan.expiresAt!.getTime() / 1000),
           dataset: { id: result.clearedDataset.id, digest: result.clearedDataset.digest },
           policyDigest: evaluation.policyDigest,
           purpose: req.purpose,
@@ -227,7 +195,7 @@ export async function requestClearance(app: AppContext, principal: Principal, da
 
   return {
     id,
-    decision,
+    decision: plan.decision,
     datasetId: result.clearedDataset.id,
     requestedDatasetId: requested.id,
     derivedDataset: result.derived,
@@ -237,51 +205,16 @@ export async function requestClearance(app: AppContext, principal: Principal, da
     purpose: req.purpose,
     baseModel: req.baseModel,
     issuedAt: at.toISOString(),
-    expiresAt: expiresAt?.toISOString() ?? null,
+    expiresAt: plan.expiresAt?.toISOString() ?? null,
     token,
-    counts: { assets: members.length, allowed: allowed.length, denied: denied.length },
+    counts: { assets: members.length, allowed: plan.allowed.length, denied: plan.denied.length },
     assets: evaluation.outcomes,
-    leftOut: subset ? denied : null,
+    leftOut: plan.subset ? plan.denied : null,
     auditIndex: result.auditIndex,
   };
 }
 
 type ClearanceRow = typeof clearances.$inferSelect;
-
-export async function restingLicenses(q: Queryable, clearanceIds: string[]): Promise<Map<string, RestingLicense[]>> {
-  const out = new Map<string, RestingLicense[]>();
-  if (clearanceIds.length === 0) return out;
-  const rows = await queryRows<{
-    clearance_id: string; license_id: string; asset_id: string; asset_count: number; term_end: Date | string;
-    revoked_license_id: string | null; revoked_at: Date | string | null; reason: string | null;
-  }>(
-    q,
-    sql`select cl.clearance_id, cl.license_id, lv.asset_id, cl.asset_count, lv.term_end,
-               r.license_id as revoked_license_id, r.revoked_at, r.reason
-        from clearance_licenses cl
-        join license_versions lv on lv.id = cl.license_id
-        left join license_versions later on later.asset_id = lv.asset_id and later.version >= lv.version
-        left join license_revocations r on r.license_id = later.id
-        where cl.clearance_id in (${sql.join(clearanceIds.map((id) => sql`${id}`), sql`, `)})
-        order by cl.clearance_id, cl.license_id, r.revoked_at nulls last`,
-  );
-  const seen = new Set<string>();
-  for (const r of rows) {
-    const key = `${r.clearance_id}/${r.license_id}`;
-    if (seen.has(key)) continue; // the earliest revocation (or none) came first
-    seen.add(key);
-    const list = out.get(r.clearance_id) ?? [];
-    list.push({
-      licenseId: r.license_id,
-      assetId: r.asset_id,
-      assetCount: Number(r.asset_count),
-      termEnd: new Date(r.term_end),
-      revocation: r.revoked_license_id ? { licenseId: r.revoked_license_id, at: new Date(r.revoked_at!), reason: r.reason } : null,
-    });
-    out.set(r.clearance_id, list);
-  }
-  return out;
-}
 
 export async function standingOf(q: Queryable, c: ClearanceRow, now = new Date()): Promise<Standing> {
   const licenses = (await restingLicenses(q, [c.id])).get(c.id) ?? [];
@@ -293,6 +226,13 @@ export async function getClearanceRow(q: Queryable, id: string, principal: Princ
   // Vendors see only their own clearances; anyone else's is "not found", not "forbidden".
   if (!row || (principal.role === 'vendor' && row.vendor !== principal.vendor)) throw problems.notFound(`no clearance ${id}`);
   return row;
+}
+
+/** Every asset's decision as recorded, in the requested dataset's member order for compact records. */
+export async function decisionsOf(q: Queryable, c: ClearanceRow): Promise<AssetOutcome[]> {
+  const stored = c.assetDecisions;
+  if (!isDecisionRecord(stored)) return expandGroups(stored);
+  return expandDecisions(stored, await licensesAtClearance(q, c));
 }
 
 export async function clearanceView(q: Queryable, c: ClearanceRow) {
@@ -312,7 +252,7 @@ export async function clearanceView(q: Queryable, c: ClearanceRow) {
     expiresAt: c.expiresAt?.toISOString() ?? null,
     counts: { assets: c.allowedCount + c.deniedCount, allowed: c.allowedCount, denied: c.deniedCount },
     standing: await standingOf(q, c),
-    assets: expandGroups(c.assetDecisions),
+    assets: await decisionsOf(q, c),
     createdBy: c.createdBy,
     auditIndex: c.auditIndex,
   };

@@ -1,5 +1,6 @@
 import { bigint, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 import { datasets } from '../datasets/tables.ts';
+import type { StoredDecisions } from './decision-record.ts';
 
 /** Each distinct policy set the service has run with; its first load is an audit event. */
 export const policySets = pgTable('policy_sets', {
@@ -9,17 +10,12 @@ export const policySets = pgTable('policy_sets', {
   auditIndex: bigint('audit_index', { mode: 'number' }).notNull(),
 });
 
-/** Assets with the same decision and reasons; `licenseIds[i]` is the license version `assetIds[i]` rested on. */
-export type DecisionGroup = {
-  decision: 'allow' | 'deny';
-  reasons: { policyId: string; reason: string }[];
-  assetIds: string[];
-  licenseIds: (string | null)[];
-};
+export type { DecisionGroup, DecisionRecord, StoredDecisions } from './decision-record.ts';
 
 /**
  * A gate decision on a dataset, allow or deny, with the policy set and dataset digest it used.
- * Per-asset decisions are stored grouped by identical outcome (thousands of assets share few outcomes).
+ * Per-asset decisions are stored grouped by identical outcome (thousands of assets share few outcomes),
+ * members named by position in the requested dataset (decision-record.ts); earlier rows list asset ids.
  */
 export const clearances = pgTable(
   'clearances',
@@ -37,7 +33,7 @@ export const clearances = pgTable(
     datasetDigest: text('dataset_digest').notNull(),
     policyDigest: text('policy_digest').notNull(),
     decisionsDigest: text('decisions_digest').notNull(),
-    assetDecisions: jsonb('asset_decisions').$type<DecisionGroup[]>().notNull(),
+    assetDecisions: jsonb('asset_decisions').$type<StoredDecisions>().notNull(),
     allowedCount: integer('allowed_count').notNull(),
     deniedCount: integer('denied_count').notNull(),
     issuedAt: timestamp('issued_at', { withTimezone: true, mode: 'date' }).notNull(),
@@ -49,7 +45,10 @@ export const clearances = pgTable(
   (t) => [index('clearances_vendor_idx').on(t.vendor), index('clearances_dataset_idx').on(t.datasetId)],
 );
 
-/** The license versions an allowed clearance rests on: its standing is theirs. */
+/**
+ * The license versions an allowed clearance rests on, as recorded for clearances made before resting
+ * licenses were derived (resting.ts): its standing is theirs. No longer written.
+ */
 export const clearanceLicenses = pgTable(
   'clearance_licenses',
   {

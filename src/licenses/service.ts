@@ -5,6 +5,7 @@ import type { Actor } from '../audit/event.ts';
 import type { Ledger } from '../audit/ledger.ts';
 import { type Queryable, queryRows } from '../db/database.ts';
 import { isUniqueViolation } from '../db/errors.ts';
+import { restingLicenseRows } from '../gate/resting.ts';
 import { problems } from '../http/problem.ts';
 import { newId } from '../ids.ts';
 import type { LicenseCreateInput, LicenseView } from './schemas.ts';
@@ -187,9 +188,8 @@ export async function revocationImpact(q: Queryable, licenseId: string) {
     q,
     sql`select distinct c.id, c.vendor, c.decision, c.dataset_id as "datasetId"
         from clearances c
-        join clearance_licenses cl on cl.clearance_id = c.id
-        join license_versions lv on lv.id = cl.license_id
-        where lv.asset_id = ${license.assetId} and lv.version <= ${license.version}
+        join (${restingLicenseRows}) rl on rl.clearance_id = c.id
+        where rl.asset_id = ${license.assetId} and rl.version <= ${license.version}
         order by c.id`,
   );
   const checkpoints = await checkpointsHitBy(q, license.assetId, license.version);

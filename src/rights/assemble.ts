@@ -1,11 +1,11 @@
-import { asc, eq, inArray } from 'drizzle-orm';
+import { asc, eq, inArray, sql } from 'drizzle-orm';
 import { assets } from '../assets/tables.ts';
 import { checkpointStatus } from '../checkpoints/service.ts';
 import { checkpoints } from '../checkpoints/tables.ts';
-import type { Queryable } from '../db/database.ts';
+import { type Queryable, queryRows } from '../db/database.ts';
 import { datasetAssets } from '../datasets/tables.ts';
-import { clearanceLicenses } from '../gate/tables.ts';
-import { licenseApprovals, licenseVersions } from '../licenses/tables.ts';
+import { restingLicenseRows } from '../gate/resting.ts';
+import { licenseApprovals } from '../licenses/tables.ts';
 import { getLicense, licenseHistory } from '../licenses/service.ts';
 import type { LicenseView } from '../licenses/schemas.ts';
 import { outputs } from '../outputs/tables.ts';
@@ -32,12 +32,11 @@ export async function assembleOutputNode(q: Queryable, outputId: string, visited
     .from(datasetAssets)
     .where(eq(datasetAssets.datasetId, out.datasetId))
     .orderBy(asc(datasetAssets.position));
-  const resting = await q
-    .select({ licenseId: clearanceLicenses.licenseId, assetId: licenseVersions.assetId })
-    .from(clearanceLicenses)
-    .innerJoin(licenseVersions, eq(licenseVersions.id, clearanceLicenses.licenseId))
-    .where(eq(clearanceLicenses.clearanceId, out.clearanceId));
-  const restingByAsset = new Map(resting.map((r) => [r.assetId, r.licenseId]));
+  const resting = await queryRows<{ license_id: string; asset_id: string }>(
+    q,
+    sql`select rl.license_id, rl.asset_id from (${restingLicenseRows}) rl where rl.clearance_id = ${out.clearanceId}`,
+  );
+  const restingByAsset = new Map(resting.map((r) => [r.asset_id, r.license_id]));
 
   const roles = new Map<string, 'training' | 'reference'>();
   for (const m of members) roles.set(m.assetId, 'training');

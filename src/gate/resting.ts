@@ -1,0 +1,91 @@
+import { sql } from 'drizzle-orm';
+import { type Queryable, queryRows } from '../db/database.ts';
+import type { RestingLicense } from './standing.ts';
+
+/**
+ * The license versions an allowed clearance rests on, one row each: clearance_id, license_id, asset_id,
+ * version, term_end, asset_count.
+ *
+ * Clearances recorded before this change listed them in clearance_licenses (one row per license, i.e. per
+ * asset: 100,000 rows, and seconds of writing under the append lock, for a large dataset). Newer ones
+ * write none: an allowed clearance rests on, for each member of its cleared dataset, the asset's latest
+ * license version recorded before the clearance's own audit entry. That is the version it evaluated: the
+ * clearance is recorded only after checking, under the append lock, that no license version, revocation
+ * or approval touching its assets was recorded since its facts were read (service.ts).
+ *
+ * Use as a subquery, `(${restingLicenseRows}) rl`, filtered on clearance_id or asset_id: PostgreSQL pushes
+ * such filters into both branches.
+ */
+export const restingLicenseRows = sql`
+  select cl.clearance_id, cl.license_id, lv.asset_id, lv.version, lv.term_end, cl.asset_count
+  from clearance_licenses cl
+  join license_versions lv on lv.id = cl.license_id
+  union all
+  select c.id as clearance_id, lv.id as license_id, lv.asset_id, lv.version, lv.term_end, 1 as asset_count
+  from clearances c
+  join dataset_assets da on da.dataset_id = c.dataset_id
+  join license_versions lv on lv.asset_id = da.asset_id and lv.audit_index < c.audit_index
+  where c.decision = 'allow'
+    and not exists (select 1 from clearance_licenses old where old.clearance_id = c.id)
+    and not exists (
+      select 1 from license_versions later
+      where later.asset_id = lv.asset_id and later.version > lv.version and later.audit_index < c.audit_index
+    )`;
+
+export async function restingLicenses(q: Queryable, clearanceIds: string[]): Promise<Map<string, RestingLicense[]>> {
+  const out = new Map<string, RestingLicense[]>();
+  if (clearanceIds.length === 0) return out;
+  const rows = await queryRows<{
+    clearance_id: string; license_id: string; asset_id: string; asset_count: number; term_end: Date | string;
+    revoked_license_id: string | null; revoked_at: Date | string | null; reason: string | null;
+  }>(
+    q,
+    sql`select rl.clearance_id, rl.license_id, rl.asset_id, rl.asset_count, rl.term_end,
+               r.license_id as revoked_license_id, r.revoked_at, r.reason
+        from (${restingLicenseRows}) rl
+        left join license_versions later on later.asset_id = rl.asset_id and later.version >= rl.version
+        left join license_revocations r on r.license_id = later.id
+        where rl.clearance_id = any(${sql.param(clearanceIds)}::text[])
+        order by rl.clearance_id, rl.license_id, r.revoked_at nulls last`,
+  );
+  const seen = new Set<string>();
+  for (const r of rows) {
+    const key = `${r.clearance_id}/${r.license_id}`;
+    if (seen.has(key)) continue; // the earliest revocation (or none) came first
+    seen.add(key);
+    const list = out.get(r.clearance_id) ?? [];
+    list.push({
+      licenseId: r.license_id,
+      assetId: r.asset_id,
+      assetCount: Number(r.asset_count),
+      termEnd: new Date(r.term_end),
+      revocation: r.revoked_license_id ? { licenseId: r.revoked_license_id, at: new Date(r.revoked_at!), reason: r.reason } : null,
+    });
+    out.set(r.clearance_id, list);
+  }
+  return out;
+}
+
+/**
+ * Each member of a compactly recorded clearance's requested dataset, in member order, with the license
+ * version it was decided on (its latest before the clearance's audit entry; null: it had none).
+ */
+export async function licensesAtClearance(
+  q: Queryable,
+  c: { requestedDatasetId: string; auditIndex: number },
+): Promise<{ assetId: string; licenseId: string | null }[]> {
+  const rows = await queryRows<{ position: number; asset_id: string; license_id: string | null; version: number | null }>(
+    q,
+    sql`select da.position, da.asset_id, lv.id as license_id, lv.version
+        from dataset_assets da
+        left join license_versions lv on lv.asset_id = da.asset_id and lv.audit_index < ${c.auditIndex}
+          and not exists (
+            select 1 from license_versions later
+            where later.asset_id = lv.asset_id and later.version > lv.version and later.audit_index < ${c.auditIndex}
+          )
+        where da.dataset_id = ${c.requestedDatasetId}`,
+  );
+  const members: { assetId: string; licenseId: string | null }[] = [];
+  for (const r of rows) members[Number(r.position)] = { assetId: r.asset_id, licenseId: r.license_id };
+  return members;
+}
