@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, inArray, lt, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/database.ts';
 import { queryRows } from '../db/database.ts';
 import { type NodeId, assembleProof, consistencyProofPlan, emptyRoot, hashRange, inclusionProofPlan, rootPlan } from './merkle.ts';
@@ -22,11 +22,15 @@ export async function readNodes(q: Queryable, ids: NodeId[]): Promise<Map<string
   const found = new Map<string, Uint8Array>();
   if (ids.length === 0) return found;
   const unique = [...new Map(ids.map((id) => [nodeKey(id), id])).values()];
-  const rows = await q
-    .select()
-    .from(auditNodes)
-    .where(or(...unique.map((id) => and(eq(auditNodes.level, id.level), eq(auditNodes.index, id.index)))));
-  for (const r of rows) found.set(nodeKey(r), r.hash);
+  // One statement text for every proof, the node ids as two array parameters: PostgreSQL plans it once
+  // per connection (a list of ORed conditions is a new statement, planned anew, for each proof).
+  const rows = await queryRows<{ level: number; idx: string | number; hash: Uint8Array }>(
+    q,
+    sql`select n.level, n.idx, n.hash
+        from unnest(${sql.param(unique.map((id) => id.level))}::int2[], ${sql.param(unique.map((id) => id.index))}::int8[]) as want(level, idx)
+        join audit_nodes n on n.level = want.level and n.idx = want.idx`,
+  );
+  for (const r of rows) found.set(nodeKey({ level: Number(r.level), index: Number(r.idx) }), new Uint8Array(r.hash));
   return found;
 }
 
