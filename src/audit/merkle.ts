@@ -76,26 +76,34 @@ export function hashRange(nodes: readonly Uint8Array[]): Uint8Array {
 // hashing in tight loops over one scratch buffer: no per-node objects, which at a million entries cost
 // more than the hashes themselves.
 
-/** Writes SHA-256(0x00 || leaf) into `out` at byte `offset`; `scratch` is grown and returned. */
-export function leafHashInto(leaf: Uint8Array, out: Buffer, offset: number, scratch: Buffer): Buffer {
-  if (scratch.length < leaf.length + 1) scratch = Buffer.allocUnsafe(Math.max(leaf.length + 1, scratch.length * 2));
+/**
+ * Writes SHA-256(0x00 || src[start..end)) into `out` at byte `offset`. The leaf is read in place (e.g. out
+ * of a received COPY buffer); `scratch` is grown as needed and returned for the next call.
+ */
+export function leafHashInto(src: Uint8Array, start: number, end: number, out: Buffer, offset: number, scratch: Buffer): Buffer {
+  const length = end - start;
+  if (scratch.length < length + 1) scratch = Buffer.allocUnsafe(Math.max(length + 1, scratch.length * 2));
   scratch[0] = 0x00;
-  scratch.set(leaf, 1);
-  digestInto(scratch.subarray(0, leaf.length + 1), out, offset);
+  scratch.set(src.subarray(start, end), 1);
+  digestInto(scratch.subarray(0, length + 1), out, offset);
   return scratch;
 }
 
 /** The level above `level`: node i is SHA-256(0x01 || left || right) over nodes 2i and 2i+1 (an odd last node has no parent yet). */
 export function parentLevel(level: Buffer): Buffer {
-  const children = Math.floor(level.length / HASH_SIZE);
-  const parents = Buffer.allocUnsafe(Math.floor(children / 2) * HASH_SIZE);
-  const scratch = Buffer.allocUnsafe(1 + 2 * HASH_SIZE);
-  scratch[0] = 0x01;
-  for (let i = 0, p = 0; p < parents.length; i += 2 * HASH_SIZE, p += HASH_SIZE) {
-    level.copy(scratch, 1, i, i + 2 * HASH_SIZE);
-    digestInto(scratch, parents, p);
-  }
+  const parents = Buffer.allocUnsafe(Math.floor(level.length / HASH_SIZE / 2) * HASH_SIZE);
+  parentsInto(level, parents, 0, parents.length / HASH_SIZE);
   return parents;
+}
+
+/** Parents [from, to) of `level` into `parents` (a part of parentLevel, for splitting a level between threads). */
+export function parentsInto(level: Buffer, parents: Buffer, from: number, to: number): void {
+  const pair = Buffer.allocUnsafe(1 + 2 * HASH_SIZE);
+  pair[0] = 0x01;
+  for (let p = from; p < to; p++) {
+    level.copy(pair, 1, 2 * HASH_SIZE * p, 2 * HASH_SIZE * (p + 1));
+    digestInto(pair, parents, HASH_SIZE * p);
+  }
 }
 
 const digestInto: (data: Uint8Array, out: Buffer, offset: number) => void =

@@ -1,7 +1,8 @@
-import { and, asc, eq, gte, sql } from 'drizzle-orm';
+import { asc, eq, gte, sql } from 'drizzle-orm';
 import { type Database, type Queryable, queryRows } from '../db/database.ts';
-import { copyBinaryTuples, int8 } from '../db/copy-binary.ts';
-import { HASH_SIZE, hashRange, leafHashInto, parentLevel, rootPlan } from './merkle.ts';
+import { copyBinaryBatches, int8At } from '../db/copy-binary.ts';
+import { HashHelper } from './hash-helper.ts';
+import { HASH_SIZE, hashRange, leafHashInto, parentsInto, rootPlan } from './merkle.ts';
 import { auditEvents, auditNodes } from './tables.ts';
 
 export type LogProblem = {
@@ -16,9 +17,6 @@ export type LogVerification = { entries: number; ok: boolean; problem?: LogProbl
 /** Where the log is read from: the database, and its COPY stream where it has one (PostgreSQL). */
 export type LogSource = { db: Queryable; copyOut?: Database['copyOut'] };
 
-/** An entry's leaf, or a stored node's hash, by index; `bytes` may be a view valid until the next batch. */
-type Row = { index: number; bytes: Uint8Array };
-
 // At one index an entry's own fault is named before its hashes'.
 const KIND_ORDER: LogProblem['kind'][] = ['missing-entry', 'leaf-mismatch', 'leaf-hash-mismatch', 'missing-node', 'node-mismatch'];
 
@@ -26,51 +24,120 @@ const KIND_ORDER: LogProblem['kind'][] = ['missing-entry', 'leaf-mismatch', 'lea
  * Recomputes the whole tree from the stored leaves and compares every stored hash with it; names the
  * first entry that disagrees.
  *
- * The leaf bytes are all an entry stores (migrations/0008), so checking an entry is hashing it. The
- * leaves arrive in index order (binary COPY on PostgreSQL, pages of SELECTs on PGlite) and are hashed as
- * they come, into one buffer of leaf hashes; then each level of the tree is computed from the level
- * below and compared with the stored level, one buffer at a time. Every hash is computed here, from the
- * leaves: nothing stored is trusted, and a tampered node does not hide a tampered node above it.
+ * The leaf bytes are all an entry stores (migrations/0008), so checking an entry is hashing it. Two
+ * streams run at once: the leaves in index order, hashed as they arrive into one buffer of leaf hashes,
+ * and every stored node in whatever order the table holds them, each put in its place in a buffer per
+ * level (binary COPY on PostgreSQL, pages of SELECTs on PGlite). Then each level of the tree is computed
+ * from the level below and compared with the stored one. Every hash is computed here, from the leaves:
+ * nothing stored is trusted, and a tampered node does not hide a tampered node above it.
  */
-export async function verifyStoredLog(source: LogSource, opts: { pageSize?: number } = {}): Promise<LogVerification> {
+/**
+ * `threads`: 2 hashes on a helper thread as well (by default from 4,096 entries, where it starts to pay);
+ * 1 never does. The answer is the same either way.
+ */
+export async function verifyStoredLog(source: LogSource, opts: { pageSize?: number; threads?: 1 | 2 } = {}): Promise<LogVerification> {
   const pageSize = opts.pageSize ?? 50_000;
   const reader = source.copyOut ? copyReader(source.copyOut) : pagedReader(source.db, pageSize);
   const [count] = await queryRows<{ n: string | number }>(source.db, sql`select count(*) as n from audit_events`);
   const stored = Number(count?.n ?? 0);
-
-  // 1. Leaves: dense indices from 0, each hashed into level 0.
-  const problems: LogProblem[] = [];
-  let level: Buffer = Buffer.allocUnsafe(stored * HASH_SIZE);
-  let entries = 0;
-  let scratch: Buffer = Buffer.allocUnsafe(4096);
-  read: for await (const rows of reader.entries()) {
-    for (const row of rows) {
-      if (row.index !== entries) {
-        problems.push({ index: entries, kind: 'missing-entry', detail: `entry ${entries} is missing` });
-        break read;
-      }
-      scratch = leafHashInto(row.bytes, level, entries * HASH_SIZE, scratch);
-      entries += 1;
-    }
+  const helped = opts.threads === 2 || (opts.threads === undefined && stored >= 4096);
+  const helper = helped ? await HashHelper.start() : null;
+  try {
+    return await verify(source.db, reader, stored, helper, opts.threads === 2 ? 2 : 4096);
+  } finally {
+    await helper?.close();
   }
-  level = level.subarray(0, entries * HASH_SIZE);
+}
 
-  // 2. Levels: the stored nodes of each level against the ones computed from the leaves. A wrong node
-  // makes every computed node above it differ from the stored ones too; only a node whose own children
-  // agree is a fault of its own, and the lowest such fault names the entries.
+/** Most jobs the helper thread may have queued; past that this thread hashes the batch itself. */
+const HELPER_QUEUE = 3;
+
+async function verify(db: Queryable, reader: LogReader, stored: number, helper: HashHelper | null, splitFrom: number): Promise<LogVerification> {
+  // The stored tree as it should be for `stored` entries: level h holds floor(stored / 2^h) nodes.
+  const storedLevels: { hashes: Buffer; present: Uint8Array }[] = [];
+  for (let width = stored; width > 0; width = Math.floor(width / 2)) {
+    storedLevels.push({ hashes: Buffer.alloc(width * HASH_SIZE), present: new Uint8Array(width) });
+  }
+  // Every computed level, back to back in memory both threads can write: level 0 first.
+  const shared = new SharedArrayBuffer(Math.max(1, 2 * stored * HASH_SIZE));
+
+  const problems: LogProblem[] = [];
+  const leafHashes = Buffer.from(shared, 0, stored * HASH_SIZE);
+  let entries = 0;
+  let gap = false;
+  let scratch: Buffer = Buffer.allocUnsafe(4096);
+  let lastLeafNode = -1;
+  const jobs: Promise<void>[] = [];
+  await Promise.all([
+    reader.entries((batch) => {
+      // The run of entries that continues the log densely; a gap ends the reading.
+      let run = 0;
+      while (run < batch.count && batch.indices[run] === entries + run && entries + run < stored) run++;
+      if (run > 0) {
+        if (helper && helper.outstanding < HELPER_QUEUE) {
+          // The run's bytes are copied (the received buffer is not ours to hand over), with the leaves' places.
+          const from = batch.starts[0]!;
+          const bytes = new Uint8Array(batch.ends[run - 1]! - from);
+          bytes.set(batch.buf.subarray(from, batch.ends[run - 1]!));
+          const places = new Int32Array(2 * run);
+          for (let i = 0; i < run; i++) {
+            places[2 * i] = batch.starts[i]! - from;
+            places[2 * i + 1] = batch.ends[i]! - from;
+          }
+          jobs.push(helper.leaves(bytes, places, shared, entries * HASH_SIZE));
+        } else {
+          for (let i = 0; i < run; i++) scratch = leafHashInto(batch.buf, batch.starts[i]!, batch.ends[i]!, leafHashes, (entries + i) * HASH_SIZE, scratch);
+        }
+        entries += run;
+      }
+      if (run < batch.count) gap = true;
+      return !gap;
+    }),
+    reader.nodes((level, index, buf, start, length) => {
+      if (level === 0 && index > lastLeafNode) lastLeafNode = index;
+      const at = storedLevels[level];
+      // Nodes beyond the tree of `stored` entries prove nothing here; a wrong-sized hash is a mismatch.
+      if (!at || index < 0 || index >= at.present.length) return;
+      at.present[index] = 1;
+      if (length === HASH_SIZE) buf.copy(at.hashes, index * HASH_SIZE, start, start + HASH_SIZE);
+    }),
+  ]);
+  await Promise.all(jobs);
+  // A leaf hash stored past the last entry: the log lost its tail (the entries were removed, the tree was not).
+  if (gap || lastLeafNode >= entries) problems.push({ index: entries, kind: 'missing-entry', detail: `entry ${entries} is missing` });
+
+  // Each level computed from the one below and compared with the stored one. A wrong node makes every
+  // computed node above it differ from the stored ones too; only a node whose own children agree is a
+  // fault of its own, and the lowest such fault names the entries.
   const levels: Buffer[] = [];
+  let offset = 0;
+  let width = entries;
   let below: Uint8Array | undefined;
-  for (let height = 0; level.length > 0; height++) {
+  for (let height = 0; width > 0; height++) {
+    const level = Buffer.from(shared, offset, width * HASH_SIZE);
     levels.push(level);
-    const { differs, missing } = await compareLevel(reader, height, level);
+    const have = storedLevels[height]!;
+    const differs = new Uint8Array(width);
+    for (let i = 0; i < width; i++) {
+      if (!have.present[i] || level.compare(have.hashes, i * HASH_SIZE, (i + 1) * HASH_SIZE, i * HASH_SIZE, (i + 1) * HASH_SIZE) !== 0) differs[i] = 1;
+    }
     for (let i = differs.indexOf(1); i !== -1; i = differs.indexOf(1, i + 1)) {
       if (below && (below[2 * i] || below[2 * i + 1])) continue;
-      const problem = nodeProblem(height, i, i >= missing ? 'missing-node' : 'node-mismatch');
-      problems.push(height === 0 ? await classifyLeafProblem(source.db, problem) : problem);
+      const problem = nodeProblem(height, i, have.present[i] ? 'node-mismatch' : 'missing-node');
+      problems.push(height === 0 ? await classifyLeafProblem(db, problem) : problem);
       break;
     }
     below = differs;
-    level = parentLevel(level);
+    // The level above, its first half on the helper thread and the rest here.
+    const parentsAt = offset + width * HASH_SIZE;
+    const parentsWidth = Math.floor(width / 2);
+    const parents = Buffer.from(shared, parentsAt, parentsWidth * HASH_SIZE);
+    const split = helper && parentsWidth >= splitFrom ? Math.floor(parentsWidth / 2) : 0;
+    const helped = split > 0 ? helper!.parents(shared, offset, width * HASH_SIZE, parentsAt, parentsWidth * HASH_SIZE, 0, split) : undefined;
+    parentsInto(level, parents, split, parentsWidth);
+    await helped;
+    offset = parentsAt;
+    width = parentsWidth;
   }
 
   if (problems.length > 0) {
@@ -79,26 +146,6 @@ export async function verifyStoredLog(source: LogSource, opts: { pageSize?: numb
   }
   const root = hashRange(rootPlan(entries).map((id) => new Uint8Array(levels[id.level]!.subarray(id.index * HASH_SIZE, (id.index + 1) * HASH_SIZE))));
   return { entries, ok: true, rootHash: root };
-}
-
-/**
- * Which stored nodes of `height` differ from the computed ones (1 = differs or missing), and the index
- * of the first missing one (nodes after a gap are all counted as differing).
- */
-async function compareLevel(reader: LogReader, height: number, computed: Buffer): Promise<{ differs: Uint8Array; missing: number }> {
-  const count = computed.length / HASH_SIZE;
-  const differs = new Uint8Array(count);
-  let expected = 0;
-  scan: for await (const rows of reader.nodes(height, count)) {
-    for (const row of rows) {
-      if (row.index !== expected) break scan;
-      const at = expected * HASH_SIZE;
-      if (row.bytes.length !== HASH_SIZE || computed.compare(row.bytes, 0, HASH_SIZE, at, at + HASH_SIZE) !== 0) differs[expected] = 1;
-      expected += 1;
-    }
-  }
-  differs.fill(1, expected);
-  return { differs, missing: expected };
 }
 
 function nodeProblem(height: number, index: number, kind: 'missing-node' | 'node-mismatch'): LogProblem {
@@ -132,45 +179,79 @@ function leafClaimsIndex(leaf: Uint8Array): number | undefined {
 }
 
 // ---------------------------------------------------------------------------
-// Readers: entries and the nodes of one level, in index order, in batches.
+// Readers: callbacks get bytes in place (buffer, start, end or length), never a copy or an object per row.
+
+/** Consecutive rows of audit_events: index i's leaf is buf[starts[i] .. ends[i]). */
+type EntryBatch = { count: number; indices: Float64Array; starts: Int32Array; ends: Int32Array; buf: Buffer };
 
 type LogReader = {
-  entries(): AsyncIterable<Row[]>;
-  nodes(height: number, count: number): AsyncIterable<Row[]>;
+  /** Entries in index order, batch by batch, until `onBatch` returns false. */
+  entries(onBatch: (batch: EntryBatch) => boolean): Promise<void>;
+  /** Every stored node, in any order. */
+  nodes(onNode: (level: number, index: number, buf: Buffer, start: number, length: number) => void): Promise<void>;
 };
 
 function copyReader(copyOut: NonNullable<Database['copyOut']>): LogReader {
-  async function* rows(statement: string): AsyncIterable<Row[]> {
-    for await (const tuples of copyBinaryTuples(await copyOut(statement))) {
-      yield tuples.map((t) => ({ index: int8(t[0]!), bytes: t[1]! }));
-    }
-  }
   return {
-    entries: () => rows('copy (select idx, leaf from audit_events order by idx) to stdout (format binary)'),
-    nodes: (height, count) =>
-      rows(`copy (select idx, hash from audit_nodes where level = ${Number(height)} and idx < ${Number(count)} order by idx) to stdout (format binary)`),
+    async entries(onBatch) {
+      const copy = await copyOut('copy (select idx, leaf from audit_events order by idx) to stdout (format binary)');
+      for await (const batch of copyBinaryBatches(copy, 2)) {
+        const indices = new Float64Array(batch.rows);
+        const starts = new Int32Array(batch.rows);
+        const ends = new Int32Array(batch.rows);
+        for (let r = 0; r < batch.rows; r++) {
+          indices[r] = int8At(batch, r, 0);
+          starts[r] = batch.offsets[2 * r + 1]!;
+          ends[r] = starts[r]! + Math.max(0, batch.lengths[2 * r + 1]!);
+        }
+        if (!onBatch({ count: batch.rows, indices, starts, ends, buf: batch.buf })) return;
+      }
+    },
+    async nodes(onNode) {
+      // No ORDER BY: the table in its own order is a sequential scan, the cheapest read there is.
+      const copy = await copyOut('copy audit_nodes (level, idx, hash) to stdout (format binary)');
+      for await (const batch of copyBinaryBatches(copy, 3)) {
+        for (let r = 0; r < batch.rows; r++) {
+          const k = 3 * r;
+          if (batch.lengths[k] !== 2) throw new Error('expected an int2 level');
+          onNode(batch.buf.readInt16BE(batch.offsets[k]!), int8At(batch, r, 1), batch.buf, batch.offsets[k + 2]!, batch.lengths[k + 2]!);
+        }
+      }
+    },
   };
 }
 
 function pagedReader(db: Queryable, pageSize: number): LogReader {
   return {
-    async *entries() {
-      for (let from: number | undefined = Number.MIN_SAFE_INTEGER; from !== undefined; ) {
-        const rows = await db.select({ index: auditEvents.index, bytes: auditEvents.leaf }).from(auditEvents).where(gte(auditEvents.index, from)).orderBy(asc(auditEvents.index)).limit(pageSize);
-        from = rows.length === pageSize ? rows[rows.length - 1]!.index + 1 : undefined;
-        if (rows.length > 0) yield rows;
+    async entries(onBatch) {
+      for (let from = Number.MIN_SAFE_INTEGER; ; ) {
+        const rows = await db.select({ index: auditEvents.index, leaf: auditEvents.leaf }).from(auditEvents).where(gte(auditEvents.index, from)).orderBy(asc(auditEvents.index)).limit(pageSize);
+        const buf = Buffer.concat(rows.map((r) => r.leaf));
+        const starts = new Int32Array(rows.length);
+        const ends = new Int32Array(rows.length);
+        rows.forEach((r, i) => {
+          starts[i] = i === 0 ? 0 : ends[i - 1]!;
+          ends[i] = starts[i]! + r.leaf.byteLength;
+        });
+        if (rows.length > 0 && !onBatch({ count: rows.length, indices: Float64Array.from(rows, (r) => r.index), starts, ends, buf })) return;
+        if (rows.length < pageSize) return;
+        from = rows[rows.length - 1]!.index + 1;
       }
     },
-    async *nodes(height, count) {
-      for (let from: number | undefined = 0; from !== undefined && from < count; ) {
+    async nodes(onNode) {
+      for (let after = { level: -1, index: 0 }; ; ) {
         const rows = await db
-          .select({ index: auditNodes.index, bytes: auditNodes.hash })
+          .select()
           .from(auditNodes)
-          .where(and(eq(auditNodes.level, height), gte(auditNodes.index, from)))
-          .orderBy(asc(auditNodes.index))
-          .limit(Math.min(pageSize, count - from));
-        from = rows.length === pageSize ? rows[rows.length - 1]!.index + 1 : undefined;
-        if (rows.length > 0) yield rows;
+          .where(sql`(${auditNodes.level}, ${auditNodes.index}) > (${after.level}, ${after.index})`)
+          .orderBy(asc(auditNodes.level), asc(auditNodes.index))
+          .limit(pageSize);
+        for (const r of rows) {
+          const hash = Buffer.from(r.hash.buffer, r.hash.byteOffset, r.hash.byteLength);
+          onNode(r.level, r.index, hash, 0, hash.length);
+        }
+        if (rows.length < pageSize) return;
+        after = { level: rows[rows.length - 1]!.level, index: rows[rows.length - 1]!.index };
       }
     },
   };
