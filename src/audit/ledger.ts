@@ -97,6 +97,8 @@ export class Ledger {
     try {
       const values = await this.database.db.transaction(async (tx) => {
         await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_APPEND_LOCK})`);
+        // Not sent together with the lock: postgres.js may put a statement it has described before ahead
+        // of one it has not, and the size must be read after the lock is held (a test caught exactly this).
         const size = await treeSize(tx);
         const events: PendingEvent[] = [];
         const recorderFor = (actor: Actor) => (draft: EventDraft): PendingEvent => {

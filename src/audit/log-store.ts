@@ -103,7 +103,7 @@ function toStoredEvent(r: typeof auditEvents.$inferSelect): StoredEvent {
 
 export async function writeAppend(q: Queryable, events: StoredEvent[], nodes: StoredNode[]): Promise<void> {
   if (events.length === 0) return;
-  await q.insert(auditEvents).values(events.map((e) => ({ index: e.index, leaf: e.leaf })));
-  await q.insert(auditNodes).values(nodes);
+  // Both sent at once: one round trip.
+  await Promise.all([q.insert(auditEvents).values(events.map((e) => ({ index: e.index, leaf: e.leaf }))), nodes.length > 0 ? q.insert(auditNodes).values(nodes) : undefined]);
 }
 

@@ -1,4 +1,4 @@
-import { asc, eq, gte, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
 import { type Database, type Queryable, queryRows } from '../db/database.ts';
 import { copyBinaryBatches, int8At } from '../db/copy-binary.ts';
 import { HashHelper } from './hash-helper.ts';
@@ -37,13 +37,23 @@ const KIND_ORDER: LogProblem['kind'][] = ['missing-entry', 'leaf-mismatch', 'lea
  */
 export async function verifyStoredLog(source: LogSource, opts: { pageSize?: number; threads?: 1 | 2 } = {}): Promise<LogVerification> {
   const pageSize = opts.pageSize ?? 50_000;
-  const reader = source.copyOut ? copyReader(source.copyOut) : pagedReader(source.db, pageSize);
-  const [count] = await queryRows<{ n: string | number }>(source.db, sql`select count(*) as n from audit_events`);
-  const stored = Number(count?.n ?? 0);
+  // One statement, one snapshot: how many entries, the highest index, and the highest leaf hash. The log
+  // may grow while it is read; everything after is bounded by this size, so entries appended meanwhile
+  // are neither checked nor mistaken for faults.
+  const [head] = await queryRows<{ n: string | number; m: string | number; k: string | number }>(
+    source.db,
+    sql`select count(*) as n, coalesce(max(idx), -1) as m,
+               (select coalesce(max(idx), -1) from audit_nodes where level = 0) as k
+        from audit_events`,
+  );
+  const stored = Number(head?.n ?? 0);
+  const top = Number(head?.m ?? -1) + 1;
+  const lastLeafHash = Number(head?.k ?? -1);
+  const reader = source.copyOut ? copyReader(source.copyOut, top) : pagedReader(source.db, pageSize, top);
   const helped = opts.threads === 2 || (opts.threads === undefined && stored >= 4096);
   const helper = helped ? await HashHelper.start() : null;
   try {
-    return await verify(source.db, reader, stored, helper, opts.threads === 2 ? 2 : 4096);
+    return await verify(source.db, reader, { stored, top, lastLeafHash }, helper, opts.threads === 2 ? 2 : 4096);
   } finally {
     await helper?.close();
   }
@@ -52,7 +62,13 @@ export async function verifyStoredLog(source: LogSource, opts: { pageSize?: numb
 /** Most jobs the helper thread may have queued; past that this thread hashes the batch itself. */
 const HELPER_QUEUE = 3;
 
-async function verify(db: Queryable, reader: LogReader, stored: number, helper: HashHelper | null, splitFrom: number): Promise<LogVerification> {
+async function verify(
+  db: Queryable,
+  reader: LogReader,
+  { stored, top, lastLeafHash }: { stored: number; top: number; lastLeafHash: number },
+  helper: HashHelper | null,
+  splitFrom: number,
+): Promise<LogVerification> {
   // The stored tree as it should be for `stored` entries: level h holds floor(stored / 2^h) nodes.
   const storedLevels: { hashes: Buffer; present: Uint8Array }[] = [];
   for (let width = stored; width > 0; width = Math.floor(width / 2)) {
@@ -66,7 +82,6 @@ async function verify(db: Queryable, reader: LogReader, stored: number, helper: 
   let entries = 0;
   let gap = false;
   let scratch: Buffer = Buffer.allocUnsafe(4096);
-  let lastLeafNode = -1;
   const jobs: Promise<void>[] = [];
   await Promise.all([
     reader.entries((batch) => {
@@ -94,7 +109,6 @@ async function verify(db: Queryable, reader: LogReader, stored: number, helper: 
       return !gap;
     }),
     reader.nodes((level, index, buf, start, length) => {
-      if (level === 0 && index > lastLeafNode) lastLeafNode = index;
       const at = storedLevels[level];
       // Nodes beyond the tree of `stored` entries prove nothing here; a wrong-sized hash is a mismatch.
       if (!at || index < 0 || index >= at.present.length) return;
@@ -104,7 +118,7 @@ async function verify(db: Queryable, reader: LogReader, stored: number, helper: 
   ]);
   await Promise.all(jobs);
   // A leaf hash stored past the last entry: the log lost its tail (the entries were removed, the tree was not).
-  if (gap || lastLeafNode >= entries) problems.push({ index: entries, kind: 'missing-entry', detail: `entry ${entries} is missing` });
+  if (gap || lastLeafHash >= top) problems.push({ index: entries, kind: 'missing-entry', detail: `entry ${entries} is missing` });
 
   // Each level computed from the one below and compared with the stored one. A wrong node makes every
   // computed node above it differ from the stored ones too; only a node whose own children agree is a
@@ -191,10 +205,11 @@ type LogReader = {
   nodes(onNode: (level: number, index: number, buf: Buffer, start: number, length: number) => void): Promise<void>;
 };
 
-function copyReader(copyOut: NonNullable<Database['copyOut']>): LogReader {
+/** Both readers see the tree of `top` entries only: its entries, and the nodes that exist at that size. */
+function copyReader(copyOut: NonNullable<Database['copyOut']>, top: number): LogReader {
   return {
     async entries(onBatch) {
-      const copy = await copyOut('copy (select idx, leaf from audit_events order by idx) to stdout (format binary)');
+      const copy = await copyOut(`copy (select idx, leaf from audit_events where idx < ${Number(top)} order by idx) to stdout (format binary)`);
       for await (const batch of copyBinaryBatches(copy, 2)) {
         const indices = new Float64Array(batch.rows);
         const starts = new Int32Array(batch.rows);
@@ -208,8 +223,9 @@ function copyReader(copyOut: NonNullable<Database['copyOut']>): LogReader {
       }
     },
     async nodes(onNode) {
-      // No ORDER BY: the table in its own order is a sequential scan, the cheapest read there is.
-      const copy = await copyOut('copy audit_nodes (level, idx, hash) to stdout (format binary)');
+      // No ORDER BY: the table in its own order is a sequential scan, the cheapest read there is. Node
+      // (level, idx) exists in a tree of `top` leaves exactly when idx < top >> level.
+      const copy = await copyOut(`copy (select level, idx, hash from audit_nodes where idx < (${Number(top)}::bigint >> level)) to stdout (format binary)`);
       for await (const batch of copyBinaryBatches(copy, 3)) {
         for (let r = 0; r < batch.rows; r++) {
           const k = 3 * r;
@@ -221,11 +237,11 @@ function copyReader(copyOut: NonNullable<Database['copyOut']>): LogReader {
   };
 }
 
-function pagedReader(db: Queryable, pageSize: number): LogReader {
+function pagedReader(db: Queryable, pageSize: number, top: number): LogReader {
   return {
     async entries(onBatch) {
       for (let from = Number.MIN_SAFE_INTEGER; ; ) {
-        const rows = await db.select({ index: auditEvents.index, leaf: auditEvents.leaf }).from(auditEvents).where(gte(auditEvents.index, from)).orderBy(asc(auditEvents.index)).limit(pageSize);
+        const rows = await db.select({ index: auditEvents.index, leaf: auditEvents.leaf }).from(auditEvents).where(and(gte(auditEvents.index, from), lt(auditEvents.index, top))).orderBy(asc(auditEvents.index)).limit(pageSize);
         const buf = Buffer.concat(rows.map((r) => r.leaf));
         const starts = new Int32Array(rows.length);
         const ends = new Int32Array(rows.length);
@@ -243,7 +259,7 @@ function pagedReader(db: Queryable, pageSize: number): LogReader {
         const rows = await db
           .select()
           .from(auditNodes)
-          .where(sql`(${auditNodes.level}, ${auditNodes.index}) > (${after.level}, ${after.index})`)
+          .where(sql`(${auditNodes.level}, ${auditNodes.index}) > (${after.level}, ${after.index}) and ${auditNodes.index} < (${top}::bigint >> ${auditNodes.level})`)
           .orderBy(asc(auditNodes.level), asc(auditNodes.index))
           .limit(pageSize);
         for (const r of rows) {

@@ -120,6 +120,22 @@ describe.skipIf(databaseUnavailable())('the audit log', () => {
     }
   });
 
+  it('verifies the log as it stood when verification began, while changes keep appending', async () => {
+    const before = await treeSize(db());
+    const actor = { sub: 'test', role: 'admin' };
+    const appending = Promise.all(
+      Array.from({ length: 80 }, (_, i) => svc.runtime.ctx.ledger.change(actor, async ({ record }) => record({ action: 'test.live', subjectId: `live${i}`, content: { i } }))),
+    );
+    const verified = await Promise.all([verifyStoredLog(svc.runtime.ctx.database, { threads: 1 }), verifyStoredLog(svc.runtime.ctx.database, { threads: 2 })]);
+    await appending;
+    for (const v of verified) {
+      expect(v.problem).toBeUndefined();
+      expect(v.ok).toBe(true);
+      expect(v.entries).toBeGreaterThanOrEqual(before);
+    }
+    expect((await verifyStoredLog(svc.runtime.ctx.database)).entries).toBe(before + 80);
+  });
+
   it.runIf(testDbKind === 'postgres')('gives every COPY stream\'s connection back to the pool, however the stream ends', async () => {
     // postgres.js leaves its socket paused when the last CopyData fills the stream's buffer; a pool of
     // two would hang on the third such COPY without the resume in Database.copyOut.
