@@ -108,11 +108,11 @@ describe.skipIf(databaseUnavailable())('clearance records', () => {
         return real.db;
       },
       change(actor: Parameters<Ledger['change']>[0], work: Parameters<Ledger['change']>[1]) {
-        let release!: () => void;
-        const hold = real.change({ sub: 'test-hold', role: 'system' }, () => new Promise<void>((r) => (release = r)));
+        // The holding change lets go a little after it has started (on a busy machine its transaction
+        // can take longer than any fixed delay to begin), so both changes below are queued behind it.
+        const hold = real.change({ sub: 'test-hold', role: 'system' }, () => new Promise<void>((release) => setTimeout(release, 20)));
         revoked = revokeLicense(real, { sub: 'legal-user', role: 'legal' }, licenseId, 'withdrawn while the clearance was evaluated');
         const result = real.change(actor, work);
-        setTimeout(() => release(), 20);
         return hold.then(() => result);
       },
     } as unknown as Ledger;

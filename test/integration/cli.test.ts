@@ -17,7 +17,9 @@ const run = promisify(execFile);
 const BIN = path.resolve('bin/clearframe.js');
 
 /** The `clearframe` command as a user runs it: a separate process, configured by the environment. */
-describe.skipIf(databaseUnavailable())('the clearframe command', () => {
+// Each case starts the real command several times (a Node process that loads TypeScript through tsx,
+// several seconds apiece on a busy 2-core machine): more time than the suite's default per case.
+describe.skipIf(databaseUnavailable())('the clearframe command', { timeout: 180_000 }, () => {
   let dir: string;
   let env: NodeJS.ProcessEnv;
   let testDb: TestDatabase | undefined;
