@@ -109,25 +109,42 @@ export function expandGroups(groups: readonly DecisionGroup[]): AssetOutcome[] {
 /**
  * SHA-256 of the RFC 8785 serialisation of the per-asset outcomes, written out for this one fixed shape
  * (keys already in JCS order; strings through JSON.stringify, which is JCS's string form): the generic
- * canonicaliser costs ~5 µs an asset, this a fraction. Each distinct reasons array is written once.
- * test/unit/gate-digest.test.ts holds them equal.
+ * canonicaliser costs ~5 µs an asset, this a fraction. Each distinct reasons array is serialised and
+ * UTF-8 encoded once (its bytes end every outcome that shares it); the bytes go through one reused buffer,
+ * so no string the size of the record is built. test/unit/gate-digest.test.ts holds them equal.
  */
 export function outcomesDigest(outcomes: readonly AssetOutcome[]): string {
   const hash = createHash('sha256');
-  const written = new Map<readonly DecisionReason[], string>();
-  const chunk: string[] = [];
-  hash.update('[');
+  const tails = new Map<readonly DecisionReason[], Buffer>();
+  const buf = Buffer.allocUnsafe(1 << 16);
+  let at = 0;
+  const flush = (): void => {
+    hash.update(buf.subarray(0, at)); // copied into the hash state: the buffer can be reused
+    at = 0;
+  };
+  const putBytes = (b: Buffer): void => {
+    if (at + b.length > buf.length) flush();
+    if (b.length > buf.length) hash.update(b);
+    else at += b.copy(buf, at);
+  };
+  const putString = (s: string): void => {
+    const most = s.length * 3; // UTF-8 bytes per UTF-16 code unit, at most
+    if (at + most > buf.length) flush();
+    if (most > buf.length) hash.update(s, 'utf8');
+    else at += buf.write(s, at, 'utf8');
+  };
+  putString('[');
   outcomes.forEach((o, i) => {
-    let reasons = written.get(o.reasons);
-    if (reasons === undefined) {
-      reasons = o.reasons.map((r) => `{"policyId":${JSON.stringify(r.policyId)},"reason":${JSON.stringify(r.reason)}}`).join(',');
-      written.set(o.reasons, reasons);
+    let tail = tails.get(o.reasons);
+    if (tail === undefined) {
+      const reasons = o.reasons.map((r) => `{"policyId":${JSON.stringify(r.policyId)},"reason":${JSON.stringify(r.reason)}}`).join(',');
+      tail = Buffer.from(`,"reasons":[${reasons}]}`, 'utf8');
+      tails.set(o.reasons, tail);
     }
-    chunk.push(`${i ? ',' : ''}{"assetId":${JSON.stringify(o.assetId)},"decision":${JSON.stringify(o.decision)},"licenseId":${o.licenseId === null ? 'null' : JSON.stringify(o.licenseId)},"reasons":[${reasons}]}`);
-    // Hash in slices of a few hundred outcomes: one update per outcome costs more than the strings.
-    if (chunk.length === 512) hash.update(chunk.splice(0).join(''));
+    putString(`${i ? ',' : ''}{"assetId":${JSON.stringify(o.assetId)},"decision":${JSON.stringify(o.decision)},"licenseId":${o.licenseId === null ? 'null' : JSON.stringify(o.licenseId)}`);
+    putBytes(tail);
   });
-  hash.update(chunk.join(''));
-  hash.update(']');
+  putString(']');
+  flush();
   return hash.digest('hex');
 }

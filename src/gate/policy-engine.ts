@@ -21,6 +21,9 @@
  *
  * Assets with identical facts (everything but the asset id, see createRequestBuilder) are decided once. If a
  * policy names an individual asset (Clearframe::Asset::"..."), decisions are no longer shared between assets.
+ * Facts that the loaded policies provably cannot tell apart, read from their JSON form at load, are not
+ * distinguished either: a license's id and version, the production, and training-mining values that no policy
+ * compares with (see miningTests).
  *
  * cedar-wasm's preparse cache lives in the wasm instance and has no eviction API: every distinct policy set
  * (by digest) loaded in a process stays cached until the process (or worker thread) ends. Fine for reloads on

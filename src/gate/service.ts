@@ -96,16 +96,16 @@ export function vendorFor(principal: Principal, asked: string | undefined): stri
 
 export async function requestClearance(app: AppContext, principal: Principal, datasetId: string, req: ClearanceRequest): Promise<ClearanceResult> {
   const db = app.database.db;
-  const requested = await getDataset(db, datasetId, principal);
+  // `readFrom` is the log's size before the facts are read: anything recorded from there on may not be in
+  // them. The dataset (frozen) can be read beside it.
+  const [requested, readFrom] = await Promise.all([getDataset(db, datasetId, principal), treeSize(db)]);
   const at = new Date();
   const gate: GateRequest = { vendor: req.vendor, purpose: req.purpose, baseModel: req.baseModel, at: at.toISOString() };
   const policySet = app.policies.current;
   const ttlSeconds = app.config.clearance.ttlSeconds;
 
   // The heavy part (facts, Cedar, the record's shape) runs before the change, so the append lock, which
-  // every logged write waits for, is held only for the writes. `readFrom` is the log's size before the
-  // facts were read: anything recorded from there on may not be in them.
-  const readFrom = await treeSize(db);
+  // every logged write waits for, is held only for the writes.
   let { members, evaluation } = await evaluateDataset(app, db, requested.id, gate, policySet);
   let plan: ClearancePlan = planClearance(evaluation.outcomes, evaluation.facts, req.mode, at, ttlSeconds);
   const id = newId('clr');

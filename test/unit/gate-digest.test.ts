@@ -17,6 +17,19 @@ describe('clearance decision records', () => {
     expect(outcomesDigest([])).toBe(createHash('sha256').update('[]').digest('hex'));
   });
 
+  it('digests many outcomes, long and non-ASCII strings, exactly as canonical JSON would', () => {
+    const long = [{ policyId: 'p-long', reason: `${'階段の夜景 — "quoted" \\ '.repeat(3_000)}\u2028end` }];
+    const short = [{ policyId: 'training-permitted', reason: 'The current license allows it.' }];
+    const many: AssetOutcome[] = Array.from({ length: 20_000 }, (_, i) => ({
+      assetId: i % 97 === 0 ? `ast_${i}_階段_"${'x'.repeat(i % 7_000)}"` : `ast_${i}`,
+      decision: i % 5 === 0 ? 'deny' : 'allow',
+      reasons: i % 1_000 === 1 ? long : i % 5 === 0 ? [{ policyId: `p${i % 3}`, reason: `r\n${i % 3}` }] : short,
+      licenseId: i % 11 === 0 ? null : `lic_${i}`,
+    }));
+    expect(outcomesDigest(many)).toBe(createHash('sha256').update(canonicalize(many)).digest('hex'));
+    expect(outcomesDigest(many.slice(0, 1))).toBe(createHash('sha256').update(canonicalize(many.slice(0, 1))).digest('hex'));
+  });
+
   it('groups by outcome and expands back to every asset with its own license', () => {
     const groups = groupOutcomes(outcomes);
     expect(groups).toHaveLength(3);

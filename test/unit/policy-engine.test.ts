@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import {
   PolicySetError,
   loadPolicySet,
+  miningTests,
   type AssetDecision,
   type AssetFacts,
   type EvaluationStats,
@@ -451,8 +453,9 @@ describe('deduplication', () => {
     let stats: EvaluationStats | undefined;
     const decisions = set.evaluate(REQUEST, assets, { onStats: (s) => (stats = s) });
     expect(decisions).toHaveLength(N);
-    // allowed: c2pa absent / allowed / cawg notAllowed (3); revoked (1); approval: with / without (2).
-    expect(stats).toEqual({ assets: N, cedarCalls: 6 });
+    // allowed: c2pa absent or allowed (1: the shipped policies only ask "notAllowed?") / cawg notAllowed
+    // (1); revoked (1); approval: with / without (2).
+    expect(stats).toEqual({ assets: N, cedarCalls: 5 });
     let mismatches = 0;
     for (let i = 0; i < N; i++) {
       const d = decisions[i];
@@ -487,6 +490,22 @@ describe('deduplication', () => {
     expect(ds.every((d) => d.decision === 'allow')).toBe(true);
   });
 
+  it('a malformed license id or version denies although its terms equal a valid license\'s', async () => {
+    const set = await loadPolicySet(SHIPPED);
+    const ds = set.evaluate(REQUEST, [
+      asset('a'),
+      asset('b', { license: license({ version: Number.NaN }) }),
+      asset('c', { license: license({ id: 7 as unknown as string }) }),
+      asset('d', { license: license({ id: 'lic-2', version: 2 }) }),
+    ]);
+    expect(ds.map((d) => [d.decision, d.reasons[0]?.policyId])).toEqual([
+      ['allow', 'training-permitted'],
+      ['deny', 'invalid-facts'],
+      ['deny', 'invalid-facts'],
+      ['allow', 'training-permitted'],
+    ]);
+  });
+
   it('a policy reading a license id or version keeps equal terms under different licenses apart', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'clearframe-license-identity-'));
     await cp(SHIPPED, dir, { recursive: true });
@@ -519,6 +538,104 @@ describe('deduplication', () => {
     expect(stats?.cedarCalls).toBe(2);
     expect(ds.map((d) => d.decision)).toEqual(['allow', 'deny']);
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('training-mining values no policy names share a decision; a policy naming "constrained" keeps it apart', async () => {
+    const values = [undefined, 'allowed', 'constrained', 'notAllowed'] as const;
+    const assets: AssetFacts[] = [];
+    for (const c2pa of values) {
+      for (const cawg of values) {
+        assets.push(asset(`a-${c2pa ?? 'absent'}-${cawg ?? 'absent'}`, { c2paTrainingMining: c2pa, cawgTrainingMining: cawg }));
+      }
+    }
+    const expected = (set: 'shipped' | 'strict') =>
+      assets.map((a): [string, string[]] => {
+        const c2pa = a.c2paTrainingMining;
+        const cawg = a.cawgTrainingMining;
+        const ids = [
+          ...(c2pa === 'notAllowed' ? ['c2pa-training-mining-not-allowed'] : []),
+          ...(cawg === 'notAllowed' ? ['cawg-training-mining-not-allowed'] : []),
+          ...(set === 'strict' && c2pa === 'constrained' ? ['c2pa-constrained-needs-review'] : []),
+        ];
+        return ids.length > 0 ? ['deny', ids] : ['allow', ['training-permitted']];
+      });
+
+    // Shipped: every reference is `== / != notAllowed`, so absent, allowed and constrained fold together.
+    const shipped = await loadPolicySet(SHIPPED);
+    let stats: EvaluationStats | undefined;
+    const ds = shipped.evaluate(REQUEST, assets, { onStats: (s) => (stats = s) });
+    expect(ds.map(summary)).toEqual(expected('shipped'));
+    expect(stats).toEqual({ assets: 16, cedarCalls: 4 }); // {other, notAllowed} × {other, notAllowed}
+
+    // A policy edited to read "constrained": that value is no longer folded with the others.
+    const dir = await shippedCopy();
+    const c2pa = await readFile(path.join(dir, 'c2pa.cedar'), 'utf8');
+    await writeFile(
+      path.join(dir, 'c2pa.cedar'),
+      `${c2pa}\n@id("c2pa-constrained-needs-review")\n@reason("Constrained art needs a legal review first.")\n` +
+        'forbid (principal, action == Clearframe::Action::"train", resource)\n' +
+        'when { resource.c2paTrainingMining == Clearframe::TrainingMining::"constrained" };\n',
+    );
+    const strict = await loadPolicySet(dir);
+    const strictDs = strict.evaluate(REQUEST, assets, { onStats: (s) => (stats = s) });
+    expect(strictDs.map(summary)).toEqual(expected('strict'));
+    expect(stats).toEqual({ assets: 16, cedarCalls: 6 }); // {other, constrained, notAllowed} × {other, notAllowed}
+    // In either order: a "constrained" asset first in the batch does not decide for an "allowed" one.
+    const pair = [asset('x', { c2paTrainingMining: 'constrained' }), asset('y', { c2paTrainingMining: 'allowed' }), asset('z')];
+    expect(strict.evaluate(REQUEST, pair).map((d) => d.decision)).toEqual(['deny', 'allow', 'allow']);
+    expect(strict.evaluate(REQUEST, pair.slice().reverse()).map((d) => d.decision)).toEqual(['allow', 'allow', 'deny']);
+  });
+
+  it('a training-mining value read other than by comparison with a literal turns the folding off', async () => {
+    const dir = await shippedCopy();
+    // `in` a set: not an equality with one literal, so every value counts (here it can tell allowed from constrained).
+    await writeFile(
+      path.join(dir, 'zz-mining-set.cedar'),
+      '@id("cawg-explicitly-allowed-only")\n@reason("Only art whose CAWG assertion allows mining.")\n' +
+        'forbid (principal, action == Clearframe::Action::"train", resource)\n' +
+        'unless { resource.cawgTrainingMining in [Clearframe::TrainingMining::"allowed", Clearframe::TrainingMining::"absent"] };\n',
+    );
+    const set = await loadPolicySet(dir);
+    let stats: EvaluationStats | undefined;
+    const ds = set.evaluate(
+      REQUEST,
+      [asset('a'), asset('b', { cawgTrainingMining: 'allowed' }), asset('c', { cawgTrainingMining: 'constrained' }), asset('d', { c2paTrainingMining: 'constrained' })],
+      { onStats: (s) => (stats = s) },
+    );
+    expect(ds.map(summary)).toEqual([
+      ['allow', ['training-permitted']],
+      ['allow', ['training-permitted']],
+      ['deny', ['cawg-explicitly-allowed-only']],
+      ['allow', ['training-permitted']],
+    ]);
+    // cawg: absent, allowed, constrained apart (3); c2pa still folds (d shares a's decision).
+    expect(stats?.cedarCalls).toBe(3);
+  });
+
+  it('the training-mining analysis reads the policy JSON: only == / != with an enum literal is a known test', () => {
+    const tests = (text: string) => {
+      const json = cedar.policyToJson(text);
+      if (json.type !== 'success') throw new Error(JSON.stringify(json.errors));
+      return Object.fromEntries([...miningTests(json.json.conditions)].map(([k, v]) => [k, v === null ? null : [...v].sort()]));
+    };
+    const lit = (v: string) => `Clearframe::TrainingMining::"${v}"`;
+    const when = (cond: string) => `permit (principal, action, resource) when { ${cond} };`;
+    expect(tests(when(`resource.c2paTrainingMining == ${lit('notAllowed')}`))).toEqual({ c2paTrainingMining: ['notAllowed'] });
+    expect(tests(when(`${lit('notAllowed')} != resource.cawgTrainingMining && resource.cawgTrainingMining != ${lit('constrained')}`))).toEqual({
+      cawgTrainingMining: ['constrained', 'notAllowed'],
+    });
+    expect(tests(when('resource has c2paTrainingMining'))).toEqual({});
+    expect(tests(when('resource.production == "x"'))).toEqual({});
+    for (const other of [
+      'resource.c2paTrainingMining == resource.cawgTrainingMining',
+      `resource.c2paTrainingMining in [${lit('allowed')}]`,
+      'resource.c2paTrainingMining is Clearframe::TrainingMining',
+      `(if context has license then resource.c2paTrainingMining else ${lit('absent')}) == ${lit('notAllowed')}`,
+      `[resource.c2paTrainingMining].contains(${lit('allowed')})`,
+      `resource.c2paTrainingMining == ${lit('notAllowed')} && resource.c2paTrainingMining in [${lit('allowed')}]`,
+    ]) {
+      expect([other, tests(when(other)).c2paTrainingMining]).toEqual([other, null]);
+    }
   });
 
   it('a policy naming one asset disables sharing decisions between assets', async () => {

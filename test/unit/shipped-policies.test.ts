@@ -146,6 +146,35 @@ describe('shipped policy set', () => {
     });
   }
 
+  it('one batch (decisions shared between equal facts) decides every asset as it is decided alone', () => {
+    // Each violation and the valid fact set, crossed with every training-mining value on both sources, other
+    // license rows with the same terms, and another production: the facts the engine folds together.
+    const minings = [undefined, 'allowed', 'constrained', 'notAllowed'] as const;
+    const bases = [asset(), ...violations.filter((v) => v.request === undefined).map((v) => v.facts)];
+    const batch: AssetFacts[] = [];
+    bases.forEach((base, b) => {
+      for (const c2pa of minings) {
+        for (const cawg of minings) {
+          const n = batch.length;
+          batch.push({
+            ...base,
+            assetId: `asset-${n}`,
+            production: n % 3 === 0 ? 'other-film' : base.production,
+            c2paTrainingMining: base.c2paTrainingMining ?? c2pa,
+            cawgTrainingMining: base.cawgTrainingMining ?? cawg,
+            license: base.license ? { ...base.license, id: `lic-${b}-${n}`, version: 1 + (n % 2) } : base.license,
+          });
+        }
+      }
+    });
+    const together = shipped.evaluate(gate(), batch);
+    expect(together.map((d) => [d.assetId, d.decision, ids(d)])).toEqual(batch.map((a) => {
+      const d = decide(a);
+      return [a.assetId, d.decision, ids(d)];
+    }));
+    expect(new Set(together.map((d) => d.decision))).toEqual(new Set(['allow', 'deny']));
+  });
+
   it('names every forbid that applies, in policy order', () => {
     const d = decide(
       asset({
