@@ -5,6 +5,7 @@ import type { Config } from './config/config.ts';
 import type { Database } from './db/database.ts';
 import type { PolicyRegistry } from './gate/policy-registry.ts';
 import type { Keyring } from './keys/keyring.ts';
+import type { TimestampAuthority } from './provenance/c2pa/tsa-client.ts';
 import type { ManifestEngine } from './provenance/c2pa/types.ts';
 import type { TuningBackend } from './tuning/vertex.ts';
 
@@ -19,6 +20,8 @@ export type AppContext = {
   policies: PolicyRegistry;
   /** c2pa-rs (WebAssembly): reads and signs C2PA manifests. */
   c2pa: ManifestEngine;
+  /** RFC 3161 time-stamp authority for output signatures (TSA_URL); null: outputs carry no time-stamp. */
+  timestampAuthority: TimestampAuthority | null;
   /** Vertex AI tuning, when configured. */
   tuning: { backend: TuningBackend; project: string; location: string } | null;
 };

@@ -8,6 +8,7 @@ import { type Database, openDatabase } from './db/database.ts';
 import { PolicyRegistry } from './gate/policy-registry.ts';
 import { createApp } from './http/app.ts';
 import { createC2paWasmEngine } from './provenance/c2pa/c2pa-wasm.ts';
+import { httpTimestampAuthority } from './provenance/c2pa/tsa-client.ts';
 import { parseApiEndpoint, vertexTuningBackend } from './tuning/vertex.ts';
 import { initKeys, type Keyring, loadKeyring } from './keys/keyring.ts';
 import { registerKeys } from './keys/register.ts';
@@ -60,7 +61,9 @@ export async function startRuntime(config: Config, opts: { database?: Database; 
           }),
         }
       : null;
-    const ctx: AppContext = { config, database, ledger, keyring, verifyToken, logger, policies, c2pa: createC2paWasmEngine({ trustAnchorsPem: [...keyring.c2pa.trustAnchorsPem, ...config.trustAnchorsPem] }), tuning };
+    const timestampAuthority = config.timestamping ? httpTimestampAuthority(config.timestamping) : null;
+    if (timestampAuthority) logger.info({ tsa: timestampAuthority.name, timeoutMs: config.timestamping!.timeoutMs }, 'output signatures are time-stamped');
+    const ctx: AppContext = { config, database, ledger, keyring, verifyToken, logger, policies, c2pa: createC2paWasmEngine({ trustAnchorsPem: [...keyring.c2pa.trustAnchorsPem, ...config.trustAnchorsPem] }), timestampAuthority, tuning };
     return {
       ctx,
       app: createApp(ctx),

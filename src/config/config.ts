@@ -62,6 +62,8 @@ const envSchema = z
     MAX_OUTPUT_BYTES: z.coerce.number().int().positive().default(100 * 1024 * 1024),
     STORE_PROMPTS: z.enum(['hash', 'full']).default('hash'),
     OUTPUTS_ALLOW_TRAINING: z.enum(['true', 'false']).default('false'),
+    TSA_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL of an RFC 3161 time-stamp authority' }).optional()),
+    TSA_TIMEOUT_MS: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.coerce.number().int().min(100).max(120_000).optional()),
     KEY_BACKEND: z.enum(['local', 'kms']).default('local'),
     KMS_AUDIT_KEY: kmsKeyVersion,
     KMS_CLEARANCE_KEY: kmsKeyVersion,
@@ -87,6 +89,10 @@ const envSchema = z
         path: ['AUTH_JWKS_URL'],
         message: 'AUTH_JWKS_URL needs AUTH_ISSUER and AUTH_AUDIENCE as well',
       });
+    }
+    // A timeout without a TSA would read as if time-stamping were on.
+    if (env.TSA_TIMEOUT_MS !== undefined && env.TSA_URL === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['TSA_TIMEOUT_MS'], message: 'TSA_TIMEOUT_MS is only used with TSA_URL (set it, or unset TSA_TIMEOUT_MS)' });
     }
     // Same reasoning for keys: KMS names without KEY_BACKEND=kms would silently sign with local files.
     for (const variable of env.KEY_BACKEND === 'kms' ? KMS_REQUIRED : KMS_ONLY) {
@@ -142,8 +148,16 @@ export type Config = {
   /** Extra PEM roots trusted when verifying C2PA manifests (the local CA is always trusted). */
   trustAnchorsPem: string[];
   outputs: { maxBytes: number; promptDisclosure: 'hash' | 'full'; allowFurtherTraining: boolean };
+  /**
+   * RFC 3161 time-stamp authority for the C2PA signatures of outputs; null: none. When set, an output
+   * is signed only with a token from it (a TSA failure fails the request).
+   */
+  timestamping: { url: string; timeoutMs: number } | null;
   keys: KeysConfig;
 };
+
+/** How long one TSA request may take. Signing waits for it inside the audit append, so keep it short. */
+export const DEFAULT_TSA_TIMEOUT_MS = 10_000;
 
 /** The policies shipped with this checkout: <repo>/policies. */
 export const SHIPPED_POLICIES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../policies');
@@ -177,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     taintSweepSeconds: e.TAINT_SWEEP_SECONDS,
     trustAnchorsPem: e.C2PA_TRUST_ANCHORS ? readPemFiles(e.C2PA_TRUST_ANCHORS) : [],
     outputs: { maxBytes: e.MAX_OUTPUT_BYTES, promptDisclosure: e.STORE_PROMPTS, allowFurtherTraining: e.OUTPUTS_ALLOW_TRAINING === 'true' },
+    timestamping: e.TSA_URL ? { url: e.TSA_URL, timeoutMs: e.TSA_TIMEOUT_MS ?? DEFAULT_TSA_TIMEOUT_MS } : null,
     keys: e.KEY_BACKEND === 'kms' ? kmsKeysConfig(e) : { backend: 'local' },
   };
 }

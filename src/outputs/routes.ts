@@ -52,6 +52,7 @@ export function outputRoutes(app: AppContext) {
         ...errorResponses,
         413: { ...errorResponses[422], description: 'Larger than MAX_OUTPUT_BYTES' },
         415: { ...errorResponses[422], description: 'Not JPEG, PNG, WebP, MP4 or MOV' },
+        502: { ...errorResponses[422], description: 'The signing key (Cloud KMS) or the time-stamp authority (TSA_URL) failed; nothing is signed or recorded' },
       },
     }),
     async (c) => {

@@ -11,19 +11,24 @@ import { resolveMembers } from '../datasets/service.ts';
 import { Problem, problems } from '../http/problem.ts';
 import { newId } from '../ids.ts';
 import type { Signer } from '../keys/signer.ts';
+import { sha256OnThreadPool } from '../provenance/c2pa/c2pa-wasm.ts';
 import { C2paError } from '../provenance/c2pa/errors.ts';
 import { matchesMimeType, normalizeMimeType } from '../provenance/c2pa/formats.ts';
-import type { C2paSigner, SupportedMimeType } from '../provenance/c2pa/types.ts';
+import type { TimestampAuthority } from '../provenance/c2pa/tsa-client.ts';
+import type { C2paSigner, SignResult, SupportedMimeType } from '../provenance/c2pa/types.ts';
 import { buildOutputManifest } from './manifest.ts';
 import { outputs } from './tables.ts';
 
 export type OutputRow = typeof outputs.$inferSelect;
 const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
 
-/** Local key or Cloud KMS alike: c2pa-rs gets raw r||s over SHA-256, which is what `Signer` gives. */
-export function c2paSignerFrom(signer: Signer, certChainDer: Uint8Array[]): C2paSigner {
+/**
+ * Local key or Cloud KMS alike: c2pa-rs gets raw r||s over SHA-256, which is what `Signer` gives; the
+ * time-stamp authority, when configured, stamps either one's signature the same way.
+ */
+export function c2paSignerFrom(signer: Signer, certChainDer: Uint8Array[], timestampAuthority: TimestampAuthority | null = null): C2paSigner {
   if (signer.alg !== 'ES256') throw new Error('C2PA signing needs an ES256 (EC P-256) key');
-  return { alg: 'es256', certChainDer, sign: (data) => signer.sign(data) };
+  return { alg: 'es256', certChainDer, sign: (data) => signer.sign(data), ...(timestampAuthority ? { timestampAuthority } : {}) };
 }
 
 /** c2pa-rs errors as the answers a client should get: its file, not our service, is at fault. */
@@ -36,6 +41,9 @@ export function c2paProblem(e: C2paError): Problem {
       return new Problem(422, 'unprocessable', `the file does not parse as its type: ${e.message}`);
     case 'signing_failed':
       return new Problem(502, 'upstream', `the signing key failed: ${e.message}`);
+    case 'timestamp_failed':
+      // Configured time-stamping is never skipped: no token, no signed output.
+      return new Problem(502, 'upstream', `the time-stamp authority failed, so nothing was signed: ${e.message}`);
     default:
       return new Problem(500, 'internal', `C2PA signing failed: ${e.message}`);
   }
@@ -58,47 +66,79 @@ export type OutputInput = {
   generator?: { name: string; version?: string };
 };
 
-/** Why a checkpoint may not make outputs now, or null when it may. */
-async function generationRefusal(
-  q: Queryable,
-  checkpointId: string,
-): Promise<{ row: typeof checkpoints.$inferSelect; clearance: typeof clearances.$inferSelect; refusal: Problem | null }> {
-  const [row] = await q.select().from(checkpoints).where(eq(checkpoints.id, checkpointId));
+type CheckpointRow = typeof checkpoints.$inferSelect;
+type ClearanceRow = typeof clearances.$inferSelect;
+
+/**
+ * Named (prepared) statements here and in verify.ts: drizzle sends an unnamed query with parameters as a
+ * Describe round trip, then Bind/Execute once this process has read the answer, and nothing else is sent on
+ * that connection meanwhile. A statement postgres.js has prepared on the connection goes out in one.
+ */
+
+/** The checkpoint and the clearance it was trained under; both rows are written once and never change. */
+async function checkpointWithClearance(q: Queryable, checkpointId: string): Promise<{ checkpoint: CheckpointRow; clearance: ClearanceRow }> {
+  const [row] = await q
+    .select({ checkpoint: checkpoints, clearance: clearances })
+    .from(checkpoints)
+    .innerJoin(clearances, eq(clearances.id, checkpoints.clearanceId))
+    .where(eq(checkpoints.id, checkpointId))
+    .prepare('outputs_checkpoint_with_clearance')
+    .execute();
   if (!row) throw problems.notFound(`no checkpoint ${checkpointId}`);
-  const s = await checkpointStatus(q, row);
-  if (s.status === 'active') return { row, clearance: s.clearance, refusal: null };
+  return row;
+}
+
+/** Why a checkpoint may not make outputs now (its status with its clearance standing), or null when it may. */
+async function generationRefusal(q: Queryable, checkpoint: CheckpointRow): Promise<Problem | null> {
+  const s = await checkpointStatus(q, checkpoint);
+  if (s.status === 'active') return null;
   const cause = s.causes[0];
   const why =
     !cause ? s.status
     : cause.kind === 'retired' ? `retired: ${cause.reason}`
     : cause.kind === 'license-revoked' ? `tainted: license ${cause.licenseId} of asset ${cause.assetIds.join(', ')} was revoked at ${cause.at}`
     : `tainted: license ${cause.licenseId} of asset ${cause.assetIds.join(', ')} ended at ${cause.at}`;
-  return { row, clearance: s.clearance, refusal: problems.conflict(`checkpoint ${checkpointId} is ${why}; nothing was signed`, { checkpointStatus: s.status, causes: s.causes }) };
+  return problems.conflict(`checkpoint ${checkpoint.id} is ${why}; nothing was signed`, { checkpointStatus: s.status, causes: s.causes });
 }
 
 /**
  * The generation gate, then the signature: an output of an active checkpoint gets a C2PA manifest that
  * ties it to the checkpoint, its clearance and dataset digest, its source art, and its own audit entry.
  * Signing happens inside the change so the manifest can carry the index of the entry that records it.
+ *
+ * What the manifest needs comes from rows that never change (checkpoint, clearance, source assets), read
+ * before the change, together and while the input is hashed on the thread pool; under the append lock only
+ * the gate itself (checkpoint status, clearance standing) is asked, so no revocation can land between it
+ * and the signature, and a refused output is never signed. (Sending the gate's queries before the sign and
+ * awaiting them after was measured: no gain, see docs/benchmarks.md.)
  */
 export async function signOutput(app: AppContext, principal: Principal, input: OutputInput): Promise<{ bytes: Uint8Array; output: OutputRow }> {
   const mimeType = supportedType(input.mimeType, input.bytes);
-  const sources = input.sourceAssetIds.length > 0 ? await resolveMembers(app.database.db, input.sourceAssetIds) : [];
-  const titles = new Map<string, string>();
-  if (sources.length > 0) {
-    const rows = await app.database.db.select({ id: assets.id, title: assets.title }).from(assets).where(inArray(assets.id, sources.map((s) => s.assetId)));
-    for (const a of rows) titles.set(a.id, a.title);
-  }
+  const originalDigest = sha256OnThreadPool(input.bytes);
+  originalDigest.catch(() => {}); // awaited below unless a read throws first
+  const db = app.database.db;
+  const wanted = input.sourceAssetIds;
+  const [sourcesRead, titlesRead, checkpointRead] = await Promise.allSettled([
+    wanted.length > 0 ? resolveMembers(db, wanted) : Promise.resolve([]),
+    wanted.length > 0 ? db.select({ id: assets.id, title: assets.title }).from(assets).where(inArray(assets.id, [...new Set(wanted)])) : Promise.resolve([]),
+    checkpointWithClearance(db, input.checkpointId),
+  ]);
+  // The same answer as when these were read one after another: the source list is judged first.
+  if (sourcesRead.status === 'rejected') throw sourcesRead.reason;
+  if (checkpointRead.status === 'rejected') throw checkpointRead.reason;
+  if (titlesRead.status === 'rejected') throw titlesRead.reason;
+  const sources = sourcesRead.value;
+  const titles = new Map(titlesRead.value.map((a) => [a.id, a.title]));
+  const { checkpoint, clearance } = checkpointRead.value;
+  const originalSha256 = await originalDigest;
   const promptSha256 = input.prompt !== undefined ? sha256(input.prompt) : null;
-  const originalSha256 = sha256(input.bytes);
   const storePrompt = app.config.outputs.promptDisclosure === 'full' && input.prompt !== undefined;
   const id = newId('out');
-  const signer = c2paSignerFrom(app.keyring.c2pa.signer, app.keyring.c2pa.certChainDer);
+  const signer = c2paSignerFrom(app.keyring.c2pa.signer, app.keyring.c2pa.certChainDer, app.timestampAuthority);
 
-  let signed: { bytes: Uint8Array; manifestLabel: string } | undefined;
+  let signed: SignResult | undefined;
   const output = await app.ledger.change(principal, async ({ tx, record }) => {
-    // The generation gate, under the append lock: no revocation can land between this and the signature.
-    const { row: checkpoint, clearance, refusal } = await generationRefusal(tx, input.checkpointId);
+    const refusal = await generationRefusal(tx, checkpoint);
     if (refusal) throw refusal;
     const event = record({
       action: 'output.signed',
@@ -145,9 +185,9 @@ export async function signOutput(app: AppContext, principal: Principal, input: O
       throw e;
     }
     // Known only now; the entry is sealed when this change returns.
-    const signedSha256 = sha256(signed.bytes);
+    const signedSha256 = sha256(signed!.bytes);
     event.content.signedSha256 = signedSha256;
-    event.content.manifestLabel = signed.manifestLabel;
+    event.content.manifestLabel = signed!.manifestLabel;
     const [row] = await tx
       .insert(outputs)
       .values({
@@ -160,8 +200,8 @@ export async function signOutput(app: AppContext, principal: Principal, input: O
         mimeType,
         originalSha256,
         signedSha256,
-        signedSize: signed.bytes.byteLength,
-        manifestLabel: signed.manifestLabel,
+        signedSize: signed!.bytes.byteLength,
+        manifestLabel: signed!.manifestLabel,
         sourceAssetIds: sources.map((s) => s.assetId),
         promptSha256,
         prompt: storePrompt ? input.prompt! : null,
@@ -170,7 +210,9 @@ export async function signOutput(app: AppContext, principal: Principal, input: O
         createdBy: principal.sub,
         auditIndex: event.index,
       })
-      .returning();
+      .returning()
+      .prepare('outputs_insert')
+      .execute();
     return row!;
   });
   return { bytes: signed!.bytes, output };

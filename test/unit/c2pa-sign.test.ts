@@ -3,7 +3,7 @@
  * sign with a local CA, read back, validate trust, detect tampering.
  * No mocks.
  */
-import { generateKeyPairSync, sign as nodeSign } from 'node:crypto';
+import { createHash, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import jpeg from 'jpeg-js';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -11,6 +11,7 @@ import {
   createC2paWasmEngine,
   createLocalKeySigner,
   loadC2paWasm,
+  sha256OnThreadPool,
   type C2paWasmEngine,
 } from '../../src/provenance/c2pa/c2pa-wasm.ts';
 import { derEcdsaSignatureToRaw } from '../../src/provenance/c2pa/cose-sign1.ts';
@@ -316,6 +317,23 @@ describe('c2pa-wasm engine: sign + read (real c2pa-rs)', () => {
       expect(m.activeManifest.title).toBe(`c${i}.jpg`);
       expect(m.activeManifestLabel).toBe(results[i]?.manifestLabel);
     });
+  });
+
+  it('sha256OnThreadPool equals node:crypto SHA-256', async () => {
+    for (const bytes of [new Uint8Array(0), makeJpeg({ seed: 31 }), makeMp4({ frames: 4, seed: 31 })]) {
+      expect(await sha256OnThreadPool(bytes)).toBe(createHash('sha256').update(bytes).digest('hex'));
+    }
+  });
+
+  it('the settings without per-read anchors are made once; per-read anchors still apply', () => {
+    const e = createC2paWasmEngine({ trustAnchorsPem: [identity.ca.certPem] });
+    expect(e.settingsJson()).toBe(e.settingsJson());
+    const settings = JSON.parse(e.settingsJson()) as { trust: { trust_anchors: string } };
+    expect(settings.trust.trust_anchors).toBe(`${identity.ca.certPem.trim()}\n`);
+    const other = createLocalCa();
+    const extra = JSON.parse(e.settingsJson([other.certPem])) as { trust: { trust_anchors: string } };
+    expect(extra.trust.trust_anchors).toBe(`${identity.ca.certPem.trim()}\n${other.certPem.trim()}\n`);
+    expect(e.settingsJson()).toBe(JSON.stringify(settings));
   });
 
   it('different CA instances produce distinct roots (sanity for the untrusted test)', () => {

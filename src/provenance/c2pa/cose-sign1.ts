@@ -47,7 +47,7 @@ export interface BuildCoseSign1Options {
   targetSize?: number;
   /**
    * Extra unprotected header entries placed before the padding (e.g.
-   * `sigTst2` from `timestampHeaderFor`). Computed after signing because a
+   * `sigTst2` from `sigTst2Header` in timestamp.ts). Computed after signing because a
    * C2PA v2 time-stamp covers the signature.
    */
   unprotected?: (signature: Uint8Array, protectedHeader: Uint8Array) =>

@@ -257,3 +257,16 @@ export function decodeOid(content: Uint8Array): string {
   }
   return arcs.join('.');
 }
+
+/** GeneralizedTime `YYYYMMDDhhmmssZ` (whole seconds, as RFC 3161 TSTInfo and RFC 5280 want it). */
+export function generalizedTime(date: Date): Uint8Array {
+  const s =
+    String(date.getUTCFullYear()).padStart(4, '0') +
+    pad2(date.getUTCMonth() + 1) +
+    pad2(date.getUTCDate()) +
+    pad2(date.getUTCHours()) +
+    pad2(date.getUTCMinutes()) +
+    pad2(date.getUTCSeconds()) +
+    'Z';
+  return tlv(TAG.GENERALIZED_TIME, new TextEncoder().encode(s));
+}

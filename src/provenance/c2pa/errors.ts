@@ -14,6 +14,8 @@ export type C2paErrorCode =
   | 'invalid_manifest_definition'
   /** The signer callback failed (KMS error, bad key, wrong signature size…). */
   | 'signing_failed'
+  /** A time-stamp authority is configured and gave no usable token (down, refused, bad answer). */
+  | 'timestamp_failed'
   /** c2pa-rs rejected the signing certificate (profile: EKU, key usage, validity…). */
   | 'invalid_signing_credential'
   /** c2pa-rs produced a manifest that does not validate (self-check after signing). */
@@ -27,6 +29,7 @@ const HTTP_STATUS: Record<C2paErrorCode, number> = {
   manifest_parse_error: 422,
   invalid_manifest_definition: 400,
   signing_failed: 502,
+  timestamp_failed: 502,
   invalid_signing_credential: 500,
   sign_self_check_failed: 500,
   engine_error: 500,

@@ -9,6 +9,7 @@ export {
   installNodeShims,
   loadC2paWasm,
   NodeFileReaderSync,
+  TIMESTAMP_RESERVE,
   TRUST_FAILURE_CODES,
   type C2paWasmEngineOptions,
 } from './c2pa-wasm.ts';
@@ -30,6 +31,7 @@ export {
   createLocalSigningIdentity,
   derToPem,
   issueSigningCertificate,
+  issueTimestampingCertificate,
   OIDS,
   pemToDerList,
   type CreateLocalCaOptions,
@@ -38,6 +40,19 @@ export {
   type LocalCa,
   type SigningCertificate,
 } from './local-ca.ts';
+export {
+  encodeTimeStampRequest,
+  parseTimeStampResponse,
+  parseTimeStampToken,
+  sigTst2Header,
+  sigTst2MessageImprint,
+  sigTst2Payload,
+  TimestampError,
+  type GrantedTimeStamp,
+  type TimeStampInfo,
+  type TimeStampRequest,
+} from './timestamp.ts';
+export { httpTimestampAuthority, type TimestampAuthority } from './tsa-client.ts';
 export {
   allNotAllowed,
   effectiveUse,

@@ -12,6 +12,10 @@
  *   without extra trust config) plus id-kp-documentSigning, never anyEKU, no
  *   unique IDs, no unknown critical extension.
  *
+ * - `issueTimestampingCertificate()` makes a time-stamp authority's certificate
+ *   (RFC 3161 §2.3: id-kp-timeStamping as the only EKU, marked critical), which
+ *   c2pa-rs accepts for `sigTst2` tokens and `openssl ts -verify` for tokens.
+ *
  * The signing key can be generated here or supplied as a public key only
  * (e.g. a Cloud KMS key: pass its public key PEM, sign with KMS later).
  *
@@ -69,6 +73,8 @@ export const OIDS = {
   ekuDocumentSigning: '1.3.6.1.5.5.7.3.36',
   /** C2PA signing EKU: in c2pa-rs valid_eku_oids.cfg. */
   ekuC2paSigning: '1.3.6.1.4.1.62558.2.1',
+  /** id-kp-timeStamping: the one EKU of an RFC 3161 TSA certificate. */
+  ekuTimeStamping: '1.3.6.1.5.5.7.3.8',
 } as const;
 
 export interface DistinguishedName {
@@ -125,6 +131,8 @@ export interface IssueSigningCertificateOptions {
   publicKey?: string | KeyObject;
   /** Extended key usages. Default [emailProtection, documentSigning]. */
   extendedKeyUsages?: string[];
+  /** Mark the extendedKeyUsage extension critical (RFC 3161 requires it of TSAs). Default false. */
+  extendedKeyUsageCritical?: boolean;
 }
 
 const DAY_MS = 86_400_000;
@@ -204,7 +212,7 @@ export function issueSigningCertificate(
     extension(OIDS.basicConstraints, true, seq()),
     // digitalSignature (0)
     extension(OIDS.keyUsage, true, namedBitString([0])),
-    extension(OIDS.extKeyUsage, false, seq(...ekus.map(oid))),
+    extension(OIDS.extKeyUsage, opts.extendedKeyUsageCritical ?? false, seq(...ekus.map(oid))),
     extension(OIDS.subjectKeyIdentifier, false, octetString(keyIdentifier(spki))),
     extension(
       OIDS.authorityKeyIdentifier,
@@ -240,6 +248,23 @@ export function issueSigningCertificate(
     notBefore,
     notAfter,
   };
+}
+
+/**
+ * A time-stamp authority's certificate: RFC 3161 §2.3 wants id-kp-timeStamping as its only extended key
+ * usage, marked critical (c2pa-rs refuses a TSA certificate with another EKU beside it; OpenSSL refuses
+ * a non-critical one). Otherwise the same profile as a signing certificate.
+ */
+export function issueTimestampingCertificate(
+  ca: Pick<LocalCa, 'certDer' | 'privateKeyPem'> & { subject?: DistinguishedName },
+  opts: Omit<IssueSigningCertificateOptions, 'extendedKeyUsages' | 'extendedKeyUsageCritical'> = {},
+): SigningCertificate {
+  return issueSigningCertificate(ca, {
+    subject: { commonName: 'Clearframe Time-Stamp Authority', organization: 'Clearframe' },
+    ...opts,
+    extendedKeyUsages: [OIDS.ekuTimeStamping],
+    extendedKeyUsageCritical: true,
+  });
 }
 
 /** Convenience: a fresh root plus a signing certificate with a generated key. */

@@ -4,6 +4,7 @@
  * Manifest/assertion JSON follows c2pa-rs' ManifestDefinition / Reader JSON
  * shapes (snake_case), so definitions can be passed to c2pa-rs verbatim.
  */
+import type { TimestampAuthority } from './tsa-client.ts';
 
 /** Container formats the adapter accepts (all embedded by c2pa-rs). */
 export const SUPPORTED_MIME_TYPES = [
@@ -30,9 +31,12 @@ export interface C2paSigner {
   /** DER certificates, leaf (signing) certificate first; omit the root. */
   certChainDer: Uint8Array[];
   sign(data: Uint8Array): Promise<Uint8Array>;
-  /** RFC 3161 time-stamp authority. Not supported yet: setting it is an error. */
-  tsaUrl?: string;
-  /** Override the reserved signature box size (bytes). Default: computed from the chain. */
+  /**
+   * RFC 3161 time-stamp authority. When set, every signature carries its token (C2PA v2 `sigTst2`),
+   * and signing fails rather than go without one.
+   */
+  timestampAuthority?: TimestampAuthority;
+  /** Override the reserved signature box size (bytes). Default: computed from the chain (and the TSA). */
   reserveSize?: number;
 }
 
