@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
 import { type Database, type Queryable, queryRows } from '../db/database.ts';
 import { copyBinaryBatches, int8At } from '../db/copy-binary.ts';
@@ -32,8 +33,10 @@ const KIND_ORDER: LogProblem['kind'][] = ['missing-entry', 'leaf-mismatch', 'lea
  * nothing stored is trusted, and a tampered node does not hide a tampered node above it.
  */
 /**
- * `threads`: 2 hashes on a helper thread as well (by default from 4,096 entries, where it starts to pay);
- * 1 never does. The answer is the same either way.
+ * `threads`: 2 hashes on a helper thread as well, 1 never does; the answer is the same either way. By
+ * default the helper is used from 4,096 entries on machines with more than two cores: on two, PostgreSQL
+ * streaming the log needs the second core, and the helper measured 0.99–1.1 × one thread
+ * (docs/benchmarks.md).
  */
 export async function verifyStoredLog(source: LogSource, opts: { pageSize?: number; threads?: 1 | 2 } = {}): Promise<LogVerification> {
   const pageSize = opts.pageSize ?? 50_000;
@@ -50,7 +53,7 @@ export async function verifyStoredLog(source: LogSource, opts: { pageSize?: numb
   const top = Number(head?.m ?? -1) + 1;
   const lastLeafHash = Number(head?.k ?? -1);
   const reader = source.copyOut ? copyReader(source.copyOut, top) : pagedReader(source.db, pageSize, top);
-  const helped = opts.threads === 2 || (opts.threads === undefined && stored >= 4096);
+  const helped = opts.threads === 2 || (opts.threads === undefined && stored >= 4096 && availableParallelism() > 2);
   const helper = helped ? await HashHelper.start() : null;
   try {
     return await verify(source.db, reader, { stored, top, lastLeafHash }, helper, opts.threads === 2 ? 2 : 4096);
