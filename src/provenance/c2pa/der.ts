@@ -162,20 +162,15 @@ export function printableString(value: string): Uint8Array {
 
 const pad2 = (n: number) => String(n).padStart(2, '0');
 
+/** `MMDDhhmmssZ` in UTC, whole seconds: what UTCTime and GeneralizedTime write after the year. */
+const monthToSecond = (date: Date) =>
+  pad2(date.getUTCMonth() + 1) + pad2(date.getUTCDate()) + pad2(date.getUTCHours()) + pad2(date.getUTCMinutes()) + pad2(date.getUTCSeconds()) + 'Z';
+
 /** RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050. */
 export function x509Time(date: Date): Uint8Array {
   const y = date.getUTCFullYear();
-  const rest =
-    pad2(date.getUTCMonth() + 1) +
-    pad2(date.getUTCDate()) +
-    pad2(date.getUTCHours()) +
-    pad2(date.getUTCMinutes()) +
-    pad2(date.getUTCSeconds()) +
-    'Z';
-  if (y >= 1950 && y < 2050) {
-    return tlv(TAG.UTC_TIME, new TextEncoder().encode(pad2(y % 100) + rest));
-  }
-  return tlv(TAG.GENERALIZED_TIME, new TextEncoder().encode(String(y).padStart(4, '0') + rest));
+  if (y >= 1950 && y < 2050) return tlv(TAG.UTC_TIME, new TextEncoder().encode(pad2(y % 100) + monthToSecond(date)));
+  return generalizedTime(date);
 }
 
 /** A decoded TLV. `header` is the byte length of tag+length. */
@@ -260,13 +255,5 @@ export function decodeOid(content: Uint8Array): string {
 
 /** GeneralizedTime `YYYYMMDDhhmmssZ` (whole seconds, as RFC 3161 TSTInfo and RFC 5280 want it). */
 export function generalizedTime(date: Date): Uint8Array {
-  const s =
-    String(date.getUTCFullYear()).padStart(4, '0') +
-    pad2(date.getUTCMonth() + 1) +
-    pad2(date.getUTCDate()) +
-    pad2(date.getUTCHours()) +
-    pad2(date.getUTCMinutes()) +
-    pad2(date.getUTCSeconds()) +
-    'Z';
-  return tlv(TAG.GENERALIZED_TIME, new TextEncoder().encode(s));
+  return tlv(TAG.GENERALIZED_TIME, new TextEncoder().encode(String(date.getUTCFullYear()).padStart(4, '0') + monthToSecond(date)));
 }
