@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { type EvidenceBundle, verifyBundle } from '../audit/bundle.ts';
 import { C2paError } from '../provenance/c2pa/errors.ts';
 import { resolveMimeType } from '../provenance/c2pa/formats.ts';
-import type { ManifestEngine } from '../provenance/c2pa/types.ts';
+import type { ManifestEngine, ReadResult } from '../provenance/c2pa/types.ts';
 import { readOutputLineage } from './manifest.ts';
 
 /**
@@ -27,7 +27,7 @@ export async function verifyOffline(engine: ManifestEngine, bytes: Uint8Array, o
   const result = {
     verdict: verdict as 'tampered' | 'untrusted' | 'valid',
     sha256,
-    c2pa: { validationState: read.validationState, trusted: read.trusted, intact: read.intact, failureCodes: read.failureCodes },
+    c2pa: { validationState: read.validationState, trusted: read.trusted, intact: read.intact, failureCodes: read.failureCodes, timeStamp: timeStampOf(read) },
     lineage,
     evidence: null as null | { ok: boolean; reasons: string[] },
   };
@@ -46,4 +46,15 @@ export async function verifyOffline(engine: ManifestEngine, bytes: Uint8Array, o
     result.evidence = { ok: reasons.length === 0, reasons };
   }
   return result;
+}
+
+/**
+ * The RFC 3161 time of the signature, when the manifest carries a token c2pa-rs validated (it reports
+ * the token's genTime as the signing time); `trusted` when the TSA chains to a trust anchor too.
+ */
+export function timeStampOf(read: Extract<ReadResult, { kind: 'manifest' }>): { time: string; trusted: boolean } | null {
+  const time = read.activeManifest.signature_info?.time;
+  const codes = new Set(read.validation.success.map((s) => s.code));
+  if (!time || !codes.has('timeStamp.validated')) return null;
+  return { time: new Date(time).toISOString(), trusted: codes.has('timeStamp.trusted') };
 }

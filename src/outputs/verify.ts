@@ -10,6 +10,7 @@ import { C2paError } from '../provenance/c2pa/errors.ts';
 import { resolveMimeType } from '../provenance/c2pa/formats.ts';
 import type { ReadResult } from '../provenance/c2pa/types.ts';
 import { readOutputLineage } from './manifest.ts';
+import { timeStampOf } from './verify-offline.ts';
 import { outputs } from './tables.ts';
 import { Problem } from '../http/problem.ts';
 
@@ -95,17 +96,6 @@ export async function verifyFile(app: AppContext, bytes: Uint8Array, declaredTyp
     standing,
     proof,
   };
-}
-
-/**
- * The RFC 3161 time of the signature, when the manifest carries a token c2pa-rs validated (it reports
- * the token's genTime as the signing time); `trusted` when the TSA chains to a trust anchor too.
- */
-function timeStampOf(read: Extract<ReadResult, { kind: 'manifest' }>): { time: string; trusted: boolean } | null {
-  const time = read.activeManifest.signature_info?.time;
-  const codes = new Set(read.validation.success.map((s) => s.code));
-  if (!time || !codes.has('timeStamp.validated')) return null;
-  return { time: new Date(time).toISOString(), trusted: codes.has('timeStamp.trusted') };
 }
 
 /** Whether the rights under an output still hold: its checkpoint's status, with the causes. */

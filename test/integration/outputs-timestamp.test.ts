@@ -12,6 +12,7 @@ import { count } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { treeSize } from '../../src/audit/log-store.ts';
 import { outputs } from '../../src/outputs/tables.ts';
+import { verifyOffline } from '../../src/outputs/verify-offline.ts';
 import { createC2paWasmEngine } from '../../src/provenance/c2pa/c2pa-wasm.ts';
 import { createLocalCa, issueSigningCertificate } from '../../src/provenance/c2pa/local-ca.ts';
 import { makeJpeg } from '../fixtures/media.ts';
@@ -80,6 +81,13 @@ describe.skipIf(databaseUnavailable())('time-stamped output signatures (TSA_URL,
     const verdict = (await (await svc.call('POST', '/v1/verify', { token: distributor, body: signed, headers: { 'content-type': 'image/jpeg' } })).json()) as Verdict;
     expect(verdict.verdict).toBe('verified');
     expect(verdict.c2pa.timeStamp).toEqual({ time: issued.genTime.toISOString(), trusted: true });
+
+    // `clearframe verify FILE` without a server reports the same time, trusted only with the TSA's root.
+    const withTsaRoot = createC2paWasmEngine({ trustAnchorsPem: [...svc.runtime.ctx.keyring.c2pa.trustAnchorsPem, tsa.caPem] });
+    const offline = await verifyOffline(withTsaRoot, signed, { mimeType: 'image/jpeg' });
+    expect(offline).toMatchObject({ verdict: 'valid', c2pa: { timeStamp: { time: issued.genTime.toISOString(), trusted: true } } });
+    const withoutTsaRoot = createC2paWasmEngine({ trustAnchorsPem: svc.runtime.ctx.keyring.c2pa.trustAnchorsPem });
+    expect(await verifyOffline(withoutTsaRoot, signed, { mimeType: 'image/jpeg' })).toMatchObject({ c2pa: { timeStamp: { time: issued.genTime.toISOString(), trusted: false } } });
   });
 
   it('a TSA that refuses, errs, is silent, answers for another nonce, or is down: 502 problem+json, nothing signed, nothing recorded', async () => {
