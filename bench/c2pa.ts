@@ -260,10 +260,7 @@ async function runC2pa() {
     await bdb.drop();
     rmSync(keysDir, { recursive: true, force: true });
   }
-  const report = rep.finish();
-  const failures = report.figures.filter((f) => f.id.startsWith('correctness.') && !f.met);
-  if (failures.length > 0) throw new Error(`correctness check(s) failed: ${failures.map((f) => f.label).join(', ')}`);
-  return report;
+  return rep.finish();
 }
 
 type Setup = Awaited<ReturnType<typeof activeCheckpoint>>;

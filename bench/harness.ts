@@ -237,6 +237,7 @@ export class Reporter {
     return f;
   }
 
+  /** Writes and prints the report; throws, after writing it, if any correctness check failed. */
   finish(): SectionReport {
     this.memory.section = this.endSection();
     this.env.loadAverage.end = loadAverage();
@@ -256,6 +257,9 @@ export class Reporter {
     writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
     printSummary(report);
     console.log(`[${this.section}] results written to ${path.relative(process.cwd(), file)}`);
+    // Figures about speed may miss their goals; a failed correctness check makes the whole section fail.
+    const failures = report.figures.filter((f) => f.id.startsWith('correctness.') && !f.met);
+    if (failures.length > 0) throw new Error(`correctness check(s) failed: ${failures.map((f) => f.label).join(', ')}`);
     return report;
   }
 }
