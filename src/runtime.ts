@@ -63,11 +63,12 @@ export async function startRuntime(config: Config, opts: { database?: Database; 
       : null;
     const timestampAuthority = config.timestamping ? httpTimestampAuthority(config.timestamping) : null;
     if (timestampAuthority) logger.info({ tsa: timestampAuthority.name, timeoutMs: config.timestamping!.timeoutMs }, 'output signatures are time-stamped');
-    const ctx: AppContext = { config, database, ledger, keyring, verifyToken, logger, policies, c2pa: createC2paWasmEngine({ trustAnchorsPem: [...keyring.c2pa.trustAnchorsPem, ...config.trustAnchorsPem] }), timestampAuthority, tuning };
+    const ctx: AppContext = { config, database, ledger, keyring, verifyToken, logger, policies, c2pa: createC2paWasmEngine({ trustAnchorsPem: [...keyring.c2pa.trustAnchorsPem, ...config.trustAnchorsPem], readThread: true }), timestampAuthority, tuning };
     return {
       ctx,
       app: createApp(ctx),
       async close() {
+        await ctx.c2pa.close?.().catch(() => {});
         await tuning?.backend.close().catch(() => {});
         await keyring?.close();
         await database.close();

@@ -1,11 +1,40 @@
-import { sql } from 'drizzle-orm';
-import type { Database, Db, Tx } from '../db/database.ts';
+import { type SQL, sql } from 'drizzle-orm';
+import type { Database, Db, Queryable, Tx } from '../db/database.ts';
 import { type Actor, type EventDraft, eventLeaf, jsonSafe } from './event.ts';
 import { MerkleTreeBuilder, leafHash } from './merkle.ts';
 import { type StoredEvent, type StoredNode, readFrontier, treeSize, writeAppend } from './log-store.ts';
 
-/** Any fixed number: every Clearframe process appending to one database serialises on it. */
+/**
+ * Any fixed number: every Clearframe process appending to one database serialises on it. The same
+ * number is in `clearframe_append_at` (migrations/0009).
+ */
 const AUDIT_APPEND_LOCK = 7_245_118_002;
+
+/** The tree as it stood when read: its size and right edge (the hashes of rootPlan(size)). */
+export type LogTip = { size: number; frontier: Uint8Array[] };
+
+/**
+ * An append prepared against a tip found the log longer at commit: something changed meanwhile, so
+ * whatever was decided from the state at that tip must be decided again. Nothing was written.
+ */
+export class LogMovedOn extends Error {
+  constructor(readonly expectedSize: number) {
+    super(`the audit log moved on from ${expectedSize} entries while the change was prepared`);
+    this.name = 'LogMovedOn';
+  }
+}
+
+/** What an append prepared outside the lock hands to the one statement that commits it. */
+export interface PreparedAppend {
+  /** The event as it will be stored (its index is the tip's size). */
+  event: StoredEvent;
+  /**
+   * A scalar SQL expression with the entry's index as value; evaluating it takes the append lock,
+   * checks the size and writes the entry and its nodes. The change's own row embeds it (e.g. as its
+   * audit index) so that row, entry and nodes are one statement: one round trip, one commit.
+   */
+  entryIndex: SQL;
+}
 
 export type RecordedEvent = Omit<StoredEvent, 'leaf'>;
 
@@ -95,6 +124,7 @@ export class Ledger {
 
   private async attempt(batch: Pending[]): Promise<{ ok: true; values: unknown[] } | { ok: false; error: unknown }> {
     try {
+      let frontier: LogTip | undefined;
       const values = await this.database.db.transaction(async (tx) => {
         await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_APPEND_LOCK})`);
         // Not sent together with the lock: postgres.js may put a statement it has described before ahead
@@ -129,27 +159,71 @@ export class Ledger {
           });
           for (const e of sealed) tree.push(leafHash(e.leaf));
           await writeAppend(tx, sealed, nodes);
-          this.nextFrontier = { size: size + sealed.length, hashes: tree.peaks() };
+          frontier = { size: size + sealed.length, frontier: tree.peaks() };
         }
         return values;
       });
-      this.lastFrontier = this.nextFrontier;
+      if (frontier) this.lastFrontier = frontier;
       return { ok: true, values };
     } catch (error) {
-      this.nextFrontier = undefined;
       return { ok: false, error };
     }
   }
 
   /**
-   * The right edge of the tree at `size`. Nodes of a given size never change, so the edge this process
-   * wrote last is still right if no other process appended since (the size read under the lock says so).
+   * The right edge of the tree at `size`. The nodes of a given size never change, so an edge this process
+   * committed is right for its size forever; it is used when the size read under the lock is that size.
+   * (Only committed edges are kept: an edge is set after its transaction commits, never before.)
    */
-  private lastFrontier: { size: number; hashes: Uint8Array[] } | undefined;
-  private nextFrontier: { size: number; hashes: Uint8Array[] } | undefined;
+  private lastFrontier: LogTip | undefined;
 
-  private async frontier(tx: Tx, size: number): Promise<Uint8Array[]> {
-    if (this.lastFrontier?.size === size) return this.lastFrontier.hashes;
-    return readFrontier(tx, size);
+  private async frontier(q: Queryable, size: number): Promise<Uint8Array[]> {
+    if (this.lastFrontier?.size === size) return this.lastFrontier.frontier;
+    return readFrontier(q, size);
   }
+
+  /** The log as it stands now, for `appendAt`: its size, then its right edge (from memory when known). */
+  async tip(): Promise<LogTip> {
+    const size = await treeSize(this.database.db);
+    return { size, frontier: await this.frontier(this.database.db, size) };
+  }
+
+  /**
+   * Optimistic append: for a change whose slow part (a C2PA signature, a KMS call, a time-stamp) should
+   * not hold the append lock that every writer waits on. The caller reads `tip()`, decides and does its
+   * work from the state at that tip, then commits here with ONE statement that embeds `entryIndex`.
+   * That statement takes the lock and writes only if the log still has `tip.size` entries: since every
+   * change appends in its own transaction, nothing the caller read can have changed. Otherwise it writes
+   * nothing and this throws `LogMovedOn`; the caller then redoes the change with `change()`, under the lock.
+   */
+  async appendAt<T>(tip: LogTip, actor: Actor, draft: EventDraft, write: (append: PreparedAppend) => Promise<T>): Promise<T> {
+    const content = typeof draft.content === 'object' && draft.content !== null ? draft.content : { value: draft.content ?? null };
+    // The time is taken after the tip was read, so it is not earlier than that of any entry before it.
+    const body = { index: tip.size, time: new Date().toISOString(), actor: { sub: actor.sub, role: actor.role }, action: draft.action, subjectId: draft.subjectId, content: jsonSafe(content) };
+    const event: StoredEvent = { ...body, leaf: eventLeaf(body) };
+    const nodes: StoredNode[] = [];
+    const tree = MerkleTreeBuilder.resume(tip.size, tip.frontier, { onNode: (id, hash) => nodes.push({ level: id.level, index: id.index, hash }) });
+    tree.push(leafHash(event.leaf));
+    const hashes = Buffer.alloc(32 * nodes.length);
+    nodes.forEach((n, i) => hashes.set(n.hash, 32 * i));
+    const entryIndex = sql`(select clearframe_append_at(${tip.size}::int8, ${Buffer.from(event.leaf)}::bytea, ${sql.param(nodes.map((n) => n.level))}::int2[], ${sql.param(nodes.map((n) => n.index))}::int8[], ${hashes}::bytea))`;
+    let value: T;
+    try {
+      value = await write({ event, entryIndex });
+    } catch (e) {
+      if (sqlState(e) === 'CF409') throw new LogMovedOn(tip.size);
+      throw e;
+    }
+    this.lastFrontier = { size: tip.size + 1, frontier: tree.peaks() };
+    return value;
+  }
+}
+
+/** The SQLSTATE of a database error, from postgres.js or PGlite, directly or as drizzle's cause. */
+function sqlState(e: unknown): string | undefined {
+  for (let x = e, depth = 0; x && typeof x === 'object' && depth < 4; x = (x as { cause?: unknown }).cause, depth++) {
+    const code = (x as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
 }

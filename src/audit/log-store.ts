@@ -1,6 +1,6 @@
 import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/database.ts';
-import { queryRows } from '../db/database.ts';
+import { queryRows, queryRowsPrepared } from '../db/database.ts';
 import { type NodeId, assembleProof, consistencyProofPlan, emptyRoot, hashRange, inclusionProofPlan, rootPlan } from './merkle.ts';
 import { auditEvents, auditNodes } from './tables.ts';
 import type { AuditEvent } from './event.ts';
@@ -13,7 +13,7 @@ export type StoredEvent = AuditEvent & { leaf: Uint8Array };
 export type StoredNode = NodeId & { hash: Uint8Array };
 
 export async function treeSize(q: Queryable): Promise<number> {
-  const rows = await queryRows<{ n: string | number | null }>(q, sql`select max(idx) as n from audit_events`);
+  const rows = await queryRowsPrepared<{ n: string | number | null }>(q, sql`select max(idx) as n from audit_events`, 'tree_size');
   const max = rows[0]?.n;
   return max === null || max === undefined ? 0 : Number(max) + 1;
 }

@@ -41,7 +41,11 @@ export function deriveStatus(recorded: StatusRow[], standing: Standing): { statu
 async function statusRows(q: Queryable, ids: string[]): Promise<Map<string, StatusRow[]>> {
   const out = new Map<string, StatusRow[]>();
   if (ids.length === 0) return out;
-  const rows = await q.select().from(checkpointStatusEvents).where(inArray(checkpointStatusEvents.checkpointId, ids)).orderBy(asc(checkpointStatusEvents.seq));
+  // Named: asked on every generation gate and every verify (see queryRowsPrepared in src/db/database.ts).
+  const rows =
+    ids.length === 1
+      ? await q.select().from(checkpointStatusEvents).where(eq(checkpointStatusEvents.checkpointId, ids[0]!)).orderBy(asc(checkpointStatusEvents.seq)).prepare('checkpoint_status_rows').execute()
+      : await q.select().from(checkpointStatusEvents).where(inArray(checkpointStatusEvents.checkpointId, ids)).orderBy(asc(checkpointStatusEvents.seq));
   for (const r of rows) out.set(r.checkpointId, [...(out.get(r.checkpointId) ?? []), r]);
   return out;
 }
@@ -50,7 +54,7 @@ export async function checkpointStatus(q: Queryable, row: CheckpointRow, now = n
   const [recorded, resting, [clearance]] = await Promise.all([
     statusRows(q, [row.id]),
     restingLicenses(q, [row.clearanceId]),
-    q.select().from(clearances).where(eq(clearances.id, row.clearanceId)),
+    q.select().from(clearances).where(eq(clearances.id, row.clearanceId)).prepare('checkpoint_status_clearance').execute(),
   ]);
   const standing = clearanceStanding(clearance!, resting.get(row.clearanceId) ?? [], now);
   return { ...deriveStatus(recorded.get(row.id) ?? [], standing), recorded: recorded.get(row.id) ?? [], clearance: clearance!, standing };

@@ -3,7 +3,7 @@ import { and, asc, desc, eq, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { ChangeContext } from '../audit/ledger.ts';
 import type { Ledger } from '../audit/ledger.ts';
 import type { Principal } from '../auth/tokens.ts';
-import { type Queryable, queryRows } from '../db/database.ts';
+import { type Queryable, queryRows, queryRowsPrepared } from '../db/database.ts';
 import { problems } from '../http/problem.ts';
 import { newId } from '../ids.ts';
 import { assets } from '../assets/tables.ts';
@@ -26,7 +26,7 @@ export async function resolveMembers(q: Queryable, assetIds: readonly string[]):
     throw problems.validation(`the asset list repeats ${list.length} id(s)`, list.slice(0, 100).map((id) => ({ field: 'assetIds', message: `${id} is listed more than once` })));
   }
   const found = new Map<string, string>();
-  const rows = await queryRows<{ id: string; sha256: string }>(q, sql`select id, sha256 from assets where id = any(${sql.param([...assetIds])}::text[])`);
+  const rows = await queryRowsPrepared<{ id: string; sha256: string }>(q, sql`select id, sha256 from assets where id = any(${sql.param([...assetIds])}::text[])`, 'resolve_members');
   for (const r of rows) found.set(r.id, r.sha256);
   const unknown = assetIds.filter((id) => !found.has(id));
   if (unknown.length > 0) {

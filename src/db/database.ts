@@ -107,6 +107,21 @@ async function migrationsApplied(db: Db): Promise<boolean> {
   }
 }
 
+/**
+ * queryRows as a prepared statement, for raw SQL on hot paths. postgres.js then keeps the statement per
+ * connection (keyed by its text) and sends each later execution in one round trip instead of two (an
+ * unprepared query with parameters waits for a Describe answer before it is bound), and PostgreSQL can
+ * reuse its plan. drizzle's `db.execute` has no way to ask for this, so this does what it does with a name.
+ */
+export async function queryRowsPrepared<T>(q: Queryable, query: SQL, name: string): Promise<T[]> {
+  const { session, dialect } = q as unknown as {
+    session: { prepareQuery(query: unknown, fields: undefined, name: string, arrayMode: boolean): { execute(): Promise<unknown> } };
+    dialect: { sqlToQuery(sql: SQL): unknown };
+  };
+  const result = await session.prepareQuery(dialect.sqlToQuery(query), undefined, name, false).execute();
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
 /** Raw SQL rows on either driver (postgres.js returns an array, PGlite an object with `rows`). */
 export async function queryRows<T>(q: Queryable, query: SQL): Promise<T[]> {
   const result = (await q.execute(query)) as unknown;

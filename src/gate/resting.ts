@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { type Queryable, queryRows } from '../db/database.ts';
+import { type Queryable, queryRows, queryRowsPrepared } from '../db/database.ts';
 import type { RestingLicense } from './standing.ts';
 
 /**
@@ -35,7 +35,8 @@ export const restingLicenseRows = sql`
 export async function restingLicenses(q: Queryable, clearanceIds: string[]): Promise<Map<string, RestingLicense[]>> {
   const out = new Map<string, RestingLicense[]>();
   if (clearanceIds.length === 0) return out;
-  const rows = await queryRows<{
+  // Prepared: it is asked on every generation gate and every verify (one round trip, a cached plan).
+  const rows = await queryRowsPrepared<{
     clearance_id: string; license_id: string; asset_id: string; asset_count: number; term_end: Date | string;
     revoked_license_id: string | null; revoked_at: Date | string | null; reason: string | null;
   }>(
@@ -47,6 +48,7 @@ export async function restingLicenses(q: Queryable, clearanceIds: string[]): Pro
         left join license_revocations r on r.license_id = later.id
         where rl.clearance_id = any(${sql.param(clearanceIds)}::text[])
         order by rl.clearance_id, rl.license_id, r.revoked_at nulls last`,
+    'resting_licenses',
   );
   const seen = new Set<string>();
   for (const r of rows) {

@@ -1,16 +1,19 @@
 import { createHash } from 'node:crypto';
-import { eq, inArray } from 'drizzle-orm';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { eq, sql } from 'drizzle-orm';
 import type { AppContext } from '../app-context.ts';
 import { assets } from '../assets/tables.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { checkpointStatus } from '../checkpoints/service.ts';
 import { checkpoints } from '../checkpoints/tables.ts';
-import type { Queryable } from '../db/database.ts';
+import type { Database, Queryable } from '../db/database.ts';
+import { WrittenOnce } from '../db/written-once.ts';
 import { clearances } from '../gate/tables.ts';
 import { resolveMembers } from '../datasets/service.ts';
 import { Problem, problems } from '../http/problem.ts';
 import { newId } from '../ids.ts';
 import type { Signer } from '../keys/signer.ts';
+import { LogMovedOn } from '../audit/ledger.ts';
 import { sha256OnThreadPool } from '../provenance/c2pa/c2pa-wasm.ts';
 import { C2paError } from '../provenance/c2pa/errors.ts';
 import { matchesMimeType, normalizeMimeType } from '../provenance/c2pa/formats.ts';
@@ -88,6 +91,31 @@ async function checkpointWithClearance(q: Queryable, checkpointId: string): Prom
   return row;
 }
 
+// Rows a render farm asks for on every frame, which never change: kept per database.
+const checkpointsSeen = new WrittenOnce<{ checkpoint: CheckpointRow; clearance: ClearanceRow }>(1_000);
+const sourcesSeen = new WrittenOnce<{ sha256: string; title: string }>(10_000);
+
+/**
+ * The source assets, in the order given, with their titles: 422 for an unknown or repeated id (as
+ * `resolveMembers` answers), from memory when every one has been seen.
+ */
+async function sourceAssets(database: Database, ids: readonly string[]): Promise<{ assetId: string; sha256: string; title: string }[]> {
+  if (ids.length === 0) return [];
+  const held = ids.map((id) => sourcesSeen.get(database, id));
+  if (new Set(ids).size === ids.length && held.every((h) => h !== undefined)) return ids.map((id, i) => ({ assetId: id, ...held[i]! }));
+  const db = database.db;
+  const [members, titles] = await Promise.all([
+    resolveMembers(db, ids),
+    db.select({ id: assets.id, title: assets.title }).from(assets).where(sql`${assets.id} = any(${sql.param([...new Set(ids)])}::text[])`).prepare('outputs_source_titles').execute(),
+  ]);
+  const titleOf = new Map(titles.map((a) => [a.id, a.title]));
+  return members.map((m) => {
+    const row = { sha256: m.sha256, title: titleOf.get(m.assetId) ?? m.assetId };
+    sourcesSeen.set(database, m.assetId, row);
+    return { assetId: m.assetId, ...row };
+  });
+}
+
 /** Why a checkpoint may not make outputs now (its status with its clearance standing), or null when it may. */
 async function generationRefusal(q: Queryable, checkpoint: CheckpointRow): Promise<Problem | null> {
   const s = await checkpointStatus(q, checkpoint);
@@ -101,121 +129,219 @@ async function generationRefusal(q: Queryable, checkpoint: CheckpointRow): Promi
   return problems.conflict(`checkpoint ${checkpoint.id} is ${why}; nothing was signed`, { checkpointStatus: s.status, causes: s.causes });
 }
 
+/** What a sign needs besides the audit index: read and checked before anything is decided. */
+type SignPlan = {
+  id: string;
+  input: OutputInput;
+  mimeType: SupportedMimeType;
+  checkpoint: CheckpointRow;
+  clearance: ClearanceRow;
+  sources: { assetId: string; sha256: string; title: string }[];
+  promptSha256: string | null;
+  storePrompt: boolean;
+};
+
+/** The hashes an output is recorded with: of the file as generated, and as signed. */
+type OutputHashes = { originalSha256: string; signedSha256: string };
+
 /**
  * The generation gate, then the signature: an output of an active checkpoint gets a C2PA manifest that
  * ties it to the checkpoint, its clearance and dataset digest, its source art, and its own audit entry.
- * Signing happens inside the change so the manifest can carry the index of the entry that records it.
  *
- * What the manifest needs comes from rows that never change (checkpoint, clearance, source assets), read
- * before the change, together and while the input is hashed on the thread pool; under the append lock only
- * the gate itself (checkpoint status, clearance standing) is asked, so no revocation can land between it
- * and the signature, and a refused output is never signed. (Sending the gate's queries before the sign and
- * awaiting them after was measured: no gain, see docs/benchmarks.md.)
+ * The manifest carries the index of the entry that records the output, so the index must be known before
+ * c2pa-rs signs. The sign does not hold the ledger's append lock for that (it takes 10-100 ms, longer with
+ * Cloud KMS or a time-stamp authority, and every writer waits on that lock). Instead:
+ *  1. read the log's tip (size N) and the rows the manifest needs (checkpoint, clearance, sources: written
+ *     once and never changed, so kept in memory once seen);
+ *  2. ask the gate (checkpoint status, clearance standing) as of then, and sign with index N: c2pa-rs
+ *     hashes the file while the gate's queries run, and the signature itself is made only once the gate
+ *     has said yes (the signer awaits it), so a refused output is never signed;
+ *  3. commit the output row, its entry and nodes in one statement that writes only if the log still has N
+ *     entries (`Ledger.appendAt`). Every change appends an entry, so an unchanged size means the gate's
+ *     answer still holds. If anything landed meanwhile, the signed file is dropped unseen and the output
+ *     is made again the careful way: under the lock, gate, sign, record (`signUnderLock`).
+ * The input's own hash is needed only for the record, so it runs on the thread pool meanwhile.
  */
 export async function signOutput(app: AppContext, principal: Principal, input: OutputInput): Promise<{ bytes: Uint8Array; output: OutputRow }> {
   const mimeType = supportedType(input.mimeType, input.bytes);
   const originalDigest = sha256OnThreadPool(input.bytes);
-  originalDigest.catch(() => {}); // awaited below unless a read throws first
-  const db = app.database.db;
-  const wanted = input.sourceAssetIds;
-  const [sourcesRead, titlesRead, checkpointRead] = await Promise.allSettled([
-    wanted.length > 0 ? resolveMembers(db, wanted) : Promise.resolve([]),
-    wanted.length > 0 ? db.select({ id: assets.id, title: assets.title }).from(assets).where(inArray(assets.id, [...new Set(wanted)])) : Promise.resolve([]),
-    checkpointWithClearance(db, input.checkpointId),
+  originalDigest.catch(() => {}); // awaited below unless something fails first
+  const tipRead = app.ledger.tip();
+  tipRead.catch(() => {}); // likewise
+  const database = app.database;
+  const db = database.db;
+  const [sourcesRead, checkpointRead] = await Promise.allSettled([
+    sourceAssets(database, input.sourceAssetIds),
+    checkpointsSeen.read(database, input.checkpointId, () => checkpointWithClearance(db, input.checkpointId)),
   ]);
   // The same answer as when these were read one after another: the source list is judged first.
   if (sourcesRead.status === 'rejected') throw sourcesRead.reason;
   if (checkpointRead.status === 'rejected') throw checkpointRead.reason;
-  if (titlesRead.status === 'rejected') throw titlesRead.reason;
-  const sources = sourcesRead.value;
-  const titles = new Map(titlesRead.value.map((a) => [a.id, a.title]));
-  const { checkpoint, clearance } = checkpointRead.value;
-  const originalSha256 = await originalDigest;
-  const promptSha256 = input.prompt !== undefined ? sha256(input.prompt) : null;
-  const storePrompt = app.config.outputs.promptDisclosure === 'full' && input.prompt !== undefined;
-  const id = newId('out');
-  const signer = c2paSignerFrom(app.keyring.c2pa.signer, app.keyring.c2pa.certChainDer, app.timestampAuthority);
+  const plan: SignPlan = {
+    id: newId('out'),
+    input,
+    mimeType,
+    ...checkpointRead.value,
+    sources: sourcesRead.value,
+    promptSha256: input.prompt !== undefined ? sha256(input.prompt) : null,
+    storePrompt: app.config.outputs.promptDisclosure === 'full' && input.prompt !== undefined,
+  };
+  const tip = await tipRead;
+  // Asked only now, after the tip: what the gate reads then includes every change up to the tip, and
+  // anything later moves the log past it, so the commit below refuses and the gate is asked again.
+  const gate = generationRefusal(db, plan.checkpoint);
+  gate.catch(() => {}); // awaited by the signer, or in signManifest if c2pa-rs fails before it asks
+  // c2pa-rs holds this thread until it asks for the signature, and postgres.js writes on a later turn of
+  // the event loop (queued behind this one): let the gate's queries leave first, so they run meanwhile.
+  await yieldToLoop();
+  await yieldToLoop();
+  const signed = await signManifest(app, plan, tip.size, async () => {
+    const refusal = await gate;
+    if (refusal) throw refusal;
+  });
+  const hashes: OutputHashes = { signedSha256: sha256(signed.bytes), originalSha256: await originalDigest };
+  try {
+    const output = await app.ledger.appendAt(tip, principal, outputEvent(plan, signed, hashes), ({ event, entryIndex }) =>
+      db
+        .insert(outputs)
+        .values({ ...outputValues(plan, signed, hashes, principal, event), auditIndex: entryIndex })
+        .returning()
+        .prepare('outputs_insert_at')
+        .execute()
+        .then((rows) => rows[0]!),
+    );
+    return { bytes: signed.bytes, output };
+  } catch (e) {
+    if (!(e instanceof LogMovedOn)) throw e;
+  }
+  return signUnderLock(app, principal, plan, hashes.originalSha256);
+}
 
+/** The careful way, when the log moved on during an optimistic sign: gate, sign and record under the lock. */
+async function signUnderLock(app: AppContext, principal: Principal, plan: SignPlan, originalSha256: string): Promise<{ bytes: Uint8Array; output: OutputRow }> {
   let signed: SignResult | undefined;
   const output = await app.ledger.change(principal, async ({ tx, record }) => {
-    const refusal = await generationRefusal(tx, checkpoint);
+    const refusal = await generationRefusal(tx, plan.checkpoint);
     if (refusal) throw refusal;
-    const event = record({
-      action: 'output.signed',
-      subjectId: id,
-      content: {
-        id,
-        checkpointId: checkpoint.id,
-        clearanceId: checkpoint.clearanceId,
-        datasetId: checkpoint.datasetId,
-        datasetDigest: checkpoint.datasetDigest,
-        policyDigest: clearance.policyDigest,
-        mimeType,
-        originalSha256,
-        sourceAssetIds: sources.map((s) => s.assetId),
-        promptSha256,
-        generator: input.generator ?? null,
-      },
-    });
-    const manifest = buildOutputManifest({
-      title: input.title,
-      mimeType,
-      allowFurtherTraining: app.config.outputs.allowFurtherTraining,
-      promptDisclosure: app.config.outputs.promptDisclosure,
-      claimGenerator: { name: 'Clearframe', version: '0.1.0' },
-      lineage: {
-        outputId: id,
-        checkpoint: { id: checkpoint.id, ref: checkpoint.vertexModel ?? checkpoint.externalRef ?? checkpoint.id, artifactDigest: checkpoint.artifactDigest },
-        baseModel: checkpoint.baseModel,
-        clearanceId: checkpoint.clearanceId,
-        dataset: { id: checkpoint.datasetId, digest: checkpoint.datasetDigest },
-        policyDigest: clearance.policyDigest,
-        ledgerUrl: app.config.publicUrl,
-        auditIndex: event.index,
-        sourceAssets: sources.map((s) => ({ assetId: s.assetId, sha256: s.sha256, title: titles.get(s.assetId) ?? s.assetId })),
-        promptSha256,
-        prompt: storePrompt ? input.prompt! : null,
-        generator: input.generator ?? null,
-      },
-    });
-    try {
-      signed = await app.c2pa.sign({ bytes: input.bytes, mimeType, manifest, signer });
-    } catch (e) {
-      if (e instanceof C2paError) throw c2paProblem(e);
-      throw e;
-    }
-    // Known only now; the entry is sealed when this change returns.
-    const signedSha256 = sha256(signed!.bytes);
-    event.content.signedSha256 = signedSha256;
-    event.content.manifestLabel = signed!.manifestLabel;
-    const [row] = await tx
-      .insert(outputs)
-      .values({
-        id,
-        checkpointId: checkpoint.id,
-        clearanceId: checkpoint.clearanceId,
-        datasetId: checkpoint.datasetId,
-        datasetDigest: checkpoint.datasetDigest,
-        policyDigest: clearance.policyDigest,
-        mimeType,
-        originalSha256,
-        signedSha256,
-        signedSize: signed!.bytes.byteLength,
-        manifestLabel: signed!.manifestLabel,
-        sourceAssetIds: sources.map((s) => s.assetId),
-        promptSha256,
-        prompt: storePrompt ? input.prompt! : null,
-        generator: input.generator ?? null,
-        createdAt: new Date(event.time),
-        createdBy: principal.sub,
-        auditIndex: event.index,
-      })
-      .returning()
-      .prepare('outputs_insert')
-      .execute();
+    // Recorded first for its index; the content is completed below, before the entry is sealed.
+    const event = record({ action: 'output.signed', subjectId: plan.id, content: {} });
+    signed = await signManifest(app, plan, event.index);
+    const hashes: OutputHashes = { originalSha256, signedSha256: sha256(signed.bytes) };
+    Object.assign(event.content, outputEvent(plan, signed, hashes).content);
+    const [row] = await tx.insert(outputs).values(outputValues(plan, signed, hashes, principal, event)).returning().prepare('outputs_insert').execute();
     return row!;
   });
   return { bytes: signed!.bytes, output };
+}
+
+/**
+ * Builds the manifest for audit index `auditIndex` and has c2pa-rs sign it. `beforeSignature` runs when
+ * c2pa-rs asks for the signature (after it has hashed the file), and may refuse it: its error is the answer.
+ */
+async function signManifest(app: AppContext, plan: SignPlan, auditIndex: number, beforeSignature?: () => Promise<void>): Promise<SignResult> {
+  const { checkpoint, clearance, input } = plan;
+  const manifest = buildOutputManifest({
+    title: input.title,
+    mimeType: plan.mimeType,
+    allowFurtherTraining: app.config.outputs.allowFurtherTraining,
+    promptDisclosure: app.config.outputs.promptDisclosure,
+    claimGenerator: { name: 'Clearframe', version: '0.1.0' },
+    lineage: {
+      outputId: plan.id,
+      checkpoint: { id: checkpoint.id, ref: checkpoint.vertexModel ?? checkpoint.externalRef ?? checkpoint.id, artifactDigest: checkpoint.artifactDigest },
+      baseModel: checkpoint.baseModel,
+      clearanceId: checkpoint.clearanceId,
+      dataset: { id: checkpoint.datasetId, digest: checkpoint.datasetDigest },
+      policyDigest: clearance.policyDigest,
+      ledgerUrl: app.config.publicUrl,
+      auditIndex,
+      sourceAssets: plan.sources.map((s) => ({ assetId: s.assetId, sha256: s.sha256, title: s.title })),
+      promptSha256: plan.promptSha256,
+      prompt: plan.storePrompt ? input.prompt! : null,
+      generator: input.generator ?? null,
+    },
+  });
+  const key = app.keyring.c2pa.signer;
+  let asked = false;
+  let refused: { error: unknown } | undefined;
+  const signer = c2paSignerFrom(
+    beforeSignature
+      ? {
+          kid: key.kid,
+          alg: key.alg,
+          publicJwk: key.publicJwk,
+          sign: async (data: Uint8Array) => {
+            asked = true;
+            try {
+              await beforeSignature();
+            } catch (error) {
+              refused = { error };
+              throw error;
+            }
+            return key.sign(data);
+          },
+        }
+      : key,
+    app.keyring.c2pa.certChainDer,
+    app.timestampAuthority,
+  );
+  try {
+    return await app.c2pa.sign({ bytes: input.bytes, mimeType: plan.mimeType, manifest, signer });
+  } catch (e) {
+    if (refused) throw refused.error;
+    // c2pa-rs failed before it asked for the signature: a refusal still answers first (409, not 502/422).
+    if (beforeSignature && !asked) await beforeSignature();
+    if (e instanceof C2paError) throw c2paProblem(e);
+    throw e;
+  }
+}
+
+/** The output's audit entry: what was signed, from what, and under which clearance and policies. */
+function outputEvent(plan: SignPlan, signed: SignResult, { originalSha256, signedSha256 }: OutputHashes) {
+  const { checkpoint } = plan;
+  return {
+    action: 'output.signed',
+    subjectId: plan.id,
+    content: {
+      id: plan.id,
+      checkpointId: checkpoint.id,
+      clearanceId: checkpoint.clearanceId,
+      datasetId: checkpoint.datasetId,
+      datasetDigest: checkpoint.datasetDigest,
+      policyDigest: plan.clearance.policyDigest,
+      mimeType: plan.mimeType,
+      originalSha256,
+      sourceAssetIds: plan.sources.map((s) => s.assetId),
+      promptSha256: plan.promptSha256,
+      generator: plan.input.generator ?? null,
+      signedSha256,
+      manifestLabel: signed.manifestLabel,
+    } as Record<string, unknown>,
+  };
+}
+
+function outputValues(plan: SignPlan, signed: SignResult, { originalSha256, signedSha256 }: OutputHashes, principal: Principal, event: { index: number; time: string }) {
+  const { checkpoint } = plan;
+  return {
+    id: plan.id,
+    checkpointId: checkpoint.id,
+    clearanceId: checkpoint.clearanceId,
+    datasetId: checkpoint.datasetId,
+    datasetDigest: checkpoint.datasetDigest,
+    policyDigest: plan.clearance.policyDigest,
+    mimeType: plan.mimeType,
+    originalSha256,
+    signedSha256,
+    signedSize: signed.bytes.byteLength,
+    manifestLabel: signed.manifestLabel,
+    sourceAssetIds: plan.sources.map((s) => s.assetId),
+    promptSha256: plan.promptSha256,
+    prompt: plan.storePrompt ? plan.input.prompt! : null,
+    generator: plan.input.generator ?? null,
+    createdAt: new Date(event.time),
+    createdBy: principal.sub,
+    auditIndex: event.index,
+  };
 }
 
 export async function getOutput(q: Queryable, id: string): Promise<OutputRow> {

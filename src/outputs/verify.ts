@@ -1,4 +1,5 @@
 import { eq } from 'drizzle-orm';
+import type { Queryable } from '../db/database.ts';
 import type { AppContext } from '../app-context.ts';
 import { inclusionProof, readEvent, treeSize } from '../audit/log-store.ts';
 import { leafHash } from '../audit/merkle.ts';
@@ -32,9 +33,18 @@ export type VerifyVerdict = 'damaged' | 'no-manifest' | 'tampered' | 'untrusted'
 export async function verifyFile(app: AppContext, bytes: Uint8Array, declaredType: string | undefined) {
   const mimeType = resolveMimeType(declaredType, bytes);
   if (!mimeType) throw new Problem(415, 'unsupported-media-type', `cannot verify ${declaredType ?? 'this'} file: send JPEG, PNG, WebP, MP4 or MOV`);
-  // The file's hash runs on the thread pool while c2pa-rs reads the file on this thread.
+  const db = app.database.db;
+  // Three things at once: c2pa-rs reads the file (on its read thread, where the engine has one), the file
+  // is hashed on the thread pool, and, once the hash is known, the ledger is asked for an output with
+  // exactly these bytes, its standing and its proof. An altered file misses that lookup and is matched by
+  // its manifest label after the read. Whatever the read says, the answer is built from both.
   const digest = sha256OnThreadPool(bytes);
-  digest.catch(() => {}); // awaited on every path below
+  const size = treeSize(db);
+  const exactMatch = digest.then(async (sha256) => {
+    const [row] = await withCheckpoint(db).where(eq(outputs.signedSha256, sha256)).prepare('verify_output_by_sha256').execute();
+    return row ? { row, ...(await ledgerFacts(app, row, size)) } : null;
+  });
+  for (const p of [digest, size, exactMatch]) p.catch(() => {}); // each is awaited below where it is used
 
   let read: ReadResult;
   try {
@@ -43,7 +53,6 @@ export async function verifyFile(app: AppContext, bytes: Uint8Array, declaredTyp
     if (e instanceof C2paError && (e.code === 'asset_parse_error' || e.code === 'manifest_parse_error' || e.code === 'unsupported_media_type')) {
       return { verdict: 'damaged' as VerifyVerdict, detail: e.message, sha256: await digest, mimeType, c2pa: null, ledger: null, lineage: null, standing: null, proof: null };
     }
-    await digest.catch(() => {});
     throw e;
   }
   const fileSha256 = await digest;
@@ -51,18 +60,14 @@ export async function verifyFile(app: AppContext, bytes: Uint8Array, declaredTyp
     return { verdict: 'no-manifest' as VerifyVerdict, detail: 'the file carries no C2PA manifest', sha256: fileSha256, mimeType, c2pa: null, ledger: null, lineage: null, standing: null, proof: null };
   }
 
-  const db = app.database.db;
-  // The ledger match (with its checkpoint) and the tree size for the proof, at once; then standing and
-  // proof at once: two round trips after the read.
-  const size = treeSize(db);
-  size.catch(() => {}); // awaited below when there is a match; unused (and harmless) when there is none
-  const withCheckpoint = () => db.select({ output: outputs, checkpoint: checkpoints }).from(outputs).innerJoin(checkpoints, eq(checkpoints.id, outputs.checkpointId));
-  // Named statements: one round trip each once prepared on a connection (see src/outputs/service.ts).
-  const [exactRow] = await withCheckpoint().where(eq(outputs.signedSha256, fileSha256)).prepare('verify_output_by_sha256').execute();
-  const exact = exactRow?.output;
-  const [byLabelRow] = exactRow ? [exactRow] : await withCheckpoint().where(eq(outputs.manifestLabel, read.activeManifestLabel)).prepare('verify_output_by_label').execute();
-  const byLabel = byLabelRow?.output;
-  const output = exact ?? byLabel;
+  const exact = await exactMatch;
+  let byLabel: Awaited<typeof exactMatch> = null;
+  if (!exact) {
+    const [row] = await withCheckpoint(db).where(eq(outputs.manifestLabel, read.activeManifestLabel)).prepare('verify_output_by_label').execute();
+    byLabel = row ? { row, ...(await ledgerFacts(app, row, size)) } : null;
+  }
+  const found = exact ?? byLabel;
+  const output = found?.row.output;
   const verdict: VerifyVerdict =
     !read.intact ? 'tampered'
     : !read.trusted ? 'untrusted'
@@ -75,8 +80,6 @@ export async function verifyFile(app: AppContext, bytes: Uint8Array, declaredTyp
     verified: 'signed by this ledger, unaltered, and recorded',
   }[verdict as 'tampered' | 'untrusted' | 'unregistered' | 'verified'];
 
-  // Standing and proof are independent reads: ask for both at once.
-  const [standing, proof] = output ? await Promise.all([outputStanding(app, byLabelRow!.checkpoint), registrationProof(app, output.auditIndex, size)]) : [null, null];
   return {
     verdict,
     detail,
@@ -93,9 +96,17 @@ export async function verifyFile(app: AppContext, bytes: Uint8Array, declaredTyp
     },
     ledger: output ? { match: exact ? ('exact' as const) : ('manifest-only' as const), outputId: output.id, signedSha256: output.signedSha256, auditIndex: output.auditIndex } : { match: 'none' as const },
     lineage: readOutputLineage(read),
-    standing,
-    proof,
+    standing: found?.standing ?? null,
+    proof: found?.proof ?? null,
   };
+}
+
+const withCheckpoint = (db: Queryable) => db.select({ output: outputs, checkpoint: checkpoints }).from(outputs).innerJoin(checkpoints, eq(checkpoints.id, outputs.checkpointId));
+
+/** Standing and proof of a registered output: independent reads, asked at once. */
+async function ledgerFacts(app: AppContext, row: { output: typeof outputs.$inferSelect; checkpoint: typeof checkpoints.$inferSelect }, size: Promise<number>) {
+  const [standing, proof] = await Promise.all([outputStanding(app, row.checkpoint), registrationProof(app, row.output.auditIndex, size)]);
+  return { standing, proof };
 }
 
 /** Whether the rights under an output still hold: its checkpoint's status, with the causes. */

@@ -1,15 +1,19 @@
 /**
- * The order of work in signOutput and verifyFile: what the manifest needs is read before the ledger change
- * (together, while the input is hashed on the thread pool), the generation gate is asked under the append
- * lock before anything is signed, and the signed file is hashed while c2pa-rs reads it back. A refused
- * output is never signed (no c2pa-rs, key or TSA call), answers 409 and records nothing; errors keep the
- * precedence they had when the reads ran one after another; the hashes recorded are those of the bytes.
+ * The order of work in signOutput and verifyFile: what the manifest needs is read together with the log's
+ * tip (while the input is hashed on the thread pool); the generation gate is asked before the signature
+ * (no key or TSA call for a refused output, which answers 409 and records nothing); the sign holds no lock,
+ * and its commit writes only if the log did not move meanwhile, else the output is made again under the
+ * lock with a new index. Errors keep their precedence; the hashes recorded are those of the bytes.
  */
 import { createHash } from 'node:crypto';
 import { count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../../src/app-context.ts';
-import { readEvent, treeSize } from '../../src/audit/log-store.ts';
+import { sql } from 'drizzle-orm';
+import { LogMovedOn } from '../../src/audit/ledger.ts';
+import { readEvent, readFrontier, treeSize } from '../../src/audit/log-store.ts';
+import { verifyStoredLog } from '../../src/audit/verify-log.ts';
+import { queryRows } from '../../src/db/database.ts';
 import { Problem } from '../../src/http/problem.ts';
 import { signOutput } from '../../src/outputs/service.ts';
 import { outputs } from '../../src/outputs/tables.ts';
@@ -17,9 +21,11 @@ import { verifyFile } from '../../src/outputs/verify.ts';
 import { C2paError } from '../../src/provenance/c2pa/errors.ts';
 import type { TimestampAuthority } from '../../src/provenance/c2pa/tsa-client.ts';
 import type { ManifestEngine, SignInput } from '../../src/provenance/c2pa/types.ts';
+import { readOutputLineage } from '../../src/outputs/manifest.ts';
+import type { Signer } from '../../src/keys/signer.ts';
 import { makeJpeg, makeMp4 } from '../fixtures/media.ts';
 import { databaseUnavailable } from '../support/db.ts';
-import { activeCheckpoint } from '../support/gate-fixtures.ts';
+import { activeCheckpoint, licensedAsset } from '../support/gate-fixtures.ts';
 import { startTestService, type TestService } from '../support/service.ts';
 
 const GENERATOR = { sub: 'render-farm', role: 'generator' as const };
@@ -37,6 +43,14 @@ function spyEngine(real: ManifestEngine, fail?: () => unknown) {
     read: (input) => real.read(input),
   };
   return { engine, signs };
+}
+
+/** The context with its C2PA key wrapped: every signature the key makes is counted. */
+function countingKey(ctx: AppContext) {
+  const key = ctx.keyring.c2pa.signer;
+  const signatures: Uint8Array[] = [];
+  const counted: Signer = { kid: key.kid, alg: key.alg, publicJwk: key.publicJwk, sign: async (data) => (signatures.push(data), key.sign(data)) };
+  return { ctx: { ...ctx, keyring: { ...ctx.keyring, c2pa: { ...ctx.keyring.c2pa, signer: counted } } } as AppContext, signatures };
 }
 
 describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work', () => {
@@ -71,14 +85,14 @@ describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work
 
   it('a refused gate: nothing is signed, 409, nothing recorded', async () => {
     const { checkpoint, assets } = await taintedCheckpoint();
-    const spy = spyEngine(ctx.c2pa);
+    const key = countingKey(ctx);
     const [size, n] = [await treeSize(ctx.database.db), await outputCount()];
     const e = await refusedWith(
-      signOutput({ ...ctx, c2pa: spy.engine }, GENERATOR, { bytes: makeJpeg({ seed: 41 }), mimeType: 'image/jpeg', title: 't', checkpointId: checkpoint.id, sourceAssetIds: [assets[0]!.assetId] }),
+      signOutput(key.ctx, GENERATOR, { bytes: makeJpeg({ seed: 41 }), mimeType: 'image/jpeg', title: 't', checkpointId: checkpoint.id, sourceAssetIds: [assets[0]!.assetId] }),
     );
     expect(e.status).toBe(409);
     expect(e.message).toMatch(new RegExp(`tainted: license ${assets[0]!.licenseId}.*nothing was signed`));
-    expect(spy.signs).toHaveLength(0);
+    expect(key.signatures).toHaveLength(0);
     expect(await treeSize(ctx.database.db)).toBe(size);
     expect(await outputCount()).toBe(n);
 
@@ -95,22 +109,22 @@ describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work
     const tainted = await taintedCheckpoint();
     const failing = spyEngine(ctx.c2pa, () => new C2paError('signing_failed', 'KMS down'));
     const input = (checkpointId: string) => ({ bytes: makeJpeg({ seed: 43 }), mimeType: 'image/jpeg', title: 't', checkpointId, sourceAssetIds: [] });
+    // c2pa-rs fails before it asks for the signature; the gate's refusal still answers.
     expect((await refusedWith(signOutput({ ...ctx, c2pa: failing.engine }, GENERATOR, input(tainted.checkpoint.id)))).status).toBe(409);
-    expect(failing.signs).toHaveLength(0);
 
     const active = await activeCheckpoint(svc, legal, vendor, 1);
     const [size, n] = [await treeSize(ctx.database.db), await outputCount()];
     const e = await refusedWith(signOutput({ ...ctx, c2pa: failing.engine }, GENERATOR, input(active.checkpoint.id)));
     expect(e.status).toBe(502);
     expect(e.message).toMatch(/KMS down/);
-    expect(failing.signs).toHaveLength(1);
+    expect(failing.signs).toHaveLength(2);
     expect(await treeSize(ctx.database.db)).toBe(size);
     expect(await outputCount()).toBe(n);
   });
 
-  it('with a time-stamp authority: a refused output asks neither c2pa-rs nor the TSA', async () => {
+  it('with a time-stamp authority: a refused output asks neither the key nor the TSA', async () => {
     const { checkpoint } = await taintedCheckpoint();
-    const spy = spyEngine(ctx.c2pa);
+    const key = countingKey(ctx);
     const stamps: Uint8Array[] = [];
     const tsa: TimestampAuthority = { name: 'spy-tsa', stamp: async (imprint) => {
         stamps.push(imprint);
@@ -119,10 +133,10 @@ describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work
     };
     const size = await treeSize(ctx.database.db);
     const e = await refusedWith(
-      signOutput({ ...ctx, c2pa: spy.engine, timestampAuthority: tsa }, GENERATOR, { bytes: makeJpeg({ seed: 44 }), mimeType: 'image/jpeg', title: 't', checkpointId: checkpoint.id, sourceAssetIds: [] }),
+      signOutput({ ...key.ctx, timestampAuthority: tsa }, GENERATOR, { bytes: makeJpeg({ seed: 44 }), mimeType: 'image/jpeg', title: 't', checkpointId: checkpoint.id, sourceAssetIds: [] }),
     );
     expect(e.status).toBe(409);
-    expect(spy.signs).toHaveLength(0);
+    expect(key.signatures).toHaveLength(0);
     expect(stamps).toHaveLength(0);
     expect(await treeSize(ctx.database.db)).toBe(size);
   });
@@ -153,5 +167,88 @@ describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work
       expect(v.proof!.index).toBe(output.auditIndex);
       expect(v.proof!.treeSize).toBeGreaterThan(output.auditIndex);
     }
+  });
+
+  it('the sign holds no lock: a change landing meanwhile is not held up, and the output is made again under the lock with the next index', async () => {
+    const { checkpoint, assets } = await activeCheckpoint(svc, legal, vendor, 1);
+    const db = ctx.database.db;
+    const key = countingKey(ctx);
+    let landed: { assetId: string } | undefined;
+    const engine: ManifestEngine = {
+      sign: async (input) => {
+        // Another writer's change during the first sign (in the old design it waited for the sign's lock).
+        landed ??= await licensedAsset(svc, legal, null);
+        return key.ctx.c2pa.sign(input);
+      },
+      read: (input) => ctx.c2pa.read(input),
+    };
+    const before = await treeSize(db);
+    const bytes = makeJpeg({ seed: 47 });
+    const { bytes: signed, output } = await signOutput({ ...key.ctx, c2pa: engine }, GENERATOR, { bytes, mimeType: 'image/jpeg', title: 't', checkpointId: checkpoint.id, sourceAssetIds: [assets[0]!.assetId] });
+    expect((await readEvent(db, before))!.subjectId).toBe(landed!.assetId);
+    // The first signature named index `before`, which the asset took: it was dropped, and the output signed again.
+    expect(key.signatures).toHaveLength(2);
+    expect(output.auditIndex).toBe(before + 1);
+    expect(await treeSize(db)).toBe(before + 2);
+    const read = await ctx.c2pa.read({ bytes: signed, mimeType: 'image/jpeg' });
+    expect(readOutputLineage(read)!.auditIndex).toBe(output.auditIndex);
+    expect((await readEvent(db, output.auditIndex))!.content).toMatchObject({ id: output.id, signedSha256: sha(signed), manifestLabel: output.manifestLabel });
+    expect((await verifyFile(ctx, signed, 'image/jpeg')).verdict).toBe('verified');
+    expect((await verifyStoredLog(ctx.database)).ok).toBe(true);
+  });
+
+  it('the common case signs once, at the index it read, and leaves the log whole', async () => {
+    const { checkpoint } = await activeCheckpoint(svc, legal, vendor, 1);
+    const key = countingKey(ctx);
+    const before = await treeSize(ctx.database.db);
+    const { bytes: signed, output } = await signOutput(key.ctx, GENERATOR, { bytes: makeMp4({ frames: 3, seed: 48 }), mimeType: 'video/mp4', title: 't', checkpointId: checkpoint.id, sourceAssetIds: [] });
+    expect(key.signatures).toHaveLength(1);
+    expect(output.auditIndex).toBe(before);
+    expect(readOutputLineage(await ctx.c2pa.read({ bytes: signed, mimeType: 'video/mp4' }))!.auditIndex).toBe(before);
+    expect((await verifyStoredLog(ctx.database)).ok).toBe(true);
+  });
+
+  it('a revocation landing during the sign: 409 under the lock, nothing recorded, no file', async () => {
+    const { checkpoint, assets } = await activeCheckpoint(svc, legal, vendor, 1);
+    let revoked = false;
+    const engine: ManifestEngine = {
+      sign: async (input) => {
+        if (!revoked) {
+          const res = await svc.call('POST', `/v1/licenses/${assets[0]!.licenseId}/revoke`, { token: legal, json: { reason: 'withdrawn mid-sign' } });
+          expect(res.status).toBe(200);
+          revoked = true;
+        }
+        return ctx.c2pa.sign(input);
+      },
+      read: (input) => ctx.c2pa.read(input),
+    };
+    const [size, n] = [await treeSize(ctx.database.db), await outputCount()];
+    const e = await refusedWith(signOutput({ ...ctx, c2pa: engine }, GENERATOR, { bytes: makeJpeg({ seed: 49 }), mimeType: 'image/jpeg', title: 't', checkpointId: checkpoint.id, sourceAssetIds: [] }));
+    expect(e.status).toBe(409);
+    expect(e.message).toMatch(/revoked/);
+    // The revocation's entries (and the checkpoint's taint), none for an output.
+    const after = await treeSize(ctx.database.db);
+    const actions = await Promise.all(Array.from({ length: after - size }, async (_, i) => (await readEvent(ctx.database.db, size + i))!.action));
+    expect(actions).toContain('license.revoked');
+    expect(actions).not.toContain('output.signed');
+    expect(await outputCount()).toBe(n);
+  });
+
+  it('Ledger.appendAt writes only at the size it was prepared for, in the statement that embeds it', async () => {
+    const db = ctx.database.db;
+    const tip = await ctx.ledger.tip();
+    const stale = { size: tip.size - 1, frontier: await readFrontier(db, tip.size - 1) };
+    const draft = { action: 'test.append-at', subjectId: 'tst_1', content: { n: 1 } };
+    const select = ({ entryIndex }: { entryIndex: ReturnType<typeof sql> }) => queryRows<{ idx: string | number }>(db, sql`select ${entryIndex} as idx`);
+    await expect(ctx.ledger.appendAt(stale, GENERATOR, draft, select)).rejects.toBeInstanceOf(LogMovedOn);
+    expect(await treeSize(db)).toBe(tip.size);
+    const [row] = await ctx.ledger.appendAt(tip, GENERATOR, draft, select);
+    expect(Number(row!.idx)).toBe(tip.size);
+    expect((await readEvent(db, tip.size))!).toMatchObject({ action: 'test.append-at', subjectId: 'tst_1', actor: GENERATOR, content: { n: 1 } });
+    // The same tip again: the log has moved on by the entry just written.
+    await expect(ctx.ledger.appendAt(tip, GENERATOR, draft, select)).rejects.toBeInstanceOf(LogMovedOn);
+    // Batched changes after it resume from the edge appendAt left (cached) and keep the tree whole.
+    await Promise.all([1, 2, 3].map(() => licensedAsset(svc, legal, null)));
+    expect((await verifyStoredLog(ctx.database)).ok).toBe(true);
   });
 });

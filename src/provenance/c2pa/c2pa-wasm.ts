@@ -27,6 +27,7 @@ import { createRequire } from 'node:module';
 import initC2paWasm, { WasmBuilder, WasmReader } from '@contentauth/c2pa-wasm';
 
 import { buildCoseSign1, CoseSizeError } from './cose-sign1.ts';
+import { ReadThread } from './read-thread.ts';
 import { C2paError, engineErrorKind, engineErrorText, engineFailureCodes } from './errors.ts';
 import { matchesMimeType, normalizeMimeType } from './formats.ts';
 import { sigTst2Header, sigTst2MessageImprint, TimestampError } from './timestamp.ts';
@@ -156,6 +157,11 @@ export interface C2paWasmEngineOptions {
   remoteManifestFetch?: boolean;
   /** Added to the manifest when it has no `claim_generator_info`. */
   claimGenerator?: ClaimGeneratorInfo;
+  /**
+   * Read on a worker thread of its own (read-thread.ts), so this thread's event loop (a verification's
+   * ledger queries, other requests) goes on during a read. The service's engine does; default false.
+   */
+  readThread?: boolean;
 }
 
 /**
@@ -176,9 +182,10 @@ export const TRUST_FAILURE_CODES: ReadonlySet<string> = new Set([
 ]);
 
 export class C2paWasmEngine implements ManifestEngine {
-  private readonly opts: Required<Omit<C2paWasmEngineOptions, 'claimGenerator'>> & {
+  private readonly opts: Required<Omit<C2paWasmEngineOptions, 'claimGenerator' | 'readThread'>> & {
     claimGenerator: ClaimGeneratorInfo;
   };
+  private readonly readThread: ReadThread | undefined;
 
   constructor(opts: C2paWasmEngineOptions = {}) {
     this.opts = {
@@ -187,6 +194,7 @@ export class C2paWasmEngine implements ManifestEngine {
       remoteManifestFetch: opts.remoteManifestFetch ?? false,
       claimGenerator: opts.claimGenerator ?? { name: 'clearframe', version: '0.1.0' },
     };
+    this.readThread = opts.readThread ? new ReadThread() : undefined;
   }
 
   /** The settings without per-read anchors: the same for every call, so made once. */
@@ -309,7 +317,7 @@ export class C2paWasmEngine implements ManifestEngine {
     }
 
     if (this.opts.verifyAfterSign) {
-      const check = await this.read({ bytes: signed, mimeType });
+      const check = await this.readHere({ bytes: signed, mimeType });
       if (check.kind !== 'manifest' || check.activeManifestLabel !== manifestLabel || !check.intact) {
         const codes = check.kind === 'manifest' ? check.failureCodes.join(', ') : 'no manifest';
         throw new C2paError('sign_self_check_failed', `signed asset does not validate: ${codes}`);
@@ -325,7 +333,27 @@ export class C2paWasmEngine implements ManifestEngine {
     return { bytes: signed, manifestLabel, manifestStore };
   }
 
+  /**
+   * Reads on the read thread when the engine has one (`readThread`), else here. The read-back after a
+   * sign stays on this thread: nothing would run beside it.
+   */
   async read(input: ReadInput): Promise<ReadResult> {
+    if (!this.readThread) return this.readHere(input);
+    const mimeType = checkAsset(input.bytes, input.mimeType, 'asset');
+    const raw = await this.readThread.read(mimeType, input.bytes, this.settingsJson(input.trustAnchorsPem));
+    if ('error' in raw) {
+      const kind = engineErrorKind(raw.error);
+      if (raw.stage === 'open' && (kind === 'JumbfNotFound' || kind === 'ProvenanceMissing')) return { kind: 'no_manifest' };
+      throw mapEngineError(raw.error, 'read');
+    }
+    try {
+      return toReadResult(raw.store, raw.activeLabel);
+    } catch (err) {
+      throw mapEngineError(err, 'read');
+    }
+  }
+
+  private async readHere(input: ReadInput): Promise<ReadResult> {
     await loadC2paWasm();
     const mimeType = checkAsset(input.bytes, input.mimeType, 'asset');
     let reader: WasmReader;
@@ -345,6 +373,11 @@ export class C2paWasmEngine implements ManifestEngine {
     } finally {
       reader.free();
     }
+  }
+
+  /** Stops the read thread, if one was started. */
+  async close(): Promise<void> {
+    await this.readThread?.close();
   }
 }
 

@@ -186,4 +186,6 @@ export interface TrainingMiningEntry {
 export interface ManifestEngine {
   sign(input: SignInput): Promise<SignResult>;
   read(input: ReadInput): Promise<ReadResult>;
+  /** Releases what the engine holds (a read thread); optional. */
+  close?(): Promise<void>;
 }
