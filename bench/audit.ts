@@ -16,16 +16,16 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { type AuditEvent, eventLeaf, storedEventLeaf } from '../src/audit/event.ts';
 import { Ledger } from '../src/audit/ledger.ts';
-import { type StoredNode, consistencyProof, inclusionProof, nodeKey, readFrontier, rootHash, treeSize } from '../src/audit/log-store.ts';
+import { type StoredNode, consistencyProof, inclusionProof, readFrontier, rootHash, treeSize } from '../src/audit/log-store.ts';
 import { HASH_SIZE, MerkleTreeBuilder, hashRange, leafHash, leafHashInto, parentLevel, rootPlan, verifyConsistency, verifyInclusion } from '../src/audit/merkle.ts';
 import { auditEvents, auditNodes } from '../src/audit/tables.ts';
 import { verifyStoredLog } from '../src/audit/verify-log.ts';
 import { copyBinaryBatches } from '../src/db/copy-binary.ts';
-import { type Database, type Db, type Queryable, queryRows } from '../src/db/database.ts';
+import { type Database, type Db } from '../src/db/database.ts';
 import {
   type BenchDatabase,
   type BenchSection,

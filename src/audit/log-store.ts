@@ -1,6 +1,6 @@
 import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/database.ts';
-import { queryRows, queryRowsPrepared } from '../db/database.ts';
+import { queryRowsPrepared } from '../db/database.ts';
 import { type NodeId, assembleProof, consistencyProofPlan, emptyRoot, hashRange, inclusionProofPlan, rootPlan } from './merkle.ts';
 import { auditEvents, auditNodes } from './tables.ts';
 import type { AuditEvent } from './event.ts';
@@ -22,13 +22,15 @@ export async function readNodes(q: Queryable, ids: NodeId[]): Promise<Map<string
   const found = new Map<string, Uint8Array>();
   if (ids.length === 0) return found;
   const unique = [...new Map(ids.map((id) => [nodeKey(id), id])).values()];
-  // One statement text for every proof, the node ids as two array parameters: PostgreSQL plans it once
-  // per connection (a list of ORed conditions is a new statement, planned anew, for each proof).
-  const rows = await queryRows<{ level: number; idx: string | number; hash: Uint8Array }>(
+  // One statement text for every proof, the node ids as two array parameters, prepared: PostgreSQL plans
+  // it once per connection (a list of ORed conditions is a new statement, planned anew, for each proof),
+  // and postgres.js sends it in one round trip.
+  const rows = await queryRowsPrepared<{ level: number; idx: string | number; hash: Uint8Array }>(
     q,
     sql`select n.level, n.idx, n.hash
         from unnest(${sql.param(unique.map((id) => id.level))}::int2[], ${sql.param(unique.map((id) => id.index))}::int8[]) as want(level, idx)
         join audit_nodes n on n.level = want.level and n.idx = want.idx`,
+    'read_nodes',
   );
   for (const r of rows) found.set(nodeKey({ level: Number(r.level), index: Number(r.idx) }), new Uint8Array(r.hash));
   return found;
@@ -80,7 +82,7 @@ export async function readEvents(q: Queryable, from: number, limit: number): Pro
 }
 
 export async function readEvent(q: Queryable, index: number): Promise<StoredEvent | undefined> {
-  const rows = await q.select().from(auditEvents).where(eq(auditEvents.index, index));
+  const rows = await q.select().from(auditEvents).where(eq(auditEvents.index, index)).prepare('read_event').execute();
   return rows[0] ? toStoredEvent(rows[0]) : undefined;
 }
 

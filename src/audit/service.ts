@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/database.ts';
+import { WrittenOnce } from '../db/written-once.ts';
 import { problems } from '../http/problem.ts';
 import type { Signer } from '../keys/signer.ts';
 import { ed25519Raw } from '../keys/signer.ts';
@@ -20,13 +21,23 @@ export function auditVerifierKey(origin: string, signer: Signer): string {
   return verifierKeyString(origin, ed25519Raw(signer.publicJwk));
 }
 
+/**
+ * Tree heads already signed, per handle they were read through. The root of a given size never changes,
+ * and an Ed25519 signature is deterministic, so the note for (origin, key, size) is always the same
+ * bytes: each verification need not read the root and ask the key (a Cloud KMS call) again. Inside a
+ * transaction the handle is that transaction's, so a size it has not committed is never kept beyond it.
+ */
+const treeHeadsSeen = new WrittenOnce<TreeHead>(256);
+
 /** A signed tree head (C2SP tlog-checkpoint) for the log as it stands now, or at `size`. */
 export async function signedTreeHead(q: Queryable, origin: string, signer: Signer, size?: number): Promise<TreeHead> {
   const n = size ?? (await treeSize(q));
-  const root = await rootHash(q, n);
-  const body = formatCheckpoint({ origin, treeSize: n, rootHash: root });
-  const note = await signNote(body, noteSigner(origin, signer));
-  return { origin, treeSize: n, rootHash: b64(root), note };
+  return treeHeadsSeen.read(q, `${origin}\n${signer.kid}\n${n}`, async () => {
+    const root = await rootHash(q, n);
+    const body = formatCheckpoint({ origin, treeSize: n, rootHash: root });
+    const note = await signNote(body, noteSigner(origin, signer));
+    return { origin, treeSize: n, rootHash: b64(root), note };
+  });
 }
 
 export function eventView(e: StoredEvent) {

@@ -50,11 +50,12 @@ async function statusRows(q: Queryable, ids: string[]): Promise<Map<string, Stat
   return out;
 }
 
-export async function checkpointStatus(q: Queryable, row: CheckpointRow, now = new Date()) {
+/** The checkpoint's status now. `clearance`: its clearance row when the caller has it (it never changes). */
+export async function checkpointStatus(q: Queryable, row: CheckpointRow, now = new Date(), known?: { clearance: ClearanceRow }) {
   const [recorded, resting, [clearance]] = await Promise.all([
     statusRows(q, [row.id]),
     restingLicenses(q, [row.clearanceId]),
-    q.select().from(clearances).where(eq(clearances.id, row.clearanceId)).prepare('checkpoint_status_clearance').execute(),
+    known ? [known.clearance] : q.select().from(clearances).where(eq(clearances.id, row.clearanceId)).prepare('checkpoint_status_clearance').execute(),
   ]);
   const standing = clearanceStanding(clearance!, resting.get(row.clearanceId) ?? [], now);
   return { ...deriveStatus(recorded.get(row.id) ?? [], standing), recorded: recorded.get(row.id) ?? [], clearance: clearance!, standing };

@@ -3,7 +3,7 @@ import { and, asc, desc, eq, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { ChangeContext } from '../audit/ledger.ts';
 import type { Ledger } from '../audit/ledger.ts';
 import type { Principal } from '../auth/tokens.ts';
-import { type Queryable, queryRows, queryRowsPrepared } from '../db/database.ts';
+import { type Queryable, queryRowsPrepared } from '../db/database.ts';
 import { problems } from '../http/problem.ts';
 import { newId } from '../ids.ts';
 import { assets } from '../assets/tables.ts';

@@ -117,8 +117,8 @@ async function sourceAssets(database: Database, ids: readonly string[]): Promise
 }
 
 /** Why a checkpoint may not make outputs now (its status with its clearance standing), or null when it may. */
-async function generationRefusal(q: Queryable, checkpoint: CheckpointRow): Promise<Problem | null> {
-  const s = await checkpointStatus(q, checkpoint);
+async function generationRefusal(q: Queryable, checkpoint: CheckpointRow, clearance: ClearanceRow): Promise<Problem | null> {
+  const s = await checkpointStatus(q, checkpoint, new Date(), { clearance });
   if (s.status === 'active') return null;
   const cause = s.causes[0];
   const why =
@@ -189,7 +189,7 @@ export async function signOutput(app: AppContext, principal: Principal, input: O
   const tip = await tipRead;
   // Asked only now, after the tip: what the gate reads then includes every change up to the tip, and
   // anything later moves the log past it, so the commit below refuses and the gate is asked again.
-  const gate = generationRefusal(db, plan.checkpoint);
+  const gate = generationRefusal(db, plan.checkpoint, plan.clearance);
   gate.catch(() => {}); // awaited by the signer, or in signManifest if c2pa-rs fails before it asks
   // c2pa-rs holds this thread until it asks for the signature, and postgres.js writes on a later turn of
   // the event loop (queued behind this one): let the gate's queries leave first, so they run meanwhile.
@@ -221,7 +221,7 @@ export async function signOutput(app: AppContext, principal: Principal, input: O
 async function signUnderLock(app: AppContext, principal: Principal, plan: SignPlan, originalSha256: string): Promise<{ bytes: Uint8Array; output: OutputRow }> {
   let signed: SignResult | undefined;
   const output = await app.ledger.change(principal, async ({ tx, record }) => {
-    const refusal = await generationRefusal(tx, plan.checkpoint);
+    const refusal = await generationRefusal(tx, plan.checkpoint, plan.clearance);
     if (refusal) throw refusal;
     // Recorded first for its index; the content is completed below, before the entry is sealed.
     const event = record({ action: 'output.signed', subjectId: plan.id, content: {} });

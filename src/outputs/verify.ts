@@ -6,6 +6,7 @@ import { leafHash } from '../audit/merkle.ts';
 import { signedTreeHead } from '../audit/service.ts';
 import { checkpointStatus } from '../checkpoints/service.ts';
 import { checkpoints } from '../checkpoints/tables.ts';
+import { clearances } from '../gate/tables.ts';
 import { sha256OnThreadPool } from '../provenance/c2pa/c2pa-wasm.ts';
 import { C2paError } from '../provenance/c2pa/errors.ts';
 import { resolveMimeType } from '../provenance/c2pa/formats.ts';
@@ -101,18 +102,24 @@ export async function verifyFile(app: AppContext, bytes: Uint8Array, declaredTyp
   };
 }
 
-const withCheckpoint = (db: Queryable) => db.select({ output: outputs, checkpoint: checkpoints }).from(outputs).innerJoin(checkpoints, eq(checkpoints.id, outputs.checkpointId));
+const withCheckpoint = (db: Queryable) =>
+  db
+    .select({ output: outputs, checkpoint: checkpoints, clearance: clearances })
+    .from(outputs)
+    .innerJoin(checkpoints, eq(checkpoints.id, outputs.checkpointId))
+    .innerJoin(clearances, eq(clearances.id, checkpoints.clearanceId));
+type OutputMatch = { output: typeof outputs.$inferSelect; checkpoint: typeof checkpoints.$inferSelect; clearance: typeof clearances.$inferSelect };
 
 /** Standing and proof of a registered output: independent reads, asked at once. */
-async function ledgerFacts(app: AppContext, row: { output: typeof outputs.$inferSelect; checkpoint: typeof checkpoints.$inferSelect }, size: Promise<number>) {
-  const [standing, proof] = await Promise.all([outputStanding(app, row.checkpoint), registrationProof(app, row.output.auditIndex, size)]);
+async function ledgerFacts(app: AppContext, row: OutputMatch, size: Promise<number>) {
+  const [standing, proof] = await Promise.all([outputStanding(app, row), registrationProof(app, row.output.auditIndex, size)]);
   return { standing, proof };
 }
 
 /** Whether the rights under an output still hold: its checkpoint's status, with the causes. */
-async function outputStanding(app: AppContext, row: typeof checkpoints.$inferSelect) {
-  const s = await checkpointStatus(app.database.db, row);
-  return { checkpoint: { id: row.id, status: s.status, causes: s.causes }, clearance: { id: s.clearance.id, standing: s.standing.status, causes: s.standing.causes } };
+async function outputStanding(app: AppContext, { checkpoint, clearance }: OutputMatch) {
+  const s = await checkpointStatus(app.database.db, checkpoint, new Date(), { clearance });
+  return { checkpoint: { id: checkpoint.id, status: s.status, causes: s.causes }, clearance: { id: s.clearance.id, standing: s.standing.status, causes: s.standing.causes } };
 }
 
 /**

@@ -6,6 +6,7 @@ import { Ledger } from '../../src/audit/ledger.ts';
 import { rootHash, treeSize } from '../../src/audit/log-store.ts';
 import { leafHash, verifyConsistency, verifyInclusion } from '../../src/audit/merkle.ts';
 import { parseCheckpoint, parseVerifierKey, verifyNote } from '../../src/audit/signed-note.ts';
+import { auditVerifierKey, signedTreeHead } from '../../src/audit/service.ts';
 import { verifyStoredLog } from '../../src/audit/verify-log.ts';
 import { copyBinaryBatches } from '../../src/db/copy-binary.ts';
 import { openDatabase, queryRows } from '../../src/db/database.ts';
@@ -25,6 +26,26 @@ describe.skipIf(databaseUnavailable())('the audit log', () => {
     legal = await svc.token('legal');
   });
   afterAll(async () => svc?.close());
+
+  it('a tree head is signed once per tree size: the same note again, a new one when the log grows', async () => {
+    const ctx = svc.runtime.ctx;
+    const key = ctx.keyring.audit;
+    let signatures = 0;
+    const counted = { ...key, sign: (d: Uint8Array) => (signatures++, key.sign(d)) };
+    const size = await treeSize(db());
+    const first = await signedTreeHead(db(), 'cache.test/log', counted, size);
+    const again = await signedTreeHead(db(), 'cache.test/log', counted, size);
+    expect(again.note).toBe(first.note);
+    expect(signatures).toBe(1);
+    await svc.call('POST', '/v1/assets', { token: legal, json: assetBody() });
+    const grown = await signedTreeHead(db(), 'cache.test/log', counted);
+    expect(grown.treeSize).toBe(size + 1);
+    expect(grown.rootHash).not.toBe(first.rootHash);
+    expect(signatures).toBe(2);
+    // What is kept is what a fresh signature over the stored root says.
+    const { body } = verifyNote(grown.note, [parseVerifierKey(auditVerifierKey('cache.test/log', key))]);
+    expect(parseCheckpoint(body).rootHash).toEqual(await rootHash(db(), size + 1));
+  });
 
   async function checkpoint() {
     const note = await (await svc.call('GET', '/v1/audit/checkpoint')).text();
