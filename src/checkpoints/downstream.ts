@@ -4,7 +4,7 @@ import { datasetAssets, datasets } from '../datasets/tables.ts';
 import { restingLicenses } from '../gate/service.ts';
 import { clearanceStanding } from '../gate/standing.ts';
 import { clearances } from '../gate/tables.ts';
-import { checkpointStatus } from './service.ts';
+import { checkpointStatuses } from './service.ts';
 import { checkpoints } from './tables.ts';
 
 /** Datasets holding the asset, the clearances given on them, and the checkpoints built on those. */
@@ -16,8 +16,8 @@ export async function assetDownstream(q: Queryable, assetId: string) {
   const resting = await restingLicenses(q, cs.map((c) => c.id));
   const now = new Date();
   const ks = cs.length ? await q.select().from(checkpoints).where(inArray(checkpoints.clearanceId, cs.map((c) => c.id))) : [];
-  const checkpointItems = [];
-  for (const k of ks) checkpointItems.push({ id: k.id, clearanceId: k.clearanceId, datasetId: k.datasetId, vendor: k.vendor, baseModel: k.baseModel, status: (await checkpointStatus(q, k, now)).status });
+  const statuses = await checkpointStatuses(q, ks, now);
+  const checkpointItems = ks.map((k) => ({ id: k.id, clearanceId: k.clearanceId, datasetId: k.datasetId, vendor: k.vendor, baseModel: k.baseModel, status: statuses.get(k.id)!.status }));
   return {
     assetId,
     datasets: ds.map((d) => ({ id: d.id, name: d.name, digest: d.digest, parentId: d.parentId, assetCount: d.assetCount })),

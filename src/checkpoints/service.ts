@@ -57,8 +57,29 @@ export async function checkpointStatus(q: Queryable, row: CheckpointRow, now = n
     restingLicenses(q, [row.clearanceId]),
     known ? [known.clearance] : q.select().from(clearances).where(eq(clearances.id, row.clearanceId)).prepare('checkpoint_status_clearance').execute(),
   ]);
-  const standing = clearanceStanding(clearance!, resting.get(row.clearanceId) ?? [], now);
-  return { ...deriveStatus(recorded.get(row.id) ?? [], standing), recorded: recorded.get(row.id) ?? [], clearance: clearance!, standing };
+  return statusFrom(row, recorded.get(row.id) ?? [], clearance!, resting, now);
+}
+
+/** checkpointStatus for many checkpoints at once: three queries however many there are (lists, downstream). */
+export async function checkpointStatuses(q: Queryable, rows: readonly CheckpointRow[], now = new Date()) {
+  const out = new Map<string, CheckpointStatusNow>();
+  if (rows.length === 0) return out;
+  const clearanceIds = [...new Set(rows.map((r) => r.clearanceId))];
+  const [recorded, resting, found] = await Promise.all([
+    statusRows(q, rows.map((r) => r.id)),
+    restingLicenses(q, clearanceIds),
+    q.select().from(clearances).where(inArray(clearances.id, clearanceIds)),
+  ]);
+  const clearanceOf = new Map(found.map((c) => [c.id, c]));
+  for (const row of rows) out.set(row.id, statusFrom(row, recorded.get(row.id) ?? [], clearanceOf.get(row.clearanceId)!, resting, now));
+  return out;
+}
+
+type CheckpointStatusNow = ReturnType<typeof statusFrom>;
+
+function statusFrom(row: CheckpointRow, recorded: StatusRow[], clearance: ClearanceRow, resting: Awaited<ReturnType<typeof restingLicenses>>, now: Date) {
+  const standing = clearanceStanding(clearance, resting.get(row.clearanceId) ?? [], now);
+  return { ...deriveStatus(recorded, standing), recorded, clearance, standing };
 }
 
 export async function checkpointView(q: Queryable, row: CheckpointRow, now = new Date()) {
@@ -101,8 +122,8 @@ export async function listCheckpoints(q: Queryable, principal: Principal, f: { c
   if (f.cursor) where.push(lt(checkpoints.auditIndex, Number(f.cursor)));
   const rows = await q.select().from(checkpoints).where(and(...where)).orderBy(desc(checkpoints.auditIndex)).limit(f.limit + 1);
   const page = rows.slice(0, f.limit);
-  const items = [];
-  for (const r of page) items.push({ id: r.id, clearanceId: r.clearanceId, datasetId: r.datasetId, baseModel: r.baseModel, vendor: r.vendor, source: r.source, status: (await checkpointStatus(q, r)).status, createdAt: r.createdAt.toISOString() });
+  const statuses = await checkpointStatuses(q, page);
+  const items = page.map((r) => ({ id: r.id, clearanceId: r.clearanceId, datasetId: r.datasetId, baseModel: r.baseModel, vendor: r.vendor, source: r.source, status: statuses.get(r.id)!.status, createdAt: r.createdAt.toISOString() }));
   return { items, nextCursor: rows.length > f.limit ? String(page[page.length - 1]!.auditIndex) : null };
 }
 
@@ -189,8 +210,9 @@ export async function sweepTaints(ledger: Ledger, now = new Date()): Promise<str
     .from(checkpoints)
     .where(notExists(ledger.db.select({ one: sql`1` }).from(checkpointStatusEvents).where(eq(checkpointStatusEvents.checkpointId, checkpoints.id))));
   const tainted: string[] = [];
+  const statuses = await checkpointStatuses(ledger.db, candidates, now);
   for (const c of candidates) {
-    const s = await checkpointStatus(ledger.db, c, now);
+    const s = statuses.get(c.id)!;
     if (s.status !== 'tainted' || !s.unrecorded) continue;
     const recorded = await ledger.change({ sub: 'clearframe-sweep', role: 'system' }, async (ctx) => {
       const again = await checkpointStatus(ctx.tx, c, now);

@@ -173,6 +173,15 @@ describe.skipIf(databaseUnavailable())('gated tuning on Vertex AI, checkpoints a
       expect(now.statusHistory.map((h) => [h.status, h.recorded])).toEqual([['active', true], ['tainted', true]]);
     }
     expect((await getCheckpoint(kC.id)).status).toBe('active');
+    // Lists read every status at once: the same answer as each checkpoint's own view, for each status.
+    const kD = await register(dC.id);
+    expect((await svc.call('POST', `/v1/checkpoints/${kD.id}/retire`, { token: legal, json: { reason: 'superseded' } })).status).toBe(200);
+    const listed = (await (await svc.call('GET', '/v1/checkpoints?limit=200', { token: legal })).json()) as { items: { id: string; status: string }[] };
+    const statusOf = new Map(listed.items.map((k) => [k.id, k.status]));
+    expect([kA, kB, kC, kD].map((k) => statusOf.get(k.id))).toEqual(['tainted', 'tainted', 'active', 'retired']);
+    for (const k of listed.items) expect(k.status, k.id).toBe((await getCheckpoint(k.id)).status);
+    const after = (await (await svc.call('GET', `/v1/assets/${onlyB.assetId}/downstream`, { token: legal })).json()) as { checkpoints: { id: string; status: string }[] };
+    expect(Object.fromEntries(after.checkpoints.map((k) => [k.id, k.status]))).toEqual({ [kB.id]: 'tainted', [kC.id]: 'active', [kD.id]: 'retired' });
     const log = (await (await svc.call('GET', '/v1/audit/events?from=0&limit=1000', { token: legal })).json()) as { events: { action: string; subjectId: string }[] };
     expect(log.events.filter((e) => e.action === 'checkpoint.tainted').map((e) => e.subjectId).sort()).toEqual([kA.id, kB.id].sort());
   });
