@@ -296,31 +296,8 @@ async function signManifest(app: AppContext, plan: SignPlan, auditIndex: number,
   }
 }
 
-/** The output's audit entry: what was signed, from what, and under which clearance and policies. */
-function outputEvent(plan: SignPlan, signed: SignResult, { originalSha256, signedSha256 }: OutputHashes) {
-  const { checkpoint } = plan;
-  return {
-    action: 'output.signed',
-    subjectId: plan.id,
-    content: {
-      id: plan.id,
-      checkpointId: checkpoint.id,
-      clearanceId: checkpoint.clearanceId,
-      datasetId: checkpoint.datasetId,
-      datasetDigest: checkpoint.datasetDigest,
-      policyDigest: plan.clearance.policyDigest,
-      mimeType: plan.mimeType,
-      originalSha256,
-      sourceAssetIds: plan.sources.map((s) => s.assetId),
-      promptSha256: plan.promptSha256,
-      generator: plan.input.generator ?? null,
-      signedSha256,
-      manifestLabel: signed.manifestLabel,
-    } as Record<string, unknown>,
-  };
-}
-
-function outputValues(plan: SignPlan, signed: SignResult, { originalSha256, signedSha256 }: OutputHashes, principal: Principal, event: { index: number; time: string }) {
+/** What an output is recorded with, in its audit entry and its row alike: what was signed, from what, under which clearance. */
+function outputFacts(plan: SignPlan, signed: SignResult, { originalSha256, signedSha256 }: OutputHashes) {
   const { checkpoint } = plan;
   return {
     id: plan.id,
@@ -332,12 +309,24 @@ function outputValues(plan: SignPlan, signed: SignResult, { originalSha256, sign
     mimeType: plan.mimeType,
     originalSha256,
     signedSha256,
-    signedSize: signed.bytes.byteLength,
     manifestLabel: signed.manifestLabel,
     sourceAssetIds: plan.sources.map((s) => s.assetId),
     promptSha256: plan.promptSha256,
-    prompt: plan.storePrompt ? plan.input.prompt! : null,
     generator: plan.input.generator ?? null,
+  };
+}
+
+/** The output's audit entry. */
+function outputEvent(plan: SignPlan, signed: SignResult, hashes: OutputHashes) {
+  return { action: 'output.signed', subjectId: plan.id, content: outputFacts(plan, signed, hashes) as Record<string, unknown> };
+}
+
+/** The output's row: its facts, the stored prompt if configured, and where its entry is. */
+function outputValues(plan: SignPlan, signed: SignResult, hashes: OutputHashes, principal: Principal, event: { index: number; time: string }) {
+  return {
+    ...outputFacts(plan, signed, hashes),
+    signedSize: signed.bytes.byteLength,
+    prompt: plan.storePrompt ? plan.input.prompt! : null,
     createdAt: new Date(event.time),
     createdBy: principal.sub,
     auditIndex: event.index,

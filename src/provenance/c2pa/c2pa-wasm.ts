@@ -342,7 +342,7 @@ export class C2paWasmEngine implements ManifestEngine {
     const mimeType = checkAsset(input.bytes, input.mimeType, 'asset');
     const raw = await this.readThread.read(mimeType, input.bytes, this.settingsJson(input.trustAnchorsPem));
     if ('error' in raw) {
-      const kind = engineErrorKind(raw.error);
+      const kind = engineErrorKind(engineErrorText(raw.error));
       if (raw.stage === 'open' && (kind === 'JumbfNotFound' || kind === 'ProvenanceMissing')) return { kind: 'no_manifest' };
       throw mapEngineError(raw.error, 'read');
     }

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 
-/** What c2pa-rs' Reader gave, or the text of its error and where it failed. */
-export type RawRead = { store: Record<string, unknown>; activeLabel: string | undefined } | { error: string; stage: 'open' | 'store' };
+/** What c2pa-rs' Reader gave, or its error (as thrown, cloned across threads) and where it failed. */
+export type RawRead = { store: Record<string, unknown>; activeLabel: string | undefined } | { error: unknown; stage: 'open' | 'store' };
 
 type Job = { resolve: (r: RawRead) => void; reject: (e: unknown) => void; shared: SharedArrayBuffer };
 

@@ -9,14 +9,13 @@ import initC2paWasm, { WasmReader } from '@contentauth/c2pa-wasm';
 const require = createRequire(import.meta.url);
 await initC2paWasm({ module_or_path: await readFile(require.resolve('@contentauth/c2pa-wasm/c2pa.wasm')) });
 
-// The same text the main thread's engineErrorText makes of an engine error, so errors map the same way.
-function errorText(err) {
-  if (typeof err === 'string') return err;
-  if (err instanceof Error) return err.message;
+// Errors go back as they are (a string or an Error clone across threads), and the main thread reads them
+// with the same engineErrorText as its own reads; only what cannot be cloned is turned into text here.
+function postError(id, stage, error) {
   try {
-    return JSON.stringify(err);
+    parentPort.postMessage({ id, stage, error });
   } catch {
-    return String(err);
+    parentPort.postMessage({ id, stage, error: String(error) });
   }
 }
 
@@ -25,13 +24,13 @@ parentPort.on('message', async ({ id, mimeType, shared, length, settings }) => {
   try {
     reader = await WasmReader.fromBytes(mimeType, new Uint8Array(shared, 0, length), settings);
   } catch (err) {
-    parentPort.postMessage({ id, error: errorText(err), stage: 'open' });
+    postError(id, 'open', err);
     return;
   }
   try {
     parentPort.postMessage({ id, store: reader.manifestStore(), activeLabel: reader.activeLabel() });
   } catch (err) {
-    parentPort.postMessage({ id, error: errorText(err), stage: 'store' });
+    postError(id, 'store', err);
   } finally {
     reader.free();
   }
