@@ -21,7 +21,8 @@ const USAGE = `clearframe <command>
   keys init                              create the local keys that are missing (never overwrites)
   token issue --role ROLE --sub NAME [--vendor ID] [--ttl 1h]
                                          print a bearer token from the local issuer key
-  audit verify                           recompute the whole log from the database; names the first bad entry
+  audit verify [--hash-here]             recompute the whole log from the database; names the first bad entry
+                                         (--hash-here: leaf hashes here too, not by PostgreSQL beside the rows)
   audit verify --bundle FILE [--key VKEY]
                                          check an evidence bundle offline, without the server
   audit export --from N [--to M] [--out FILE]
@@ -105,7 +106,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'audit': {
-      const { values } = parseArgs({ args: rest, options: { bundle: { type: 'string' }, key: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' } } });
+      const { values } = parseArgs({ args: rest, options: { bundle: { type: 'string' }, key: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' }, 'hash-here': { type: 'boolean' } } });
       if (sub === 'verify' && values.bundle) {
         const bundle = JSON.parse(readFileSync(values.bundle, 'utf8')) as EvidenceBundle;
         const verdict = await verifyBundle(bundle, values.key);
@@ -117,7 +118,7 @@ async function main(argv: string[]): Promise<void> {
       try {
         if (sub === 'verify') {
           const started = performance.now();
-          const result = await verifyStoredLog(database);
+          const result = await verifyStoredLog(database, values['hash-here'] ? { leafHashes: 'here' } : {});
           const seconds = (performance.now() - started) / 1000;
           const summary = { ...result, rootHash: result.rootHash ? Buffer.from(result.rootHash).toString('base64') : null, seconds: Number(seconds.toFixed(3)) };
           process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);

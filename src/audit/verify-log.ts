@@ -37,8 +37,16 @@ const KIND_ORDER: LogProblem['kind'][] = ['missing-entry', 'leaf-mismatch', 'lea
  * default the helper is used from 4,096 entries on machines with more than two cores: on two, PostgreSQL
  * streaming the log needs the second core, and the helper measured 0.99–1.1 × one thread
  * (docs/benchmarks.md).
+ *
+ * `leafHashes`: where each entry's leaf hash, SHA-256(0x00 || leaf), is computed. 'database' (the default
+ * where the log is read by COPY, i.e. PostgreSQL): by PostgreSQL's own `pg_catalog.sha256` beside the
+ * stored bytes, so 32 bytes an entry cross the wire instead of the whole leaf (~800 bytes) and the hashing
+ * runs on the server's core while this process builds the tree; every level above is still computed
+ * here. It detects the same tampering, since a changed, moved or missing row still hashes to something
+ * other than its stored node. 'here': every hash in this process, trusting nothing of the server's but the
+ * bytes it returns (`clearframe audit verify --hash-here`).
  */
-export async function verifyStoredLog(source: LogSource, opts: { pageSize?: number; threads?: 1 | 2 } = {}): Promise<LogVerification> {
+export async function verifyStoredLog(source: LogSource, opts: { pageSize?: number; threads?: 1 | 2; leafHashes?: 'database' | 'here' } = {}): Promise<LogVerification> {
   const pageSize = opts.pageSize ?? 50_000;
   // One statement, one snapshot: how many entries, the highest index, and the highest leaf hash. The log
   // may grow while it is read; everything after is bounded by this size, so entries appended meanwhile
@@ -52,8 +60,9 @@ export async function verifyStoredLog(source: LogSource, opts: { pageSize?: numb
   const stored = Number(head?.n ?? 0);
   const top = Number(head?.m ?? -1) + 1;
   const lastLeafHash = Number(head?.k ?? -1);
-  const reader = source.copyOut ? copyReader(source.copyOut, top) : pagedReader(source.db, pageSize, top);
-  const helped = opts.threads === 2 || (opts.threads === undefined && stored >= 4096 && availableParallelism() > 2);
+  const hashedByDatabase = source.copyOut !== undefined && opts.leafHashes !== 'here';
+  const reader = source.copyOut ? copyReader(source.copyOut, top, hashedByDatabase) : pagedReader(source.db, pageSize, top);
+  const helped = !hashedByDatabase && (opts.threads === 2 || (opts.threads === undefined && stored >= 4096 && availableParallelism() > 2));
   const helper = helped ? await HashHelper.start() : null;
   try {
     return await verify(source.db, reader, { stored, top, lastLeafHash }, helper, opts.threads === 2 ? 2 : 4096);
@@ -77,11 +86,27 @@ async function verify(
   for (let width = stored; width > 0; width = Math.floor(width / 2)) {
     storedLevels.push({ hashes: Buffer.alloc(width * HASH_SIZE), present: new Uint8Array(width) });
   }
-  // Every computed level, back to back in memory both threads can write: level 0 first.
+  // Every computed level, back to back in memory both threads can write: level 0 first, each with room
+  // for the level of `stored` entries (the entries read may stop short of it; a prefix keeps its places).
   const shared = new SharedArrayBuffer(Math.max(1, 2 * stored * HASH_SIZE));
+  const computed: Buffer[] = [];
+  for (let width = stored, at = 0; width > 0; at += width * HASH_SIZE, width = Math.floor(width / 2)) computed.push(Buffer.from(shared, at, width * HASH_SIZE));
+  // How many nodes of each level are computed so far. While the entries stream in (and no helper thread
+  // hashes leaves out of order), each level is extended as far as the leaves below it allow, so the tree
+  // is built while PostgreSQL is still sending: with leaf hashes from the database, this thread would
+  // otherwise wait for the stream and then hash every level.
+  const done = computed.map(() => 0);
+  const extend = (leaves: number) => {
+    done[0] = leaves;
+    for (let h = 0; h + 1 < computed.length; h++) {
+      const parents = Math.floor(done[h]! / 2);
+      if (parents > done[h + 1]!) parentsInto(computed[h]!, computed[h + 1]!, done[h + 1]!, parents);
+      done[h + 1] = Math.max(done[h + 1]!, parents);
+    }
+  };
 
   const problems: LogProblem[] = [];
-  const leafHashes = Buffer.from(shared, 0, stored * HASH_SIZE);
+  const leafHashes = computed[0] ?? Buffer.alloc(0);
   let entries = 0;
   let gap = false;
   let scratch: Buffer = Buffer.allocUnsafe(4096);
@@ -92,7 +117,12 @@ async function verify(
       let run = 0;
       while (run < batch.count && batch.indices[run] === entries + run && entries + run < stored) run++;
       if (run > 0) {
-        if (helper && helper.outstanding < HELPER_QUEUE) {
+        if (batch.hashed) {
+          // Leaf hashes computed by the database: placed as they are (a wrong length is a mismatch, all zeroes).
+          for (let i = 0; i < run; i++) {
+            if (batch.ends[i]! - batch.starts[i]! === HASH_SIZE) batch.buf.copy(leafHashes, (entries + i) * HASH_SIZE, batch.starts[i]!, batch.ends[i]!);
+          }
+        } else if (helper && helper.outstanding < HELPER_QUEUE) {
           // The run's bytes are copied (the received buffer is not ours to hand over), with the leaves' places.
           const from = batch.starts[0]!;
           const bytes = new Uint8Array(batch.ends[run - 1]! - from);
@@ -107,6 +137,7 @@ async function verify(
           for (let i = 0; i < run; i++) scratch = leafHashInto(batch.buf, batch.starts[i]!, batch.ends[i]!, leafHashes, (entries + i) * HASH_SIZE, scratch);
         }
         entries += run;
+        if (jobs.length === 0) extend(entries);
       }
       if (run < batch.count) gap = true;
       return !gap;
@@ -127,11 +158,10 @@ async function verify(
   // computed node above it differ from the stored ones too; only a node whose own children agree is a
   // fault of its own, and the lowest such fault names the entries.
   const levels: Buffer[] = [];
-  let offset = 0;
   let width = entries;
   let below: Uint8Array | undefined;
   for (let height = 0; width > 0; height++) {
-    const level = Buffer.from(shared, offset, width * HASH_SIZE);
+    const level = computed[height]!.subarray(0, width * HASH_SIZE);
     levels.push(level);
     const have = storedLevels[height]!;
     const differs = new Uint8Array(width);
@@ -145,15 +175,17 @@ async function verify(
       break;
     }
     below = differs;
-    // The level above, its first half on the helper thread and the rest here.
-    const parentsAt = offset + width * HASH_SIZE;
+    // What is left of the level above (all of it when the leaves came out of order): its first half on
+    // the helper thread and the rest here. A level is complete once its nodes over `entries` are.
     const parentsWidth = Math.floor(width / 2);
-    const parents = Buffer.from(shared, parentsAt, parentsWidth * HASH_SIZE);
-    const split = helper && parentsWidth >= splitFrom ? Math.floor(parentsWidth / 2) : 0;
-    const helped = split > 0 ? helper!.parents(shared, offset, width * HASH_SIZE, parentsAt, parentsWidth * HASH_SIZE, 0, split) : undefined;
-    parentsInto(level, parents, split, parentsWidth);
-    await helped;
-    offset = parentsAt;
+    const from = Math.min(done[height + 1] ?? 0, parentsWidth);
+    if (from < parentsWidth) {
+      const parents = computed[height + 1]!;
+      const split = from === 0 && helper && parentsWidth >= splitFrom ? Math.floor(parentsWidth / 2) : from;
+      const helped = split > from ? helper!.parents(shared, level.byteOffset, width * HASH_SIZE, parents.byteOffset, parentsWidth * HASH_SIZE, 0, split) : undefined;
+      parentsInto(level, parents, split, parentsWidth);
+      await helped;
+    }
     width = parentsWidth;
   }
 
@@ -198,8 +230,11 @@ function leafClaimsIndex(leaf: Uint8Array): number | undefined {
 // ---------------------------------------------------------------------------
 // Readers: callbacks get bytes in place (buffer, start, end or length), never a copy or an object per row.
 
-/** Consecutive rows of audit_events: index i's leaf is buf[starts[i] .. ends[i]). */
-type EntryBatch = { count: number; indices: Float64Array; starts: Int32Array; ends: Int32Array; buf: Buffer };
+/**
+ * Consecutive rows of audit_events: index i's leaf is buf[starts[i] .. ends[i]), or with `hashed` its
+ * leaf hash as the database computed it.
+ */
+type EntryBatch = { count: number; indices: Float64Array; starts: Int32Array; ends: Int32Array; buf: Buffer; hashed?: boolean };
 
 type LogReader = {
   /** Entries in index order, batch by batch, until `onBatch` returns false. */
@@ -209,10 +244,12 @@ type LogReader = {
 };
 
 /** Both readers see the tree of `top` entries only: its entries, and the nodes that exist at that size. */
-function copyReader(copyOut: NonNullable<Database['copyOut']>, top: number): LogReader {
+function copyReader(copyOut: NonNullable<Database['copyOut']>, top: number, hashLeaves: boolean): LogReader {
+  // Schema-qualified, so no function of another schema on the search path can stand in for it.
+  const leaf = hashLeaves ? `pg_catalog.sha256('\\x00'::bytea || leaf)` : 'leaf';
   return {
     async entries(onBatch) {
-      const copy = await copyOut(`copy (select idx, leaf from audit_events where idx < ${Number(top)} order by idx) to stdout (format binary)`);
+      const copy = await copyOut(`copy (select idx, ${leaf} from audit_events where idx < ${Number(top)} order by idx) to stdout (format binary)`);
       for await (const batch of copyBinaryBatches(copy, 2)) {
         const indices = new Float64Array(batch.rows);
         const starts = new Int32Array(batch.rows);
@@ -222,7 +259,7 @@ function copyReader(copyOut: NonNullable<Database['copyOut']>, top: number): Log
           starts[r] = batch.offsets[2 * r + 1]!;
           ends[r] = starts[r]! + Math.max(0, batch.lengths[2 * r + 1]!);
         }
-        if (!onBatch({ count: batch.rows, indices, starts, ends, buf: batch.buf })) return;
+        if (!onBatch({ count: batch.rows, indices, starts, ends, buf: batch.buf, hashed: hashLeaves })) return;
       }
     },
     async nodes(onNode) {

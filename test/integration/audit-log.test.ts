@@ -250,9 +250,10 @@ describe.skipIf(databaseUnavailable())('tampering, with the append-only triggers
       await tx.execute(sql`alter table audit_events enable trigger user`);
       await tx.execute(sql`alter table audit_nodes enable trigger user`);
     });
-    // Hashing on one thread or two gives the same answer.
+    // Hashing on one thread or two, leaf hashes by PostgreSQL or here: the same answer.
     const [one, two] = [await verifyStoredLog(database, { pageSize: 5, threads: 1 }), await verifyStoredLog(database, { pageSize: 5, threads: 2 })];
     expect(two).toEqual(one);
+    for (const leafHashes of ['database', 'here'] as const) expect(await verifyStoredLog(database, { leafHashes }), leafHashes).toEqual(one);
     return one;
   }
 
@@ -267,6 +268,7 @@ it('finds an intact log intact', async () => {
     // connection, and a pool of 10 would run dry within three runs).
     for (let i = 0; i < 4; i++) expect((await verifyStoredLog(svc.runtime.ctx.database, { threads: i % 2 ? 1 : 2 })).ok).toBe(true);
     expect((await verifyStoredLog(svc.runtime.ctx.database, { threads: 2 })).rootHash).toEqual(r.rootHash);
+    for (const leafHashes of ['database', 'here'] as const) expect(await verifyStoredLog(svc.runtime.ctx.database, { leafHashes }), leafHashes).toEqual(r);
   });
 
   it('names a changed event', async () => {

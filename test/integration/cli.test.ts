@@ -85,6 +85,7 @@ describe.skipIf(databaseUnavailable())('the clearframe command', { timeout: 180_
     const verify = JSON.parse((await cli('audit', 'verify')).stdout);
     // four keys and the policy set registered at start, then the two assets
     expect(verify).toMatchObject({ ok: true, entries: 7 });
+    expect(JSON.parse((await cli('audit', 'verify', '--hash-here')).stdout)).toMatchObject({ ok: true, entries: 7, rootHash: verify.rootHash });
     const out = path.join(dir, 'evidence.json');
     await cli('audit', 'export', '--from', '0', '--out', out);
     const bundle = JSON.parse(readFileSync(out, 'utf8'));
