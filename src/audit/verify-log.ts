@@ -109,20 +109,30 @@ async function verify(
   const leafHashes = computed[0] ?? Buffer.alloc(0);
   let entries = 0;
   let gap = false;
+  const seen = new Uint8Array(stored); // which entries arrived, when they arrive out of order
   let scratch: Buffer = Buffer.allocUnsafe(4096);
   const jobs: Promise<void>[] = [];
   await Promise.all([
     reader.entries((batch) => {
+      if (batch.hashed) {
+        // Leaf hashes computed by the database, in the table's own order (a sequential scan): each goes to
+        // its index's place (a wrong length stays all zeroes, a mismatch), and the tree grows over the
+        // dense prefix found so far. Whatever is missing is the first index never seen.
+        for (let r = 0; r < batch.count; r++) {
+          const index = batch.indices[r]!;
+          if (!(index >= 0 && index < stored)) continue; // past a gap: the gap is what gets named
+          if (batch.ends[r]! - batch.starts[r]! === HASH_SIZE) batch.buf.copy(leafHashes, index * HASH_SIZE, batch.starts[r]!, batch.ends[r]!);
+          seen[index] = 1;
+        }
+        while (entries < stored && seen[entries]) entries++;
+        extend(entries);
+        return true;
+      }
       // The run of entries that continues the log densely; a gap ends the reading.
       let run = 0;
       while (run < batch.count && batch.indices[run] === entries + run && entries + run < stored) run++;
       if (run > 0) {
-        if (batch.hashed) {
-          // Leaf hashes computed by the database: placed as they are (a wrong length is a mismatch, all zeroes).
-          for (let i = 0; i < run; i++) {
-            if (batch.ends[i]! - batch.starts[i]! === HASH_SIZE) batch.buf.copy(leafHashes, (entries + i) * HASH_SIZE, batch.starts[i]!, batch.ends[i]!);
-          }
-        } else if (helper && helper.outstanding < HELPER_QUEUE) {
+        if (helper && helper.outstanding < HELPER_QUEUE) {
           // The run's bytes are copied (the received buffer is not ours to hand over), with the leaves' places.
           const from = batch.starts[0]!;
           const bytes = new Uint8Array(batch.ends[run - 1]! - from);
@@ -151,6 +161,7 @@ async function verify(
     }),
   ]);
   await Promise.all(jobs);
+  if (entries < stored) gap = true;
   // A leaf hash stored past the last entry: the log lost its tail (the entries were removed, the tree was not).
   if (gap || lastLeafHash >= top) problems.push({ index: entries, kind: 'missing-entry', detail: `entry ${entries} is missing` });
 
@@ -165,7 +176,9 @@ async function verify(
     levels.push(level);
     const have = storedLevels[height]!;
     const differs = new Uint8Array(width);
-    for (let i = 0; i < width; i++) {
+    // The whole level at once first (one comparison instead of one per node); node by node only if it differs.
+    const whole = have.present.subarray(0, width).indexOf(0) === -1 && level.equals(have.hashes.subarray(0, width * HASH_SIZE));
+    for (let i = 0; !whole && i < width; i++) {
       if (!have.present[i] || level.compare(have.hashes, i * HASH_SIZE, (i + 1) * HASH_SIZE, i * HASH_SIZE, (i + 1) * HASH_SIZE) !== 0) differs[i] = 1;
     }
     for (let i = differs.indexOf(1); i !== -1; i = differs.indexOf(1, i + 1)) {
@@ -249,7 +262,10 @@ function copyReader(copyOut: NonNullable<Database['copyOut']>, top: number, hash
   const leaf = hashLeaves ? `pg_catalog.sha256('\\x00'::bytea || leaf)` : 'leaf';
   return {
     async entries(onBatch) {
-      const copy = await copyOut(`copy (select idx, ${leaf} from audit_events where idx < ${Number(top)} order by idx) to stdout (format binary)`);
+      // Hashed by the database, the rows come in the table's order (a sequential scan: 1.8 s against 2.9 s in
+      // index order for 1,000,000 entries here) and are placed by index; leaves for hashing here come in
+      // index order, which the helper thread's runs need.
+      const copy = await copyOut(`copy (select idx, ${leaf} from audit_events where idx < ${Number(top)}${hashLeaves ? '' : ' order by idx'}) to stdout (format binary)`);
       for await (const batch of copyBinaryBatches(copy, 2)) {
         const indices = new Float64Array(batch.rows);
         const starts = new Int32Array(batch.rows);

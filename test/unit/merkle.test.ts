@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
@@ -322,6 +323,16 @@ describe('whole levels (leafHashInto, parentLevel)', () => {
     expect(parents.length).toBe(3 * 32);
     expect(hex(parents.subarray(64, 96))).toBe(hex(nodeHash(leaves[4]!, leaves[5]!)));
     expect(parentLevel(Buffer.alloc(32)).length).toBe(0);
+  });
+
+  it('computes each parent as node:crypto does, SHA-256(0x01 || left || right), over a random level', () => {
+    const level = randomBytes(2001 * 32);
+    const parents = parentLevel(level);
+    expect(parents.length).toBe(1000 * 32);
+    for (let i = 0; i < 1000; i++) {
+      const want = createHash('sha256').update(Buffer.from([1])).update(level.subarray(64 * i, 64 * i + 64)).digest();
+      expect(parents.subarray(32 * i, 32 * i + 32).equals(want), `parent ${i}`).toBe(true);
+    }
   });
 });
 
