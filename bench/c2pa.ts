@@ -323,7 +323,10 @@ async function parts(ctx: AppContext, setup: Setup, m: Media, signedBytes: Uint8
     logTip: await time(() => ctx.ledger.tip()),
     generationGate: await time(() => checkpointStatus(db, row!.checkpoint, new Date(), { clearance: row!.clearance })),
     appendAtInOneStatement: await time(async () =>
-      ctx.ledger.appendAt(await ctx.ledger.tip(), GENERATOR, { action: 'bench.noop', subjectId: 'bench', content: { n: 1 } }, ({ entryIndex }) => queryRows(db, sql`select ${entryIndex} as idx`)),
+      ctx.ledger.appendAt(await ctx.ledger.tip(), GENERATOR, { action: 'bench.noop', subjectId: 'bench', content: { n: 1 } }, async ({ entryIndex }) => {
+        const [row] = await queryRows<{ idx: string | number }>(db, sql`select ${entryIndex} as idx`);
+        return { value: null, appendedAt: Number(row!.idx) };
+      }),
     ),
     emptyLedgerChangeWithOneEvent: await time(() => ctx.ledger.change(GENERATOR, async ({ record }) => void record({ action: 'bench.noop', subjectId: 'bench', content: { n: 1 } }))),
     sha256OfInput: await time(() => createHash('sha256').update(m.bytes).digest('hex')),

@@ -191,12 +191,13 @@ export class Ledger {
   /**
    * Optimistic append: for a change whose slow part (a C2PA signature, a KMS call, a time-stamp) should
    * not hold the append lock that every writer waits on. The caller reads `tip()`, decides and does its
-   * work from the state at that tip, then commits here with ONE statement that embeds `entryIndex`.
+   * work from the state at that tip, then commits here with ONE statement that embeds `entryIndex` and
+   * hands back what it evaluated to (`appendedAt`), e.g. as the row's audit index.
    * That statement takes the lock and writes only if the log still has `tip.size` entries: since every
    * change appends in its own transaction, nothing the caller read can have changed. Otherwise it writes
    * nothing and this throws `LogMovedOn`; the caller then redoes the change with `change()`, under the lock.
    */
-  async appendAt<T>(tip: LogTip, actor: Actor, draft: EventDraft, write: (append: PreparedAppend) => Promise<T>): Promise<T> {
+  async appendAt<T>(tip: LogTip, actor: Actor, draft: EventDraft, write: (append: PreparedAppend) => Promise<{ value: T; appendedAt: number }>): Promise<T> {
     const content = typeof draft.content === 'object' && draft.content !== null ? draft.content : { value: draft.content ?? null };
     // The time is taken after the tip was read, so it is not earlier than that of any entry before it.
     const body = { index: tip.size, time: new Date().toISOString(), actor: { sub: actor.sub, role: actor.role }, action: draft.action, subjectId: draft.subjectId, content: jsonSafe(content) };
@@ -207,15 +208,18 @@ export class Ledger {
     const hashes = Buffer.alloc(32 * nodes.length);
     nodes.forEach((n, i) => hashes.set(n.hash, 32 * i));
     const entryIndex = sql`(select clearframe_append_at(${tip.size}::int8, ${Buffer.from(event.leaf)}::bytea, ${sql.param(nodes.map((n) => n.level))}::int2[], ${sql.param(nodes.map((n) => n.index))}::int8[], ${hashes}::bytea))`;
-    let value: T;
+    let written: { value: T; appendedAt: number };
     try {
-      value = await write({ event, entryIndex });
+      written = await write({ event, entryIndex });
     } catch (e) {
       if (sqlState(e) === 'CF409') throw new LogMovedOn(tip.size);
       throw e;
     }
+    // What the statement says `entryIndex` was: a statement that did not evaluate it appended nothing, and
+    // the edge kept for the next append must never include an entry that is not stored.
+    if (Number(written.appendedAt) !== tip.size) throw new Error(`appendAt: the statement did not append at ${tip.size} (it says ${written.appendedAt})`);
     this.lastFrontier = { size: tip.size + 1, frontier: tree.peaks() };
-    return value;
+    return written.value;
   }
 }
 

@@ -208,7 +208,7 @@ export async function signOutput(app: AppContext, principal: Principal, input: O
         .returning()
         .prepare('outputs_insert_at')
         .execute()
-        .then((rows) => rows[0]!),
+        .then(([row]) => ({ value: row!, appendedAt: row!.auditIndex })),
     );
     return { bytes: signed.bytes, output };
   } catch (e) {

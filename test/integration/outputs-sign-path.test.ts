@@ -239,16 +239,24 @@ describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work
     const tip = await ctx.ledger.tip();
     const stale = { size: tip.size - 1, frontier: await readFrontier(db, tip.size - 1) };
     const draft = { action: 'test.append-at', subjectId: 'tst_1', content: { n: 1 } };
-    const select = ({ entryIndex }: { entryIndex: ReturnType<typeof sql> }) => queryRows<{ idx: string | number }>(db, sql`select ${entryIndex} as idx`);
+    const select = async ({ entryIndex }: { entryIndex: ReturnType<typeof sql> }) => {
+      const [row] = await queryRows<{ idx: string | number }>(db, sql`select ${entryIndex} as idx`);
+      return { value: Number(row!.idx), appendedAt: Number(row!.idx) };
+    };
     await expect(ctx.ledger.appendAt(stale, GENERATOR, draft, select)).rejects.toBeInstanceOf(LogMovedOn);
     expect(await treeSize(db)).toBe(tip.size);
-    const [row] = await ctx.ledger.appendAt(tip, GENERATOR, draft, select);
-    expect(Number(row!.idx)).toBe(tip.size);
+    expect(await ctx.ledger.appendAt(tip, GENERATOR, draft, select)).toBe(tip.size);
     expect((await readEvent(db, tip.size))!).toMatchObject({ action: 'test.append-at', subjectId: 'tst_1', actor: GENERATOR, content: { n: 1 } });
     // The same tip again: the log has moved on by the entry just written.
     await expect(ctx.ledger.appendAt(tip, GENERATOR, draft, select)).rejects.toBeInstanceOf(LogMovedOn);
     // Batched changes after it resume from the edge appendAt left (cached) and keep the tree whole.
     await Promise.all([1, 2, 3].map(() => licensedAsset(svc, legal, null)));
+    expect((await verifyStoredLog(ctx.database)).ok).toBe(true);
+    // A statement that never evaluates the append is refused, and its edge is not kept.
+    const next = await ctx.ledger.tip();
+    await expect(ctx.ledger.appendAt(next, GENERATOR, draft, async () => ({ value: 0, appendedAt: -1 }))).rejects.toThrow(/did not append/);
+    expect(await treeSize(db)).toBe(next.size);
+    await licensedAsset(svc, legal, null);
     expect((await verifyStoredLog(ctx.database)).ok).toBe(true);
   });
 });
