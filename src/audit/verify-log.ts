@@ -244,13 +244,13 @@ function leafClaimsIndex(leaf: Uint8Array): number | undefined {
 // Readers: callbacks get bytes in place (buffer, start, end or length), never a copy or an object per row.
 
 /**
- * Consecutive rows of audit_events: index i's leaf is buf[starts[i] .. ends[i]), or with `hashed` its
- * leaf hash as the database computed it.
+ * Rows of audit_events: row i has index indices[i] and its leaf is buf[starts[i] .. ends[i]); with
+ * `hashed`, that is its leaf hash as the database computed it, and the rows come in any order.
  */
 type EntryBatch = { count: number; indices: Float64Array; starts: Int32Array; ends: Int32Array; buf: Buffer; hashed?: boolean };
 
 type LogReader = {
-  /** Entries in index order, batch by batch, until `onBatch` returns false. */
+  /** Entries batch by batch, until `onBatch` returns false: in index order, unless they come hashed. */
   entries(onBatch: (batch: EntryBatch) => boolean): Promise<void>;
   /** Every stored node, in any order. */
   nodes(onNode: (level: number, index: number, buf: Buffer, start: number, length: number) => void): Promise<void>;

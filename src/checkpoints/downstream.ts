@@ -16,7 +16,7 @@ export async function assetDownstream(q: Queryable, assetId: string) {
   const resting = await restingLicenses(q, cs.map((c) => c.id));
   const now = new Date();
   const ks = cs.length ? await q.select().from(checkpoints).where(inArray(checkpoints.clearanceId, cs.map((c) => c.id))) : [];
-  const statuses = await checkpointStatuses(q, ks, now);
+  const statuses = await checkpointStatuses(q, ks, now, cs);
   const checkpointItems = ks.map((k) => ({ id: k.id, clearanceId: k.clearanceId, datasetId: k.datasetId, vendor: k.vendor, baseModel: k.baseModel, status: statuses.get(k.id)!.status }));
   return {
     assetId,

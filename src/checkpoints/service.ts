@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lt, notExists, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, lt, notExists, type SQL, sql } from 'drizzle-orm';
 import type { Actor } from '../audit/event.ts';
 import type { ChangeContext, Ledger } from '../audit/ledger.ts';
 import type { Principal } from '../auth/tokens.ts';
@@ -41,36 +41,40 @@ export function deriveStatus(recorded: StatusRow[], standing: Standing): { statu
 async function statusRows(q: Queryable, ids: string[]): Promise<Map<string, StatusRow[]>> {
   const out = new Map<string, StatusRow[]>();
   if (ids.length === 0) return out;
-  // Named: asked on every generation gate and every verify (see queryRowsPrepared in src/db/database.ts).
-  const rows =
-    ids.length === 1
-      ? await q.select().from(checkpointStatusEvents).where(eq(checkpointStatusEvents.checkpointId, ids[0]!)).orderBy(asc(checkpointStatusEvents.seq)).prepare('checkpoint_status_rows').execute()
-      : await q.select().from(checkpointStatusEvents).where(inArray(checkpointStatusEvents.checkpointId, ids)).orderBy(asc(checkpointStatusEvents.seq));
+  // Prepared, the ids as one array parameter (one statement text for any number of them): asked on every
+  // generation gate and every verify (see queryRowsPrepared in src/db/database.ts).
+  const rows = await q
+    .select()
+    .from(checkpointStatusEvents)
+    .where(sql`${checkpointStatusEvents.checkpointId} = any(${sql.param(ids)}::text[])`)
+    .orderBy(asc(checkpointStatusEvents.seq))
+    .prepare('checkpoint_status_rows')
+    .execute();
   for (const r of rows) out.set(r.checkpointId, [...(out.get(r.checkpointId) ?? []), r]);
   return out;
 }
 
 /** The checkpoint's status now. `clearance`: its clearance row when the caller has it (it never changes). */
 export async function checkpointStatus(q: Queryable, row: CheckpointRow, now = new Date(), known?: { clearance: ClearanceRow }) {
-  const [recorded, resting, [clearance]] = await Promise.all([
-    statusRows(q, [row.id]),
-    restingLicenses(q, [row.clearanceId]),
-    known ? [known.clearance] : q.select().from(clearances).where(eq(clearances.id, row.clearanceId)).prepare('checkpoint_status_clearance').execute(),
-  ]);
-  return statusFrom(row, recorded.get(row.id) ?? [], clearance!, resting, now);
+  return (await checkpointStatuses(q, [row], now, known ? [known.clearance] : [])).get(row.id)!;
 }
 
-/** checkpointStatus for many checkpoints at once: three queries however many there are (lists, downstream). */
-export async function checkpointStatuses(q: Queryable, rows: readonly CheckpointRow[], now = new Date()) {
+/**
+ * checkpointStatus for many checkpoints at once: three queries however many there are (lists, downstream).
+ * `held`: clearance rows the caller already has (they never change); only the others are read.
+ */
+export async function checkpointStatuses(q: Queryable, rows: readonly CheckpointRow[], now = new Date(), held: readonly ClearanceRow[] = []) {
   const out = new Map<string, CheckpointStatusNow>();
   if (rows.length === 0) return out;
   const clearanceIds = [...new Set(rows.map((r) => r.clearanceId))];
+  const clearanceOf = new Map(held.map((c) => [c.id, c]));
+  const missing = clearanceIds.filter((id) => !clearanceOf.has(id));
   const [recorded, resting, found] = await Promise.all([
     statusRows(q, rows.map((r) => r.id)),
     restingLicenses(q, clearanceIds),
-    q.select().from(clearances).where(inArray(clearances.id, clearanceIds)),
+    missing.length > 0 ? q.select().from(clearances).where(sql`${clearances.id} = any(${sql.param(missing)}::text[])`).prepare('checkpoint_status_clearances').execute() : [],
   ]);
-  const clearanceOf = new Map(found.map((c) => [c.id, c]));
+  for (const c of found) clearanceOf.set(c.id, c);
   for (const row of rows) out.set(row.id, statusFrom(row, recorded.get(row.id) ?? [], clearanceOf.get(row.clearanceId)!, resting, now));
   return out;
 }

@@ -118,12 +118,15 @@ export async function queryRowsPrepared<T>(q: Queryable, query: SQL, name: strin
     session: { prepareQuery(query: unknown, fields: undefined, name: string, arrayMode: boolean): { execute(): Promise<unknown> } };
     dialect: { sqlToQuery(sql: SQL): unknown };
   };
-  const result = await session.prepareQuery(dialect.sqlToQuery(query), undefined, name, false).execute();
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+  return rowsOf<T>(await session.prepareQuery(dialect.sqlToQuery(query), undefined, name, false).execute());
 }
 
-/** Raw SQL rows on either driver (postgres.js returns an array, PGlite an object with `rows`). */
+/** Raw SQL rows on either driver. */
 export async function queryRows<T>(q: Queryable, query: SQL): Promise<T[]> {
-  const result = (await q.execute(query)) as unknown;
+  return rowsOf<T>(await q.execute(query));
+}
+
+/** postgres.js returns the rows as an array, PGlite an object with `rows`. */
+function rowsOf<T>(result: unknown): T[] {
   return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 }

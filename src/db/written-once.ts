@@ -1,8 +1,7 @@
-import type { Database } from './database.ts';
-
 /**
  * A bounded memo of rows that are written once and never changed (the ledger's tables refuse UPDATE and
- * DELETE by trigger), kept per database (a `Database`, or the handle the rows were read through). What it holds can only go missing, never go stale, so a hot path
+ * DELETE by trigger), kept per database: per `Database`, or per handle the rows were read through (a
+ * transaction's handle dies with it). What it holds can only go missing, never go stale, so a hot path
  * (signing outputs) need not read the same checkpoint, clearance or asset again for every frame.
  * Only rows that were found are kept: an id that is not there yet is asked again next time.
  */
@@ -11,7 +10,7 @@ export class WrittenOnce<V> {
 
   constructor(private readonly capacity = 10_000) {}
 
-  get(database: Database | object, key: string): V | undefined {
+  get(database: object, key: string): V | undefined {
     const rows = this.byDatabase.get(database);
     const value = rows?.get(key);
     if (value !== undefined) {
@@ -22,7 +21,7 @@ export class WrittenOnce<V> {
     return value;
   }
 
-  set(database: Database | object, key: string, value: V): void {
+  set(database: object, key: string, value: V): void {
     let rows = this.byDatabase.get(database);
     if (!rows) this.byDatabase.set(database, (rows = new Map()));
     rows.delete(key);
@@ -32,7 +31,7 @@ export class WrittenOnce<V> {
   }
 
   /** The row for `key`, read with `load` when not held (and kept when found). */
-  async read(database: Database | object, key: string, load: () => Promise<V>): Promise<V> {
+  async read(database: object, key: string, load: () => Promise<V>): Promise<V> {
     const held = this.get(database, key);
     if (held !== undefined) return held;
     const value = await load();

@@ -27,7 +27,7 @@ import { createRequire } from 'node:module';
 import initC2paWasm, { WasmBuilder, WasmReader } from '@contentauth/c2pa-wasm';
 
 import { buildCoseSign1, CoseSizeError } from './cose-sign1.ts';
-import { ReadThread } from './read-thread.ts';
+import { type RawRead, ReadThread } from './read-thread.ts';
 import { C2paError, engineErrorKind, engineErrorText, engineFailureCodes } from './errors.ts';
 import { matchesMimeType, normalizeMimeType } from './formats.ts';
 import { sigTst2Header, sigTst2MessageImprint, TimestampError } from './timestamp.ts';
@@ -338,9 +338,18 @@ export class C2paWasmEngine implements ManifestEngine {
    * sign stays on this thread: nothing would run beside it.
    */
   async read(input: ReadInput): Promise<ReadResult> {
-    if (!this.readThread) return this.readHere(input);
+    const thread = this.readThread;
+    return this.readWith(input, thread ? (mimeType, bytes, settings) => thread.read(mimeType, bytes, settings) : readOnThisThread);
+  }
+
+  private readHere(input: ReadInput): Promise<ReadResult> {
+    return this.readWith(input, readOnThisThread);
+  }
+
+  /** One meaning for what c2pa-rs' Reader gave, wherever it ran. */
+  private async readWith(input: ReadInput, reader: (mimeType: SupportedMimeType, bytes: Uint8Array, settings: string) => Promise<RawRead>): Promise<ReadResult> {
     const mimeType = checkAsset(input.bytes, input.mimeType, 'asset');
-    const raw = await this.readThread.read(mimeType, input.bytes, this.settingsJson(input.trustAnchorsPem));
+    const raw = await reader(mimeType, input.bytes, this.settingsJson(input.trustAnchorsPem));
     if ('error' in raw) {
       const kind = engineErrorKind(engineErrorText(raw.error));
       if (raw.stage === 'open' && (kind === 'JumbfNotFound' || kind === 'ProvenanceMissing')) return { kind: 'no_manifest' };
@@ -353,28 +362,6 @@ export class C2paWasmEngine implements ManifestEngine {
     }
   }
 
-  private async readHere(input: ReadInput): Promise<ReadResult> {
-    await loadC2paWasm();
-    const mimeType = checkAsset(input.bytes, input.mimeType, 'asset');
-    let reader: WasmReader;
-    try {
-      reader = await WasmReader.fromBytes(mimeType, input.bytes, this.settingsJson(input.trustAnchorsPem));
-    } catch (err) {
-      const kind = engineErrorKind(engineErrorText(err));
-      if (kind === 'JumbfNotFound' || kind === 'ProvenanceMissing') return { kind: 'no_manifest' };
-      throw mapEngineError(err, 'read');
-    }
-    try {
-      const store = reader.manifestStore() as Record<string, unknown>;
-      const activeLabel = reader.activeLabel();
-      return toReadResult(store, activeLabel);
-    } catch (err) {
-      throw mapEngineError(err, 'read');
-    } finally {
-      reader.free();
-    }
-  }
-
   /** Stops the read thread, if one was started. */
   async close(): Promise<void> {
     await this.readThread?.close();
@@ -383,6 +370,24 @@ export class C2paWasmEngine implements ManifestEngine {
 
 export function createC2paWasmEngine(opts: C2paWasmEngineOptions = {}): C2paWasmEngine {
   return new C2paWasmEngine(opts);
+}
+
+/** c2pa-rs' Reader on this thread: what read-worker.js does on the read thread. */
+async function readOnThisThread(mimeType: SupportedMimeType, bytes: Uint8Array, settings: string): Promise<RawRead> {
+  await loadC2paWasm();
+  let reader: WasmReader;
+  try {
+    reader = await WasmReader.fromBytes(mimeType, bytes, settings);
+  } catch (error) {
+    return { error, stage: 'open' };
+  }
+  try {
+    return { store: reader.manifestStore() as Record<string, unknown>, activeLabel: reader.activeLabel() };
+  } catch (error) {
+    return { error, stage: 'store' };
+  } finally {
+    reader.free();
+  }
 }
 
 // ---------------------------------------------------------------------------
