@@ -47,6 +47,8 @@ export async function findByHash(q: Queryable, production: string, sha256: strin
 
 export async function registerAsset(ledger: Ledger, actor: Actor, input: AssetCreateInput): Promise<AssetView> {
   try {
+    // Its decision reads only this production's rows with this content (the output it derives from, if any,
+    // is written once by a change that runs alone): registrations of other content run beside it in a batch.
     return await ledger.change(actor, async ({ tx, record }) => {
       const existing = await findByHash(tx, input.production, input.sha256);
       if (existing) throw duplicate(existing);
@@ -75,7 +77,7 @@ export async function registerAsset(ledger: Ledger, actor: Actor, input: AssetCr
         .values({ ...draft, createdAt: new Date(event.time), createdBy: actor.sub, auditIndex: event.index })
         .returning();
       return assetView(row!);
-    });
+    }, { touches: [`asset-content:${input.production}:${input.sha256}`] });
   } catch (e) {
     // Two registrations of the same content raced past the check: the unique index decided.
     if (isUniqueViolation(e, 'assets_production_sha256_key')) {

@@ -1,14 +1,15 @@
 import { type SQL, sql } from 'drizzle-orm';
-import type { Database, Db, Queryable, Tx } from '../db/database.ts';
-import { type Actor, type EventDraft, eventLeaf, jsonSafe } from './event.ts';
+import { type Database, type Db, type Queryable, type Tx, queryRowsPrepared } from '../db/database.ts';
+import { type Actor, type EventDraft, jsonSafe, storedEventLeaf } from './event.ts';
 import { MerkleTreeBuilder, leafHash } from './merkle.ts';
 import { type StoredEvent, type StoredNode, readFrontier, treeSize, writeAppend } from './log-store.ts';
 
-/**
- * Any fixed number: every Clearframe process appending to one database serialises on it. The same
- * number is in `clearframe_append_at` (migrations/0009).
- */
-const AUDIT_APPEND_LOCK = 7_245_118_002;
+// The append lock is advisory lock 7245118002, taken only inside the database: by clearframe_append_lock
+// (migrations/0010, a batch's first statement) and clearframe_append_at (0009, an optimistic append). Every
+// Clearframe process appending to one database serialises on it.
+
+/** Transactions of this process at a time: one holding the append lock, one waiting for it. */
+const LANES = 2;
 
 /** The tree as it stood when read: its size and right edge (the hashes of rootPlan(size)). */
 export type LogTip = { size: number; frontier: Uint8Array[] };
@@ -52,8 +53,22 @@ export interface ChangeContext {
   record(draft: EventDraft): PendingEvent;
 }
 
+export type ChangeOptions = {
+  /**
+   * What the change reads to decide and then writes, as keys of the caller's choosing (e.g.
+   * `asset-content:<production>:<sha256>` for a registration, `asset:<id>` for a license version). In a
+   * batch, changes that name their keys and share none with each other run side by side: their statements
+   * are sent together on the batch's connection instead of one round trip after another. A change that
+   * names no keys runs alone, after the changes before it and before the ones after it, as every change
+   * did before keys existed. Naming keys is a promise: the change's outcome does not depend on what any
+   * change with other keys writes in the same transaction.
+   */
+  touches?: readonly string[];
+};
+
 type Pending = {
   actor: Actor;
+  touches: readonly string[];
   work: (ctx: ChangeContext) => Promise<unknown>;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
@@ -63,14 +78,14 @@ type Pending = {
  * The only way to change state. Each change runs in a database transaction together with its audit
  * events; if either fails, neither exists.
  *
- * Concurrent changes are grouped: one transaction takes the append lock once, runs the changes one after
- * another, then writes all their events and tree nodes together (if one fails, each is run again alone,
- * so it fails alone). Indices stay dense and never fork across processes because the next index is read
+ * Concurrent changes are grouped: one transaction takes the append lock once, runs the changes (one after
+ * another, or side by side where they say they touch different things: `ChangeOptions.touches`), then
+ * writes all their events and tree nodes together (if one fails, each is run again alone, so it fails
+ * alone). Indices stay dense and never fork across processes because the next index is read
  * under the lock, and the primary key on the index would refuse a duplicate anyway.
  */
 export class Ledger {
   private queue: Pending[] = [];
-  private draining = false;
 
   constructor(
     private readonly database: Database,
@@ -82,22 +97,30 @@ export class Ledger {
     return this.database.db;
   }
 
-  change<T>(actor: Actor, work: (ctx: ChangeContext) => Promise<T>): Promise<T> {
+  change<T>(actor: Actor, work: (ctx: ChangeContext) => Promise<T>, opts: ChangeOptions = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ actor, work, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.draining) void this.drain();
+      this.queue.push({ actor, touches: opts.touches ?? [], work, resolve: resolve as (v: unknown) => void, reject });
+      if (this.lanes < LANES && this.waiting === 0) void this.lane();
     });
   }
 
-  private async drain(): Promise<void> {
-    this.draining = true;
+  /** Lanes running: each opens a transaction, waits for the append lock, then takes what is queued. */
+  private lanes = 0;
+  /** Lanes whose transaction has not yet taken its changes: they will take these too. */
+  private waiting = 0;
+
+  /**
+   * Batches one after another. With two lanes, the next batch's transaction is already open and waiting
+   * for the lock while this one runs, so the lock passes on without a round trip of BEGIN and lock
+   * request in between; the changes it runs are the ones queued by the time it holds the lock.
+   */
+  private async lane(): Promise<void> {
+    this.lanes++;
     try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.maxBatch);
-        await this.runBatch(batch);
-      }
+      // A lane that is already waiting will take what is queued; this one is not needed then.
+      while (this.queue.length > 0 && this.waiting === 0) await this.runBatch();
     } finally {
-      this.draining = false;
+      this.lanes--;
     }
   }
 
@@ -107,29 +130,60 @@ export class Ledger {
    * failing change still fails alone. A change's work may therefore run twice: it must not keep side
    * effects outside its transaction (none of ours do; each returns what it made).
    */
-  private async runBatch(batch: Pending[]): Promise<void> {
-    if (batch.length > 1) {
-      const together = await this.attempt(batch);
-      if (together.ok) {
-        batch.forEach((item, i) => item.resolve(together.values[i]));
-        return;
-      }
+  private async runBatch(): Promise<void> {
+    this.waiting++;
+    let taken = false;
+    const together = await this.attempt(() => {
+      taken = true;
+      this.waiting--;
+      return this.queue.splice(0, this.maxBatch);
+    }).finally(() => {
+      if (!taken) this.waiting--;
+    });
+    if (together.ok) {
+      together.batch.forEach((item, i) => item.resolve(together.values[i]));
+      return;
     }
-    for (const item of batch) {
-      const alone = await this.attempt([item]);
+    if (together.batch.length === 1) {
+      together.batch[0]!.reject(together.error);
+      return;
+    }
+    if (together.batch.length === 0) {
+      // It failed before it held the lock (the database refused the transaction): what it would have
+      // taken fails with it, rather than waiting on a database that does not answer.
+      for (const item of this.queue.splice(0, this.maxBatch)) item.reject(together.error);
+      return;
+    }
+    for (const item of together.batch) {
+      const alone = await this.attempt(() => [item]);
       if (alone.ok) item.resolve(alone.values[0]);
       else item.reject(alone.error);
     }
   }
 
-  private async attempt(batch: Pending[]): Promise<{ ok: true; values: unknown[] } | { ok: false; error: unknown }> {
+  /** Settles once the transaction that last took the append lock in this process has ended. */
+  private lockHolder: Promise<void> = Promise.resolve();
+
+  /**
+   * One transaction: the append lock and the log's size, then the changes `take` hands over (taken only
+   * once the lock is held, so a waiting lane gets everything queued meanwhile), their events and nodes.
+   */
+  private async attempt(take: () => Pending[]): Promise<{ batch: Pending[] } & ({ ok: true; values: unknown[] } | { ok: false; error: unknown })> {
+    let batch: Pending[] = [];
+    let ended!: () => void;
+    const end = new Promise<void>((resolve) => (ended = resolve));
     try {
       let frontier: LogTip | undefined;
       const values = await this.database.db.transaction(async (tx) => {
-        await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_APPEND_LOCK})`);
-        // Not sent together with the lock: postgres.js may put a statement it has described before ahead
-        // of one it has not, and the size must be read after the lock is held (a test caught exactly this).
-        const size = await treeSize(tx);
+        // The lock, then the size read under it (clearframe_append_lock, migrations/0010): one round trip.
+        const [locked] = await queryRowsPrepared<{ size: string | number }>(tx, sql`select clearframe_append_lock() as size`, 'append_lock');
+        const size = Number(locked!.size);
+        // The previous holder has released the lock, so its transaction is over in the database; once its
+        // outcome is known here too, its tree edge (if it committed) is the one to resume from.
+        const previous = this.lockHolder;
+        this.lockHolder = end;
+        await previous;
+        batch = take();
         const events: PendingEvent[] = [];
         const recorderFor = (actor: Actor) => (draft: EventDraft): PendingEvent => {
           const event = {
@@ -144,13 +198,24 @@ export class Ledger {
           return event;
         };
         const values: unknown[] = [];
-        for (const item of batch) values.push(await item.work({ tx, actor: item.actor, record: recorderFor(item.actor) }));
+        const run = (item: Pending) => item.work({ tx, actor: item.actor, record: recorderFor(item.actor) });
+        for (const wave of sideBySide(batch)) {
+          if (wave.length === 1) {
+            values.push(await run(wave[0]!));
+            continue;
+          }
+          // Every change of the wave settles before the transaction is given up: none may still be sending
+          // statements on the connection when the rollback goes out.
+          const settled = await Promise.allSettled(wave.map(run));
+          for (const s of settled) if (s.status === 'rejected') throw s.reason;
+          for (const s of settled) values.push((s as PromiseFulfilledResult<unknown>).value);
+        }
 
         if (events.length > 0) {
           // Frozen now: what is hashed is exactly what is stored and served.
           const sealed: StoredEvent[] = events.map((e) => {
             const event = { ...e, content: jsonSafe(e.content) };
-            return { ...event, leaf: eventLeaf(event) };
+            return { ...event, leaf: storedEventLeaf(event) };
           });
           // Every perfect subtree these leaves complete is stored now, so no node is ever written twice.
           const nodes: StoredNode[] = [];
@@ -164,9 +229,11 @@ export class Ledger {
         return values;
       });
       if (frontier) this.lastFrontier = frontier;
-      return { ok: true, values };
+      return { batch, ok: true, values };
     } catch (error) {
-      return { ok: false, error };
+      return { batch, ok: false, error };
+    } finally {
+      ended();
     }
   }
 
@@ -201,7 +268,7 @@ export class Ledger {
     const content = typeof draft.content === 'object' && draft.content !== null ? draft.content : { value: draft.content ?? null };
     // The time is taken after the tip was read, so it is not earlier than that of any entry before it.
     const body = { index: tip.size, time: new Date().toISOString(), actor: { sub: actor.sub, role: actor.role }, action: draft.action, subjectId: draft.subjectId, content: jsonSafe(content) };
-    const event: StoredEvent = { ...body, leaf: eventLeaf(body) };
+    const event: StoredEvent = { ...body, leaf: storedEventLeaf(body) };
     const nodes: StoredNode[] = [];
     const tree = MerkleTreeBuilder.resume(tip.size, tip.frontier, { onNode: (id, hash) => nodes.push({ level: id.level, index: id.index, hash }) });
     tree.push(leafHash(event.leaf));
@@ -221,6 +288,29 @@ export class Ledger {
     this.lastFrontier = { size: tip.size + 1, frontier: tree.peaks() };
     return written.value;
   }
+}
+
+/**
+ * The batch in order, cut into waves that may run side by side: a run of changes that each name keys and
+ * share none. A change that names none is a wave of its own.
+ */
+function sideBySide(batch: Pending[]): Pending[][] {
+  const waves: Pending[][] = [];
+  let wave: Pending[] = [];
+  let keys = new Set<string>();
+  const close = () => {
+    if (wave.length > 0) waves.push(wave);
+    wave = [];
+    keys = new Set();
+  };
+  for (const item of batch) {
+    if (item.touches.length === 0 || item.touches.some((k) => keys.has(k))) close();
+    wave.push(item);
+    for (const k of item.touches) keys.add(k);
+    if (item.touches.length === 0) close();
+  }
+  close();
+  return waves;
 }
 
 /** The SQLSTATE of a database error, from postgres.js or PGlite, directly or as drizzle's cause. */

@@ -103,9 +103,38 @@ function toStoredEvent(r: typeof auditEvents.$inferSelect): StoredEvent {
   return { index: r.index, time: e.time, actor: e.actor, action: e.action, subjectId: e.subjectId, content: e.content, leaf: r.leaf };
 }
 
+/**
+ * The entries and the nodes they complete, in ONE prepared statement: a batch of 30 changes has ~30
+ * leaves and ~30 nodes, which as two multi-row INSERTs were two statements of 60 and 90 parameters, each
+ * described before it was bound (two round trips apiece, measured 2.1 ms a batch). Here the leaves travel
+ * as one bytea with their offsets and lengths, the nodes as three arrays: 7 parameters, any batch size.
+ */
 export async function writeAppend(q: Queryable, events: StoredEvent[], nodes: StoredNode[]): Promise<void> {
   if (events.length === 0) return;
-  // Both sent at once: one round trip.
-  await Promise.all([q.insert(auditEvents).values(events.map((e) => ({ index: e.index, leaf: e.leaf }))), nodes.length > 0 ? q.insert(auditNodes).values(nodes) : undefined]);
+  for (let i = 1; i < events.length; i++) {
+    if (events[i]!.index !== events[0]!.index + i) throw new Error('writeAppend: entries must have consecutive indices');
+  }
+  const starts: number[] = [];
+  const lengths: number[] = [];
+  let at = 0;
+  for (const e of events) {
+    starts.push(at);
+    lengths.push(e.leaf.byteLength);
+    at += e.leaf.byteLength;
+  }
+  const leaves = Buffer.concat(events.map((e) => e.leaf));
+  const hashes = Buffer.concat(nodes.map((n) => n.hash));
+  await queryRowsPrepared(
+    q,
+    sql`with entries as (
+          insert into audit_events (idx, leaf)
+          select ${events[0]!.index}::int8 + x.o - 1, substring(${leaves}::bytea from x.s + 1 for x.l)
+          from unnest(${sql.param(starts)}::int4[], ${sql.param(lengths)}::int4[]) with ordinality as x(s, l, o)
+        )
+        insert into audit_nodes (level, idx, hash)
+        select y.lv, y.ix, substring(${hashes}::bytea from (y.o::int - 1) * 32 + 1 for 32)
+        from unnest(${sql.param(nodes.map((n) => n.level))}::int2[], ${sql.param(nodes.map((n) => n.index))}::int8[]) with ordinality as y(lv, ix, o)`,
+    'append_entries',
+  );
 }
 

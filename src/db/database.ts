@@ -68,7 +68,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     max: opts.maxConnections ?? 10,
     onnotice: () => {},
   });
-  const db = drizzlePostgres({ client, schema });
+  const db = drizzlePostgres({ client: preparingSmallStatements(client), schema });
   return {
     kind: 'postgres',
     db: db as unknown as Db,
@@ -94,6 +94,42 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
       return stream;
     },
   };
+}
+
+/** Statements with at most this many parameters are prepared on their connection (see preparingSmallStatements). */
+const PREPARE_UP_TO_PARAMETERS = 16;
+
+/**
+ * drizzle sends every statement it was not given a name for unprepared, and postgres.js then sends a
+ * statement with parameters in two round trips: Parse/Describe, wait for the parameter types, then
+ * Bind/Execute. Prepared, it is one round trip from its second use on a connection. This client prepares
+ * every statement with up to PREPARE_UP_TO_PARAMETERS parameters: the statements the service sends are
+ * the same few texts over and over, and those with more parameters are mostly lists of varying length
+ * (multi-row inserts, `in (...)`), which would fill each connection's statement cache with one-offs.
+ */
+function preparingSmallStatements(client: postgres.Sql): postgres.Sql {
+  const wrap = <S extends object>(sql: S): S =>
+    new Proxy(sql, {
+      get(target, prop, receiver) {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        if (typeof value !== 'function') return value;
+        if (prop === 'unsafe') {
+          return (query: string, params?: unknown[], options?: { prepare?: boolean }) =>
+            (value as postgres.Sql['unsafe']).call(target, query, params as never, params && params.length > 0 && params.length <= PREPARE_UP_TO_PARAMETERS ? { ...options, prepare: true } : options);
+        }
+        // Transactions and savepoints hand their callback a client of their own: it prepares the same way.
+        if (prop === 'begin' || prop === 'savepoint') {
+          return (...args: unknown[]) => {
+            const last = args.length - 1;
+            const callback = args[last] as (tx: object) => unknown;
+            args[last] = (tx: object) => callback(wrap(tx));
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        }
+        return value.bind(target);
+      },
+    });
+  return wrap(client);
 }
 
 async function migrationsApplied(db: Db): Promise<boolean> {

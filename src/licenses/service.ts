@@ -96,6 +96,8 @@ export async function addLicenseVersion(
   input: LicenseCreateInput,
 ): Promise<LicenseView> {
   try {
+    // Decided from this asset's versions alone (the asset row never changes): versions of other assets run
+    // beside it in a batch; a revocation, which taints checkpoints across datasets, runs alone.
     return await ledger.change(actor, async ({ tx, record }) => {
       await getAsset(tx, assetId);
       const [latest] = await tx
@@ -136,7 +138,7 @@ export async function addLicenseVersion(
         .values({ ...terms, createdAt: new Date(event.time), createdBy: actor.sub, auditIndex: event.index })
         .returning();
       return licenseView(row!, null, null, new Date());
-    });
+    }, { touches: [`asset:${assetId}`] });
   } catch (e) {
     if (isUniqueViolation(e)) {
       throw problems.conflict('another version of this license was recorded at the same moment; read the history and retry');

@@ -121,6 +121,66 @@ describe.skipIf(databaseUnavailable())('the audit log', () => {
     expect(verified.entries).toBe(before + 34);
   });
 
+  it('runs changes that name different keys side by side, and changes that share a key or name none one after another', async () => {
+    const ledger = svc.runtime.ctx.ledger;
+    const actor = { sub: 'test', role: 'admin' };
+    // How many changes were inside their work at once, at most, for 24 changes keyed by `keyOf`; and
+    // whether two changes naming one key ever were.
+    let clash = false;
+    const mostAtOnce = async (keyOf: (i: number) => string[] | undefined, failing?: number) => {
+      const before = await treeSize(db());
+      let active = 0;
+      let most = 0;
+      const inUse = new Set<string>();
+      const results = await Promise.allSettled(
+        Array.from({ length: 24 }, (_, i) =>
+          ledger.change(
+            actor,
+            async ({ tx, record }) => {
+              active++;
+              most = Math.max(most, active);
+              const keys = keyOf(i) ?? [];
+              if (keys.some((k) => inUse.has(k))) clash = true;
+              keys.forEach((k) => inUse.add(k));
+              try {
+                const e = record({ action: 'test.keyed', subjectId: `k${i}`, content: { i } });
+                await tx.execute(sql`select pg_sleep(0.002)`);
+                if (i === failing) throw new Error('this keyed change fails');
+                return e.index;
+              } finally {
+                active--;
+                keys.forEach((k) => inUse.delete(k));
+              }
+            },
+            { touches: keyOf(i) },
+          ),
+        ),
+      );
+      const indices = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      expect(indices.sort((x, y) => x - y)).toEqual(Array.from({ length: failing === undefined ? 24 : 23 }, (_, i) => before + i));
+      expect(results.filter((r) => r.status === 'rejected')).toHaveLength(failing === undefined ? 0 : 1);
+      expect((await verifyStoredLog(svc.runtime.ctx.database)).ok).toBe(true);
+      return most;
+    };
+    expect(await mostAtOnce((i) => [`row:${i}`])).toBeGreaterThan(1);
+    expect(await mostAtOnce(() => ['row:same'])).toBe(1);
+    expect(await mostAtOnce(() => undefined)).toBe(1);
+    // Keys shared by neighbours only: side by side, but never two changes with one key at once.
+    expect(await mostAtOnce((i) => [`pair:${Math.floor(i / 2)}`, `row:${i}`])).toBeGreaterThan(1);
+    expect(clash).toBe(false);
+    // One failing change among side-by-side ones fails alone; the others commit with dense indices.
+    expect(await mostAtOnce((i) => [`row:${i}`], 5)).toBeGreaterThan(1);
+  });
+
+  it('fails the changes it cannot start when the database is gone, instead of waiting on it', async () => {
+    const gone = testDbKind === 'postgres' ? await openDatabase({ kind: 'postgres', url: svc.testDb.url! }) : await openDatabase({ kind: 'pglite' });
+    const ledger = new Ledger(gone);
+    await gone.close();
+    const actor = { sub: 'test', role: 'admin' };
+    const results = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => ledger.change(actor, async ({ record }) => record({ action: 'test.gone', subjectId: `g${i}`, content: {} }))));
+    expect(results.map((r) => r.status)).toEqual(Array(5).fill('rejected'));
+  });
+
   it.runIf(testDbKind === 'postgres')('never forks when two service processes append to one PostgreSQL', async () => {
     const url = svc.testDb.url!;
     const [a, b2] = await Promise.all([openDatabase({ kind: 'postgres', url }), openDatabase({ kind: 'postgres', url })]);
