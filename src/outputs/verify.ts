@@ -35,11 +35,17 @@ export async function verifyFile(app: AppContext, bytes: Uint8Array, declaredTyp
   const mimeType = resolveMimeType(declaredType, bytes);
   if (!mimeType) throw new Problem(415, 'unsupported-media-type', `cannot verify ${declaredType ?? 'this'} file: send JPEG, PNG, WebP, MP4 or MOV`);
   const db = app.database.db;
-  // Three things at once: c2pa-rs reads the file (on its read thread, where the engine has one), the file
-  // is hashed on the thread pool, and, once the hash is known, the ledger is asked for an output with
-  // exactly these bytes, its standing and its proof. An altered file misses that lookup and is matched by
-  // its manifest label after the read. Whatever the read says, the answer is built from both.
-  const digest = sha256OnThreadPool(bytes);
+  // Two things at once: c2pa-rs reads the file (on its read thread, which hashes the file first and hands
+  // the digest over), and, once the hash is known, the ledger is asked for an output with exactly these
+  // bytes, its standing and its proof. An altered file misses that lookup and is matched by its manifest
+  // label after the read. Whatever the read says, the answer is built from both.
+  let hashed = false;
+  let gave!: (hex: string) => void;
+  const digest = new Promise<string>((resolve) => (gave = resolve));
+  const reading = app.c2pa.read({ bytes, mimeType, onSha256: (hex) => ((hashed = true), gave(hex)) });
+  // An engine that does not hash what it reads: the file is hashed here once the read is over.
+  const hashHere = () => void (hashed || sha256OnThreadPool(bytes).then(gave, () => gave('')));
+  reading.then(hashHere, hashHere);
   const size = treeSize(db);
   const exactMatch = digest.then(async (sha256) => {
     const [row] = await withCheckpoint(db).where(eq(outputs.signedSha256, sha256)).prepare('verify_output_by_sha256').execute();
@@ -49,7 +55,7 @@ export async function verifyFile(app: AppContext, bytes: Uint8Array, declaredTyp
 
   let read: ReadResult;
   try {
-    read = await app.c2pa.read({ bytes, mimeType });
+    read = await reading;
   } catch (e) {
     if (e instanceof C2paError && (e.code === 'asset_parse_error' || e.code === 'manifest_parse_error' || e.code === 'unsupported_media_type')) {
       return { verdict: 'damaged' as VerifyVerdict, detail: e.message, sha256: await digest, mimeType, c2pa: null, ledger: null, lineage: null, standing: null, proof: null };

@@ -293,14 +293,32 @@ describe('c2pa-wasm engine: sign + read (real c2pa-rs)', () => {
   });
 
   it('a manifest without a created/opened action is rejected by c2pa-rs → invalid_manifest_definition', async () => {
+    // Found by the engine's read-back (c2pa-rs' own check off), or by c2pa-rs' own check (read-back off):
+    // the same answer either way.
+    for (const e of [engine, createC2paWasmEngine({ verifyAfterSign: false })]) {
+      await expect(
+        e.sign({
+          bytes: makeJpeg(),
+          mimeType: 'image/jpeg',
+          manifest: { title: 'no actions', assertions: [{ label: 'com.clearframe.lineage', data: LINEAGE }] },
+          signer,
+        }),
+      ).rejects.toMatchObject({ code: 'invalid_manifest_definition', httpStatus: 400 });
+    }
     await expect(
       engine.sign({
         bytes: makeJpeg(),
         mimeType: 'image/jpeg',
-        manifest: { title: 'no actions', assertions: [{ label: 'com.clearframe.lineage', data: LINEAGE }] },
+        manifest: { title: 'created, no source type', assertions: [{ label: 'c2pa.actions', data: { actions: [{ action: 'c2pa.created' }] } }] },
         signer,
       }),
-    ).rejects.toMatchObject({ code: 'invalid_manifest_definition', httpStatus: 400 });
+    ).rejects.toMatchObject({ code: 'invalid_manifest_definition', validationCodes: ['assertion.action.malformed'] });
+  });
+
+  it('one check after signing: c2pa-rs\' own while the read-back is off, the read-back alone while it is on', () => {
+    const own = (e: C2paWasmEngine) => (JSON.parse(e.settingsJson()) as { verify: { verify_after_sign: boolean } }).verify.verify_after_sign;
+    expect(own(createC2paWasmEngine())).toBe(false);
+    expect(own(createC2paWasmEngine({ verifyAfterSign: false }))).toBe(true);
   });
 
   it('concurrent signs do not interfere', async () => {
