@@ -319,6 +319,7 @@ describe('c2pa-wasm engine: sign + read (real c2pa-rs)', () => {
     const own = (e: C2paWasmEngine) => (JSON.parse(e.settingsJson()) as { verify: { verify_after_sign: boolean } }).verify.verify_after_sign;
     expect(own(createC2paWasmEngine())).toBe(false);
     expect(own(createC2paWasmEngine({ verifyAfterSign: false }))).toBe(true);
+    expect(own(createC2paWasmEngine({ verifyAfterSign: false, c2paCheckAfterSign: false }))).toBe(false);
   });
 
   it('concurrent signs do not interfere', async () => {

@@ -160,6 +160,11 @@ export interface C2paWasmEngineOptions {
    * check stays on, as it ships.
    */
   verifyAfterSign?: boolean;
+  /**
+   * c2pa-rs' own check after signing (`verify.verify_after_sign`). Default: on exactly when the read-back
+   * is off. Set apart only by a caller that reads back itself (the benchmark's stage profile).
+   */
+  c2paCheckAfterSign?: boolean;
   /** Let c2pa-rs fetch remote manifests referenced by assets (network). Default false. */
   remoteManifestFetch?: boolean;
   /** Added to the manifest when it has no `claim_generator_info`. */
@@ -198,6 +203,7 @@ export class C2paWasmEngine implements ManifestEngine {
     this.opts = {
       trustAnchorsPem: opts.trustAnchorsPem ?? [],
       verifyAfterSign: opts.verifyAfterSign ?? true,
+      c2paCheckAfterSign: opts.c2paCheckAfterSign ?? !(opts.verifyAfterSign ?? true),
       remoteManifestFetch: opts.remoteManifestFetch ?? false,
       claimGenerator: opts.claimGenerator ?? { name: 'clearframe', version: '0.1.0' },
     };
@@ -218,7 +224,7 @@ export class C2paWasmEngine implements ManifestEngine {
     return JSON.stringify({
       verify: {
         verify_trust: true,
-        verify_after_sign: !this.opts.verifyAfterSign,
+        verify_after_sign: this.opts.c2paCheckAfterSign,
         remote_manifest_fetch: this.opts.remoteManifestFetch,
         ocsp_fetch: false,
       },
