@@ -355,10 +355,7 @@ export class C2paWasmEngine implements ManifestEngine {
    */
   async read(input: ReadInput): Promise<ReadResult> {
     const thread = this.readThread;
-    if (thread) return this.readWith(input, (mimeType, bytes, settings) => thread.read(mimeType, bytes, settings, input.onSha256));
-    // Here, the digest is made on the thread pool while c2pa-rs holds this thread.
-    if (input.onSha256) sha256OnThreadPool(input.bytes).then(input.onSha256, () => {});
-    return this.readWith(input, readOnThisThread);
+    return this.readWith(input, thread ? (mimeType, bytes, settings) => thread.read(mimeType, bytes, settings) : readOnThisThread);
   }
 
   private readHere(input: ReadInput): Promise<ReadResult> {
@@ -414,8 +411,9 @@ async function readOnThisThread(mimeType: SupportedMimeType, bytes: Uint8Array, 
 
 /**
  * SHA-256 on a libuv worker thread (WebCrypto digest jobs are asynchronous), hex. Worth it while this
- * thread waits for I/O or runs a c2pa-rs read (measured: 0.5–1.2 ms less per verify); not during a sign's
- * read-back, where it made a 5 MB MP4 sign 10–15 ms slower (bench/c2pa.ts, docs/benchmarks.md).
+ * thread waits for I/O or runs c2pa-rs (a sign hashes its input this way); not during a sign's read-back,
+ * where it made a 5 MB MP4 sign 10–15 ms slower, and not in verify, where the read runs on the read thread
+ * and this thread is free to hash (bench/c2pa.ts, docs/benchmarks.md).
  */
 export async function sha256OnThreadPool(bytes: Uint8Array): Promise<string> {
   return Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 /** What c2pa-rs' Reader gave, or its error (as thrown, cloned across threads) and where it failed. */
 export type RawRead = { store: Record<string, unknown>; activeLabel: string | undefined } | { error: unknown; stage: 'open' | 'store' };
 
-type Job = { resolve: (r: RawRead) => void; reject: (e: unknown) => void; shared: SharedArrayBuffer; onSha256?: (hex: string) => void };
+type Job = { resolve: (r: RawRead) => void; reject: (e: unknown) => void; shared: SharedArrayBuffer };
 
 /**
  * c2pa-rs reads on a worker thread (read-worker.js): a read of a 5 MB video holds its thread for 20-40 ms,
@@ -26,29 +26,32 @@ export class ReadThread {
   }
 
   /**
-   * With `onSha256`, the thread hashes the bytes first and hands the digest over at once: the caller can
-   * look the file up while c2pa-rs reads it, and no third thread competes for the cores meanwhile.
+   * Posted at once (within this call) when the thread is up, so whatever the caller does next, such as
+   * hashing the file, runs beside the read.
    */
-  read(mimeType: string, bytes: Uint8Array, settings: string, onSha256?: (hex: string) => void): Promise<RawRead> {
-    return this.#started().then(
-      (worker) =>
-        new Promise<RawRead>((resolve, reject) => {
-          const id = this.#next++;
-          // Through shared memory that is kept and reused: posting the bytes costs ~3 ms per MB here, and
-          // so does allocating a new SharedArrayBuffer each time; copying into a kept one ~0.1 ms per MB.
-          // (Transferring the caller's buffer would take the bytes from the caller.)
-          const shared = this.#buffer(bytes.byteLength);
-          new Uint8Array(shared).set(bytes);
-          this.#jobs.set(id, { resolve, reject, shared, ...(onSha256 ? { onSha256 } : {}) });
-          if (this.#jobs.size === 1) worker.ref();
-          worker.postMessage({ id, mimeType, shared, length: bytes.byteLength, settings, hash: onSha256 !== undefined });
-        }),
-    );
+  read(mimeType: string, bytes: Uint8Array, settings: string): Promise<RawRead> {
+    const post = (worker: Worker) =>
+      new Promise<RawRead>((resolve, reject) => {
+        const id = this.#next++;
+        // Through shared memory that is kept and reused: posting the bytes costs ~3 ms per MB here, and
+        // so does allocating a new SharedArrayBuffer each time; copying into a kept one ~0.1 ms per MB.
+        // (Transferring the caller's buffer would take the bytes from the caller.)
+        const shared = this.#buffer(bytes.byteLength);
+        new Uint8Array(shared).set(bytes);
+        this.#jobs.set(id, { resolve, reject, shared });
+        if (this.#jobs.size === 1) worker.ref();
+        worker.postMessage({ id, mimeType, shared, length: bytes.byteLength, settings });
+      });
+    return this.#ready ? post(this.#ready) : this.#started().then(post);
   }
+
+  /** The worker, once it has said it is ready (and until it fails). */
+  #ready: Worker | undefined;
 
   async close(): Promise<void> {
     const worker = this.#worker;
     this.#worker = undefined;
+    this.#ready = undefined;
     if (worker) await (await worker.catch(() => null))?.terminate();
   }
 
@@ -57,20 +60,18 @@ export class ReadThread {
       const worker = new Worker(new URL('./read-worker.js', import.meta.url));
       const failed = (e: unknown) => {
         this.#worker = undefined; // the next read starts a new one
+        this.#ready = undefined;
         for (const job of this.#jobs.values()) job.reject(e);
         this.#jobs.clear();
         reject(e);
       };
       worker.on('error', failed);
       worker.on('exit', (code) => failed(new Error(`the c2pa-rs read thread exited (${code})`)));
-      worker.on('message', (m: { ready?: true; id?: number; sha256?: string } & RawRead) => {
+      worker.on('message', (m: { ready?: true; id?: number } & RawRead) => {
         if (m.ready) {
           worker.unref();
+          this.#ready = worker;
           resolve(worker);
-          return;
-        }
-        if (m.sha256 !== undefined) {
-          this.#jobs.get(m.id!)?.onSha256?.(m.sha256);
           return;
         }
         const job = this.#jobs.get(m.id!);

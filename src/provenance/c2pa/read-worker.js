@@ -1,7 +1,6 @@
 // c2pa-rs reads on a thread of their own (read-thread.ts). Plain JavaScript: Node 20 runs worker
 // threads without the main thread's TypeScript loader. It only reads; what the result means is decided
 // on the main thread (toReadResult in c2pa-wasm.ts), so the two cannot drift apart.
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { parentPort } from 'node:worker_threads';
@@ -20,12 +19,10 @@ function postError(id, stage, error) {
   }
 }
 
-parentPort.on('message', async ({ id, mimeType, shared, length, settings, hash }) => {
-  const bytes = new Uint8Array(shared, 0, length);
-  if (hash) parentPort.postMessage({ id, sha256: createHash('sha256').update(bytes).digest('hex') });
+parentPort.on('message', async ({ id, mimeType, shared, length, settings }) => {
   let reader;
   try {
-    reader = await WasmReader.fromBytes(mimeType, bytes, settings);
+    reader = await WasmReader.fromBytes(mimeType, new Uint8Array(shared, 0, length), settings);
   } catch (err) {
     postError(id, 'open', err);
     return;

@@ -96,12 +96,6 @@ export interface ReadInput {
   mimeType: string;
   /** PEM roots to trust (in addition to the engine's defaults). */
   trustAnchorsPem?: string[];
-  /**
-   * Called with the file's SHA-256 (hex) as soon as the engine has it, before the read is done, when the
-   * engine hashes what it reads (one that reads on a thread of its own hashes there first). Not called
-   * otherwise: the caller hashes itself once the read is over.
-   */
-  onSha256?: (hex: string) => void;
 }
 
 export interface ValidationStatusEntry {
