@@ -365,7 +365,6 @@ async function profile(ctx: AppContext, engine: ManifestEngine, setup: Setup, m:
         ledger.appendAt(tip, actor, draft, (append) => (mark('untilCommit'), write(append).finally(() => mark('commit'))))) as typeof ledger.appendAt,
     }),
     c2pa: {
-      ...(ctx.c2pa.sha256 ? { sha256: (b: Uint8Array) => ctx.c2pa.sha256!(b) } : {}),
       sign: async (input) => {
         mark('untilC2pa');
         const signed = await engine.sign(input);
@@ -422,8 +421,7 @@ function timedEngine(real: ManifestEngine) {
         ms += now() - t;
       }
     };
-  // Hashing is the service's own work (it records both hashes), not c2pa-rs': passed through untimed.
-  const engine: ManifestEngine = { sign: wrap((i: SignInput) => real.sign(i)), read: wrap((i: ReadInput) => real.read(i)), ...(real.sha256 ? { sha256: (b: Uint8Array) => real.sha256!(b) } : {}) };
+  const engine: ManifestEngine = { sign: wrap((i: SignInput) => real.sign(i)), read: wrap((i: ReadInput) => real.read(i)) };
   return { engine, reset: () => void (ms = 0), ms: () => ms };
 }
 

@@ -164,7 +164,7 @@ type OutputHashes = { originalSha256: string; signedSha256: string };
  */
 export async function signOutput(app: AppContext, principal: Principal, input: OutputInput): Promise<{ bytes: Uint8Array; output: OutputRow }> {
   const mimeType = supportedType(input.mimeType, input.bytes);
-  const originalDigest = app.c2pa.sha256 ? app.c2pa.sha256(input.bytes) : sha256OnThreadPool(input.bytes);
+  const originalDigest = sha256OnThreadPool(input.bytes);
   originalDigest.catch(() => {}); // awaited below unless something fails first
   const tipRead = app.ledger.tip();
   tipRead.catch(() => {}); // likewise
@@ -286,7 +286,7 @@ async function signManifest(app: AppContext, plan: SignPlan, auditIndex: number,
     app.timestampAuthority,
   );
   try {
-    return await app.c2pa.sign({ bytes: input.bytes, mimeType: plan.mimeType, manifest, signer, sha256: true });
+    return await app.c2pa.sign({ bytes: input.bytes, mimeType: plan.mimeType, manifest, signer });
   } catch (e) {
     if (refused) throw refused.error;
     // c2pa-rs failed before it asked for the signature: a refusal still answers first (409, not 502/422).

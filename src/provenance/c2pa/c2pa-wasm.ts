@@ -330,10 +330,11 @@ export class C2paWasmEngine implements ManifestEngine {
       throw new C2paError('engine_error', 'could not find the active manifest label in the signed manifest store');
     }
 
-    // A caller that records the signed file's hash gets it made off this thread, beside the read-back.
-    const digest = input.sha256 ? this.sha256(signed) : undefined;
-    digest?.catch(() => {}); // awaited on return; a failed read-back throws first
+    let digest: Promise<string> | undefined;
     if (this.opts.verifyAfterSign) {
+      // The caller records the signed file's hash: made on the thread pool while c2pa-rs reads it back here.
+      digest = sha256OnThreadPool(signed);
+      digest.catch(() => {}); // awaited on return; a failed read-back throws first
       const check = await this.readHere({ bytes: signed, mimeType });
       // What c2pa-rs' own check after signing (off while this one runs) would refuse is refused here,
       // with the same answer: every failure but an untrusted signer, which it does not judge either.
@@ -353,17 +354,8 @@ export class C2paWasmEngine implements ManifestEngine {
   }
 
   /**
-   * SHA-256 of a file (hex), off this thread: on the read thread when the engine has one (through its kept
-   * shared memory, no fresh copy of the file), else on the thread pool.
-   */
-  sha256(bytes: Uint8Array): Promise<string> {
-    return this.readThread ? this.readThread.sha256(bytes) : sha256OnThreadPool(bytes);
-  }
-
-  /**
    * Reads on the read thread when the engine has one (`readThread`), else here. The read-back after a
-   * sign stays on this thread (measured: on the read thread it was slower, the file copied over once more);
-   * the signed file is hashed off this thread meanwhile when the caller asks for its hash.
+   * sign stays on this thread: nothing would run beside it.
    */
   async read(input: ReadInput): Promise<ReadResult> {
     const thread = this.readThread;
@@ -422,9 +414,11 @@ async function readOnThisThread(mimeType: SupportedMimeType, bytes: Uint8Array, 
 // helpers
 
 /**
- * SHA-256 on a libuv worker thread (WebCrypto digest jobs are asynchronous), hex: for an engine without a
- * read thread (`C2paWasmEngine.sha256` hashes on its read thread otherwise). WebCrypto copies the bytes
- * first, on this thread: 0.3–2.7 ms for 5 MB here.
+ * SHA-256 on a libuv worker thread (WebCrypto digest jobs are asynchronous), hex. Worth it while this
+ * thread waits for I/O or runs c2pa-rs: a sign hashes its input this way, and the signed file during the
+ * read-back (A/B on this machine: MP4 sign 1.30–1.39 against 1.42–1.46 × bare; on an earlier, slower
+ * machine the read-back's hash made a 5 MB MP4 sign slower). Not in verify, where the read runs on the read
+ * thread and this thread is free to hash (bench/c2pa.ts, docs/benchmarks.md).
  */
 export async function sha256OnThreadPool(bytes: Uint8Array): Promise<string> {
   return Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');

@@ -3,10 +3,7 @@ import { Worker } from 'node:worker_threads';
 /** What c2pa-rs' Reader gave, or its error (as thrown, cloned across threads) and where it failed. */
 export type RawRead = { store: Record<string, unknown>; activeLabel: string | undefined } | { error: unknown; stage: 'open' | 'store' };
 
-/** What the thread answers a job: a read's result or error, or a digest. */
-type Answer = { store?: Record<string, unknown>; activeLabel?: string; error?: unknown; stage?: 'open' | 'store'; sha256?: string };
-
-type Job = { resolve: (a: Answer) => void; reject: (e: unknown) => void; shared: SharedArrayBuffer };
+type Job = { resolve: (r: RawRead) => void; reject: (e: unknown) => void; shared: SharedArrayBuffer };
 
 /**
  * c2pa-rs reads on a worker thread (read-worker.js): a read of a 5 MB video holds its thread for 20-40 ms,
@@ -33,22 +30,8 @@ export class ReadThread {
    * hashing the file, runs beside the read.
    */
   read(mimeType: string, bytes: Uint8Array, settings: string): Promise<RawRead> {
-    return this.#job(bytes, { mimeType, settings }).then((a): RawRead => ('error' in a ? { error: a.error, stage: a.stage! } : { store: a.store!, activeLabel: a.activeLabel }));
-  }
-
-  /**
-   * SHA-256 of `bytes` (hex) on the thread, through the same kept shared memory: no fresh copy of the
-   * file (WebCrypto's own copy of 5 MB, in `sha256OnThreadPool`, took 0.3–2.7 ms of this thread here).
-   */
-  async sha256(bytes: Uint8Array): Promise<string> {
-    const { sha256 } = await this.#job(bytes, { hash: true });
-    if (sha256 === undefined) throw new Error('the read thread did not hash');
-    return sha256;
-  }
-
-  #job(bytes: Uint8Array, what: { mimeType: string; settings: string } | { hash: true }): Promise<Answer> {
     const post = (worker: Worker) =>
-      new Promise<Answer>((resolve, reject) => {
+      new Promise<RawRead>((resolve, reject) => {
         const id = this.#next++;
         // Through shared memory that is kept and reused: posting the bytes costs ~3 ms per MB here, and
         // so does allocating a new SharedArrayBuffer each time; copying into a kept one ~0.1 ms per MB.
@@ -57,7 +40,7 @@ export class ReadThread {
         new Uint8Array(shared).set(bytes);
         this.#jobs.set(id, { resolve, reject, shared });
         if (this.#jobs.size === 1) worker.ref();
-        worker.postMessage({ id, shared, length: bytes.byteLength, ...what });
+        worker.postMessage({ id, mimeType, shared, length: bytes.byteLength, settings });
       });
     return this.#ready ? post(this.#ready) : this.#started().then(post);
   }
@@ -84,7 +67,7 @@ export class ReadThread {
       };
       worker.on('error', failed);
       worker.on('exit', (code) => failed(new Error(`the c2pa-rs read thread exited (${code})`)));
-      worker.on('message', (m: { ready?: true; id?: number } & Answer) => {
+      worker.on('message', (m: { ready?: true; id?: number } & RawRead) => {
         if (m.ready) {
           worker.unref();
           this.#ready = worker;
@@ -95,7 +78,7 @@ export class ReadThread {
         this.#jobs.delete(m.id!);
         if (job) this.#free.push(job.shared);
         if (this.#jobs.size === 0) worker.unref();
-        job?.resolve(m);
+        job?.resolve('error' in m ? { error: m.error, stage: m.stage } : { store: m.store, activeLabel: m.activeLabel });
       });
     });
     return this.#worker;

@@ -1,8 +1,6 @@
-// c2pa-rs reads on a thread of their own (read-thread.ts), which also hashes files for the main thread.
-// Plain JavaScript: Node 20 runs worker threads without the main thread's TypeScript loader. It only reads;
-// what the result means is decided on the main thread (toReadResult in c2pa-wasm.ts), so the two cannot
-// drift apart.
-import { createHash } from 'node:crypto';
+// c2pa-rs reads on a thread of their own (read-thread.ts). Plain JavaScript: Node 20 runs worker
+// threads without the main thread's TypeScript loader. It only reads; what the result means is decided
+// on the main thread (toReadResult in c2pa-wasm.ts), so the two cannot drift apart.
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { parentPort } from 'node:worker_threads';
@@ -21,11 +19,7 @@ function postError(id, stage, error) {
   }
 }
 
-parentPort.on('message', async ({ id, mimeType, shared, length, settings, hash }) => {
-  if (hash) {
-    parentPort.postMessage({ id, sha256: createHash('sha256').update(new Uint8Array(shared, 0, length)).digest('hex') });
-    return;
-  }
+parentPort.on('message', async ({ id, mimeType, shared, length, settings }) => {
   let reader;
   try {
     reader = await WasmReader.fromBytes(mimeType, new Uint8Array(shared, 0, length), settings);

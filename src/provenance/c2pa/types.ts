@@ -80,8 +80,6 @@ export interface SignInput {
   manifest: ManifestDefinition;
   ingredients?: IngredientInput[];
   signer: C2paSigner;
-  /** Hand back the signed file's SHA-256 too (made off this thread, beside the read-back when there is one). */
-  sha256?: boolean;
 }
 
 export interface SignResult {
@@ -91,7 +89,7 @@ export interface SignResult {
   manifestLabel: string;
   /** Raw JUMBF manifest store that was embedded. */
   manifestStore: Uint8Array;
-  /** SHA-256 of `bytes` (hex), when asked for (`SignInput.sha256`) and the engine makes it. */
+  /** SHA-256 of `bytes` (hex), when the engine made it (on the thread pool, while it read the file back). */
   sha256?: string;
 }
 
@@ -190,8 +188,6 @@ export interface TrainingMiningEntry {
 export interface ManifestEngine {
   sign(input: SignInput): Promise<SignResult>;
   read(input: ReadInput): Promise<ReadResult>;
-  /** SHA-256 of a file (hex), made off this thread where the engine can; optional. */
-  sha256?(bytes: Uint8Array): Promise<string>;
   /** Releases what the engine holds (a read thread); optional. */
   close?(): Promise<void>;
 }
