@@ -199,7 +199,7 @@ export async function signOutput(app: AppContext, principal: Principal, input: O
     const refusal = await gate;
     if (refusal) throw refusal;
   });
-  const hashes: OutputHashes = { signedSha256: signed.sha256 ?? sha256(signed.bytes), originalSha256: await originalDigest };
+  const hashes: OutputHashes = { signedSha256: sha256(signed.bytes), originalSha256: await originalDigest };
   try {
     const output = await app.ledger.appendAt(tip, principal, outputEvent(plan, signed, hashes), ({ event, entryIndex }) =>
       db
@@ -226,7 +226,7 @@ async function signUnderLock(app: AppContext, principal: Principal, plan: SignPl
     // Recorded first for its index; the content is completed below, before the entry is sealed.
     const event = record({ action: 'output.signed', subjectId: plan.id, content: {} });
     signed = await signManifest(app, plan, event.index);
-    const hashes: OutputHashes = { originalSha256, signedSha256: signed.sha256 ?? sha256(signed.bytes) };
+    const hashes: OutputHashes = { originalSha256, signedSha256: sha256(signed.bytes) };
     Object.assign(event.content, outputEvent(plan, signed, hashes).content);
     const [row] = await tx.insert(outputs).values(outputValues(plan, signed, hashes, principal, event)).returning().prepare('outputs_insert').execute();
     return row!;

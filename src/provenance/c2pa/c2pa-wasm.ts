@@ -330,11 +330,7 @@ export class C2paWasmEngine implements ManifestEngine {
       throw new C2paError('engine_error', 'could not find the active manifest label in the signed manifest store');
     }
 
-    let digest: Promise<string> | undefined;
     if (this.opts.verifyAfterSign) {
-      // The caller records the signed file's hash: made on the thread pool while c2pa-rs reads it back here.
-      digest = sha256OnThreadPool(signed);
-      digest.catch(() => {}); // awaited on return; a failed read-back throws first
       const check = await this.readHere({ bytes: signed, mimeType });
       // What c2pa-rs' own check after signing (off while this one runs) would refuse is refused here,
       // with the same answer: every failure but an untrusted signer, which it does not judge either.
@@ -350,7 +346,7 @@ export class C2paWasmEngine implements ManifestEngine {
       }
     }
 
-    return { bytes: signed, manifestLabel, manifestStore, ...(digest ? { sha256: await digest } : {}) };
+    return { bytes: signed, manifestLabel, manifestStore };
   }
 
   /**
@@ -415,10 +411,9 @@ async function readOnThisThread(mimeType: SupportedMimeType, bytes: Uint8Array, 
 
 /**
  * SHA-256 on a libuv worker thread (WebCrypto digest jobs are asynchronous), hex. Worth it while this
- * thread waits for I/O or runs c2pa-rs: a sign hashes its input this way, and the signed file during the
- * read-back (A/B on this machine: MP4 sign 1.30–1.39 against 1.42–1.46 × bare; on an earlier, slower
- * machine the read-back's hash made a 5 MB MP4 sign slower). Not in verify, where the read runs on the read
- * thread and this thread is free to hash (bench/c2pa.ts, docs/benchmarks.md).
+ * thread waits for I/O or runs c2pa-rs (a sign hashes its input this way); not during a sign's read-back,
+ * where it made a 5 MB MP4 sign 10–15 ms slower, and not in verify, where the read runs on the read thread
+ * and this thread is free to hash (bench/c2pa.ts, docs/benchmarks.md).
  */
 export async function sha256OnThreadPool(bytes: Uint8Array): Promise<string> {
   return Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');

@@ -89,8 +89,6 @@ export interface SignResult {
   manifestLabel: string;
   /** Raw JUMBF manifest store that was embedded. */
   manifestStore: Uint8Array;
-  /** SHA-256 of `bytes` (hex), when the engine made it (on the thread pool, while it read the file back). */
-  sha256?: string;
 }
 
 export interface ReadInput {
