@@ -75,6 +75,19 @@ describe.skipIf(databaseUnavailable())('assets and versioned licenses', () => {
     expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409]);
   });
 
+  it('keeps every asset\'s versions a chain when versions of several assets are recorded at once', async () => {
+    const [x, y] = (await Promise.all([assetBody(), assetBody()].map(async (json) => (await svc.call('POST', '/v1/assets', { token: legal, json })).json()))) as { id: string }[];
+    // Versions of one asset share a key and run one after another; the two assets' run side by side.
+    const results = await Promise.all([x!, y!].flatMap((a) => Array.from({ length: 6 }, () => svc.call('POST', `/v1/assets/${a.id}/licenses`, { token: legal, json: licenseBody() }))));
+    expect(results.map((r) => r.status)).toEqual(Array(12).fill(201));
+    for (const a of [x!, y!]) {
+      const history = (await (await svc.call('GET', `/v1/assets/${a.id}/licenses`, { token: legal })).json()) as { items: { id: string; version: number; supersedes: string | null }[] };
+      const oldestFirst = [...history.items].reverse();
+      expect(oldestFirst.map((l) => l.version)).toEqual([1, 2, 3, 4, 5, 6]);
+      oldestFirst.forEach((l, i) => expect(l.supersedes).toBe(i === 0 ? null : oldestFirst[i - 1]!.id));
+    }
+  });
+
   it('refuses bad asset input with 422 naming the fields, and writes nothing', async () => {
     const before = await size();
     const res = await svc.call('POST', '/v1/assets', { token: legal, json: { ...assetBody(), sha256: 'xyz', title: '' } });
