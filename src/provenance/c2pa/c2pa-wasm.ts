@@ -411,9 +411,9 @@ async function readOnThisThread(mimeType: SupportedMimeType, bytes: Uint8Array, 
 
 /**
  * SHA-256 on a libuv worker thread (WebCrypto digest jobs are asynchronous), hex. Worth it while this
- * thread waits for I/O or runs c2pa-rs (a sign hashes its input this way); not during a sign's read-back,
- * where it made a 5 MB MP4 sign 10–15 ms slower, and not in verify, where the read runs on the read thread
- * and this thread is free to hash (bench/c2pa.ts, docs/benchmarks.md).
+ * thread waits for I/O or runs c2pa-rs (a sign hashes its input this way); not for the signed file during
+ * the read-back (10–15 ms slower for a 5 MB MP4 on an earlier machine, no gain on this one: 74b3192), and
+ * not in verify, where the read runs on the read thread and this thread is free to hash (docs/benchmarks.md).
  */
 export async function sha256OnThreadPool(bytes: Uint8Array): Promise<string> {
   return Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
@@ -469,19 +469,28 @@ const MANIFEST_ERROR_KINDS = new Set([
 ]);
 
 /**
- * Why a freshly signed asset failed its read-back: the signing certificate, the manifest as defined (both
- * as c2pa-rs' own check after signing would say), or the written file itself (content hashes that do not
- * match, another manifest active, none found: our fault, not the caller's).
+ * A sign c2pa-rs' validation refused, by its codes: the signing certificate's fault or the manifest's as
+ * defined. One reading for c2pa-rs' own check after signing (mapEngineError) and the read-back's.
+ */
+function refusedSign(codes: string[], opts: { engineMessage?: string; cause?: unknown; detail?: string } = {}): C2paError {
+  const credential = codes.some((c) => c.startsWith('signingCredential.'));
+  return new C2paError(
+    credential ? 'invalid_signing_credential' : 'invalid_manifest_definition',
+    credential ? `c2pa-rs rejected the signing certificate: ${codes.join(', ')}` : `manifest rejected by c2pa-rs: ${codes.join(', ') || opts.detail}`,
+    { engineMessage: opts.engineMessage, cause: opts.cause, validationCodes: codes },
+  );
+}
+
+/**
+ * Why a freshly signed asset failed its read-back: as refusedSign says, unless the written file itself is
+ * at fault (content hashes that do not match, another manifest active, none found: ours, not the caller's).
  */
 function afterSignFailure(codes: string[], otherLabel: boolean): C2paError {
-  const credential = codes.filter((c) => c.startsWith('signingCredential.'));
-  if (credential.length > 0) {
-    return new C2paError('invalid_signing_credential', `c2pa-rs rejected the signing certificate: ${credential.join(', ')}`, { validationCodes: codes });
-  }
-  if (otherLabel || codes.some((c) => c === 'no manifest' || c.endsWith('.mismatch'))) {
+  const credential = codes.some((c) => c.startsWith('signingCredential.'));
+  if (!credential && (otherLabel || codes.some((c) => c === 'no manifest' || c.endsWith('.mismatch')))) {
     return new C2paError('sign_self_check_failed', `signed asset does not validate: ${otherLabel ? 'another manifest is active' : codes.join(', ')}`, { validationCodes: codes });
   }
-  return new C2paError('invalid_manifest_definition', `manifest rejected by c2pa-rs: ${codes.join(', ')}`, { validationCodes: codes });
+  return refusedSign(codes);
 }
 
 function mapEngineError(err: unknown, op: 'sign' | 'read'): C2paError {
@@ -492,15 +501,7 @@ function mapEngineError(err: unknown, op: 'sign' | 'read'): C2paError {
   if (op === 'sign' && kind === 'InvalidManifest') {
     // c2pa-rs' own verify-after-sign rejected the result; say why.
     // (untrusted is always listed when no anchors are configured; it is not why signing failed)
-    const validationCodes = engineFailureCodes(text).filter((c) => c !== 'signingCredential.untrusted');
-    const credential = validationCodes.some((c) => c.startsWith('signingCredential.'));
-    return new C2paError(
-      credential ? 'invalid_signing_credential' : 'invalid_manifest_definition',
-      credential
-        ? `c2pa-rs rejected the signing certificate: ${validationCodes.join(', ')}`
-        : `manifest rejected by c2pa-rs: ${validationCodes.join(', ') || short}`,
-      { engineMessage: text, cause: err, validationCodes },
-    );
+    return refusedSign(engineFailureCodes(text).filter((c) => c !== 'signingCredential.untrusted'), { engineMessage: text, cause: err, detail: short });
   }
   if (op === 'sign' && (kind === 'JsonError' || kind === 'AssertionEncoding')) {
     return new C2paError('invalid_manifest_definition', `manifest rejected by c2pa-rs: ${short}`, {
