@@ -341,12 +341,15 @@ async function parts(ctx: AppContext, setup: Setup, m: Media, signedBytes: Uint8
 /**
  * Stage timings of the real signOutput and verifyFile, p50 over the runs, taken from wrappers around what
  * they call (no copy of either path):
- *  - sign: `untilTip` from the call to `ledger.tip()` resolving (the reads before it run alongside);
- *    `untilC2pa` to c2pa-rs starting (manifest build, the gate's queries sent and flushed); `c2paUntilSignature`
- *    to the key being asked (c2pa-rs hashing the file, then waiting for the gate if it has not answered);
- *    `signature`; `c2paAfterSignature` (embedding); `readBack` (done by the wrapper, like the engine's own);
- *    `untilCommit` (sha256 of the signed file, the input's hash awaited, leaf and nodes); `commit` (the one
- *    statement); `after` (anything left). The wrapping engine has the read-back off and does it itself.
+ *  - sign, in the order they happen: `untilC2pa` from the call to c2pa-rs starting (the rows read or taken
+ *    from memory, the tip remembered or read, the manifest built, the gate's queries sent and flushed);
+ *    `c2paUntilSignature` to the key being asked (c2pa-rs hashing the file, then waiting for the gate and
+ *    the tip's confirmation if they have not answered); `signature`; `c2paAfterSignature` (embedding) to the
+ *    service's onSigned; `recordSent` (sha256 of the signed file, the input's hash awaited, leaf and nodes,
+ *    the commit statement written); `readBack` (done by the wrapper, like the engine's own); `commitWait`
+ *    (what was left of the commit once the read-back ended, and the rest of the call). `tipAnsweredAt`
+ *    (not a stage): when the log's tip, read beside, answered, from the start of the call.
+ *    The wrapping engine has the read-back off and does it itself, after onSigned, as the engine does.
  *  - verify: `read` (c2pa-rs on the read thread, as seen from here) and `afterRead` (what the ledger side
  *    still had to do when the read came back).
  */
@@ -354,21 +357,24 @@ async function profile(ctx: AppContext, engine: ManifestEngine, setup: Setup, m:
   const n = Math.max(5, Math.min(iterations, 15));
   const marks: [string, number][] = [];
   const mark = (k: string) => marks.push([k, now()]);
+  let tipAt = 0;
   const key = ctx.keyring.c2pa.signer;
   const ledger = ctx.ledger;
   const wrapped: AppContext = {
     ...ctx,
     keyring: { ...ctx.keyring, c2pa: { ...ctx.keyring.c2pa, signer: { kid: key.kid, alg: key.alg, publicJwk: key.publicJwk, sign: async (d) => (mark('c2paUntilSignature'), key.sign(d).finally(() => mark('signature'))) } } },
     ledger: Object.assign(Object.create(ledger) as typeof ledger, {
-      tip: () => ledger.tip().finally(() => mark('untilTip')),
-      appendAt: ((tip, actor, draft, write) =>
-        ledger.appendAt(tip, actor, draft, (append) => (mark('untilCommit'), write(append).finally(() => mark('commit'))))) as typeof ledger.appendAt,
+      tip: () => ledger.tip().finally(() => void (tipAt = now())),
+      rememberedTip: () => ledger.rememberedTip(),
     }),
     c2pa: {
       sign: async (input) => {
         mark('untilC2pa');
-        const signed = await engine.sign(input);
-        mark('c2paAfterSignature');
+        const onSigned = input.onSigned;
+        const signed = await engine.sign({
+          ...input,
+          ...(onSigned ? { onSigned: async (s: Awaited<ReturnType<ManifestEngine['sign']>>) => void (mark('c2paAfterSignature'), await onSigned(s), mark('recordSent')) } : {}),
+        });
         const check = await ctx.c2pa.read({ bytes: signed.bytes, mimeType: input.mimeType });
         if (check.kind !== 'manifest' || !check.intact) throw new Error('read-back failed');
         mark('readBack');
@@ -396,7 +402,10 @@ async function profile(ctx: AppContext, engine: ManifestEngine, setup: Setup, m:
     marks.length = 0;
     let t0 = now();
     await clearframeSign(wrapped, setup, m);
-    if (i >= 2) collect(sign, t0, now(), 'after');
+    if (i >= 2) {
+      collect(sign, t0, now(), 'commitWait');
+      (sign.tipAnsweredAt ??= []).push(tipAt - t0);
+    }
     await yieldToLoop();
     marks.length = 0;
     t0 = now();

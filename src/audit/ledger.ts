@@ -228,7 +228,7 @@ export class Ledger {
         }
         return values;
       });
-      if (frontier) this.lastFrontier = frontier;
+      if (frontier) this.remember(frontier);
       return { batch, ok: true, values };
     } catch (error) {
       return { batch, ok: false, error };
@@ -239,10 +239,15 @@ export class Ledger {
 
   /**
    * The right edge of the tree at `size`. The nodes of a given size never change, so an edge this process
-   * committed is right for its size forever; it is used when the size read under the lock is that size.
-   * (Only committed edges are kept: an edge is set after its transaction commits, never before.)
+   * committed (or read) is right for its size forever; it is used when the size read under the lock is
+   * that size. (Only committed edges are kept: an edge is set after its transaction commits, never before.)
    */
   private lastFrontier: LogTip | undefined;
+
+  /** Keeps the longest committed edge seen: answers may arrive out of order, and the log only grows. */
+  private remember(tip: LogTip): void {
+    if (!this.lastFrontier || tip.size >= this.lastFrontier.size) this.lastFrontier = tip;
+  }
 
   private async frontier(q: Queryable, size: number): Promise<Uint8Array[]> {
     if (this.lastFrontier?.size === size) return this.lastFrontier.frontier;
@@ -252,7 +257,18 @@ export class Ledger {
   /** The log as it stands now, for `appendAt`: its size, then its right edge (from memory when known). */
   async tip(): Promise<LogTip> {
     const size = await treeSize(this.database.db);
-    return { size, frontier: await this.frontier(this.database.db, size) };
+    const tip = { size, frontier: await this.frontier(this.database.db, size) };
+    this.remember(tip);
+    return tip;
+  }
+
+  /**
+   * The longest tip this process has committed or read, without asking: the log had at least that size
+   * once, so whatever is read after this call sees at least that state. Another process may have appended
+   * since; `appendAt` then refuses, so a caller that wants to know early compares it with `tip()`.
+   */
+  rememberedTip(): LogTip | undefined {
+    return this.lastFrontier;
   }
 
   /**
@@ -285,7 +301,7 @@ export class Ledger {
     // What the statement says `entryIndex` was: a statement that did not evaluate it appended nothing, and
     // the edge kept for the next append must never include an entry that is not stored.
     if (Number(written.appendedAt) !== tip.size) throw new Error(`appendAt: the statement did not append at ${tip.size} (it says ${written.appendedAt})`);
-    this.lastFrontier = { size: tip.size + 1, frontier: tree.peaks() };
+    this.remember({ size: tip.size + 1, frontier: tree.peaks() });
     return written.value;
   }
 }

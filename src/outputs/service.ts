@@ -13,16 +13,17 @@ import { resolveMembers } from '../datasets/service.ts';
 import { Problem, problems } from '../http/problem.ts';
 import { newId } from '../ids.ts';
 import type { Signer } from '../keys/signer.ts';
-import { LogMovedOn } from '../audit/ledger.ts';
+import { LogMovedOn, type LogTip } from '../audit/ledger.ts';
 import { sha256OnThreadPool } from '../provenance/c2pa/c2pa-wasm.ts';
 import { C2paError } from '../provenance/c2pa/errors.ts';
 import { matchesMimeType, normalizeMimeType } from '../provenance/c2pa/formats.ts';
 import type { TimestampAuthority } from '../provenance/c2pa/tsa-client.ts';
 import type { C2paSigner, SignResult, SupportedMimeType } from '../provenance/c2pa/types.ts';
 import { buildOutputManifest } from './manifest.ts';
-import { outputs } from './tables.ts';
+import { outputWithdrawals, outputs } from './tables.ts';
 
 export type OutputRow = typeof outputs.$inferSelect;
+export type WithdrawalRow = typeof outputWithdrawals.$inferSelect;
 const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
 
 /**
@@ -36,6 +37,12 @@ export function c2paSignerFrom(signer: Signer, certChainDer: Uint8Array[], times
 
 /** c2pa-rs errors as the answers a client should get: its file, not our service, is at fault. */
 export function c2paProblem(e: C2paError): Problem {
+  const problem = problemFor(e);
+  problem.cause = e; // what c2pa-rs said, for the record of a withdrawn output
+  return problem;
+}
+
+function problemFor(e: C2paError): Problem {
   switch (e.code) {
     case 'unsupported_media_type':
       return new Problem(415, 'unsupported-media-type', e.message);
@@ -151,21 +158,28 @@ type OutputHashes = { originalSha256: string; signedSha256: string };
  * The manifest carries the index of the entry that records the output, so the index must be known before
  * c2pa-rs signs. The sign does not hold the ledger's append lock for that (it takes 10-100 ms, longer with
  * Cloud KMS or a time-stamp authority, and every writer waits on that lock). Instead:
- *  1. read the log's tip (size N) and the rows the manifest needs (checkpoint, clearance, sources: written
- *     once and never changed, so kept in memory once seen);
- *  2. ask the gate (checkpoint status, clearance standing) as of then, and sign with index N: c2pa-rs
- *     hashes the file while the gate's queries run, and the signature itself is made only once the gate
- *     has said yes (the signer awaits it), so a refused output is never signed;
+ *  1. take the log's tip (size N): the one this process last committed or read, at once, while the log's
+ *     own is read beside; with the rows the manifest needs (checkpoint, clearance, sources: written once
+ *     and never changed, so kept in memory once seen);
+ *  2. ask the gate (checkpoint status, clearance standing), and sign with index N: c2pa-rs hashes the file
+ *     while the gate's queries and the tip's read run, and the signature itself is made only once the gate
+ *     has said yes and the log is still at N (the signer awaits both), so a refused output is never
+ *     signed, and one begun from a tip the log has passed is begun again from the log's (`TipPassed`);
  *  3. commit the output row, its entry and nodes in one statement that writes only if the log still has N
  *     entries (`Ledger.appendAt`). Every change appends an entry, so an unchanged size means the gate's
- *     answer still holds. If anything landed meanwhile, the signed file is dropped unseen and the output
- *     is made again the careful way: under the lock, gate, sign, record (`signUnderLock`).
+ *     answer still holds (the gate read after the log had N entries). If anything landed meanwhile, the
+ *     signed file is dropped unseen and the output is made again the careful way: under the lock, gate,
+ *     sign, record (`signUnderLock`).
+ * The commit goes out as soon as c2pa-rs has signed, and runs beside the engine's read-back of the signed
+ * file; the file leaves only once both are done. If the read-back refuses a file already recorded, the
+ * output is withdrawn (its own entry says why) and the answer is the read-back's error.
  * The input's own hash is needed only for the record, so it runs on the thread pool meanwhile.
  */
 export async function signOutput(app: AppContext, principal: Principal, input: OutputInput): Promise<{ bytes: Uint8Array; output: OutputRow }> {
   const mimeType = supportedType(input.mimeType, input.bytes);
   const originalDigest = sha256OnThreadPool(input.bytes);
   originalDigest.catch(() => {}); // awaited below unless something fails first
+  const remembered = app.ledger.rememberedTip();
   const tipRead = app.ledger.tip();
   tipRead.catch(() => {}); // likewise
   const database = app.database;
@@ -186,35 +200,111 @@ export async function signOutput(app: AppContext, principal: Principal, input: O
     promptSha256: input.prompt !== undefined ? sha256(input.prompt) : null,
     storePrompt: app.config.outputs.promptDisclosure === 'full' && input.prompt !== undefined,
   };
-  const tip = await tipRead;
-  // Asked only now, after the tip: what the gate reads then includes every change up to the tip, and
-  // anything later moves the log past it, so the commit below refuses and the gate is asked again.
+  let attempt: { tip: LogTip; confirm: Promise<LogTip> | null } = remembered ? { tip: remembered, confirm: tipRead } : { tip: await tipRead, confirm: null };
+  for (;;) {
+    try {
+      return await signAtTip(app, principal, plan, attempt.tip, attempt.confirm, originalDigest);
+    } catch (e) {
+      if (e instanceof TipPassed) attempt = { tip: e.tip, confirm: null };
+      else if (e instanceof LogMovedOn) break;
+      else throw e;
+    }
+  }
+  return signUnderLock(app, principal, plan, await originalDigest);
+}
+
+/** A sign begun from a remembered tip that the log had already passed: dropped before its signature. */
+class TipPassed extends Error {
+  constructor(readonly tip: LogTip) {
+    super(`the log is at ${tip.size} entries`);
+  }
+}
+
+/**
+ * One optimistic sign at `tip` (steps 2 and 3 above). `confirm`, when the tip was remembered rather than
+ * read, is the log's tip as read meanwhile: the signature waits for it, and a log that has moved past the
+ * remembered tip stops the sign there (TipPassed), as a commit at that index would refuse anyway.
+ */
+async function signAtTip(
+  app: AppContext,
+  principal: Principal,
+  plan: SignPlan,
+  tip: LogTip,
+  confirm: Promise<LogTip> | null,
+  originalDigest: Promise<string>,
+): Promise<{ bytes: Uint8Array; output: OutputRow }> {
+  const db = app.database.db;
+  // Asked only now, after the tip was known: the log had N entries, so what the gate reads includes every
+  // change up to N, and anything later moves the log past it, so the commit refuses and the gate is asked
+  // again.
   const gate = generationRefusal(db, plan.checkpoint, plan.clearance);
   gate.catch(() => {}); // awaited by the signer, or in signManifest if c2pa-rs fails before it asks
   // c2pa-rs holds this thread until it asks for the signature, and postgres.js writes on a later turn of
   // the event loop (queued behind this one): let the gate's queries leave first, so they run meanwhile.
   await yieldToLoop();
   await yieldToLoop();
-  const signed = await signManifest(app, plan, tip.size, async () => {
-    const refusal = await gate;
-    if (refusal) throw refusal;
-  });
-  const hashes: OutputHashes = { signedSha256: sha256(signed.bytes), originalSha256: await originalDigest };
+  let recording: Promise<OutputRow> | undefined;
+  let signed: SignResult;
   try {
-    const output = await app.ledger.appendAt(tip, principal, outputEvent(plan, signed, hashes), ({ event, entryIndex }) =>
-      db
-        .insert(outputs)
-        .values({ ...outputValues(plan, signed, hashes, principal, event), auditIndex: entryIndex })
-        .returning()
-        .prepare('outputs_insert_at')
-        .execute()
-        .then(([row]) => ({ value: row!, appendedAt: row!.auditIndex })),
+    signed = await signManifest(
+      app,
+      plan,
+      tip.size,
+      async () => {
+        // The gate's refusal answers first: it holds whatever the log's size.
+        const refusal = await gate;
+        if (refusal) throw refusal;
+        const now = await confirm;
+        if (now && now.size !== tip.size) throw new TipPassed(now);
+      },
+      async (s) => {
+        const hashes: OutputHashes = { signedSha256: sha256(s.bytes), originalSha256: await originalDigest };
+        recording = recordAt(app, principal, plan, tip, s, hashes);
+        recording.catch(() => {}); // awaited below, or by withdrawIfRecorded
+        // Out on the wire before the read-back holds this thread (as for the gate above).
+        await yieldToLoop();
+        await yieldToLoop();
+      },
     );
-    return { bytes: signed.bytes, output };
   } catch (e) {
-    if (!(e instanceof LogMovedOn)) throw e;
+    if (recording) await withdrawIfRecorded(app, principal, recording, e);
+    throw e;
   }
-  return signUnderLock(app, principal, plan, hashes.originalSha256);
+  return { bytes: signed.bytes, output: await recording! };
+}
+
+/** The output's row, entry and nodes in one statement, if the log is still at `tip` (else LogMovedOn). */
+function recordAt(app: AppContext, principal: Principal, plan: SignPlan, tip: LogTip, signed: SignResult, hashes: OutputHashes): Promise<OutputRow> {
+  return app.ledger.appendAt(tip, principal, outputEvent(plan, signed, hashes), ({ event, entryIndex }) =>
+    app.database.db
+      .insert(outputs)
+      .values({ ...outputValues(plan, signed, hashes, principal, event), auditIndex: entryIndex })
+      .returning()
+      .prepare('outputs_insert_at')
+      .execute()
+      .then(([row]) => ({ value: row!, appendedAt: row!.auditIndex })),
+  );
+}
+
+/**
+ * The read-back refused a file whose record went out beside it. If that record landed, the output is
+ * withdrawn in an entry of its own (rows are never changed): the file never leaves, and the ledger says so.
+ */
+async function withdrawIfRecorded(app: AppContext, principal: Principal, recording: Promise<OutputRow>, refusal: unknown): Promise<void> {
+  const output = await recording.catch(() => null); // the log moved on, or the commit failed: nothing to withdraw
+  if (!output) return;
+  const c2pa = refusal instanceof C2paError ? refusal : refusal instanceof Error && refusal.cause instanceof C2paError ? refusal.cause : null;
+  const reason = c2pa ? `${c2pa.code}: ${c2pa.message}` : refusal instanceof Error ? refusal.message : String(refusal);
+  const codes = [...(c2pa?.validationCodes ?? [])];
+  try {
+    await app.ledger.change(principal, async ({ tx, record }) => {
+      const event = record({ action: 'output.withdrawn', subjectId: output.id, content: { outputId: output.id, signedSha256: output.signedSha256, reason, codes } });
+      await tx.insert(outputWithdrawals).values({ outputId: output.id, reason, codes, withdrawnAt: new Date(event.time), auditIndex: event.index });
+    });
+  } catch (e) {
+    // The file still does not leave; the record of why is what failed, so it is said here at least.
+    app.logger.error({ err: e, outputId: output.id, reason }, 'an output refused by its read-back could not be marked withdrawn');
+  }
 }
 
 /** The careful way, when the log moved on during an optimistic sign: gate, sign and record under the lock. */
@@ -238,7 +328,7 @@ async function signUnderLock(app: AppContext, principal: Principal, plan: SignPl
  * Builds the manifest for audit index `auditIndex` and has c2pa-rs sign it. `beforeSignature` runs when
  * c2pa-rs asks for the signature (after it has hashed the file), and may refuse it: its error is the answer.
  */
-async function signManifest(app: AppContext, plan: SignPlan, auditIndex: number, beforeSignature?: () => Promise<void>): Promise<SignResult> {
+async function signManifest(app: AppContext, plan: SignPlan, auditIndex: number, beforeSignature?: () => Promise<void>, onSigned?: (signed: SignResult) => Promise<void>): Promise<SignResult> {
   const { checkpoint, clearance, input } = plan;
   const manifest = buildOutputManifest({
     title: input.title,
@@ -286,7 +376,7 @@ async function signManifest(app: AppContext, plan: SignPlan, auditIndex: number,
     app.timestampAuthority,
   );
   try {
-    return await app.c2pa.sign({ bytes: input.bytes, mimeType: plan.mimeType, manifest, signer });
+    return await app.c2pa.sign({ bytes: input.bytes, mimeType: plan.mimeType, manifest, signer, ...(onSigned ? { onSigned } : {}) });
   } catch (e) {
     if (refused) throw refused.error;
     // c2pa-rs failed before it asked for the signature: a refusal still answers first (409, not 502/422).
@@ -333,12 +423,18 @@ function outputValues(plan: SignPlan, signed: SignResult, hashes: OutputHashes, 
   };
 }
 
-export async function getOutput(q: Queryable, id: string): Promise<OutputRow> {
-  const [row] = await q.select().from(outputs).where(eq(outputs.id, id));
+/** An output's record, with its withdrawal when the ledger withdrew it. */
+export async function getOutput(q: Queryable, id: string): Promise<OutputRow & { withdrawal: WithdrawalRow | null }> {
+  const [row] = await q.select({ output: outputs, withdrawal: outputWithdrawals }).from(outputs).leftJoin(outputWithdrawals, eq(outputWithdrawals.outputId, outputs.id)).where(eq(outputs.id, id));
   if (!row) throw problems.notFound(`no output ${id}`);
-  return row;
+  return { ...row.output, withdrawal: row.withdrawal };
 }
 
-export function outputView(o: OutputRow) {
-  return { ...o, createdAt: o.createdAt.toISOString() };
+export function outputView(o: OutputRow & { withdrawal?: WithdrawalRow | null }) {
+  const { withdrawal, ...output } = o;
+  return {
+    ...output,
+    createdAt: o.createdAt.toISOString(),
+    withdrawal: withdrawal ? { reason: withdrawal.reason, codes: withdrawal.codes, withdrawnAt: withdrawal.withdrawnAt.toISOString(), auditIndex: withdrawal.auditIndex } : null,
+  };
 }

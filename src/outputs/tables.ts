@@ -28,3 +28,18 @@ export const outputs = pgTable(
   },
   (t) => [uniqueIndex('outputs_signed_sha256_key').on(t.signedSha256), index('outputs_manifest_label_idx').on(t.manifestLabel), index('outputs_checkpoint_idx').on(t.checkpointId)],
 );
+
+/**
+ * An output recorded and then held back: its commit went out beside the read-back that checks the signed
+ * file, and the read-back refused it, so the file never left. The output row stays (rows are never
+ * changed); this row, written with its own audit entry, says why it is void.
+ */
+export const outputWithdrawals = pgTable('output_withdrawals', {
+  outputId: text('output_id')
+    .primaryKey()
+    .references(() => outputs.id),
+  reason: text('reason').notNull(),
+  codes: jsonb('codes').$type<string[]>().notNull(),
+  withdrawnAt: timestamp('withdrawn_at', { withTimezone: true, mode: 'date' }).notNull(),
+  auditIndex: bigint('audit_index', { mode: 'number' }).notNull(),
+});

@@ -13,7 +13,7 @@ import { resolveMimeType } from '../provenance/c2pa/formats.ts';
 import type { ReadResult } from '../provenance/c2pa/types.ts';
 import { readOutputLineage } from './manifest.ts';
 import { timeStampOf } from './verify-offline.ts';
-import { outputs } from './tables.ts';
+import { outputWithdrawals, outputs } from './tables.ts';
 import { Problem } from '../http/problem.ts';
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
@@ -25,11 +25,13 @@ const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
  *  - tampered: a manifest whose hashes no longer match the content (altered since signing);
  *  - untrusted: intact, but signed by no configured trust anchor (a manifest from elsewhere);
  *  - unregistered: trusted and intact, but not an output this ledger recorded;
- *  - verified: trusted, intact, and byte-for-byte an output this ledger recorded.
+ *  - verified: trusted, intact, and byte-for-byte an output this ledger recorded;
+ *  - withdrawn: byte-for-byte an output this ledger recorded and then withdrew (its signed file failed the
+ *    read-back, so it was never handed out): whatever its manifest says, no rights rest on it.
  * Standing (checkpoint taint, revoked or expired licenses) is reported beside the verdict: a verified
  * file can still be one whose rights have since fallen away.
  */
-export type VerifyVerdict = 'damaged' | 'no-manifest' | 'tampered' | 'untrusted' | 'unregistered' | 'verified';
+export type VerifyVerdict = 'damaged' | 'no-manifest' | 'tampered' | 'untrusted' | 'unregistered' | 'verified' | 'withdrawn';
 
 export async function verifyFile(app: AppContext, bytes: Uint8Array, declaredType: string | undefined) {
   const mimeType = resolveMimeType(declaredType, bytes);
@@ -73,8 +75,10 @@ export async function verifyFile(app: AppContext, bytes: Uint8Array, declaredTyp
   }
   const found = exact ?? byLabel;
   const output = found?.row.output;
+  const withdrawal = found?.row.withdrawal ?? null;
   const verdict: VerifyVerdict =
-    !read.intact ? 'tampered'
+    exact && withdrawal ? 'withdrawn'
+    : !read.intact ? 'tampered'
     : !read.trusted ? 'untrusted'
     : !exact ? (byLabel ? 'tampered' : 'unregistered')
     : 'verified';
@@ -83,7 +87,8 @@ export async function verifyFile(app: AppContext, bytes: Uint8Array, declaredTyp
     untrusted: 'the manifest is intact but its signer does not chain to a trusted anchor',
     unregistered: 'a trusted, intact manifest, but not an output this ledger recorded',
     verified: 'signed by this ledger, unaltered, and recorded',
-  }[verdict as 'tampered' | 'untrusted' | 'unregistered' | 'verified'];
+    withdrawn: `recorded by this ledger and then withdrawn, never handed out: ${withdrawal?.reason ?? ''}`,
+  }[verdict as 'tampered' | 'untrusted' | 'unregistered' | 'verified' | 'withdrawn'];
 
   return {
     verdict,
@@ -99,7 +104,15 @@ export async function verifyFile(app: AppContext, bytes: Uint8Array, declaredTyp
       successCodes: read.validation.success.map((s) => s.code),
       timeStamp: timeStampOf(read),
     },
-    ledger: output ? { match: exact ? ('exact' as const) : ('manifest-only' as const), outputId: output.id, signedSha256: output.signedSha256, auditIndex: output.auditIndex } : { match: 'none' as const },
+    ledger: output
+      ? {
+          match: exact ? ('exact' as const) : ('manifest-only' as const),
+          outputId: output.id,
+          signedSha256: output.signedSha256,
+          auditIndex: output.auditIndex,
+          withdrawal: withdrawal ? { reason: withdrawal.reason, withdrawnAt: withdrawal.withdrawnAt.toISOString(), auditIndex: withdrawal.auditIndex } : null,
+        }
+      : { match: 'none' as const },
     lineage: readOutputLineage(read),
     standing: found?.standing ?? null,
     proof: found?.proof ?? null,
@@ -108,11 +121,17 @@ export async function verifyFile(app: AppContext, bytes: Uint8Array, declaredTyp
 
 const withCheckpoint = (db: Queryable) =>
   db
-    .select({ output: outputs, checkpoint: checkpoints, clearance: clearances })
+    .select({ output: outputs, checkpoint: checkpoints, clearance: clearances, withdrawal: outputWithdrawals })
     .from(outputs)
     .innerJoin(checkpoints, eq(checkpoints.id, outputs.checkpointId))
-    .innerJoin(clearances, eq(clearances.id, checkpoints.clearanceId));
-type OutputMatch = { output: typeof outputs.$inferSelect; checkpoint: typeof checkpoints.$inferSelect; clearance: typeof clearances.$inferSelect };
+    .innerJoin(clearances, eq(clearances.id, checkpoints.clearanceId))
+    .leftJoin(outputWithdrawals, eq(outputWithdrawals.outputId, outputs.id));
+type OutputMatch = {
+  output: typeof outputs.$inferSelect;
+  checkpoint: typeof checkpoints.$inferSelect;
+  clearance: typeof clearances.$inferSelect;
+  withdrawal: typeof outputWithdrawals.$inferSelect | null;
+};
 
 /** Standing and proof of a registered output: independent reads, asked at once. */
 async function ledgerFacts(app: AppContext, row: OutputMatch, size: Promise<number>) {

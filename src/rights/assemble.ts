@@ -8,7 +8,7 @@ import { restingLicenseRows } from '../gate/resting.ts';
 import { licenseApprovals } from '../licenses/tables.ts';
 import { getLicense, licenseHistory } from '../licenses/service.ts';
 import type { LicenseView } from '../licenses/schemas.ts';
-import { outputs } from '../outputs/tables.ts';
+import { outputWithdrawals, outputs } from '../outputs/tables.ts';
 import type { AssetNode, LicenseSnapshot, OutputNode } from './chain.ts';
 
 const MAX_GENERATIONS = 32;
@@ -20,8 +20,9 @@ const MAX_GENERATIONS = 32;
  * the pure evaluator (chain.ts) reports both.
  */
 export async function assembleOutputNode(q: Queryable, outputId: string, visited = new Set<string>(), depth = 0): Promise<OutputNode> {
-  const [out] = await q.select().from(outputs).where(eq(outputs.id, outputId));
-  if (!out) throw new Error(`no output ${outputId}`);
+  const [found] = await q.select({ out: outputs, withdrawal: outputWithdrawals }).from(outputs).leftJoin(outputWithdrawals, eq(outputWithdrawals.outputId, outputs.id)).where(eq(outputs.id, outputId));
+  if (!found) throw new Error(`no output ${outputId}`);
+  const { out, withdrawal } = found;
   visited.add(outputId);
   const [ckp] = await q.select().from(checkpoints).where(eq(checkpoints.id, out.checkpointId));
   const status = await checkpointStatus(q, ckp!);
@@ -84,6 +85,7 @@ export async function assembleOutputNode(q: Queryable, outputId: string, visited
     },
     dataset: { id: out.datasetId, digest: out.datasetDigest },
     assets: nodes,
+    withdrawn: withdrawal ? { at: withdrawal.withdrawnAt.toISOString(), reason: withdrawal.reason } : null,
   };
 }
 

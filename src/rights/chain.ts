@@ -69,6 +69,8 @@ export type OutputNode = {
   clearance: { id: string; vendor: string; issuedAt: string; standing: 'standing' | 'revoked' | 'expired' | 'denied' };
   dataset: { id: string; digest: string };
   assets: AssetNode[];
+  /** Set when the ledger withdrew the output: its signed file failed the read-back and never left. */
+  withdrawn?: { at: string; reason: string } | null;
 };
 
 export type ProposedUse = {
@@ -102,6 +104,7 @@ export type RuleName =
   | 'licensed-at-clearance'
   | 'checkpoint-status'
   | 'clearance-standing'
+  | 'output-withdrawn'
   | 'cycle'
   | 'depth-limit';
 
@@ -307,6 +310,11 @@ export function checkpointRule(cp: OutputNode['checkpoint']): Check {
   return check('checkpoint-status', 'fail', `checkpoint ${cp.id} is ${cp.status}${when}${why}`);
 }
 
+/** A withdrawn output never left the ledger: nothing made from it can rest on it. Only withdrawn outputs get this check. */
+export function withdrawnRule(node: OutputNode): Check[] {
+  return node.withdrawn ? [check('output-withdrawn', 'fail', `output ${node.outputId} was withdrawn at ${node.withdrawn.at}: ${node.withdrawn.reason}`)] : [];
+}
+
 /** The training clearance must still stand: revoked, expired or denied clearances cover nothing made under them. */
 export function clearanceRule(c: OutputNode['clearance']): Check {
   if (c.standing !== 'standing') return check('clearance-standing', 'fail', `clearance ${c.id} is ${c.standing}`);
@@ -449,7 +457,7 @@ function evaluateOutput(node: OutputNode, depth: number, via: string, ctx: Ctx):
   const seen = ctx.done.get(node.outputId);
   if (seen) return seen;
 
-  const checks = [checkpointRule(node.checkpoint), clearanceRule(node.clearance)];
+  const checks = [...withdrawnRule(node), checkpointRule(node.checkpoint), clearanceRule(node.clearance)];
   pushReasons(ctx, where, checks);
 
   ctx.onPath.push(node.outputId);

@@ -10,13 +10,13 @@ import { count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../../src/app-context.ts';
 import { sql } from 'drizzle-orm';
-import { LogMovedOn } from '../../src/audit/ledger.ts';
+import { Ledger, LogMovedOn } from '../../src/audit/ledger.ts';
 import { readEvent, readFrontier, treeSize } from '../../src/audit/log-store.ts';
 import { verifyStoredLog } from '../../src/audit/verify-log.ts';
 import { queryRows } from '../../src/db/database.ts';
 import { Problem } from '../../src/http/problem.ts';
-import { signOutput } from '../../src/outputs/service.ts';
-import { outputs } from '../../src/outputs/tables.ts';
+import { getOutput, signOutput } from '../../src/outputs/service.ts';
+import { outputWithdrawals, outputs } from '../../src/outputs/tables.ts';
 import { verifyFile } from '../../src/outputs/verify.ts';
 import { C2paError } from '../../src/provenance/c2pa/errors.ts';
 import type { TimestampAuthority } from '../../src/provenance/c2pa/tsa-client.ts';
@@ -25,6 +25,7 @@ import { readOutputLineage } from '../../src/outputs/manifest.ts';
 import type { Signer } from '../../src/keys/signer.ts';
 import { makeJpeg, makeMp4 } from '../fixtures/media.ts';
 import { databaseUnavailable } from '../support/db.ts';
+import { assetBody } from '../support/fixtures.ts';
 import { activeCheckpoint, licensedAsset } from '../support/gate-fixtures.ts';
 import { startTestService, type TestService } from '../support/service.ts';
 
@@ -232,6 +233,103 @@ describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work
     expect(actions).toContain('license.revoked');
     expect(actions).not.toContain('output.signed');
     expect(await outputCount()).toBe(n);
+  });
+
+  it('the commit goes out beside the read-back: recorded by the time the read-back ends, and the file leaves only after both', async () => {
+    const { checkpoint } = await activeCheckpoint(svc, legal, vendor, 1);
+    const db = ctx.database.db;
+    let sizeWhenSigned = -1;
+    let recordedDuringReadBack = false;
+    const engine: ManifestEngine = {
+      sign: (input) =>
+        ctx.c2pa.sign({
+          ...input,
+          onSigned: async (s) => {
+            sizeWhenSigned = await treeSize(db);
+            await input.onSigned!(s);
+            // The read-back runs after this returns; the output's statement is already on its way.
+            for (let i = 0; i < 200 && !recordedDuringReadBack; i++) {
+              recordedDuringReadBack = (await db.select({ n: count() }).from(outputs).where(eq(outputs.signedSha256, sha(s.bytes))))[0]!.n === 1;
+            }
+          },
+        }),
+      read: (input) => ctx.c2pa.read(input),
+    };
+    const { bytes, output } = await signOutput({ ...ctx, c2pa: engine }, GENERATOR, { bytes: makeJpeg({ seed: 50 }), mimeType: 'image/jpeg', title: 't', checkpointId: checkpoint.id, sourceAssetIds: [] });
+    expect(output.auditIndex).toBe(sizeWhenSigned);
+    expect(recordedDuringReadBack).toBe(true);
+    expect(output.signedSha256).toBe(sha(bytes));
+  });
+
+  it('a read-back that refuses a file already recorded: the output is withdrawn in its own entry, the file never leaves, and nothing rests on it', async () => {
+    const { checkpoint } = await activeCheckpoint(svc, legal, vendor, 1);
+    const db = ctx.database.db;
+    let asSigned: Uint8Array | undefined;
+    // The signed file is damaged after the service saw it and before the read-back: the read-back refuses.
+    const engine: ManifestEngine = {
+      sign: (input) =>
+        ctx.c2pa.sign({
+          ...input,
+          onSigned: async (s) => {
+            await input.onSigned!(s);
+            asSigned = s.bytes.slice();
+            s.bytes[s.bytes.length - 10]! ^= 0xff;
+          },
+        }),
+      read: (input) => ctx.c2pa.read(input),
+    };
+    const [size, n] = [await treeSize(db), await outputCount()];
+    const e = await refusedWith(signOutput({ ...ctx, c2pa: engine }, GENERATOR, { bytes: makeJpeg({ seed: 51 }), mimeType: 'image/jpeg', title: 't', checkpointId: checkpoint.id, sourceAssetIds: [] }));
+    expect(e.status).toBe(500);
+    expect(e.message).toMatch(/does not validate/);
+    // Two entries: the output as signed, then its withdrawal, which says why.
+    expect(await treeSize(db)).toBe(size + 2);
+    expect(await outputCount()).toBe(n + 1);
+    const [signedEntry, withdrawnEntry] = [(await readEvent(db, size))!, (await readEvent(db, size + 1))!];
+    expect(signedEntry.action).toBe('output.signed');
+    expect(withdrawnEntry).toMatchObject({ action: 'output.withdrawn', subjectId: signedEntry.subjectId, content: { outputId: signedEntry.subjectId, signedSha256: sha(asSigned!) } });
+    expect((withdrawnEntry.content as { reason: string }).reason).toMatch(/^sign_self_check_failed/);
+    const outputId = signedEntry.subjectId;
+    const [w] = await db.select().from(outputWithdrawals).where(eq(outputWithdrawals.outputId, outputId));
+    expect(w).toMatchObject({ auditIndex: size + 1 });
+    expect((await getOutput(db, outputId)).withdrawal).toMatchObject({ auditIndex: size + 1 });
+    // Were the bytes as recorded ever presented, verify says withdrawn; the rights chain rests on nothing.
+    const v = await verifyFile(ctx, asSigned!, 'image/jpeg');
+    expect(v.verdict).toBe('withdrawn');
+    expect(v.ledger).toMatchObject({ match: 'exact', outputId, withdrawal: { auditIndex: size + 1 } });
+    const chain = await svc.call('GET', `/v1/outputs/${outputId}/rights-chain`, { token: legal });
+    const body = (await chain.json()) as { verdict: string; reasons: string[] };
+    expect(body.verdict).toBe('notCleared');
+    expect(body.reasons.join('\n')).toMatch(/was withdrawn/);
+    const view = await svc.call('GET', `/v1/outputs/${outputId}`, { token: legal });
+    expect(((await view.json()) as { withdrawal: { auditIndex: number } }).withdrawal.auditIndex).toBe(size + 1);
+    // Nothing can be registered as made from it.
+    const asset = await svc.call('POST', '/v1/assets', {
+      token: legal,
+      json: assetBody({ title: 'from a withdrawn output', derivedFromOutputId: outputId }),
+    });
+    expect(asset.status).toBe(422);
+    expect(await treeSize(db)).toBe(size + 2);
+    expect((await verifyStoredLog(ctx.database)).ok).toBe(true);
+  });
+
+  it('a remembered tip another process has passed: the sign stops before its signature and signs once at the log\'s tip', async () => {
+    const { checkpoint } = await activeCheckpoint(svc, legal, vendor, 1);
+    const db = ctx.database.db;
+    const key = countingKey(ctx);
+    // Another process's ledger on the same database appends: this process's remembered tip is now behind.
+    const remembered = ctx.ledger.rememberedTip()!;
+    expect(remembered.size).toBe(await treeSize(db));
+    const other = new Ledger(ctx.database);
+    await other.change({ sub: 'other-instance', role: 'admin' }, async ({ record }) => void record({ action: 'test.other-process', subjectId: 'tst_other', content: {} }));
+    const spy = spyEngine(key.ctx.c2pa);
+    const { bytes, output } = await signOutput({ ...key.ctx, c2pa: spy.engine }, GENERATOR, { bytes: makeJpeg({ seed: 53 }), mimeType: 'image/jpeg', title: 't', checkpointId: checkpoint.id, sourceAssetIds: [] });
+    expect(spy.signs).toHaveLength(2); // the first stopped when c2pa-rs asked for its signature
+    expect(key.signatures).toHaveLength(1);
+    expect(output.auditIndex).toBe(remembered.size + 1);
+    expect(readOutputLineage(await ctx.c2pa.read({ bytes, mimeType: 'image/jpeg' }))!.auditIndex).toBe(remembered.size + 1);
+    expect(ctx.ledger.rememberedTip()!.size).toBe(remembered.size + 2);
+    expect((await verifyStoredLog(ctx.database)).ok).toBe(true);
   });
 
   it('Ledger.appendAt writes only at the size it was prepared for, in the statement that embeds it', async () => {

@@ -322,6 +322,28 @@ describe('c2pa-wasm engine: sign + read (real c2pa-rs)', () => {
     expect(own(createC2paWasmEngine({ verifyAfterSign: false, c2paCheckAfterSign: false }))).toBe(false);
   });
 
+  it('onSigned sees the signed file before the read-back; a read-back that then refuses still fails the sign', async () => {
+    const seen: Uint8Array[] = [];
+    const ok = await engine.sign({ bytes: makeJpeg({ seed: 24 }), mimeType: 'image/jpeg', manifest: manifestFor('hook.jpg'), signer, onSigned: (s) => void seen.push(s.bytes) });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toBe(ok.bytes);
+    // The file changed after onSigned (as if written wrongly): the read-back catches it.
+    const damaged = engine.sign({
+      bytes: makeJpeg({ seed: 25 }),
+      mimeType: 'image/jpeg',
+      manifest: manifestFor('hook.jpg'),
+      signer,
+      onSigned: (s) => {
+        s.bytes[s.bytes.length - 10]! ^= 0xff;
+      },
+    });
+    await expect(damaged).rejects.toMatchObject({ code: 'sign_self_check_failed' });
+    // Without the read-back the hook still runs, once.
+    let calls = 0;
+    await createC2paWasmEngine({ verifyAfterSign: false }).sign({ bytes: makeJpeg({ seed: 26 }), mimeType: 'image/jpeg', manifest: manifestFor('hook.jpg'), signer, onSigned: () => void calls++ });
+    expect(calls).toBe(1);
+  });
+
   it('concurrent signs do not interfere', async () => {
     const inputs = [makeJpeg({ seed: 21 }), makeJpeg({ seed: 22 }), makeJpeg({ seed: 23 })];
     const results = await Promise.all(

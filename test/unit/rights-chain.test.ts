@@ -350,6 +350,19 @@ describe('derivative chains', () => {
     expect(v.reasons[0]).toContain('derived from output out_A: checkpoint ckpt_A is tainted: lic_S revoked');
   });
 
+  it('a withdrawn output one generation down stops the chain; only a withdrawn output carries the check', () => {
+    const root = twoGenerations(license({ id: 'lic_S' }));
+    root.assets[1]!.derivedFrom!.withdrawn = { at: '2026-03-01T00:00:00.000Z', reason: 'sign_self_check_failed: signed asset does not validate' };
+    const v = evalChain(root);
+    expect(v.verdict).toBe('notCleared');
+    expect(v.reasons).toEqual([
+      'output out_B → reference asset "Generated stairwell" (ast_X) → derived from output out_A: output out_A was withdrawn at 2026-03-01T00:00:00.000Z: sign_self_check_failed: signed asset does not validate',
+    ]);
+    expect(v.root.assets[1]!.derivedFrom!.checks.map((c) => c.rule)).toEqual(['output-withdrawn', 'checkpoint-status', 'clearance-standing']);
+    expect(v.root.checks.map((c) => c.rule)).toEqual(['checkpoint-status', 'clearance-standing']);
+    expect(evalChain(output({ withdrawn: null })).verdict).toBe('cleared');
+  });
+
   it('an output reached twice (diamond) is evaluated once and shared', () => {
     const outA = twoGenerations(license({ id: 'lic_S', status: 'revoked', revokedAt: '2026-05-20T00:00:00Z' })).assets[1]!.derivedFrom!;
     const root = output({

@@ -330,6 +330,8 @@ export class C2paWasmEngine implements ManifestEngine {
       throw new C2paError('engine_error', 'could not find the active manifest label in the signed manifest store');
     }
 
+    const result: SignResult = { bytes: signed, manifestLabel, manifestStore };
+    if (input.onSigned) await input.onSigned(result);
     if (this.opts.verifyAfterSign) {
       const check = await this.readHere({ bytes: signed, mimeType });
       // What c2pa-rs' own check after signing (off while this one runs) would refuse is refused here,
@@ -346,7 +348,7 @@ export class C2paWasmEngine implements ManifestEngine {
       }
     }
 
-    return { bytes: signed, manifestLabel, manifestStore };
+    return result;
   }
 
   /**

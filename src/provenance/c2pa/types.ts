@@ -80,6 +80,12 @@ export interface SignInput {
   manifest: ManifestDefinition;
   ingredients?: IngredientInput[];
   signer: C2paSigner;
+  /**
+   * Called once c2pa-rs has signed, before the engine reads the file back (`verifyAfterSign`), and
+   * awaited. What it starts and does not await runs beside the read-back (the service sends the output's
+   * commit here); if the read-back then refuses, `sign` throws as it would have without it.
+   */
+  onSigned?: (signed: SignResult) => Promise<void> | void;
 }
 
 export interface SignResult {
