@@ -363,9 +363,13 @@ async function profile(ctx: AppContext, engine: ManifestEngine, setup: Setup, m:
   const wrapped: AppContext = {
     ...ctx,
     keyring: { ...ctx.keyring, c2pa: { ...ctx.keyring.c2pa, signer: { kid: key.kid, alg: key.alg, publicJwk: key.publicJwk, sign: async (d) => (mark('c2paUntilSignature'), key.sign(d).finally(() => mark('signature'))) } } },
-    ledger: Object.assign(Object.create(ledger) as typeof ledger, {
-      tip: () => ledger.tip().finally(() => void (tipAt = now())),
-      rememberedTip: () => ledger.rememberedTip(),
+    // The ledger itself for everything (its own state: the tip it remembers) but a timed tip().
+    ledger: new Proxy(ledger, {
+      get: (target, prop) => {
+        if (prop === 'tip') return () => target.tip().finally(() => void (tipAt = now()));
+        const value: unknown = Reflect.get(target, prop);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
     }),
     c2pa: {
       sign: async (input) => {
