@@ -35,6 +35,12 @@ export interface PreparedAppend {
    * audit index) so that row, entry and nodes are one statement: one round trip, one commit.
    */
   entryIndex: SQL;
+  /**
+   * The same for a statement whose text is written once (no SQL built per call): the expression with its
+   * parameters numbered from `first`, and the five parameters to append to the statement's own, in order.
+   */
+  entryIndexText(first: number): string;
+  entryIndexParams: readonly unknown[];
 }
 
 export type RecordedEvent = Omit<StoredEvent, 'leaf'>;
@@ -290,10 +296,11 @@ export class Ledger {
     tree.push(leafHash(event.leaf));
     const hashes = Buffer.alloc(32 * nodes.length);
     nodes.forEach((n, i) => hashes.set(n.hash, 32 * i));
-    const entryIndex = sql`(select clearframe_append_at(${tip.size}::int8, ${Buffer.from(event.leaf)}::bytea, ${sql.param(nodes.map((n) => n.level))}::int2[], ${sql.param(nodes.map((n) => n.index))}::int8[], ${hashes}::bytea))`;
+    const params = [tip.size, Buffer.from(event.leaf), nodes.map((n) => n.level), nodes.map((n) => n.index), hashes] as const;
+    const entryIndex = sql`(select clearframe_append_at(${params[0]}::int8, ${params[1]}::bytea, ${sql.param(params[2])}::int2[], ${sql.param(params[3])}::int8[], ${params[4]}::bytea))`;
     let written: { value: T; appendedAt: number };
     try {
-      written = await write({ event, entryIndex });
+      written = await write({ event, entryIndex, entryIndexText: appendAtText, entryIndexParams: params });
     } catch (e) {
       if (sqlState(e) === 'CF409') throw new LogMovedOn(tip.size);
       throw e;
@@ -304,6 +311,12 @@ export class Ledger {
     this.remember({ size: tip.size + 1, frontier: tree.peaks() });
     return written.value;
   }
+}
+
+/** PreparedAppend.entryIndexText: the same call as `entryIndex`, numbered from `first`. */
+function appendAtText(first: number): string {
+  const n = (i: number) => `$${first + i}`;
+  return `(select clearframe_append_at(${n(0)}::int8, ${n(1)}::bytea, ${n(2)}::int2[], ${n(3)}::int8[], ${n(4)}::bytea))`;
 }
 
 /**

@@ -157,6 +157,17 @@ export async function queryRowsPrepared<T>(q: Queryable, query: SQL, name: strin
   return rowsOf<T>(await session.prepareQuery(dialect.sqlToQuery(query), undefined, name, false).execute());
 }
 
+/**
+ * queryRowsPrepared for a statement whose text is fixed ($1, $2, … with casts where the type matters) and
+ * its parameters, ready for the driver (JSON as text, times as ISO strings): nothing is built per call.
+ */
+export async function queryTextPrepared<T>(q: Queryable, text: string, params: readonly unknown[], name: string): Promise<T[]> {
+  const { session } = q as unknown as {
+    session: { prepareQuery(query: { sql: string; params: unknown[] }, fields: undefined, name: string, arrayMode: boolean): { execute(): Promise<unknown> } };
+  };
+  return rowsOf<T>(await session.prepareQuery({ sql: text, params: [...params] }, undefined, name, false).execute());
+}
+
 /** Raw SQL rows on either driver. */
 export async function queryRows<T>(q: Queryable, query: SQL): Promise<T[]> {
   return rowsOf<T>(await q.execute(query));

@@ -6,7 +6,7 @@ import { assets } from '../assets/tables.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { checkpointStatus } from '../checkpoints/service.ts';
 import { checkpoints } from '../checkpoints/tables.ts';
-import type { Database, Queryable } from '../db/database.ts';
+import { type Database, type Queryable, queryTextPrepared } from '../db/database.ts';
 import { WrittenOnce } from '../db/written-once.ts';
 import { clearances } from '../gate/tables.ts';
 import { resolveMembers } from '../datasets/service.ts';
@@ -273,17 +273,34 @@ async function signAtTip(
   return { bytes: signed.bytes, output: await recording! };
 }
 
-/** The output's row, entry and nodes in one statement, if the log is still at `tip` (else LogMovedOn). */
+/**
+ * The output's row, entry and nodes in one statement, if the log is still at `tip` (else LogMovedOn). Its
+ * text is written once: drizzle's insert builder took ~0.7 ms a call here (column mapping), on the path
+ * between c2pa-rs' signature and the read-back. Parameters go as drizzle would send them (JSON as text,
+ * times as ISO strings); the row handed back is the one written, with the index the statement gave.
+ */
 function recordAt(app: AppContext, principal: Principal, plan: SignPlan, tip: LogTip, signed: SignResult, hashes: OutputHashes): Promise<OutputRow> {
-  return app.ledger.appendAt(tip, principal, outputEvent(plan, signed, hashes), ({ event, entryIndex }) =>
-    app.database.db
-      .insert(outputs)
-      .values({ ...outputValues(plan, signed, hashes, principal, event), auditIndex: entryIndex })
-      .returning()
-      .prepare('outputs_insert_at')
-      .execute()
-      .then(([row]) => ({ value: row!, appendedAt: row!.auditIndex })),
-  );
+  const values = outputValues(plan, signed, hashes, principal, { index: tip.size, time: new Date().toISOString() });
+  return app.ledger.appendAt(tip, principal, outputEvent(plan, signed, hashes), async ({ event, entryIndexText, entryIndexParams }) => {
+    const row = { ...values, createdAt: new Date(event.time) };
+    const params = [
+      row.id, row.checkpointId, row.clearanceId, row.datasetId, row.datasetDigest, row.policyDigest, row.mimeType, row.originalSha256, row.signedSha256,
+      row.signedSize, row.manifestLabel, JSON.stringify(row.sourceAssetIds), row.promptSha256, row.prompt, row.generator === null ? null : JSON.stringify(row.generator),
+      event.time, row.createdBy, ...entryIndexParams,
+    ];
+    const [written] = await queryTextPrepared<{ audit_index: string | number }>(app.database.db, outputInsertAt(entryIndexText), params, 'outputs_insert_at');
+    const auditIndex = Number(written!.audit_index);
+    return { value: { ...row, auditIndex }, appendedAt: auditIndex };
+  });
+}
+
+let outputInsertAtText: string | undefined;
+/** outputs' columns as $1..$17, then the entry's index from the append's five parameters. */
+function outputInsertAt(entryIndexText: (first: number) => string): string {
+  return (outputInsertAtText ??=
+    'insert into outputs (id, checkpoint_id, clearance_id, dataset_id, dataset_digest, policy_digest, mime_type, original_sha256, signed_sha256, ' +
+    'signed_size, manifest_label, source_asset_ids, prompt_sha256, prompt, generator, created_at, created_by, audit_index) ' +
+    `values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::int8, $11, $12::jsonb, $13, $14, $15::jsonb, $16::timestamptz, $17, ${entryIndexText(18)}) returning audit_index`);
 }
 
 /**

@@ -255,10 +255,20 @@ describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work
         }),
       read: (input) => ctx.c2pa.read(input),
     };
-    const { bytes, output } = await signOutput({ ...ctx, c2pa: engine }, GENERATOR, { bytes: makeJpeg({ seed: 50 }), mimeType: 'image/jpeg', title: 't', checkpointId: checkpoint.id, sourceAssetIds: [] });
+    const { bytes, output } = await signOutput({ ...ctx, c2pa: engine }, GENERATOR, {
+      bytes: makeJpeg({ seed: 50 }),
+      mimeType: 'image/jpeg',
+      title: 't',
+      checkpointId: checkpoint.id,
+      sourceAssetIds: [],
+      prompt: 'rain on the skylight',
+      generator: { name: 'imagen-runner', version: '2.1' },
+    });
     expect(output.auditIndex).toBe(sizeWhenSigned);
     expect(recordedDuringReadBack).toBe(true);
     expect(output.signedSha256).toBe(sha(bytes));
+    // The row handed back is the row stored (the statement returns only its index).
+    expect(await getOutput(db, output.id)).toEqual({ ...output, withdrawal: null });
   });
 
   it('a read-back that refuses a file already recorded: the output is withdrawn in its own entry, the file never leaves, and nothing rests on it', async () => {
