@@ -280,9 +280,8 @@ async function signAtTip(
  * times as ISO strings); the row handed back is the one written, with the index the statement gave.
  */
 function recordAt(app: AppContext, principal: Principal, plan: SignPlan, tip: LogTip, signed: SignResult, hashes: OutputHashes): Promise<OutputRow> {
-  const values = outputValues(plan, signed, hashes, principal, { index: tip.size, time: new Date().toISOString() });
   return app.ledger.appendAt(tip, principal, outputEvent(plan, signed, hashes), async ({ event, entryIndexText, entryIndexParams }) => {
-    const row = { ...values, createdAt: new Date(event.time) };
+    const row = outputValues(plan, signed, hashes, principal, event);
     const params = [
       row.id, row.checkpointId, row.clearanceId, row.datasetId, row.datasetDigest, row.policyDigest, row.mimeType, row.originalSha256, row.signedSha256,
       row.signedSize, row.manifestLabel, JSON.stringify(row.sourceAssetIds), row.promptSha256, row.prompt, row.generator === null ? null : JSON.stringify(row.generator),
