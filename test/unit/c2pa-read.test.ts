@@ -183,8 +183,18 @@ describe('Node shims for c2pa-wasm', () => {
     expect([...new Uint8Array(reader.readAsArrayBuffer(blob.slice(-3)))]).toEqual([7, 8, 9]);
     expect([...new Uint8Array(reader.readAsArrayBuffer(blob.slice(8, 100)))]).toEqual([8, 9]);
     expect(blob.slice(5, 2).size).toBe(0);
-    // Still a genuine Blob for async consumers.
+    // Still a genuine Blob for async consumers, answered from the same bytes (it keeps no copy).
+    expect(blob).toBeInstanceOf(Blob);
     expect([...new Uint8Array(await blob.slice(1, 3).arrayBuffer())]).toEqual([1, 2]);
+    expect(await new BytesBlob(new TextEncoder().encode('frame 12'), 'text/plain').text()).toBe('frame 12');
+    expect([...new Uint8Array(await new Response(blob.slice(7).stream()).arrayBuffer())]).toEqual([7, 8, 9]);
+    expect(new BytesBlob(bytes, 'image/jpeg').type).toBe('image/jpeg');
+    // Bytes that fill their buffer are handed to c2pa-rs as they are; a view into a larger one is copied out.
+    expect(reader.readAsArrayBuffer(blob)).toBe(bytes.buffer);
+    const view = bytes.subarray(2, 6);
+    const out = reader.readAsArrayBuffer(new BytesBlob(view));
+    expect(out).not.toBe(bytes.buffer);
+    expect([...new Uint8Array(out)]).toEqual([2, 3, 4, 5]);
     expect(() => reader.readAsArrayBuffer(new Blob([bytes]))).toThrow(TypeError);
   });
 });
