@@ -342,6 +342,23 @@ describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work
     expect((await verifyStoredLog(ctx.database)).ok).toBe(true);
   });
 
+  it('signs made at once from the same remembered tip: each lands once, at the index its manifest names', async () => {
+    const { checkpoint } = await activeCheckpoint(svc, legal, vendor, 1);
+    const db = ctx.database.db;
+    const before = await treeSize(db);
+    const made = await Promise.all(
+      [61, 62, 63, 64].map((seed) => signOutput(ctx, GENERATOR, { bytes: makeJpeg({ seed }), mimeType: 'image/jpeg', title: `frame ${seed}`, checkpointId: checkpoint.id, sourceAssetIds: [] })),
+    );
+    expect(new Set(made.map((m) => m.output.auditIndex)).size).toBe(4);
+    expect(await treeSize(db)).toBe(before + 4);
+    for (const { bytes, output } of made) {
+      expect(readOutputLineage(await ctx.c2pa.read({ bytes, mimeType: 'image/jpeg' }))!.auditIndex).toBe(output.auditIndex);
+      expect((await readEvent(db, output.auditIndex))!).toMatchObject({ action: 'output.signed', subjectId: output.id, content: { signedSha256: sha(bytes) } });
+      expect((await verifyFile(ctx, bytes, 'image/jpeg')).verdict).toBe('verified');
+    }
+    expect((await verifyStoredLog(ctx.database)).ok).toBe(true);
+  });
+
   it('Ledger.appendAt writes only at the size it was prepared for, in the statement that embeds it', async () => {
     const db = ctx.database.db;
     const tip = await ctx.ledger.tip();
