@@ -9,10 +9,11 @@
  *  2. `FileReaderSync` (a Web Worker API) — `WasmBuilder.sign` and
  *     `addIngredientFromBlob` read their source `Blob` through it
  *     synchronously. Node has `Blob` but no synchronous way to read one, so
- *     we pass a `BytesBlob` (a real Blob subclass that also keeps its
- *     Uint8Array; `slice()` returns another BytesBlob) and install a global
- *     `FileReaderSync` whose `readAsArrayBuffer(blob)` returns those bytes.
- *     Without the shim c2pa-rs silently reads an EMPTY asset.
+ *     we pass a `BytesBlob` (a Blob subclass that answers from its
+ *     Uint8Array without copying it; `slice()` returns another BytesBlob) and
+ *     install a global `FileReaderSync` whose `readAsArrayBuffer(blob)`
+ *     returns those bytes. Without the shim c2pa-rs silently reads an EMPTY
+ *     asset.
  *  3. Nothing for reading: `WasmReader.fromBytes` uses an in-memory cursor.
  *
  * Signing uses c2pa-wasm's "direct COSE handling": the signer callback gets
