@@ -38,8 +38,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { eq, sql } from 'drizzle-orm';
-import { queryRows } from '../src/db/database.ts';
+import { eq } from 'drizzle-orm';
+import { queryTextPrepared } from '../src/db/database.ts';
 import { clearances } from '../src/gate/tables.ts';
 import type { AppContext } from '../src/app-context.ts';
 import { type Principal, type Role, issueToken } from '../src/auth/tokens.ts';
@@ -326,8 +326,8 @@ async function parts(ctx: AppContext, setup: Setup, m: Media, signedBytes: Uint8
     logTip: await time(() => ctx.ledger.tip()),
     generationGate: await time(() => checkpointStatus(db, row!.checkpoint, new Date(), { clearance: row!.clearance })),
     appendAtInOneStatement: await time(async () =>
-      ctx.ledger.appendAt(await ctx.ledger.tip(), GENERATOR, { action: 'bench.noop', subjectId: 'bench', content: { n: 1 } }, async ({ entryIndex }) => {
-        const [row] = await queryRows<{ idx: string | number }>(db, sql`select ${entryIndex} as idx`);
+      ctx.ledger.appendAt(await ctx.ledger.tip(), GENERATOR, { action: 'bench.noop', subjectId: 'bench', content: { n: 1 } }, async ({ entryIndexText, entryIndexParams }) => {
+        const [row] = await queryTextPrepared<{ idx: string | number }>(db, `select ${entryIndexText(1)} as idx`, entryIndexParams, 'bench_append_at');
         return { value: null, appendedAt: Number(row!.idx) };
       }),
     ),

@@ -1,4 +1,4 @@
-import { type SQL, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { type Database, type Db, type Queryable, type Tx, queryRowsPrepared } from '../db/database.ts';
 import { type Actor, type EventDraft, jsonSafe, storedEventLeaf } from './event.ts';
 import { MerkleTreeBuilder, leafHash } from './merkle.ts';
@@ -30,16 +30,13 @@ export interface PreparedAppend {
   /** The event as it will be stored (its index is the tip's size). */
   event: StoredEvent;
   /**
-   * A scalar SQL expression with the entry's index as value; evaluating it takes the append lock,
-   * checks the size and writes the entry and its nodes. The change's own row embeds it (e.g. as its
-   * audit index) so that row, entry and nodes are one statement: one round trip, one commit.
-   */
-  entryIndex: SQL;
-  /**
-   * The same for a statement whose text is written once (no SQL built per call): the expression with its
-   * parameters numbered from `first`, and the five parameters to append to the statement's own, in order.
+   * A scalar SQL expression with the entry's index as value, its parameters numbered from `first`;
+   * evaluating it takes the append lock, checks the size and writes the entry and its nodes. The change's
+   * own row embeds it (e.g. as its audit index) so that row, entry and nodes are one statement: one round
+   * trip, one commit. Its text is the same for every append, so the statement is written once.
    */
   entryIndexText(first: number): string;
+  /** The expression's five parameters, to follow the statement's own, in order. */
   entryIndexParams: readonly unknown[];
 }
 
@@ -280,7 +277,7 @@ export class Ledger {
   /**
    * Optimistic append: for a change whose slow part (a C2PA signature, a KMS call, a time-stamp) should
    * not hold the append lock that every writer waits on. The caller reads `tip()`, decides and does its
-   * work from the state at that tip, then commits here with ONE statement that embeds `entryIndex` and
+   * work from the state at that tip, then commits here with ONE statement that embeds `entryIndexText` and
    * hands back what it evaluated to (`appendedAt`), e.g. as the row's audit index.
    * That statement takes the lock and writes only if the log still has `tip.size` entries: since every
    * change appends in its own transaction, nothing the caller read can have changed. Otherwise it writes
@@ -296,16 +293,15 @@ export class Ledger {
     tree.push(leafHash(event.leaf));
     const hashes = Buffer.alloc(32 * nodes.length);
     nodes.forEach((n, i) => hashes.set(n.hash, 32 * i));
-    const params = [tip.size, Buffer.from(event.leaf), nodes.map((n) => n.level), nodes.map((n) => n.index), hashes] as const;
-    const entryIndex = sql`(select clearframe_append_at(${params[0]}::int8, ${params[1]}::bytea, ${sql.param(params[2])}::int2[], ${sql.param(params[3])}::int8[], ${params[4]}::bytea))`;
+    const params = [tip.size, Buffer.from(event.leaf), nodes.map((n) => n.level), nodes.map((n) => n.index), hashes];
     let written: { value: T; appendedAt: number };
     try {
-      written = await write({ event, entryIndex, entryIndexText: appendAtText, entryIndexParams: params });
+      written = await write({ event, entryIndexText: appendAtText, entryIndexParams: params });
     } catch (e) {
       if (sqlState(e) === 'CF409') throw new LogMovedOn(tip.size);
       throw e;
     }
-    // What the statement says `entryIndex` was: a statement that did not evaluate it appended nothing, and
+    // What the statement says the entry index was: a statement that did not evaluate it appended nothing, and
     // the edge kept for the next append must never include an entry that is not stored.
     if (Number(written.appendedAt) !== tip.size) throw new Error(`appendAt: the statement did not append at ${tip.size} (it says ${written.appendedAt})`);
     this.remember({ size: tip.size + 1, frontier: tree.peaks() });
@@ -313,7 +309,7 @@ export class Ledger {
   }
 }
 
-/** PreparedAppend.entryIndexText: the same call as `entryIndex`, numbered from `first`. */
+/** PreparedAppend.entryIndexText: clearframe_append_at (migrations/0009), its parameters numbered from `first`. */
 function appendAtText(first: number): string {
   const n = (i: number) => `$${first + i}`;
   return `(select clearframe_append_at(${n(0)}::int8, ${n(1)}::bytea, ${n(2)}::int2[], ${n(3)}::int8[], ${n(4)}::bytea))`;

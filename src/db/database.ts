@@ -150,11 +150,8 @@ async function migrationsApplied(db: Db): Promise<boolean> {
  * reuse its plan. drizzle's `db.execute` has no way to ask for this, so this does what it does with a name.
  */
 export async function queryRowsPrepared<T>(q: Queryable, query: SQL, name: string): Promise<T[]> {
-  const { session, dialect } = q as unknown as {
-    session: { prepareQuery(query: unknown, fields: undefined, name: string, arrayMode: boolean): { execute(): Promise<unknown> } };
-    dialect: { sqlToQuery(sql: SQL): unknown };
-  };
-  return rowsOf<T>(await session.prepareQuery(dialect.sqlToQuery(query), undefined, name, false).execute());
+  const { dialect } = q as unknown as { dialect: { sqlToQuery(sql: SQL): { sql: string; params: unknown[] } } };
+  return executePrepared<T>(q, dialect.sqlToQuery(query), name);
 }
 
 /**
@@ -162,10 +159,15 @@ export async function queryRowsPrepared<T>(q: Queryable, query: SQL, name: strin
  * its parameters, ready for the driver (JSON as text, times as ISO strings): nothing is built per call.
  */
 export async function queryTextPrepared<T>(q: Queryable, text: string, params: readonly unknown[], name: string): Promise<T[]> {
+  return executePrepared<T>(q, { sql: text, params: [...params] }, name);
+}
+
+/** drizzle's session runs a built query as a named (prepared) statement on either driver. */
+async function executePrepared<T>(q: Queryable, query: { sql: string; params: unknown[] }, name: string): Promise<T[]> {
   const { session } = q as unknown as {
     session: { prepareQuery(query: { sql: string; params: unknown[] }, fields: undefined, name: string, arrayMode: boolean): { execute(): Promise<unknown> } };
   };
-  return rowsOf<T>(await session.prepareQuery({ sql: text, params: [...params] }, undefined, name, false).execute());
+  return rowsOf<T>(await session.prepareQuery(query, undefined, name, false).execute());
 }
 
 /** Raw SQL rows on either driver. */

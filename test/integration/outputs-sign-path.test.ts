@@ -9,11 +9,10 @@ import { createHash } from 'node:crypto';
 import { count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../../src/app-context.ts';
-import { sql } from 'drizzle-orm';
-import { Ledger, LogMovedOn } from '../../src/audit/ledger.ts';
+import { Ledger, LogMovedOn, type PreparedAppend } from '../../src/audit/ledger.ts';
 import { readEvent, readFrontier, treeSize } from '../../src/audit/log-store.ts';
 import { verifyStoredLog } from '../../src/audit/verify-log.ts';
-import { queryRows } from '../../src/db/database.ts';
+import { queryTextPrepared } from '../../src/db/database.ts';
 import { Problem } from '../../src/http/problem.ts';
 import { getOutput, signOutput } from '../../src/outputs/service.ts';
 import { outputWithdrawals, outputs } from '../../src/outputs/tables.ts';
@@ -364,8 +363,8 @@ describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work
     const tip = await ctx.ledger.tip();
     const stale = { size: tip.size - 1, frontier: await readFrontier(db, tip.size - 1) };
     const draft = { action: 'test.append-at', subjectId: 'tst_1', content: { n: 1 } };
-    const select = async ({ entryIndex }: { entryIndex: ReturnType<typeof sql> }) => {
-      const [row] = await queryRows<{ idx: string | number }>(db, sql`select ${entryIndex} as idx`);
+    const select = async ({ entryIndexText, entryIndexParams }: PreparedAppend) => {
+      const [row] = await queryTextPrepared<{ idx: string | number }>(db, `select ${entryIndexText(1)} as idx`, entryIndexParams, 'test_append_at');
       return { value: Number(row!.idx), appendedAt: Number(row!.idx) };
     };
     await expect(ctx.ledger.appendAt(stale, GENERATOR, draft, select)).rejects.toBeInstanceOf(LogMovedOn);
