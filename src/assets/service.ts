@@ -6,7 +6,7 @@ import { isUniqueViolation } from '../db/errors.ts';
 import { problems } from '../http/problem.ts';
 import { newId } from '../ids.ts';
 import type { AssetCreateInput, AssetView } from './schemas.ts';
-import { outputWithdrawals, outputs } from '../outputs/tables.ts';
+import { findOutput } from '../outputs/service.ts';
 import { assets } from './tables.ts';
 
 type AssetRow = typeof assets.$inferSelect;
@@ -53,14 +53,10 @@ export async function registerAsset(ledger: Ledger, actor: Actor, input: AssetCr
       const existing = await findByHash(tx, input.production, input.sha256);
       if (existing) throw duplicate(existing);
       if (input.derivedFromOutputId) {
-        const [output] = await tx
-          .select({ id: outputs.id, withdrawnAt: outputWithdrawals.withdrawnAt })
-          .from(outputs)
-          .leftJoin(outputWithdrawals, eq(outputWithdrawals.outputId, outputs.id))
-          .where(eq(outputs.id, input.derivedFromOutputId));
+        const output = await findOutput(tx, input.derivedFromOutputId);
         if (!output) throw problems.validation(`no output ${input.derivedFromOutputId}`, [{ field: 'derivedFromOutputId', message: 'unknown output' }]);
         // Its signed file failed the read-back and never left: nothing can have been made from it.
-        if (output.withdrawnAt) throw problems.validation(`output ${input.derivedFromOutputId} was withdrawn`, [{ field: 'derivedFromOutputId', message: 'withdrawn output' }]);
+        if (output.withdrawal) throw problems.validation(`output ${input.derivedFromOutputId} was withdrawn`, [{ field: 'derivedFromOutputId', message: 'withdrawn output' }]);
       }
       const id = newId('ast');
       const draft = {

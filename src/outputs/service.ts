@@ -439,11 +439,17 @@ function outputValues(plan: SignPlan, signed: SignResult, hashes: OutputHashes, 
   };
 }
 
-/** An output's record, with its withdrawal when the ledger withdrew it. */
-export async function getOutput(q: Queryable, id: string): Promise<OutputRow & { withdrawal: WithdrawalRow | null }> {
+/** An output's record with its withdrawal (null unless the ledger withdrew it), or undefined when there is none. */
+export async function findOutput(q: Queryable, id: string): Promise<(OutputRow & { withdrawal: WithdrawalRow | null }) | undefined> {
   const [row] = await q.select({ output: outputs, withdrawal: outputWithdrawals }).from(outputs).leftJoin(outputWithdrawals, eq(outputWithdrawals.outputId, outputs.id)).where(eq(outputs.id, id));
-  if (!row) throw problems.notFound(`no output ${id}`);
-  return { ...row.output, withdrawal: row.withdrawal };
+  return row ? { ...row.output, withdrawal: row.withdrawal } : undefined;
+}
+
+/** findOutput, or 404. */
+export async function getOutput(q: Queryable, id: string): Promise<OutputRow & { withdrawal: WithdrawalRow | null }> {
+  const output = await findOutput(q, id);
+  if (!output) throw problems.notFound(`no output ${id}`);
+  return output;
 }
 
 export function outputView(o: OutputRow & { withdrawal?: WithdrawalRow | null }) {

@@ -8,7 +8,7 @@ import { restingLicenseRows } from '../gate/resting.ts';
 import { licenseApprovals } from '../licenses/tables.ts';
 import { getLicense, licenseHistory } from '../licenses/service.ts';
 import type { LicenseView } from '../licenses/schemas.ts';
-import { outputWithdrawals, outputs } from '../outputs/tables.ts';
+import { findOutput } from '../outputs/service.ts';
 import type { AssetNode, LicenseSnapshot, OutputNode } from './chain.ts';
 
 const MAX_GENERATIONS = 32;
@@ -20,9 +20,9 @@ const MAX_GENERATIONS = 32;
  * the pure evaluator (chain.ts) reports both.
  */
 export async function assembleOutputNode(q: Queryable, outputId: string, visited = new Set<string>(), depth = 0): Promise<OutputNode> {
-  const [found] = await q.select({ out: outputs, withdrawal: outputWithdrawals }).from(outputs).leftJoin(outputWithdrawals, eq(outputWithdrawals.outputId, outputs.id)).where(eq(outputs.id, outputId));
-  if (!found) throw new Error(`no output ${outputId}`);
-  const { out, withdrawal } = found;
+  const out = await findOutput(q, outputId);
+  if (!out) throw new Error(`no output ${outputId}`);
+  const withdrawal = out.withdrawal;
   visited.add(outputId);
   const [ckp] = await q.select().from(checkpoints).where(eq(checkpoints.id, out.checkpointId));
   const status = await checkpointStatus(q, ckp!);
@@ -91,7 +91,7 @@ export async function assembleOutputNode(q: Queryable, outputId: string, visited
 
 /** An output named again (a cycle) or too deep: only its identity, so the walk stops there. */
 async function stubOutput(q: Queryable, outputId: string): Promise<OutputNode> {
-  const [out] = await q.select().from(outputs).where(eq(outputs.id, outputId));
+  const out = await findOutput(q, outputId);
   return {
     outputId,
     checkpoint: { id: out?.checkpointId ?? 'unknown', status: 'active', taint: null },
