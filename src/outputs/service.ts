@@ -213,6 +213,16 @@ export async function signOutput(app: AppContext, principal: Principal, input: O
   return signUnderLock(app, principal, plan, await originalDigest);
 }
 
+/**
+ * Resolves once the statements issued so far are on the wire. postgres.js writes on a later turn of the
+ * event loop, queued behind this one (after the microtasks that issue a drizzle query), so two turns;
+ * then c2pa-rs may hold this thread and the database works meanwhile.
+ */
+async function statementsSent(): Promise<void> {
+  await yieldToLoop();
+  await yieldToLoop();
+}
+
 /** A sign begun from a remembered tip that the log had already passed: dropped before its signature. */
 class TipPassed extends Error {
   constructor(readonly tip: LogTip) {
@@ -239,10 +249,8 @@ async function signAtTip(
   // again.
   const gate = generationRefusal(db, plan.checkpoint, plan.clearance);
   gate.catch(() => {}); // awaited by the signer, or in signManifest if c2pa-rs fails before it asks
-  // c2pa-rs holds this thread until it asks for the signature, and postgres.js writes on a later turn of
-  // the event loop (queued behind this one): let the gate's queries leave first, so they run meanwhile.
-  await yieldToLoop();
-  await yieldToLoop();
+  // c2pa-rs holds this thread until it asks for the signature: the gate's queries leave first.
+  await statementsSent();
   let recording: Promise<OutputRow> | undefined;
   let signed: SignResult;
   try {
@@ -261,9 +269,8 @@ async function signAtTip(
         const hashes: OutputHashes = { signedSha256: sha256(s.bytes), originalSha256: await originalDigest };
         recording = recordAt(app, principal, plan, tip, s, hashes);
         recording.catch(() => {}); // awaited below, or by withdrawIfRecorded
-        // Out on the wire before the read-back holds this thread (as for the gate above).
-        await yieldToLoop();
-        await yieldToLoop();
+        // Out on the wire before the read-back holds this thread.
+        await statementsSent();
       },
     );
   } catch (e) {
