@@ -4,16 +4,19 @@
  * Issue goals: Clearframe's sign path ≤ 1.3 × a bare c2pa-rs sign of the same 1 MB JPEG and 5 MB MP4, and
  * its verification ≤ 1.3 × a bare c2pa-rs read, with peak memory.
  *
- *   Clearframe sign    signOutput (src/outputs/service.ts): the log's tip, the checkpoint with its clearance
- *                      and the source assets (kept in memory once read: they never change); the generation
- *                      gate's queries sent, then the manifest (lineage with the tip's index, training-mining,
- *                      source ingredients) signed by c2pa-rs with the service's C2PA key, the signature made
- *                      once the gate has answered; read-back; sha256 of the signed file (the input's ran on
- *                      the thread pool meanwhile); one statement that writes the output row, its audit entry
- *                      and nodes if the log is still at the tip (no append lock held while signing).
+ *   Clearframe sign    signOutput (src/outputs/service.ts): the log's tip (remembered), the checkpoint with
+ *                      its clearance and the source assets (kept in memory once read: they never change);
+ *                      the generation gate's statement sent (status, fallen licenses, log size), then the
+ *                      manifest (lineage with the tip's index, training-mining, source ingredients) signed by
+ *                      c2pa-rs with the service's C2PA key, the signature made once the gate has answered;
+ *                      then the read-back on the engine's read thread while this thread hashes the signed
+ *                      file (the input's ran on the thread pool meanwhile) and sends the one statement that
+ *                      writes the output row, its audit entry and nodes if the log is still at the tip (no
+ *                      append lock held while signing).
  *   bare sign          the engine's sign (src/provenance/c2pa/c2pa-wasm.ts) with a minimal manifest (one
  *                      c2pa.actions "created" assertion) and a local key signer (createLocalSigningIdentity +
- *                      createLocalKeySigner): nothing but c2pa-rs and an ECDSA signature.
+ *                      createLocalKeySigner): nothing but c2pa-rs and an ECDSA signature, read back on the
+ *                      same thread as a plain integration would (there is nothing to run beside it).
  *   Clearframe verify  verifyFile (src/outputs/verify.ts): c2pa-rs reads on the engine's read thread while this
  *                      thread hashes the file (thread pool) and asks the ledger for the output with that hash,
  *                      its standing and its inclusion proof (tree heads are signed once per tree size).
@@ -26,7 +29,7 @@
  * too.
  *
  * Besides the timed variants, `profile()` times the stages of the real signOutput and verifyFile through
- * wrappers (ledger, key, engine) rather than a copy of them, and `parts()` times the ledger's parts alone.
+ * wrappers (key, engine) rather than a copy of them, and `parts()` times the ledger's parts alone.
  *
  * Every variant runs in the same rounds, interleaved (round i runs each variant once, in rotating order),
  * after warm-up (wasm instantiation, JIT). p50 and p95 per variant; goals judged on p50.
@@ -342,14 +345,15 @@ async function parts(ctx: AppContext, setup: Setup, m: Media, signedBytes: Uint8
  * Stage timings of the real signOutput and verifyFile, p50 over the runs, taken from wrappers around what
  * they call (no copy of either path):
  *  - sign, in the order they happen: `untilC2pa` from the call to c2pa-rs starting (the rows read or taken
- *    from memory, the tip remembered or read, the manifest built, the gate's queries sent and flushed);
+ *    from memory, the tip remembered or read, the manifest built, the gate's statement sent and flushed);
  *    `c2paUntilSignature` to the key being asked (c2pa-rs hashing the file, then waiting for the gate and
- *    the tip's confirmation if they have not answered); `signature`; `c2paAfterSignature` (embedding) to the
- *    service's onSigned; `recordSent` (sha256 of the signed file, the input's hash awaited, leaf and nodes,
- *    the commit statement written); `readBack` (done by the wrapper, like the engine's own); `commitWait`
- *    (what was left of the commit once the read-back ended, and the rest of the call). `tipAnsweredAt`
- *    (not a stage): when the log's tip, read beside, answered, from the start of the call.
- *    The wrapping engine has the read-back off and does it itself, after onSigned, as the engine does.
+ *    the log size of its snapshot if they have not answered); `signature`; `c2paAfterSignature` (embedding)
+ *    to the service's onSigned; `recordSent` (the read-back posted to the read thread, sha256 of the signed
+ *    file, the input's hash awaited, leaf and nodes, the commit statement written); `readBack` (what was
+ *    left of the read-back on the read thread); `commitWait` (what was left of the commit once the
+ *    read-back ended, and the rest of the call).
+ *    The wrapping engine has the read-back off and does it itself, on the service engine's read thread
+ *    beside onSigned, as the engine does.
  *  - verify: `read` (c2pa-rs on the read thread, as seen from here) and `afterRead` (what the ledger side
  *    still had to do when the read came back).
  */
@@ -357,29 +361,25 @@ async function profile(ctx: AppContext, engine: ManifestEngine, setup: Setup, m:
   const n = Math.max(5, Math.min(iterations, 15));
   const marks: [string, number][] = [];
   const mark = (k: string) => marks.push([k, now()]);
-  let tipAt = 0;
   const key = ctx.keyring.c2pa.signer;
-  const ledger = ctx.ledger;
   const wrapped: AppContext = {
     ...ctx,
     keyring: { ...ctx.keyring, c2pa: { ...ctx.keyring.c2pa, signer: { kid: key.kid, alg: key.alg, publicJwk: key.publicJwk, sign: async (d) => (mark('c2paUntilSignature'), key.sign(d).finally(() => mark('signature'))) } } },
-    // The ledger itself for everything (its own state: the tip it remembers) but a timed tip().
-    ledger: new Proxy(ledger, {
-      get: (target, prop) => {
-        if (prop === 'tip') return () => target.tip().finally(() => void (tipAt = now()));
-        const value: unknown = Reflect.get(target, prop);
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    }),
     c2pa: {
       sign: async (input) => {
         mark('untilC2pa');
         const onSigned = input.onSigned;
+        let readBack: Promise<ReadResult> | undefined;
         const signed = await engine.sign({
           ...input,
-          ...(onSigned ? { onSigned: async (s: Awaited<ReturnType<ManifestEngine['sign']>>) => void (mark('c2paAfterSignature'), await onSigned(s), mark('recordSent')) } : {}),
+          onSigned: async (s) => {
+            mark('c2paAfterSignature');
+            readBack = ctx.c2pa.read({ bytes: s.bytes, mimeType: input.mimeType });
+            await onSigned?.(s);
+            mark('recordSent');
+          },
         });
-        const check = await ctx.c2pa.read({ bytes: signed.bytes, mimeType: input.mimeType });
+        const check = await readBack!;
         if (check.kind !== 'manifest' || !check.intact) throw new Error('read-back failed');
         mark('readBack');
         return signed;
@@ -406,10 +406,7 @@ async function profile(ctx: AppContext, engine: ManifestEngine, setup: Setup, m:
     marks.length = 0;
     let t0 = now();
     await clearframeSign(wrapped, setup, m);
-    if (i >= 2) {
-      collect(sign, t0, now(), 'commitWait');
-      (sign.tipAnsweredAt ??= []).push(tipAt - t0);
-    }
+    if (i >= 2) collect(sign, t0, now(), 'commitWait');
     await yieldToLoop();
     marks.length = 0;
     t0 = now();

@@ -12,10 +12,17 @@ import type { AuditEvent } from './event.ts';
 export type StoredEvent = AuditEvent & { leaf: Uint8Array };
 export type StoredNode = NodeId & { hash: Uint8Array };
 
+/** The last entry's index (NULL for an empty log): a scalar subquery for statements that read the size beside other things. */
+export const LAST_INDEX_SQL = 'select max(idx) from audit_events';
+
+/** The log's size from LAST_INDEX_SQL's answer. */
+export function treeSizeFromLastIndex(last: string | number | null | undefined): number {
+  return last === null || last === undefined ? 0 : Number(last) + 1;
+}
+
 export async function treeSize(q: Queryable): Promise<number> {
-  const rows = await queryRowsPrepared<{ n: string | number | null }>(q, sql`select max(idx) as n from audit_events`, 'tree_size');
-  const max = rows[0]?.n;
-  return max === null || max === undefined ? 0 : Number(max) + 1;
+  const rows = await queryRowsPrepared<{ n: string | number | null }>(q, sql.raw(`select (${LAST_INDEX_SQL}) as n`), 'tree_size');
+  return treeSizeFromLastIndex(rows[0]?.n);
 }
 
 export async function readNodes(q: Queryable, ids: NodeId[]): Promise<Map<string, Uint8Array>> {

@@ -1,10 +1,11 @@
-import { and, asc, desc, eq, lt, notExists, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, lt, notExists, type SQL, sql } from 'drizzle-orm';
 import type { Actor } from '../audit/event.ts';
 import type { ChangeContext, Ledger } from '../audit/ledger.ts';
 import type { Principal } from '../auth/tokens.ts';
-import { type Queryable, type Tx, queryRows } from '../db/database.ts';
-import { restingLicenseRows, restingLicenses } from '../gate/resting.ts';
-import { type Standing, clearanceStanding } from '../gate/standing.ts';
+import { type Queryable, type Tx, queryRows, queryTextPrepared } from '../db/database.ts';
+import { LAST_INDEX_SQL, treeSizeFromLastIndex } from '../audit/log-store.ts';
+import { RESTING_LICENSES_ORDER, type RestingLicenseRow, groupRestingLicenses, restingLicenseRows, restingLicensesText } from '../gate/resting.ts';
+import { type RestingLicense, type Standing, clearanceStanding } from '../gate/standing.ts';
 import { clearances } from '../gate/tables.ts';
 import { problems } from '../http/problem.ts';
 import { newId } from '../ids.ts';
@@ -38,31 +39,34 @@ export function deriveStatus(recorded: StatusRow[], standing: Standing): { statu
   return { status: 'active', causes: [], unrecorded: false };
 }
 
-async function statusRows(q: Queryable, ids: string[]): Promise<Map<string, StatusRow[]>> {
-  const out = new Map<string, StatusRow[]>();
-  if (ids.length === 0) return out;
-  const rows = await statusRowsQuery(q).execute({ ids });
-  for (const r of rows) out.set(r.checkpointId, [...(out.get(r.checkpointId) ?? []), r]);
-  return out;
-}
+type StatusRowJson = { checkpoint_id: string; seq: number; status: StatusRow['status']; cause: StatusCause; effective_at: string; recorded_at: string; audit_index: number | string };
+
+let statusFactsText: string | undefined;
 
 /**
- * Prepared, the ids as one array parameter (one statement text for any number of them): asked on every
- * generation gate and every verify (see queryRowsPrepared in src/db/database.ts). Built once per database
- * or transaction: drizzle's select builder took ~0.25 ms a call, on the sign path before c2pa-rs starts.
+ * What the statuses of checkpoints are derived from, in ONE statement (one round trip, one snapshot): their
+ * recorded status events, the licenses their clearances rest on that were revoked or had ended by `now`
+ * (all that clearanceStanding counts), and the audit log's size in that snapshot. Asked on every
+ * generation gate (before every sign, whose remembered log tip the size confirms) and every verify.
  */
-const statusRowsQueries = new WeakMap<Queryable, ReturnType<typeof buildStatusRowsQuery>>();
-const buildStatusRowsQuery = (q: Queryable) =>
-  q
-    .select()
-    .from(checkpointStatusEvents)
-    .where(sql`${checkpointStatusEvents.checkpointId} = any(${sql.placeholder('ids')}::text[])`)
-    .orderBy(asc(checkpointStatusEvents.seq))
-    .prepare('checkpoint_status_rows');
-function statusRowsQuery(q: Queryable) {
-  let query = statusRowsQueries.get(q);
-  if (!query) statusRowsQueries.set(q, (query = buildStatusRowsQuery(q)));
-  return query;
+async function statusFacts(q: Queryable, checkpointIds: readonly string[], clearanceIds: readonly string[], now: Date) {
+  statusFactsText ??= `select (${LAST_INDEX_SQL}) as last_index,
+      (select coalesce(json_agg(e order by e.checkpoint_id, e.seq), '[]'::json) from checkpoint_status_events e where e.checkpoint_id = any($1::text[])) as recorded,
+      (select coalesce(json_agg(f order by ${RESTING_LICENSES_ORDER}), '[]'::json) from (${restingLicensesText('$2', '$3::timestamptz')}) f) as failing`;
+  const [row] = await queryTextPrepared<{ last_index: string | number | null; recorded: StatusRowJson[] | string; failing: RestingLicenseRow[] | string }>(
+    q,
+    statusFactsText,
+    [checkpointIds, clearanceIds, now.toISOString()],
+    'checkpoint_status_facts',
+  );
+  const json = <T>(v: T[] | string): T[] => (typeof v === 'string' ? (JSON.parse(v) as T[]) : v);
+  const recorded = new Map<string, StatusRow[]>();
+  for (const e of json(row!.recorded)) {
+    const list = recorded.get(e.checkpoint_id) ?? [];
+    list.push({ checkpointId: e.checkpoint_id, seq: e.seq, status: e.status, cause: e.cause, effectiveAt: new Date(e.effective_at), recordedAt: new Date(e.recorded_at), auditIndex: Number(e.audit_index) });
+    recorded.set(e.checkpoint_id, list);
+  }
+  return { recorded, failing: groupRestingLicenses(json(row!.failing)), logSize: treeSizeFromLastIndex(row!.last_index) };
 }
 
 /** The checkpoint's status now. `clearance`: its clearance row when the caller has it (it never changes). */
@@ -80,21 +84,21 @@ export async function checkpointStatuses(q: Queryable, rows: readonly Checkpoint
   const clearanceIds = [...new Set(rows.map((r) => r.clearanceId))];
   const clearanceOf = new Map(held.map((c) => [c.id, c]));
   const missing = clearanceIds.filter((id) => !clearanceOf.has(id));
-  const [recorded, resting, found] = await Promise.all([
-    statusRows(q, rows.map((r) => r.id)),
-    restingLicenses(q, clearanceIds),
+  const [facts, found] = await Promise.all([
+    statusFacts(q, rows.map((r) => r.id), clearanceIds, now),
     missing.length > 0 ? q.select().from(clearances).where(sql`${clearances.id} = any(${sql.param(missing)}::text[])`).prepare('checkpoint_status_clearances').execute() : [],
   ]);
   for (const c of found) clearanceOf.set(c.id, c);
-  for (const row of rows) out.set(row.id, statusFrom(row, recorded.get(row.id) ?? [], clearanceOf.get(row.clearanceId)!, resting, now));
+  for (const row of rows) out.set(row.id, statusFrom(row, facts.recorded.get(row.id) ?? [], clearanceOf.get(row.clearanceId)!, facts.failing, now, facts.logSize));
   return out;
 }
 
 type CheckpointStatusNow = ReturnType<typeof statusFrom>;
 
-function statusFrom(row: CheckpointRow, recorded: StatusRow[], clearance: ClearanceRow, resting: Awaited<ReturnType<typeof restingLicenses>>, now: Date) {
-  const standing = clearanceStanding(clearance, resting.get(row.clearanceId) ?? [], now);
-  return { ...deriveStatus(recorded, standing), recorded, clearance, standing };
+/** `asOfLogSize`: the audit log's size in the snapshot the status was read from. */
+function statusFrom(row: CheckpointRow, recorded: StatusRow[], clearance: ClearanceRow, failing: Map<string, RestingLicense[]>, now: Date, asOfLogSize: number) {
+  const standing = clearanceStanding(clearance, failing.get(row.clearanceId) ?? [], now);
+  return { ...deriveStatus(recorded, standing), recorded, clearance, standing, asOfLogSize };
 }
 
 export async function checkpointView(q: Queryable, row: CheckpointRow, now = new Date()) {

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { type Queryable, queryRows, queryRowsPrepared } from '../db/database.ts';
+import { PgDialect } from 'drizzle-orm/pg-core';
+import { type Queryable, queryRows, queryTextPrepared } from '../db/database.ts';
 import type { RestingLicense } from './standing.ts';
 
 /**
@@ -32,24 +33,37 @@ export const restingLicenseRows = sql`
       where later.asset_id = lv.asset_id and later.version > lv.version and later.audit_index < c.audit_index
     )`;
 
-export async function restingLicenses(q: Queryable, clearanceIds: string[]): Promise<Map<string, RestingLicense[]>> {
-  const out = new Map<string, RestingLicense[]>();
-  if (clearanceIds.length === 0) return out;
-  // Prepared: it is asked on every generation gate and every verify (one round trip, a cached plan).
-  const rows = await queryRowsPrepared<{
-    clearance_id: string; license_id: string; asset_id: string; asset_count: number; term_end: Date | string;
-    revoked_license_id: string | null; revoked_at: Date | string | null; reason: string | null;
-  }>(
-    q,
-    sql`select rl.clearance_id, rl.license_id, rl.asset_id, rl.asset_count, rl.term_end,
+/** A row of restingLicensesText: snake_case as PostgreSQL names them; times as Date or as JSON text. */
+export type RestingLicenseRow = {
+  clearance_id: string; license_id: string; asset_id: string; asset_count: number | string; term_end: Date | string;
+  revoked_license_id: string | null; revoked_at: Date | string | null; reason: string | null;
+};
+
+/** The same order in a statement and in a JSON aggregate of its rows (`f`): per license, the earliest revocation first. */
+export const RESTING_LICENSES_ORDER = 'clearance_id, license_id, revoked_at nulls last';
+
+let restingRowsText: string | undefined;
+
+/**
+ * Statement text: the license versions the clearances in `clearanceIds` (a text[] parameter, e.g. '$1')
+ * rest on, each with its earliest revocation (of itself or of a later version), unordered. With
+ * `failingAt` (a timestamptz parameter), only those revoked or ended by then: all that clearanceStanding
+ * counts, so a clearance over 100,000 assets answers with the few that fell, not all of them.
+ */
+export function restingLicensesText(clearanceIds: string, failingAt?: string): string {
+  restingRowsText ??= new PgDialect().sqlToQuery(restingLicenseRows).sql;
+  return `select rl.clearance_id, rl.license_id, rl.asset_id, rl.asset_count, rl.term_end,
                r.license_id as revoked_license_id, r.revoked_at, r.reason
-        from (${restingLicenseRows}) rl
+        from (${restingRowsText}) rl
         left join license_versions later on later.asset_id = rl.asset_id and later.version >= rl.version
         left join license_revocations r on r.license_id = later.id
-        where rl.clearance_id = any(${sql.param(clearanceIds)}::text[])
-        order by rl.clearance_id, rl.license_id, r.revoked_at nulls last`,
-    'resting_licenses',
-  );
+        where rl.clearance_id = any(${clearanceIds}::text[])${failingAt ? `
+          and (r.revoked_at <= ${failingAt} or rl.term_end <= ${failingAt})` : ''}`;
+}
+
+/** Rows of restingLicensesText in RESTING_LICENSES_ORDER, per clearance: one per license, its earliest revocation. */
+export function groupRestingLicenses(rows: readonly RestingLicenseRow[]): Map<string, RestingLicense[]> {
+  const out = new Map<string, RestingLicense[]>();
   const seen = new Set<string>();
   for (const r of rows) {
     const key = `${r.clearance_id}/${r.license_id}`;
@@ -66,6 +80,16 @@ export async function restingLicenses(q: Queryable, clearanceIds: string[]): Pro
     out.set(r.clearance_id, list);
   }
   return out;
+}
+
+let restingLicensesStatement: string | undefined;
+
+/** Every license version each clearance rests on, with its revocation if any (see restingLicensesText). */
+export async function restingLicenses(q: Queryable, clearanceIds: string[]): Promise<Map<string, RestingLicense[]>> {
+  if (clearanceIds.length === 0) return new Map();
+  restingLicensesStatement ??= `${restingLicensesText('$1')} order by ${RESTING_LICENSES_ORDER}`;
+  // Prepared: one round trip and a cached plan.
+  return groupRestingLicenses(await queryTextPrepared<RestingLicenseRow>(q, restingLicensesStatement, [clearanceIds], 'resting_licenses'));
 }
 
 /**

@@ -123,17 +123,20 @@ async function sourceAssets(database: Database, ids: readonly string[]): Promise
   });
 }
 
-/** Why a checkpoint may not make outputs now (its status with its clearance standing), or null when it may. */
-async function generationRefusal(q: Queryable, checkpoint: CheckpointRow, clearance: ClearanceRow): Promise<Problem | null> {
+/**
+ * The generation gate: why a checkpoint may not make outputs now (its status with its clearance standing),
+ * or null when it may; with the audit log's size in the snapshot that answer was read from.
+ */
+async function generationGate(q: Queryable, checkpoint: CheckpointRow, clearance: ClearanceRow): Promise<{ refusal: Problem | null; logSize: number }> {
   const s = await checkpointStatus(q, checkpoint, new Date(), { clearance });
-  if (s.status === 'active') return null;
+  if (s.status === 'active') return { refusal: null, logSize: s.asOfLogSize };
   const cause = s.causes[0];
   const why =
     !cause ? s.status
     : cause.kind === 'retired' ? `retired: ${cause.reason}`
     : cause.kind === 'license-revoked' ? `tainted: license ${cause.licenseId} of asset ${cause.assetIds.join(', ')} was revoked at ${cause.at}`
     : `tainted: license ${cause.licenseId} of asset ${cause.assetIds.join(', ')} ended at ${cause.at}`;
-  return problems.conflict(`checkpoint ${checkpoint.id} is ${why}; nothing was signed`, { checkpointStatus: s.status, causes: s.causes });
+  return { refusal: problems.conflict(`checkpoint ${checkpoint.id} is ${why}; nothing was signed`, { checkpointStatus: s.status, causes: s.causes }), logSize: s.asOfLogSize };
 }
 
 /** What a sign needs besides the audit index: read and checked before anything is decided. */
@@ -158,13 +161,14 @@ type OutputHashes = { originalSha256: string; signedSha256: string };
  * The manifest carries the index of the entry that records the output, so the index must be known before
  * c2pa-rs signs. The sign does not hold the ledger's append lock for that (it takes 10-100 ms, longer with
  * Cloud KMS or a time-stamp authority, and every writer waits on that lock). Instead:
- *  1. take the log's tip (size N): the one this process last committed or read, at once, while the log's
- *     own is read beside; with the rows the manifest needs (checkpoint, clearance, sources: written once
- *     and never changed, so kept in memory once seen);
- *  2. ask the gate (checkpoint status, clearance standing), and sign with index N: c2pa-rs hashes the file
- *     while the gate's queries and the tip's read run, and the signature itself is made only once the gate
- *     has said yes and the log is still at N (the signer awaits both), so a refused output is never
- *     signed, and one begun from a tip the log has passed is begun again from the log's (`TipPassed`);
+ *  1. take the log's tip (size N): the one this process last committed or read, at once (read only when it
+ *     has none); with the rows the manifest needs (checkpoint, clearance, sources: written once and never
+ *     changed, so kept in memory once seen);
+ *  2. ask the gate (checkpoint status, clearance standing, and the log's size in the same snapshot: one
+ *     statement), and sign with index N: c2pa-rs hashes the file while the gate's statement runs, and the
+ *     signature itself is made only once the gate has said yes as of N entries (the signer awaits it), so
+ *     a refused output is never signed, and one begun from a tip the log has passed is begun again from
+ *     the log's (`TipPassed`);
  *  3. commit the output row, its entry and nodes in one statement that writes only if the log still has N
  *     entries (`Ledger.appendAt`). Every change appends an entry, so an unchanged size means the gate's
  *     answer still holds (the gate read after the log had N entries). If anything landed meanwhile, the
@@ -180,8 +184,8 @@ export async function signOutput(app: AppContext, principal: Principal, input: O
   const originalDigest = sha256OnThreadPool(input.bytes);
   originalDigest.catch(() => {}); // awaited below unless something fails first
   const remembered = app.ledger.rememberedTip();
-  const tipRead = app.ledger.tip();
-  tipRead.catch(() => {}); // likewise
+  const tipRead = remembered ? undefined : app.ledger.tip();
+  tipRead?.catch(() => {}); // likewise
   const database = app.database;
   const db = database.db;
   const [sourcesRead, checkpointRead] = await Promise.allSettled([
@@ -200,12 +204,12 @@ export async function signOutput(app: AppContext, principal: Principal, input: O
     promptSha256: input.prompt !== undefined ? sha256(input.prompt) : null,
     storePrompt: app.config.outputs.promptDisclosure === 'full' && input.prompt !== undefined,
   };
-  let attempt: { tip: LogTip; confirm: Promise<LogTip> | null } = remembered ? { tip: remembered, confirm: tipRead } : { tip: await tipRead, confirm: null };
+  let tip = remembered ?? (await tipRead!);
   for (;;) {
     try {
-      return await signAtTip(app, principal, plan, attempt.tip, attempt.confirm, originalDigest);
+      return await signAtTip(app, principal, plan, tip, originalDigest);
     } catch (e) {
-      if (e instanceof TipPassed) attempt = { tip: e.tip, confirm: null };
+      if (e instanceof TipPassed) tip = await app.ledger.tip();
       else if (e instanceof LogMovedOn) break;
       else throw e;
     }
@@ -223,33 +227,26 @@ async function statementsSent(): Promise<void> {
   await yieldToLoop();
 }
 
-/** A sign begun from a remembered tip that the log had already passed: dropped before its signature. */
+/** A sign begun from a tip the log had already passed (another process appended): dropped before its signature. */
 class TipPassed extends Error {
-  constructor(readonly tip: LogTip) {
-    super(`the log is at ${tip.size} entries`);
+  constructor(at: number, now: number) {
+    super(`begun at ${at} entries, the log has ${now}`);
   }
 }
 
 /**
- * One optimistic sign at `tip` (steps 2 and 3 above). `confirm`, when the tip was remembered rather than
- * read, is the log's tip as read meanwhile: the signature waits for it, and a log that has moved past the
- * remembered tip stops the sign there (TipPassed), as a commit at that index would refuse anyway.
+ * One optimistic sign at `tip` (steps 2 and 3 above). The gate's answer comes with the log's size in its
+ * snapshot: the signature waits for both, and a log that is not at the tip's size stops the sign there
+ * (TipPassed), as a commit at that index would refuse anyway.
  */
-async function signAtTip(
-  app: AppContext,
-  principal: Principal,
-  plan: SignPlan,
-  tip: LogTip,
-  confirm: Promise<LogTip> | null,
-  originalDigest: Promise<string>,
-): Promise<{ bytes: Uint8Array; output: OutputRow }> {
+async function signAtTip(app: AppContext, principal: Principal, plan: SignPlan, tip: LogTip, originalDigest: Promise<string>): Promise<{ bytes: Uint8Array; output: OutputRow }> {
   const db = app.database.db;
   // Asked only now, after the tip was known: the log had N entries, so what the gate reads includes every
-  // change up to N, and anything later moves the log past it, so the commit refuses and the gate is asked
-  // again.
-  const gate = generationRefusal(db, plan.checkpoint, plan.clearance);
+  // change up to N; it says how many the log had when it read, and anything later moves the log past N,
+  // so the commit refuses and the gate is asked again.
+  const gate = generationGate(db, plan.checkpoint, plan.clearance);
   gate.catch(() => {}); // awaited by the signer, or in signManifest if c2pa-rs fails before it asks
-  // c2pa-rs holds this thread until it asks for the signature: the gate's queries leave first.
+  // c2pa-rs holds this thread until it asks for the signature: the gate's statement leaves first.
   await statementsSent();
   let recording: Promise<OutputRow> | undefined;
   let signed: SignResult;
@@ -260,10 +257,9 @@ async function signAtTip(
       tip.size,
       async () => {
         // The gate's refusal answers first: it holds whatever the log's size.
-        const refusal = await gate;
+        const { refusal, logSize } = await gate;
         if (refusal) throw refusal;
-        const now = await confirm;
-        if (now && now.size !== tip.size) throw new TipPassed(now);
+        if (logSize !== tip.size) throw new TipPassed(tip.size, logSize);
       },
       async (s) => {
         const hashes: OutputHashes = { signedSha256: sha256(s.bytes), originalSha256: await originalDigest };
@@ -334,7 +330,7 @@ async function withdrawIfRecorded(app: AppContext, principal: Principal, recordi
 async function signUnderLock(app: AppContext, principal: Principal, plan: SignPlan, originalSha256: string): Promise<{ bytes: Uint8Array; output: OutputRow }> {
   let signed: SignResult | undefined;
   const output = await app.ledger.change(principal, async ({ tx, record }) => {
-    const refusal = await generationRefusal(tx, plan.checkpoint, plan.clearance);
+    const { refusal } = await generationGate(tx, plan.checkpoint, plan.clearance);
     if (refusal) throw refusal;
     // Recorded first for its index; the content is completed below, before the entry is sealed.
     const event = record({ action: 'output.signed', subjectId: plan.id, content: {} });

@@ -14,9 +14,14 @@ import { readEvent, readFrontier, treeSize } from '../../src/audit/log-store.ts'
 import { verifyStoredLog } from '../../src/audit/verify-log.ts';
 import { queryTextPrepared } from '../../src/db/database.ts';
 import { Problem } from '../../src/http/problem.ts';
+import { checkpointStatus } from '../../src/checkpoints/service.ts';
+import { checkpoints } from '../../src/checkpoints/tables.ts';
+import { restingLicenses } from '../../src/gate/resting.ts';
+import { clearanceStanding } from '../../src/gate/standing.ts';
 import { getOutput, signOutput } from '../../src/outputs/service.ts';
 import { outputWithdrawals, outputs } from '../../src/outputs/tables.ts';
 import { verifyFile } from '../../src/outputs/verify.ts';
+import { createC2paWasmEngine } from '../../src/provenance/c2pa/c2pa-wasm.ts';
 import { C2paError } from '../../src/provenance/c2pa/errors.ts';
 import type { TimestampAuthority } from '../../src/provenance/c2pa/tsa-client.ts';
 import type { ManifestEngine, SignInput } from '../../src/provenance/c2pa/types.ts';
@@ -275,9 +280,12 @@ describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work
     const db = ctx.database.db;
     let asSigned: Uint8Array | undefined;
     // The signed file is damaged after the service saw it and before the read-back: the read-back refuses.
+    // (An engine that reads back on this thread, after onSigned: the service's reads back on its read
+    // thread beside onSigned, from a copy taken before, so damage made here would not reach it.)
+    const here = createC2paWasmEngine({ trustAnchorsPem: ctx.keyring.c2pa.trustAnchorsPem });
     const engine: ManifestEngine = {
       sign: (input) =>
-        ctx.c2pa.sign({
+        here.sign({
           ...input,
           onSigned: async (s) => {
             await input.onSigned!(s);
@@ -339,6 +347,25 @@ describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work
     expect(readOutputLineage(await ctx.c2pa.read({ bytes, mimeType: 'image/jpeg' }))!.auditIndex).toBe(remembered.size + 1);
     expect(ctx.ledger.rememberedTip()!.size).toBe(remembered.size + 2);
     expect((await verifyStoredLog(ctx.database)).ok).toBe(true);
+  });
+
+  it('a checkpoint status counts the licenses that fell, as the full list would, and says the log size of its snapshot', async () => {
+    const { checkpoint, clearance, assets } = await activeCheckpoint(svc, legal, vendor, 3);
+    const db = ctx.database.db;
+    const [row] = await db.select().from(checkpoints).where(eq(checkpoints.id, checkpoint.id));
+    const before = await checkpointStatus(db, row!);
+    expect(before).toMatchObject({ status: 'active', asOfLogSize: await treeSize(db) });
+    expect((await restingLicenses(db, [clearance.id])).get(clearance.id)).toHaveLength(3);
+    // One of three licenses revoked: the status counts that one, with its revocation, as the full list would.
+    const res = await svc.call('POST', `/v1/licenses/${assets[1]!.licenseId}/revoke`, { token: legal, json: { reason: 'rights lapsed' } });
+    expect(res.status).toBe(200);
+    const after = await checkpointStatus(db, row!);
+    expect(after.asOfLogSize).toBe(await treeSize(db));
+    expect(after.asOfLogSize).toBeGreaterThan(before.asOfLogSize);
+    expect(after.status).toBe('tainted');
+    expect(after.standing.causes).toEqual([expect.objectContaining({ cause: 'license-revoked', licenseId: assets[1]!.licenseId, assetId: assets[1]!.assetId, reason: 'rights lapsed' })]);
+    const all = (await restingLicenses(db, [clearance.id])).get(clearance.id)!;
+    expect(clearanceStanding(after.clearance, all, new Date()).causes).toEqual(after.standing.causes);
   });
 
   it('signs made at once from the same remembered tip: each lands once, at the index its manifest names', async () => {
