@@ -21,7 +21,6 @@ import { clearanceStanding } from '../../src/gate/standing.ts';
 import { getOutput, signOutput } from '../../src/outputs/service.ts';
 import { outputWithdrawals, outputs } from '../../src/outputs/tables.ts';
 import { verifyFile } from '../../src/outputs/verify.ts';
-import { createC2paWasmEngine } from '../../src/provenance/c2pa/c2pa-wasm.ts';
 import { C2paError } from '../../src/provenance/c2pa/errors.ts';
 import type { TimestampAuthority } from '../../src/provenance/c2pa/tsa-client.ts';
 import type { ManifestEngine, SignInput } from '../../src/provenance/c2pa/types.ts';
@@ -280,12 +279,9 @@ describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work
     const db = ctx.database.db;
     let asSigned: Uint8Array | undefined;
     // The signed file is damaged after the service saw it and before the read-back: the read-back refuses.
-    // (An engine that reads back on this thread, after onSigned: the service's reads back on its read
-    // thread beside onSigned, from a copy taken before, so damage made here would not reach it.)
-    const here = createC2paWasmEngine({ trustAnchorsPem: ctx.keyring.c2pa.trustAnchorsPem });
     const engine: ManifestEngine = {
       sign: (input) =>
-        here.sign({
+        ctx.c2pa.sign({
           ...input,
           onSigned: async (s) => {
             await input.onSigned!(s);

@@ -192,8 +192,7 @@ export interface C2paWasmEngineOptions {
   claimGenerator?: ClaimGeneratorInfo;
   /**
    * Read on a worker thread of its own (read-thread.ts), so this thread's event loop (a verification's
-   * ledger queries, a sign's record of its file, other requests) goes on during a read, the read-back
-   * after a sign included. The service's engine does; default false.
+   * ledger queries, other requests) goes on during a read. The service's engine does; default false.
    */
   readThread?: boolean;
 }
@@ -353,13 +352,9 @@ export class C2paWasmEngine implements ManifestEngine {
     }
 
     const result: SignResult = { bytes: signed, manifestLabel, manifestStore };
-    // With a read thread, the read-back runs there, beside onSigned (the caller's record of the file:
-    // hashing it, sending its statement), which would otherwise wait for it or hold it up; else here, after.
-    const readBack = this.opts.verifyAfterSign && this.readThread ? this.read({ bytes: signed, mimeType }) : undefined;
-    readBack?.catch(() => {}); // awaited below, unless onSigned fails first
     if (input.onSigned) await input.onSigned(result);
     if (this.opts.verifyAfterSign) {
-      const check = await (readBack ?? this.readHere({ bytes: signed, mimeType }));
+      const check = await this.readHere({ bytes: signed, mimeType });
       // What c2pa-rs' own check after signing (off while this one runs) would refuse is refused here,
       // with the same answer: every failure but an untrusted signer, which it does not judge either.
       const refused = check.kind === 'manifest' ? check.failureCodes.filter((c) => c !== 'signingCredential.untrusted') : [];
@@ -377,7 +372,10 @@ export class C2paWasmEngine implements ManifestEngine {
     return result;
   }
 
-  /** Reads on the read thread when the engine has one (`readThread`), else here. */
+  /**
+   * Reads on the read thread when the engine has one (`readThread`), else here. The read-back after a
+   * sign stays on this thread: nothing would run beside it.
+   */
   async read(input: ReadInput): Promise<ReadResult> {
     const thread = this.readThread;
     return this.readWith(input, thread ? (mimeType, bytes, settings) => thread.read(mimeType, bytes, settings) : readOnThisThread);

@@ -81,10 +81,9 @@ export interface SignInput {
   ingredients?: IngredientInput[];
   signer: C2paSigner;
   /**
-   * Called once c2pa-rs has signed, and awaited: beside the engine's read-back of the file
-   * (`verifyAfterSign`) when the engine has a read thread, else before it. What it starts and does not
-   * await runs beside the read-back either way (the service sends the output's commit here); if the
-   * read-back then refuses, `sign` throws as it would have without it.
+   * Called once c2pa-rs has signed, before the engine reads the file back (`verifyAfterSign`), and
+   * awaited. What it starts and does not await runs beside the read-back (the service sends the output's
+   * commit here); if the read-back then refuses, `sign` throws as it would have without it.
    */
   onSigned?: (signed: SignResult) => Promise<void> | void;
 }
