@@ -48,7 +48,7 @@ import type { AppContext } from '../src/app-context.ts';
 import { type Principal, type Role, issueToken } from '../src/auth/tokens.ts';
 import { checkpointStatus } from '../src/checkpoints/service.ts';
 import { checkpoints } from '../src/checkpoints/tables.ts';
-import { loadConfig } from '../src/config/config.ts';
+import { type Config, loadConfig } from '../src/config/config.ts';
 import { TRAINED_ALGORITHMIC_MEDIA } from '../src/outputs/manifest.ts';
 import { signOutput } from '../src/outputs/service.ts';
 import { outputs } from '../src/outputs/tables.ts';
@@ -99,23 +99,7 @@ async function runC2pa() {
     const rt = runtime;
     const ctx = rt.ctx;
 
-    // A real active checkpoint, made through the API as a studio would (test/support/gate-fixtures.ts).
-    const setup = await rep.phase('setup.checkpoint', async () => {
-      const issuer = ctx.keyring.tokenIssuer;
-      const token = (role: Role, sub: string, vendor?: string) =>
-        issueToken({ privateKey: issuer.privateKey, kid: issuer.signer.kid }, { issuer: config.auth.issuer, audience: config.auth.audience, sub, role, vendor, ttl: '1h' });
-      const svc = {
-        call: (method: string, url: string, call: { token?: string; json?: unknown } = {}) =>
-          rt.app.request(url, {
-            method,
-            headers: { ...(call.token ? { authorization: `Bearer ${call.token}` } : {}), ...(call.json !== undefined ? { 'content-type': 'application/json' } : {}) },
-            body: call.json !== undefined ? JSON.stringify(call.json) : undefined,
-          }),
-      } as unknown as TestService;
-      const made = await activeCheckpoint(svc, await token('legal', 'lee@studio.example'), await token('vendor', 'ml@acme.example', 'acme-vfx'), 2);
-      if (!made.checkpoint.id?.startsWith('ckp_')) throw new Error(`no checkpoint: ${JSON.stringify(made.checkpoint)}`);
-      return made;
-    });
+    const setup = await rep.phase('setup.checkpoint', () => benchCheckpoint(rt, config));
     rep.details.checkpoint = { id: setup.checkpoint.id, clearanceId: setup.clearance.id, datasetId: setup.dataset.id, sourceAssetId: setup.assets[0]!.assetId };
 
     // Engines: the service's own (verifyAfterSign on, as configured by startRuntime), the same with the
@@ -267,6 +251,24 @@ async function runC2pa() {
 }
 
 type Setup = Awaited<ReturnType<typeof activeCheckpoint>>;
+
+/** A real active checkpoint over two licensed assets, made through the API as a studio would (test/support/gate-fixtures.ts). */
+export async function benchCheckpoint(rt: Runtime, config: Config): Promise<Setup> {
+  const issuer = rt.ctx.keyring.tokenIssuer;
+  const token = (role: Role, sub: string, vendor?: string) =>
+    issueToken({ privateKey: issuer.privateKey, kid: issuer.signer.kid }, { issuer: config.auth.issuer, audience: config.auth.audience, sub, role, vendor, ttl: '1h' });
+  const svc = {
+    call: (method: string, url: string, call: { token?: string; json?: unknown } = {}) =>
+      rt.app.request(url, {
+        method,
+        headers: { ...(call.token ? { authorization: `Bearer ${call.token}` } : {}), ...(call.json !== undefined ? { 'content-type': 'application/json' } : {}) },
+        body: call.json !== undefined ? JSON.stringify(call.json) : undefined,
+      }),
+  } as unknown as TestService;
+  const made = await activeCheckpoint(svc, await token('legal', 'lee@studio.example'), await token('vendor', 'ml@acme.example', 'acme-vfx'), 2);
+  if (!made.checkpoint.id?.startsWith('ckp_')) throw new Error(`no checkpoint: ${JSON.stringify(made.checkpoint)}`);
+  return made;
+}
 
 function clearframeSign(app: AppContext, setup: Setup, m: Media) {
   return signOutput(app, GENERATOR, {

@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { type Principal, type Role, issueToken } from '../src/auth/tokens.ts';
+import type { Principal } from '../src/auth/tokens.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { TRAINED_ALGORITHMIC_MEDIA } from '../src/outputs/manifest.ts';
 import { signOutput } from '../src/outputs/service.ts';
@@ -24,8 +24,7 @@ import { createLocalSigningIdentity } from '../src/provenance/c2pa/local-ca.ts';
 import type { ManifestDefinition } from '../src/provenance/c2pa/types.ts';
 import { createLogger, startRuntime } from '../src/runtime.ts';
 import { makeJpeg, makeMp4 } from '../test/fixtures/media.ts';
-import { activeCheckpoint } from '../test/support/gate-fixtures.ts';
-import type { TestService } from '../test/support/service.ts';
+import { benchCheckpoint } from './c2pa.ts';
 import { createBenchDatabase, distribution, intFromEnv, now } from './harness.ts';
 
 const GENERATOR: Principal = { sub: 'render@studio.example', role: 'generator' };
@@ -44,18 +43,7 @@ const config = loadConfig({ DATABASE_URL: bdb.url, KEYS_DIR: keysDir, DATA_DIR: 
 const runtime = await startRuntime(config, { database: bdb.database, logger: createLogger({ logLevel: 'silent' }) });
 try {
   const ctx = runtime.ctx;
-  const issuer = ctx.keyring.tokenIssuer;
-  const token = (role: Role, sub: string, vendor?: string) =>
-    issueToken({ privateKey: issuer.privateKey, kid: issuer.signer.kid }, { issuer: config.auth.issuer, audience: config.auth.audience, sub, role, vendor, ttl: '1h' });
-  const svc = {
-    call: (method: string, url: string, call: { token?: string; json?: unknown } = {}) =>
-      runtime.app.request(url, {
-        method,
-        headers: { ...(call.token ? { authorization: `Bearer ${call.token}` } : {}), ...(call.json !== undefined ? { 'content-type': 'application/json' } : {}) },
-        body: call.json !== undefined ? JSON.stringify(call.json) : undefined,
-      }),
-  } as unknown as TestService;
-  const setup = await activeCheckpoint(svc, await token('legal', 'lee@studio.example'), await token('vendor', 'ml@acme.example', 'acme-vfx'), 2);
+  const setup = await benchCheckpoint(runtime, config);
   await loadC2paWasm();
   const input = { bytes, mimeType, title: 'Stairwell, night', checkpointId: setup.checkpoint.id, sourceAssetIds: [setup.assets[0]!.assetId], prompt: 'the stairwell at night', generator: { name: 'imagen-runner', version: '2.1' } };
   const identity = createLocalSigningIdentity();

@@ -204,13 +204,19 @@ export async function signOutput(app: AppContext, principal: Principal, input: O
     promptSha256: input.prompt !== undefined ? sha256(input.prompt) : null,
     storePrompt: app.config.outputs.promptDisclosure === 'full' && input.prompt !== undefined,
   };
+  // One restart at most: a sign begun from a tip the log had passed starts once more from the log's own,
+  // and that one goes on to its commit (which writes only at its tip, else the sign is made under the
+  // lock), so a log that other instances keep moving cannot hold a sign in restarts.
   let tip = remembered ?? (await tipRead!);
+  let restarted = false;
   for (;;) {
     try {
-      return await signAtTip(app, principal, plan, tip, originalDigest);
+      return await signAtTip(app, principal, plan, tip, originalDigest, !restarted);
     } catch (e) {
-      if (e instanceof TipPassed) tip = await app.ledger.tip();
-      else if (e instanceof LogMovedOn) break;
+      if (e instanceof TipPassed && !restarted) {
+        tip = await app.ledger.tip();
+        restarted = true;
+      } else if (e instanceof LogMovedOn) break;
       else throw e;
     }
   }
@@ -236,10 +242,17 @@ class TipPassed extends Error {
 
 /**
  * One optimistic sign at `tip` (steps 2 and 3 above). The gate's answer comes with the log's size in its
- * snapshot: the signature waits for both, and a log that is not at the tip's size stops the sign there
- * (TipPassed), as a commit at that index would refuse anyway.
+ * snapshot: the signature waits for both, and with `stopIfPassed` a log that is not at the tip's size stops
+ * the sign there (TipPassed), as a commit at that index would refuse anyway.
  */
-async function signAtTip(app: AppContext, principal: Principal, plan: SignPlan, tip: LogTip, originalDigest: Promise<string>): Promise<{ bytes: Uint8Array; output: OutputRow }> {
+async function signAtTip(
+  app: AppContext,
+  principal: Principal,
+  plan: SignPlan,
+  tip: LogTip,
+  originalDigest: Promise<string>,
+  stopIfPassed: boolean,
+): Promise<{ bytes: Uint8Array; output: OutputRow }> {
   const db = app.database.db;
   // Asked only now, after the tip was known: the log had N entries, so what the gate reads includes every
   // change up to N; it says how many the log had when it read, and anything later moves the log past N,
@@ -259,7 +272,7 @@ async function signAtTip(app: AppContext, principal: Principal, plan: SignPlan, 
         // The gate's refusal answers first: it holds whatever the log's size.
         const { refusal, logSize } = await gate;
         if (refusal) throw refusal;
-        if (logSize !== tip.size) throw new TipPassed(tip.size, logSize);
+        if (stopIfPassed && logSize !== tip.size) throw new TipPassed(tip.size, logSize);
       },
       async (s) => {
         const hashes: OutputHashes = { signedSha256: sha256(s.bytes), originalSha256: await originalDigest };

@@ -364,6 +364,38 @@ describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work
     expect(clearanceStanding(after.clearance, all, new Date()).causes).toEqual(after.standing.causes);
   });
 
+  it('a log other instances keep moving: one restart, then the commit decides and the sign is made under the lock', async () => {
+    const { checkpoint } = await activeCheckpoint(svc, legal, vendor, 1);
+    const db = ctx.database.db;
+    const key = countingKey(ctx);
+    const other = new Ledger(ctx.database);
+    const otherAppends = () => other.change({ sub: 'other-instance', role: 'admin' }, async ({ record }) => void record({ action: 'test.other-process', subjectId: 'tst_busy', content: {} }));
+    await otherAppends(); // the remembered tip is behind before the sign begins
+    // Every time this instance reads the log's tip, another appends before its gate can read.
+    let tipReads = 0;
+    const ledger = new Proxy(ctx.ledger, {
+      get: (target, prop) => {
+        if (prop === 'tip') return async () => {
+          const tip = await target.tip();
+          if (++tipReads <= 3) await otherAppends();
+          return tip;
+        };
+        const value: unknown = Reflect.get(target, prop);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const spy = spyEngine(key.ctx.c2pa);
+    const { bytes, output } = await signOutput({ ...key.ctx, ledger, c2pa: spy.engine }, GENERATOR, { bytes: makeJpeg({ seed: 54 }), mimeType: 'image/jpeg', title: 't', checkpointId: checkpoint.id, sourceAssetIds: [] });
+    // Stopped before its signature once; the restart signed and its commit found the log moved; then
+    // gate, sign and record under the lock. Not a second restart.
+    expect(tipReads).toBe(1);
+    expect(spy.signs).toHaveLength(3);
+    expect(key.signatures).toHaveLength(2);
+    expect(output.auditIndex).toBe((await treeSize(db)) - 1);
+    expect(readOutputLineage(await ctx.c2pa.read({ bytes, mimeType: 'image/jpeg' }))!.auditIndex).toBe(output.auditIndex);
+    expect((await verifyStoredLog(ctx.database)).ok).toBe(true);
+  });
+
   it('signs made at once from the same remembered tip: each lands once, at the index its manifest names', async () => {
     const { checkpoint } = await activeCheckpoint(svc, legal, vendor, 1);
     const db = ctx.database.db;

@@ -383,24 +383,16 @@ describe('c2pa-wasm engine: sign + read (real c2pa-rs)', () => {
     expect(Buffer.from(a.certDer).equals(Buffer.from(b.certDer))).toBe(false);
   });
 
-  it('timing: signing a ~1 MB JPEG', async () => {
+  // Speed is measured by `npm run bench -- c2pa`, side by side with a bare sign; here, only that a file of
+  // the benchmark's size signs and validates either way.
+  it('signs a ~1 MB JPEG with the read-back and without it, and both validate', async () => {
     const big = makeJpeg({ targetBytes: 1_000_000 });
     expect(big.length).toBeGreaterThan(750_000);
-    const fast = createC2paWasmEngine({ verifyAfterSign: false });
-    const runs = 5;
-    let t = performance.now();
-    for (let i = 0; i < runs; i++) {
-      await fast.sign({ bytes: big, mimeType: 'image/jpeg', manifest: manifestFor('big.jpg'), signer });
+    const unchecked = createC2paWasmEngine({ verifyAfterSign: false, trustAnchorsPem: [identity.signer.trustAnchorPem] });
+    for (const e of [unchecked, engine]) {
+      const out = await e.sign({ bytes: big, mimeType: 'image/jpeg', manifest: manifestFor('big.jpg'), signer });
+      const back = await engine.read({ bytes: out.bytes, mimeType: 'image/jpeg', trustAnchorsPem: [identity.signer.trustAnchorPem] });
+      expect(back).toMatchObject({ kind: 'manifest', intact: true, trusted: true, activeManifestLabel: out.manifestLabel });
     }
-    const signMs = (performance.now() - t) / runs;
-    t = performance.now();
-    for (let i = 0; i < runs; i++) {
-      await engine.sign({ bytes: big, mimeType: 'image/jpeg', manifest: manifestFor('big.jpg'), signer });
-    }
-    const signVerifyMs = (performance.now() - t) / runs;
-    console.info(
-      `[c2pa timing] ${big.length} B JPEG: sign ${signMs.toFixed(1)} ms, sign+self-check ${signVerifyMs.toFixed(1)} ms`,
-    );
-    expect(signMs).toBeLessThan(5_000);
   }, 60_000);
 });
