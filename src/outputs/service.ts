@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { eq, sql } from 'drizzle-orm';
+import { type Column, eq, getTableColumns, sql } from 'drizzle-orm';
 import type { AppContext } from '../app-context.ts';
 import { assets } from '../assets/tables.ts';
 import type { Principal } from '../auth/tokens.ts';
@@ -298,24 +298,37 @@ async function signAtTip(
 function recordAt(app: AppContext, principal: Principal, plan: SignPlan, tip: LogTip, signed: SignResult, hashes: OutputHashes): Promise<OutputRow> {
   return app.ledger.appendAt(tip, principal, outputEvent(plan, signed, hashes), async ({ event, entryIndexText, entryIndexParams }) => {
     const row = outputValues(plan, signed, hashes, principal, event);
-    const params = [
-      row.id, row.checkpointId, row.clearanceId, row.datasetId, row.datasetDigest, row.policyDigest, row.mimeType, row.originalSha256, row.signedSha256,
-      row.signedSize, row.manifestLabel, JSON.stringify(row.sourceAssetIds), row.promptSha256, row.prompt, row.generator === null ? null : JSON.stringify(row.generator),
-      event.time, row.createdBy, ...entryIndexParams,
-    ];
+    const params = [...outputParams(row), ...entryIndexParams];
     const [written] = await queryTextPrepared<{ audit_index: string | number }>(app.database.db, outputInsertAt(entryIndexText), params, 'outputs_insert_at');
     const auditIndex = Number(written!.audit_index);
     return { value: { ...row, auditIndex }, appendedAt: auditIndex };
   });
 }
 
+/**
+ * outputs' columns but the audit index, from the table itself: a column added to the table is in the
+ * statement, and a row without a value for it fails here instead of writing NULL.
+ */
+const outputColumns = Object.entries(getTableColumns(outputs)).filter(([key]) => key !== 'auditIndex');
+const castFor = (c: Column) => (c.columnType === 'PgBigInt53' ? '::int8' : c.columnType === 'PgJsonb' ? '::jsonb' : c.columnType === 'PgTimestamp' ? '::timestamptz' : '');
+
 let outputInsertAtText: string | undefined;
-/** outputs' columns as $1..$17, then the entry's index from the append's five parameters. */
+/** Each column of outputColumns a parameter cast to its type, then the entry's index from the append's parameters. */
 function outputInsertAt(entryIndexText: (first: number) => string): string {
   return (outputInsertAtText ??=
-    'insert into outputs (id, checkpoint_id, clearance_id, dataset_id, dataset_digest, policy_digest, mime_type, original_sha256, signed_sha256, ' +
-    'signed_size, manifest_label, source_asset_ids, prompt_sha256, prompt, generator, created_at, created_by, audit_index) ' +
-    `values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::int8, $11, $12::jsonb, $13, $14, $15::jsonb, $16::timestamptz, $17, ${entryIndexText(18)}) returning audit_index`);
+    `insert into outputs (${[...outputColumns.map(([, c]) => c.name), outputs.auditIndex.name].join(', ')}) ` +
+    `values (${outputColumns.map(([, c], i) => `$${i + 1}${castFor(c)}`).join(', ')}, ${entryIndexText(outputColumns.length + 1)}) returning audit_index`);
+}
+
+/** The row's values in outputColumns' order, as the driver takes them. */
+function outputParams(row: Omit<OutputRow, 'auditIndex'>): unknown[] {
+  return outputColumns.map(([key, c]) => {
+    const value = (row as Record<string, unknown>)[key];
+    if (value === undefined) throw new Error(`recordAt: the output has no value for ${c.name}`);
+    if (value === null) return null;
+    if (c.columnType === 'PgJsonb') return JSON.stringify(value);
+    return value instanceof Date ? value.toISOString() : value;
+  });
 }
 
 /**
