@@ -136,7 +136,7 @@ export function outputRoutes(app: AppContext) {
     async (c) => {
       const output = await getOutput(db(), c.req.valid('param').id);
       const q = c.req.valid('query');
-      const root = await assembleOutputNode(db(), output.id);
+      const root = await assembleOutputNode(db(), output);
       const use = {
         ...(q.territory ? { territory: q.territory } : {}),
         ...(q.media ? { media: q.media } : {}),

@@ -24,6 +24,8 @@ import { outputWithdrawals, outputs } from './tables.ts';
 
 export type OutputRow = typeof outputs.$inferSelect;
 export type WithdrawalRow = typeof outputWithdrawals.$inferSelect;
+/** An output's record with its withdrawal (null unless the ledger withdrew it). */
+export type OutputRecord = OutputRow & { withdrawal: WithdrawalRow | null };
 const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
 
 /**
@@ -469,13 +471,13 @@ function outputValues(plan: SignPlan, signed: SignResult, hashes: OutputHashes, 
 }
 
 /** An output's record with its withdrawal (null unless the ledger withdrew it), or undefined when there is none. */
-export async function findOutput(q: Queryable, id: string): Promise<(OutputRow & { withdrawal: WithdrawalRow | null }) | undefined> {
+export async function findOutput(q: Queryable, id: string): Promise<OutputRecord | undefined> {
   const [row] = await q.select({ output: outputs, withdrawal: outputWithdrawals }).from(outputs).leftJoin(outputWithdrawals, eq(outputWithdrawals.outputId, outputs.id)).where(eq(outputs.id, id));
   return row ? { ...row.output, withdrawal: row.withdrawal } : undefined;
 }
 
 /** findOutput, or 404. */
-export async function getOutput(q: Queryable, id: string): Promise<OutputRow & { withdrawal: WithdrawalRow | null }> {
+export async function getOutput(q: Queryable, id: string): Promise<OutputRecord> {
   const output = await findOutput(q, id);
   if (!output) throw problems.notFound(`no output ${id}`);
   return output;

@@ -8,7 +8,7 @@ import { restingLicenseRows } from '../gate/resting.ts';
 import { licenseApprovals } from '../licenses/tables.ts';
 import { getLicense, licenseHistory } from '../licenses/service.ts';
 import type { LicenseView } from '../licenses/schemas.ts';
-import { findOutput } from '../outputs/service.ts';
+import { type OutputRecord, findOutput } from '../outputs/service.ts';
 import type { AssetNode, LicenseSnapshot, OutputNode } from './chain.ts';
 
 const MAX_GENERATIONS = 32;
@@ -19,8 +19,15 @@ const MAX_GENERATIONS = 32;
  * was itself registered from an earlier output. Stops at outputs already visited and past 32 generations;
  * the pure evaluator (chain.ts) reports both.
  */
-export async function assembleOutputNode(q: Queryable, outputId: string, visited = new Set<string>(), depth = 0): Promise<OutputNode> {
-  const out = await findOutput(q, outputId);
+export async function assembleOutputNode(
+  q: Queryable,
+  output: string | OutputRecord,
+  visited = new Set<string>(),
+  depth = 0,
+): Promise<OutputNode> {
+  // The root comes as read by the caller (its 404 already answered); outputs further down by id.
+  const outputId = typeof output === 'string' ? output : output.id;
+  const out = typeof output === 'string' ? await findOutput(q, output) : output;
   if (!out) throw new Error(`no output ${outputId}`);
   const withdrawal = out.withdrawal;
   visited.add(outputId);
