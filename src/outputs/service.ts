@@ -485,9 +485,10 @@ export async function getOutput(q: Queryable, id: string): Promise<OutputRecord>
 
 export function outputView(o: OutputRow & { withdrawal?: WithdrawalRow | null }) {
   const { withdrawal, ...output } = o;
-  return {
-    ...output,
-    createdAt: o.createdAt.toISOString(),
-    withdrawal: withdrawal ? { reason: withdrawal.reason, codes: withdrawal.codes, withdrawnAt: withdrawal.withdrawnAt.toISOString(), auditIndex: withdrawal.auditIndex } : null,
-  };
+  return { ...output, createdAt: o.createdAt.toISOString(), withdrawal: withdrawalView(withdrawal ?? null) };
+}
+
+/** A withdrawal as the API shows it, wherever the output appears (its record, a verification). */
+export function withdrawalView(w: WithdrawalRow | null) {
+  return w ? { reason: w.reason, codes: w.codes, withdrawnAt: w.withdrawnAt.toISOString(), auditIndex: w.auditIndex } : null;
 }

@@ -12,6 +12,7 @@ import { C2paError } from '../provenance/c2pa/errors.ts';
 import { resolveMimeType } from '../provenance/c2pa/formats.ts';
 import type { ReadResult } from '../provenance/c2pa/types.ts';
 import { readOutputLineage } from './manifest.ts';
+import { withdrawalView } from './service.ts';
 import { timeStampOf } from './verify-offline.ts';
 import { outputWithdrawals, outputs } from './tables.ts';
 import { Problem } from '../http/problem.ts';
@@ -110,7 +111,7 @@ export async function verifyFile(app: AppContext, bytes: Uint8Array, declaredTyp
           outputId: output.id,
           signedSha256: output.signedSha256,
           auditIndex: output.auditIndex,
-          withdrawal: withdrawal ? { reason: withdrawal.reason, withdrawnAt: withdrawal.withdrawnAt.toISOString(), auditIndex: withdrawal.auditIndex } : null,
+          withdrawal: withdrawalView(withdrawal),
         }
       : { match: 'none' as const },
     lineage: readOutputLineage(read),

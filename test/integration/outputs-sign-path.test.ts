@@ -315,7 +315,10 @@ describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work
     expect(body.verdict).toBe('notCleared');
     expect(body.reasons.join('\n')).toMatch(/was withdrawn/);
     const view = await svc.call('GET', `/v1/outputs/${outputId}`, { token: legal });
-    expect(((await view.json()) as { withdrawal: { auditIndex: number } }).withdrawal.auditIndex).toBe(size + 1);
+    const shown = ((await view.json()) as { withdrawal: { auditIndex: number; codes: string[] } }).withdrawal;
+    expect(shown.auditIndex).toBe(size + 1);
+    // The same withdrawal wherever it is shown, c2pa-rs' codes included.
+    expect(v.ledger).toMatchObject({ withdrawal: shown });
     // Nothing can be registered as made from it.
     const asset = await svc.call('POST', '/v1/assets', {
       token: legal,
