@@ -1,9 +1,10 @@
 import { defineConfig } from 'drizzle-kit';
 
 // SQL migrations are generated into migrations/ and applied at start-up (and by `clearframe migrate`)
-// on PGlite and PostgreSQL alike.
+// on PGlite and PostgreSQL alike. Each capability owns its `tables.ts`; this glob is the one list of
+// them (the database adapter imports none).
 export default defineConfig({
   dialect: 'postgresql',
-  schema: ['./src/audit/tables.ts', './src/assets/tables.ts', './src/licenses/tables.ts', './src/keys/tables.ts', './src/datasets/tables.ts', './src/gate/tables.ts', './src/tuning/tables.ts', './src/checkpoints/tables.ts', './src/outputs/tables.ts'],
+  schema: './src/*/tables.ts',
   out: './migrations',
 });

@@ -9,7 +9,7 @@ import { verifyStoredLog } from './audit/verify-log.ts';
 import { ROLES, type Role, issueToken } from './auth/tokens.ts';
 import { sweepTaints } from './checkpoints/service.ts';
 import { ConfigError, loadConfig } from './config/config.ts';
-import { C2PA_FILES, initKeys, loadKeyring } from './keys/keyring.ts';
+import { C2PA_FILES, initKeys, loadKeyring } from './signing/keyring.ts';
 import { verifyOffline } from './outputs/verify-offline.ts';
 import { createC2paWasmEngine } from './provenance/c2pa/c2pa-wasm.ts';
 import { createLogger, openConfiguredDatabase, startRuntime } from './runtime.ts';

@@ -6,11 +6,11 @@ import { tokenVerifier } from './auth/tokens.ts';
 import type { Config } from './config/config.ts';
 import { type Database, openDatabase } from './db/database.ts';
 import { PolicyRegistry } from './gate/policy-registry.ts';
-import { createApp } from './http/app.ts';
+import { createApp } from './app.ts';
 import { createC2paWasmEngine } from './provenance/c2pa/c2pa-wasm.ts';
 import { httpTimestampAuthority } from './provenance/c2pa/tsa-client.ts';
 import { parseApiEndpoint, vertexTuningBackend } from './tuning/vertex.ts';
-import { initKeys, type Keyring, loadKeyring } from './keys/keyring.ts';
+import { initKeys, type Keyring, loadKeyring } from './signing/keyring.ts';
 import { registerKeys } from './keys/register.ts';
 
 export function createLogger(config: Pick<Config, 'logLevel'>): Logger {

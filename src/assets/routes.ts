@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createRoute, type z } from '@hono/zod-openapi';
 import type { AppContext } from '../app-context.ts';
-import { requireRole } from '../auth/middleware.ts';
+import { requireRole } from '../http/role-guard.ts';
 import { IdParam, bearer, errorResponses } from '../http/openapi-common.ts';
 import { problems } from '../http/problem.ts';
 import { router } from '../http/validation.ts';

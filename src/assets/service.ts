@@ -4,7 +4,7 @@ import type { Ledger } from '../audit/ledger.ts';
 import type { Queryable } from '../db/database.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { problems } from '../http/problem.ts';
-import { newId } from '../ids.ts';
+import { newId } from '../db/ids.ts';
 import type { AssetCreateInput, AssetView } from './schemas.ts';
 import { findOutput } from '../outputs/service.ts';
 import { assets } from './tables.ts';

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/database.ts';
-import type { Signer } from '../keys/signer.ts';
+import type { Signer } from '../signing/signer.ts';
 import type { EvidenceBundle } from './bundle.ts';
 import { inclusionProof, readEvents, treeSize } from './log-store.ts';
 import { auditVerifierKey, signedTreeHead } from './service.ts';

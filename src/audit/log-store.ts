@@ -2,7 +2,7 @@ import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/database.ts';
 import { queryRowsPrepared } from '../db/database.ts';
 import { type NodeId, assembleProof, consistencyProofPlan, emptyRoot, hashRange, inclusionProofPlan, rootPlan } from './merkle.ts';
-import { auditEvents, auditNodes } from './tables.ts';
+import { auditEvents } from './tables.ts';
 import type { AuditEvent } from './event.ts';
 
 /**

@@ -1,8 +1,8 @@
 import type { Queryable } from '../db/database.ts';
 import { WrittenOnce } from '../db/written-once.ts';
 import { problems } from '../http/problem.ts';
-import type { Signer } from '../keys/signer.ts';
-import { ed25519Raw } from '../keys/signer.ts';
+import type { Signer } from '../signing/signer.ts';
+import { ed25519Raw } from '../signing/signer.ts';
 import { leafHash } from './merkle.ts';
 import { consistencyProof, inclusionProof, readEvents, rootHash, type StoredEvent, treeSize } from './log-store.ts';
 import { formatCheckpoint, signNote, verifierKeyString } from './signed-note.ts';

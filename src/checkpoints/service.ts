@@ -8,7 +8,7 @@ import { RESTING_LICENSES_ORDER, type RestingLicenseRow, groupRestingLicenses, r
 import { type RestingLicense, type Standing, clearanceStanding } from '../gate/standing.ts';
 import { clearances } from '../gate/tables.ts';
 import { problems } from '../http/problem.ts';
-import { newId } from '../ids.ts';
+import { newId } from '../db/ids.ts';
 import { type StatusCause, checkpointStatusEvents, checkpoints } from './tables.ts';
 
 type CheckpointRow = typeof checkpoints.$inferSelect;

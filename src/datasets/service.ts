@@ -5,7 +5,7 @@ import type { Ledger } from '../audit/ledger.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { type Queryable, queryRowsPrepared } from '../db/database.ts';
 import { problems } from '../http/problem.ts';
-import { newId } from '../ids.ts';
+import { newId } from '../db/ids.ts';
 import { assets } from '../assets/tables.ts';
 import { type Member, absenceNeighbours, canonicalOrder, datasetDigest, membershipProofs } from './digest.ts';
 import type { DatasetView } from './schemas.ts';

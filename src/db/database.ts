@@ -10,12 +10,14 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { lockPgliteDir } from './pglite-lock.ts';
-import * as schema from './schema.ts';
-
-export type Schema = typeof schema;
-/** The query surface both drivers share; services are written against this alone. */
-export type Db = PgDatabase<PgQueryResultHKT, Schema>;
-export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+/**
+ * The query surface both drivers share; services are written against this alone. Each capability's
+ * queries name its own table objects, so the adapter knows no table (drizzle's relational `db.query`
+ * API, which would need them all, is not used).
+ */
+type NoTables = Record<string, never>;
+export type Db = PgDatabase<PgQueryResultHKT, NoTables>;
+export type Tx = PgTransaction<PgQueryResultHKT, NoTables, ExtractTablesWithRelations<NoTables>>;
 export type Queryable = Db | Tx;
 
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
@@ -51,7 +53,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
       unlock();
       throw e;
     });
-    const db = drizzlePglite({ client, schema });
+    const db = drizzlePglite({ client });
     return {
       kind: 'pglite',
       db: db as unknown as Db,
@@ -68,7 +70,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     max: opts.maxConnections ?? 10,
     onnotice: () => {},
   });
-  const db = drizzlePostgres({ client: preparingSmallStatements(client), schema });
+  const db = drizzlePostgres({ client: preparingSmallStatements(client) });
   return {
     kind: 'postgres',
     db: db as unknown as Db,

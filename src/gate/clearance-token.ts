@@ -1,6 +1,6 @@
 import { type JWTPayload, createLocalJWKSet, decodeJwt, errors, jwtVerify } from 'jose';
-import { signCompactJws } from '../keys/jws.ts';
-import type { Signer } from '../keys/signer.ts';
+import { signCompactJws } from '../signing/jws.ts';
+import type { Signer } from '../signing/signer.ts';
 
 export const CLEARANCE_TOKEN_TYPE = 'clearance+jwt';
 

@@ -6,7 +6,7 @@ import { type Queryable, queryRows } from '../db/database.ts';
 import type { Member } from '../datasets/digest.ts';
 import { datasetView, getDataset, insertDataset } from '../datasets/service.ts';
 import { problems } from '../http/problem.ts';
-import { newId } from '../ids.ts';
+import { newId } from '../db/ids.ts';
 import { type ClearancePlan, planClearance } from './clearance-plan.ts';
 import { type ClearanceClaims, checkClearanceToken, signClearanceToken } from './clearance-token.ts';
 import { type AssetOutcome, type DecisionReason, expandDecisions, expandGroups, isDecisionRecord } from './decision-record.ts';

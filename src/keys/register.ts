@@ -1,6 +1,6 @@
 import { inArray } from 'drizzle-orm';
 import type { Ledger } from '../audit/ledger.ts';
-import type { Signer } from './signer.ts';
+import type { Signer } from '../signing/signer.ts';
 import { serviceKeys } from './tables.ts';
 
 const SYSTEM = { sub: 'clearframe', role: 'system' };

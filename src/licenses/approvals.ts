@@ -3,7 +3,7 @@ import type { Actor } from '../audit/event.ts';
 import type { Ledger } from '../audit/ledger.ts';
 import type { Queryable } from '../db/database.ts';
 import { problems } from '../http/problem.ts';
-import { newId } from '../ids.ts';
+import { newId } from '../db/ids.ts';
 import type { ApprovalCreateInput } from './schemas.ts';
 import { getLicense } from './service.ts';
 import { licenseApprovals } from './tables.ts';

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { AppContext } from '../app-context.ts';
 import { getAsset } from '../assets/service.ts';
-import { requireRole } from '../auth/middleware.ts';
+import { requireRole } from '../http/role-guard.ts';
 import { bearer, errorResponses, IdParam, json } from '../http/openapi-common.ts';
 import { router } from '../http/validation.ts';
 import { listApprovals, recordApproval } from './approvals.ts';

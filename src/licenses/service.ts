@@ -7,7 +7,7 @@ import { type Queryable, queryRows } from '../db/database.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { restingLicenseRows } from '../gate/resting.ts';
 import { problems } from '../http/problem.ts';
-import { newId } from '../ids.ts';
+import { newId } from '../db/ids.ts';
 import type { LicenseCreateInput, LicenseView } from './schemas.ts';
 import { licenseRevocations, licenseVersions } from './tables.ts';
 

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { AppContext } from '../app-context.ts';
-import { requireRole } from '../auth/middleware.ts';
+import { requireRole } from '../http/role-guard.ts';
 import { bearer, errorResponses, IdParam, json } from '../http/openapi-common.ts';
 import { Problem, problems } from '../http/problem.ts';
 import { router } from '../http/validation.ts';

@@ -7,7 +7,7 @@ import type { Queryable } from '../db/database.ts';
 import { clearanceRefusals, refused } from '../gate/clearance-use.ts';
 import { clearances } from '../gate/tables.ts';
 import { Problem, problems } from '../http/problem.ts';
-import { newId } from '../ids.ts';
+import { newId } from '../db/ids.ts';
 import { tuningJobStates, tuningJobs } from './tables.ts';
 import { type TuningHyperParameters, type TuningJobState, VertexError } from './vertex.ts';
 

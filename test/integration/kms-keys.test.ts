@@ -6,7 +6,7 @@ import { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, expor
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCheckpoint, parseVerifierKey, verifyNote } from '../../src/audit/signed-note.ts';
 import { ConfigError, loadConfig } from '../../src/config/config.ts';
-import { KEY_FILES, C2PA_FILES } from '../../src/keys/keyring.ts';
+import { KEY_FILES, C2PA_FILES } from '../../src/signing/keyring.ts';
 import { createC2paWasmEngine } from '../../src/provenance/c2pa/c2pa-wasm.ts';
 import { createLocalCa, issueSigningCertificate } from '../../src/provenance/c2pa/local-ca.ts';
 import { createLogger, startRuntime } from '../../src/runtime.ts';

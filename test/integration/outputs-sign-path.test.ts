@@ -25,7 +25,7 @@ import { C2paError } from '../../src/provenance/c2pa/errors.ts';
 import type { TimestampAuthority } from '../../src/provenance/c2pa/tsa-client.ts';
 import type { ManifestEngine, SignInput } from '../../src/provenance/c2pa/types.ts';
 import { readOutputLineage } from '../../src/outputs/manifest.ts';
-import type { Signer } from '../../src/keys/signer.ts';
+import type { Signer } from '../../src/signing/signer.ts';
 import { makeJpeg, makeMp4 } from '../fixtures/media.ts';
 import { databaseUnavailable } from '../support/db.ts';
 import { assetBody } from '../support/fixtures.ts';

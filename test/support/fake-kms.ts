@@ -16,7 +16,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { grpc, GrpcClient } from 'google-gax';
-import { crc32c } from '../../src/keys/kms-signer.ts';
+import { crc32c } from '../../src/signing/kms-signer.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Shared by the fakes (fake-vertex.ts imports these).

@@ -10,7 +10,7 @@ import {
   KmsSignerError,
   kmsClient,
   kmsClientFromAdc,
-} from '../../src/keys/kms-signer.ts';
+} from '../../src/signing/kms-signer.ts';
 import { type FakeKms, startFakeKms } from '../support/fake-kms.ts';
 
 const EC = 'projects/p/locations/global/keyRings/clearframe/cryptoKeys/tokens/cryptoKeyVersions/1';

@@ -2,19 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import type { AppContext } from '../app-context.ts';
-import { assetRoutes } from '../assets/routes.ts';
-import { auditRoutes } from '../audit/routes.ts';
-import { datasetRoutes } from '../datasets/routes.ts';
-import { checkpointRoutes } from '../checkpoints/routes.ts';
-import { gateRoutes } from '../gate/routes.ts';
-import { outputRoutes } from '../outputs/routes.ts';
-import { tuningRoutes } from '../tuning/routes.ts';
-import { keyRoutes } from '../keys/routes.ts';
-import { licenseRoutes } from '../licenses/routes.ts';
-import { renderDocsPage } from './docs-page.ts';
-import type { AppEnv } from './env.ts';
-import { Problem, problemResponse } from './problem.ts';
+import type { AppContext } from './app-context.ts';
+import { assetRoutes } from './assets/routes.ts';
+import { auditRoutes } from './audit/routes.ts';
+import { datasetRoutes } from './datasets/routes.ts';
+import { checkpointRoutes } from './checkpoints/routes.ts';
+import { gateRoutes } from './gate/routes.ts';
+import { outputRoutes } from './outputs/routes.ts';
+import { tuningRoutes } from './tuning/routes.ts';
+import { keyRoutes } from './keys/routes.ts';
+import { licenseRoutes } from './licenses/routes.ts';
+import { renderDocsPage } from './http/docs-page.ts';
+import type { AppEnv } from './http/env.ts';
+import { Problem, problemResponse } from './http/problem.ts';
 
 const OPENAPI_INFO = {
   openapi: '3.1.0',
