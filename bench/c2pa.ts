@@ -4,7 +4,7 @@
  * Issue goals: Clearframe's sign path ≤ 1.3 × a bare c2pa-rs sign of the same 1 MB JPEG and 5 MB MP4, and
  * its verification ≤ 1.3 × a bare c2pa-rs read, with peak memory.
  *
- *   Clearframe sign    signOutput (src/outputs/service.ts): the log's tip (remembered), the checkpoint with
+ *   Clearframe sign    signOutput (src/outputs/sign.ts): the log's tip (remembered), the checkpoint with
  *                      its clearance and the source assets (kept in memory once read: they never change);
  *                      the generation gate's statement sent (status, fallen licenses, log size), then the
  *                      manifest (lineage with the tip's index, training-mining, source ingredients) signed by
@@ -50,7 +50,7 @@ import { checkpointStatus } from '../src/checkpoints/service.ts';
 import { checkpoints } from '../src/checkpoints/tables.ts';
 import { type Config, loadConfig } from '../src/config/config.ts';
 import { TRAINED_ALGORITHMIC_MEDIA } from '../src/outputs/manifest.ts';
-import { signOutput } from '../src/outputs/service.ts';
+import { signOutput } from '../src/outputs/sign.ts';
 import { outputs } from '../src/outputs/tables.ts';
 import { registrationProof, verifyFile } from '../src/outputs/verify.ts';
 import { createC2paWasmEngine, createLocalKeySigner, loadC2paWasm } from '../src/provenance/c2pa/c2pa-wasm.ts';

@@ -11,14 +11,14 @@
  * its Node shims are process-wide), so it compares service changes, not engine changes.
  * Knobs: SIGN_AB_ROUNDS (100), SIGN_AB_BLOCK (0: none), SIGN_AB_MEDIA (jpeg | mp4).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Principal } from '../src/auth/tokens.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { TRAINED_ALGORITHMIC_MEDIA } from '../src/outputs/manifest.ts';
-import { signOutput } from '../src/outputs/service.ts';
+import { signOutput } from '../src/outputs/sign.ts';
 import { createC2paWasmEngine, createLocalKeySigner, loadC2paWasm } from '../src/provenance/c2pa/c2pa-wasm.ts';
 import { createLocalSigningIdentity } from '../src/provenance/c2pa/local-ca.ts';
 import type { ManifestDefinition } from '../src/provenance/c2pa/types.ts';
@@ -36,7 +36,9 @@ const mp4 = process.env.SIGN_AB_MEDIA === 'mp4';
 const bytes = mp4 ? makeMp4({ targetBytes: 5_000_000, seed: 7 }) : makeJpeg({ targetBytes: 1_000_000, seed: 7 });
 const mimeType = mp4 ? 'video/mp4' : 'image/jpeg';
 
-const { signOutput: baseSignOutput } = (await import(path.resolve(base, 'src/outputs/service.ts'))) as { signOutput: typeof signOutput };
+// Checkouts before issue 15 kept the sign path in src/outputs/service.ts.
+const baseSignPath = ['src/outputs/sign.ts', 'src/outputs/service.ts'].map((f) => path.resolve(base, f)).find((f) => existsSync(f))!;
+const { signOutput: baseSignOutput } = (await import(baseSignPath)) as { signOutput: typeof signOutput };
 const bdb = await createBenchDatabase();
 const keysDir = mkdtempSync(path.join(tmpdir(), 'clearframe-sign-ab-'));
 const config = loadConfig({ DATABASE_URL: bdb.url, KEYS_DIR: keysDir, DATA_DIR: keysDir, LOG_LEVEL: 'silent' });

@@ -12,6 +12,9 @@ import { outputRoutes } from './outputs/routes.ts';
 import { tuningRoutes } from './tuning/routes.ts';
 import { keyRoutes } from './keys/routes.ts';
 import { licenseRoutes } from './licenses/routes.ts';
+import { revocationDownstream } from './checkpoints/downstream.ts';
+import { findOutput } from './outputs/reader.ts';
+import { rightsRoutes } from './rights/routes.ts';
 import { renderDocsPage } from './http/docs-page.ts';
 import type { AppEnv } from './http/env.ts';
 import { Problem, problemResponse } from './http/problem.ts';
@@ -77,14 +80,16 @@ export function createApp(app: AppContext): OpenAPIHono<AppEnv> {
   });
 
   api.route('/', keyRoutes(app));
-  api.route('/', assetRoutes(app));
-  api.route('/', licenseRoutes(app));
+  // Ports of lower capabilities onto higher ones: an asset derives from an output, a revocation reaches checkpoints.
+  api.route('/', assetRoutes({ ...app, findOutput }));
+  api.route('/', licenseRoutes({ ...app, revocationDownstream }));
   api.route('/', auditRoutes(app));
   api.route('/', datasetRoutes(app));
   api.route('/', gateRoutes(app));
   api.route('/', tuningRoutes(app));
   api.route('/', checkpointRoutes(app));
   api.route('/', outputRoutes(app));
+  api.route('/', rightsRoutes(app));
 
   api.doc31('/openapi.json', OPENAPI_INFO);
   api.get('/docs', (c) => c.html(renderDocsPage(api.getOpenAPI31Document(OPENAPI_INFO) as never)));

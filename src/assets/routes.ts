@@ -1,15 +1,28 @@
 import { createHash } from 'node:crypto';
 import { createRoute, type z } from '@hono/zod-openapi';
-import type { AppContext } from '../app-context.ts';
+import type { Database } from '../db/database.ts';
+import type { Ledger } from '../audit/ledger.ts';
+import type { TokenVerifier } from '../auth/tokens.ts';
+import type { ManifestEngine } from '../provenance/c2pa/types.ts';
 import { requireRole } from '../http/role-guard.ts';
 import { IdParam, bearer, errorResponses } from '../http/openapi-common.ts';
 import { problems } from '../http/problem.ts';
 import { router } from '../http/validation.ts';
 import { Asset, AssetCreateJson, AssetCreateMultipart, AssetList, AssetListQuery, sha256Hex } from './schemas.ts';
 import { readEmbeddedTrainingMining } from './embedded-terms.ts';
-import { assetView, getAsset, listAssets, registerAsset } from './service.ts';
+import { assetView, type FindOutput, getAsset, listAssets, registerAsset } from './service.ts';
 
-export function assetRoutes(app: AppContext) {
+/** What the asset routes need from the running service. */
+export type AssetDeps = {
+  database: Database;
+  ledger: Ledger;
+  verifyToken: TokenVerifier;
+  c2pa: ManifestEngine;
+  /** The output an asset derives from (outputs/reader.ts). */
+  findOutput: FindOutput;
+};
+
+export function assetRoutes(app: AssetDeps) {
   const writers = requireRole(app.verifyToken, 'legal', 'admin');
   const readers = requireRole(app.verifyToken, 'legal', 'admin');
   const r = router();
@@ -62,7 +75,7 @@ export function assetRoutes(app: AppContext) {
       } else {
         throw problems.validation('send the asset as application/json or multipart/form-data');
       }
-      const asset = await registerAsset(app.ledger, principal, input);
+      const asset = await registerAsset(app.ledger, principal, input, app.findOutput);
       c.header('location', `/v1/assets/${asset.id}`);
       return c.json(asset, 201);
     },

@@ -6,7 +6,6 @@ import { isUniqueViolation } from '../db/errors.ts';
 import { problems } from '../http/problem.ts';
 import { newId } from '../db/ids.ts';
 import type { AssetCreateInput, AssetView } from './schemas.ts';
-import { findOutput } from '../outputs/service.ts';
 import { assets } from './tables.ts';
 
 type AssetRow = typeof assets.$inferSelect;
@@ -45,7 +44,13 @@ export async function findByHash(q: Queryable, production: string, sha256: strin
   return rows[0];
 }
 
-export async function registerAsset(ledger: Ledger, actor: Actor, input: AssetCreateInput): Promise<AssetView> {
+/**
+ * How registration finds the output an asset says it was made from, with its withdrawal if any. Outputs sit
+ * above assets (outputs/reader.ts), so the composition root hands the reader in.
+ */
+export type FindOutput = (q: Queryable, id: string) => Promise<{ withdrawal: object | null } | undefined>;
+
+export async function registerAsset(ledger: Ledger, actor: Actor, input: AssetCreateInput, findOutput: FindOutput): Promise<AssetView> {
   try {
     // Its decision reads only this production's rows with this content (the output it derives from, if any,
     // is written once by a change that runs alone): registrations of other content run beside it in a batch.

@@ -1,5 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { AppContext } from '../app-context.ts';
+import type { Config } from '../config/config.ts';
+import type { Database } from '../db/database.ts';
+import type { Keyring } from '../signing/keyring.ts';
+import type { TokenVerifier } from '../auth/tokens.ts';
 import { requireRole } from '../http/role-guard.ts';
 import { bearer, errorResponses } from '../http/openapi-common.ts';
 import { router } from '../http/validation.ts';
@@ -20,7 +23,15 @@ const Event = z
   })
   .openapi('AuditEvent');
 
-export function auditRoutes(app: AppContext) {
+/** What the audit routes need from the running service. */
+export type AuditDeps = {
+  config: Config;
+  database: Database;
+  keyring: Keyring;
+  verifyToken: TokenVerifier;
+};
+
+export function auditRoutes(app: AuditDeps) {
   const auditors = requireRole(app.verifyToken, 'legal', 'admin');
   const origin = app.config.auditOrigin;
   const signer = app.keyring.audit;

@@ -1,10 +1,13 @@
 import { eq, inArray } from 'drizzle-orm';
-import type { Queryable } from '../db/database.ts';
+import { sql } from 'drizzle-orm';
+import { type Queryable, queryRows } from '../db/database.ts';
+import type { RevocationDownstream, RevocationImpactClearance } from '../licenses/service.ts';
 import { datasetAssets, datasets } from '../datasets/tables.ts';
 import { restingLicenses } from '../gate/service.ts';
 import { clearanceStanding } from '../gate/standing.ts';
 import { clearances } from '../gate/tables.ts';
-import { checkpointStatuses } from './service.ts';
+import { restingLicenseRows } from '../gate/resting.ts';
+import { checkpointStatuses, checkpointsHitBy, taintForRevocation } from './service.ts';
 import { checkpoints } from './tables.ts';
 
 /** Datasets holding the asset, the clearances given on them, and the checkpoints built on those. */
@@ -25,3 +28,19 @@ export async function assetDownstream(q: Queryable, assetId: string) {
     checkpoints: checkpointItems,
   };
 }
+
+/** What a license revocation reaches: handed to the licenses capability by the composition root. */
+export const revocationDownstream: RevocationDownstream = {
+  taint: taintForRevocation,
+  async impact(q, license) {
+    const wouldRevokeClearances = await queryRows<RevocationImpactClearance>(
+      q,
+      sql`select distinct c.id, c.vendor, c.decision, c.dataset_id as "datasetId"
+          from clearances c
+          join (${restingLicenseRows}) rl on rl.clearance_id = c.id
+          where rl.asset_id = ${license.assetId} and rl.version <= ${license.version}
+          order by c.id`,
+    );
+    return { wouldRevokeClearances, wouldTaintCheckpoints: await checkpointsHitBy(q, license.assetId, license.version) };
+  },
+};

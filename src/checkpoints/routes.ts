@@ -1,5 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { AppContext } from '../app-context.ts';
+import type { Config } from '../config/config.ts';
+import type { Database } from '../db/database.ts';
+import type { Keyring } from '../signing/keyring.ts';
+import type { Ledger } from '../audit/ledger.ts';
+import type { TokenVerifier } from '../auth/tokens.ts';
 import { getAsset } from '../assets/service.ts';
 import { requireRole } from '../http/role-guard.ts';
 import { bearer, errorResponses, IdParam, json } from '../http/openapi-common.ts';
@@ -20,7 +24,16 @@ export const CheckpointCreate = z
 
 const Checkpoint = z.record(z.string(), z.unknown()).openapi('Checkpoint');
 
-export function checkpointRoutes(app: AppContext) {
+/** What the checkpoint routes need from the running service. */
+export type CheckpointDeps = {
+  config: Config;
+  keyring: Keyring;
+  database: Database;
+  ledger: Ledger;
+  verifyToken: TokenVerifier;
+};
+
+export function checkpointRoutes(app: CheckpointDeps) {
   const trainers = requireRole(app.verifyToken, 'vendor', 'admin');
   const readers = requireRole(app.verifyToken, 'vendor', 'admin', 'legal', 'generator');
   const legal = requireRole(app.verifyToken, 'legal', 'admin');

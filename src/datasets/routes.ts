@@ -1,12 +1,21 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { AppContext } from '../app-context.ts';
+import type { Database } from '../db/database.ts';
+import type { Ledger } from '../audit/ledger.ts';
+import type { TokenVerifier } from '../auth/tokens.ts';
 import { requireRole } from '../http/role-guard.ts';
 import { bearer, errorResponses, IdParam, json } from '../http/openapi-common.ts';
 import { router } from '../http/validation.ts';
 import { Dataset, DatasetCreate, DatasetMembershipProof, DatasetWithMembers } from './schemas.ts';
 import { createDataset, datasetMembers, datasetView, getDataset, listDatasets, membershipProof } from './service.ts';
 
-export function datasetRoutes(app: AppContext) {
+/** What the dataset routes need from the running service. */
+export type DatasetDeps = {
+  database: Database;
+  ledger: Ledger;
+  verifyToken: TokenVerifier;
+};
+
+export function datasetRoutes(app: DatasetDeps) {
   const users = requireRole(app.verifyToken, 'vendor', 'legal', 'admin');
   const r = router();
   const db = () => app.database.db;

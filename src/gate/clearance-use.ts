@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import type { AppContext } from '../app-context.ts';
+import type { GateDeps } from './deps.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { Problem } from '../http/problem.ts';
 import { checkClearanceToken } from './clearance-token.ts';
@@ -14,7 +14,7 @@ type ClearanceRow = typeof clearances.$inferSelect;
  * Used before anything is sent to Vertex, and before an external checkpoint is registered.
  */
 export async function clearanceRefusals(
-  app: AppContext,
+  app: Pick<GateDeps, 'config' | 'database' | 'keyring'>,
   principal: Principal,
   ask: { clearanceId?: string; clearanceToken?: string; baseModel: string },
 ): Promise<{ clearance: ClearanceRow | null; reasons: string[] }> {

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { AppContext } from '../app-context.ts';
+import type { GateDeps } from './deps.ts';
 import { requireRole } from '../http/role-guard.ts';
 import { datasetMembers, getDataset, resolveMembers } from '../datasets/service.ts';
 import { bearer, errorResponses, IdParam, json } from '../http/openapi-common.ts';
@@ -9,7 +9,7 @@ import { PolicySetError } from './policy-engine.ts';
 import { ClearanceCreate, ClearanceRecord, ClearanceResult, ClearanceVerdict, ClearanceVerify, GateEvaluate, AssetOutcome, PolicyList } from './schemas.ts';
 import { clearanceView, evaluateMembers, getClearanceRow, listClearances, requestClearance, vendorFor, verifyClearance } from './service.ts';
 
-export function gateRoutes(app: AppContext) {
+export function gateRoutes(app: GateDeps) {
   const askers = requireRole(app.verifyToken, 'vendor', 'legal', 'admin');
   const anyone = requireRole(app.verifyToken, 'vendor', 'legal', 'admin', 'distributor', 'generator');
   const legal = requireRole(app.verifyToken, 'legal', 'admin');

@@ -1,5 +1,5 @@
 import { and, desc, eq, lt, type SQL, sql } from 'drizzle-orm';
-import type { AppContext } from '../app-context.ts';
+import type { GateDeps } from './deps.ts';
 import { treeSize } from '../audit/log-store.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { type Queryable, queryRows } from '../db/database.ts';
@@ -35,13 +35,13 @@ function decide(policySet: PolicySet, request: GateRequest, facts: AssetFacts[])
 }
 
 /** Runs the policy set over members; no record, no token. */
-export async function evaluateMembers(app: AppContext, members: readonly Member[], request: GateRequest): Promise<Evaluation> {
+export async function evaluateMembers(app: GateDeps, members: readonly Member[], request: GateRequest): Promise<Evaluation> {
   const policySet = app.policies.current;
   return decide(policySet, request, await loadAssetFacts(app.database.db, members));
 }
 
 /** Runs the policy set over a dataset's members, read by the dataset's id (members in canonical order). */
-export async function evaluateDataset(app: AppContext, q: Queryable, datasetId: string, request: GateRequest, policySet = app.policies.current) {
+export async function evaluateDataset(app: GateDeps, q: Queryable, datasetId: string, request: GateRequest, policySet = app.policies.current) {
   const { members, facts } = await loadDatasetFacts(q, datasetId);
   return { members, evaluation: decide(policySet, request, facts) };
 }
@@ -94,7 +94,7 @@ export function vendorFor(principal: Principal, asked: string | undefined): stri
   return asked;
 }
 
-export async function requestClearance(app: AppContext, principal: Principal, datasetId: string, req: ClearanceRequest): Promise<ClearanceResult> {
+export async function requestClearance(app: GateDeps, principal: Principal, datasetId: string, req: ClearanceRequest): Promise<ClearanceResult> {
   const db = app.database.db;
   // `readFrom` is the log's size before the facts are read: anything recorded from there on may not be in
   // them. The dataset (frozen) can be read beside it.
@@ -284,7 +284,7 @@ export async function listClearances(q: Queryable, principal: Principal, f: { da
 }
 
 /** Signature, expiry and current standing of a presented token. */
-export async function verifyClearance(app: AppContext, token: string) {
+export async function verifyClearance(app: GateDeps, token: string) {
   const check = await checkClearanceToken(token, [app.keyring.clearance.publicJwk], app.config.clearance);
   if (check.signature === 'invalid') {
     return { valid: false, signature: 'invalid' as const, expired: false, standing: null, reasons: [check.error], clearance: null, claims: null };

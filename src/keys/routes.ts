@@ -1,9 +1,16 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { AppContext } from '../app-context.ts';
+import type { Config } from '../config/config.ts';
+import type { Keyring } from '../signing/keyring.ts';
 import { router } from '../http/validation.ts';
 
 /** Public keys anyone needs to verify what the service signs, offline. */
-export function keyRoutes(app: AppContext) {
+/** What the key routes read: the keys the service signs with. */
+export type KeyDeps = {
+  config: Config;
+  keyring: Keyring;
+};
+
+export function keyRoutes(app: KeyDeps) {
   const r = router();
   r.openapi(
     createRoute({

@@ -1,14 +1,25 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { AppContext } from '../app-context.ts';
+import type { Database } from '../db/database.ts';
+import type { Ledger } from '../audit/ledger.ts';
+import type { TokenVerifier } from '../auth/tokens.ts';
 import { getAsset } from '../assets/service.ts';
 import { requireRole } from '../http/role-guard.ts';
 import { bearer, errorResponses, IdParam, json } from '../http/openapi-common.ts';
 import { router } from '../http/validation.ts';
 import { listApprovals, recordApproval } from './approvals.ts';
 import { Approval, ApprovalCreate, License, LicenseCreate, LicenseHistory, RevocationImpact, RevokeBody } from './schemas.ts';
-import { addLicenseVersion, getLicense, licenseHistory, revocationImpact, revokeLicense } from './service.ts';
+import { addLicenseVersion, getLicense, licenseHistory, type RevocationDownstream, revocationImpact, revokeLicense } from './service.ts';
 
-export function licenseRoutes(app: AppContext) {
+/** What the license routes need from the running service. */
+export type LicenseDeps = {
+  database: Database;
+  ledger: Ledger;
+  verifyToken: TokenVerifier;
+  /** The clearances and checkpoints a revocation reaches (checkpoints/downstream.ts). */
+  revocationDownstream: RevocationDownstream;
+};
+
+export function licenseRoutes(app: LicenseDeps) {
   const legal = requireRole(app.verifyToken, 'legal', 'admin');
   const r = router();
 
@@ -85,8 +96,8 @@ export function licenseRoutes(app: AppContext) {
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      if (c.req.valid('query').dryRun === 'true') return c.json(await revocationImpact(app.database.db, id), 200);
-      return c.json(await revokeLicense(app.ledger, c.get('principal'), id, c.req.valid('json').reason), 200);
+      if (c.req.valid('query').dryRun === 'true') return c.json(await revocationImpact(app.database.db, id, app.revocationDownstream), 200);
+      return c.json(await revokeLicense(app.ledger, c.get('principal'), id, c.req.valid('json').reason, app.revocationDownstream), 200);
     },
   );
 

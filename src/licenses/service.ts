@@ -1,11 +1,9 @@
 import { desc, eq, inArray, sql } from 'drizzle-orm';
 import { getAsset } from '../assets/service.ts';
-import { checkpointsHitBy, taintForRevocation } from '../checkpoints/service.ts';
 import type { Actor } from '../audit/event.ts';
-import type { Ledger } from '../audit/ledger.ts';
+import type { ChangeContext, Ledger } from '../audit/ledger.ts';
 import { type Queryable, queryRows } from '../db/database.ts';
 import { isUniqueViolation } from '../db/errors.ts';
-import { restingLicenseRows } from '../gate/resting.ts';
 import { problems } from '../http/problem.ts';
 import { newId } from '../db/ids.ts';
 import type { LicenseCreateInput, LicenseView } from './schemas.ts';
@@ -147,7 +145,21 @@ export async function addLicenseVersion(
   }
 }
 
-export async function revokeLicense(ledger: Ledger, actor: Actor, licenseId: string, reason: string): Promise<LicenseView & { taintedCheckpoints: string[] }> {
+/**
+ * What a revocation reaches beyond the license itself: the clearances that rest on the art and the
+ * checkpoints trained under them. Those belong to capabilities above this one (checkpoints/downstream.ts),
+ * so the composition root hands them in.
+ */
+export type RevocationDownstream = {
+  /** In the revocation's own change: taints every checkpoint trained on this version or an earlier one; their ids. */
+  taint(change: Pick<ChangeContext, 'tx' | 'record'>, revoked: { licenseId: string; assetId: string; version: number; reason: string; at: Date }): Promise<string[]>;
+  /** What a revocation of this version would hit, without making it. */
+  impact(q: Queryable, license: { assetId: string; version: number }): Promise<{ wouldRevokeClearances: RevocationImpactClearance[]; wouldTaintCheckpoints: { id: string; clearanceId: string }[] }>;
+};
+
+export type RevocationImpactClearance = { id: string; vendor: string; decision: string; datasetId: string };
+
+export async function revokeLicense(ledger: Ledger, actor: Actor, licenseId: string, reason: string, downstream: RevocationDownstream): Promise<LicenseView & { taintedCheckpoints: string[] }> {
   try {
     return await ledger.change(actor, async ({ tx, record }) => {
       const current = await getLicense(tx, licenseId);
@@ -171,7 +183,7 @@ export async function revokeLicense(ledger: Ledger, actor: Actor, licenseId: str
         auditIndex: event.index,
       });
       // Everything trained on this art stops being usable in the same commit as the revocation.
-      const tainted = await taintForRevocation(
+      const tainted = await downstream.taint(
         { tx, record },
         { licenseId, assetId: current.assetId, version: current.version, reason, at: new Date(event.time) },
       );
@@ -184,16 +196,8 @@ export async function revokeLicense(ledger: Ledger, actor: Actor, licenseId: str
 }
 
 /** What a revocation would hit, without making it: for legal to see before deciding. */
-export async function revocationImpact(q: Queryable, licenseId: string) {
+export async function revocationImpact(q: Queryable, licenseId: string, downstream: RevocationDownstream) {
   const license = await getLicense(q, licenseId);
-  const clearanceRows = await queryRows<{ id: string; vendor: string; decision: string; datasetId: string }>(
-    q,
-    sql`select distinct c.id, c.vendor, c.decision, c.dataset_id as "datasetId"
-        from clearances c
-        join (${restingLicenseRows}) rl on rl.clearance_id = c.id
-        where rl.asset_id = ${license.assetId} and rl.version <= ${license.version}
-        order by c.id`,
-  );
-  const checkpoints = await checkpointsHitBy(q, license.assetId, license.version);
-  return { license, dryRun: true as const, wouldRevokeClearances: clearanceRows, wouldTaintCheckpoints: checkpoints };
+  const { wouldRevokeClearances, wouldTaintCheckpoints } = await downstream.impact(q, license);
+  return { license, dryRun: true as const, wouldRevokeClearances, wouldTaintCheckpoints };
 }

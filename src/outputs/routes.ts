@@ -1,13 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { AppContext } from '../app-context.ts';
+import type { OutputDeps } from './deps.ts';
 import { requireRole } from '../http/role-guard.ts';
 import { bearer, errorResponses, IdParam, json } from '../http/openapi-common.ts';
 import { Problem, problems } from '../http/problem.ts';
 import { router } from '../http/validation.ts';
-import { evaluateRightsChain } from '../rights/chain.ts';
-import { assembleOutputNode } from '../rights/assemble.ts';
-import { isTerritory } from '../licenses/territories.ts';
-import { getOutput, outputView, signOutput } from './service.ts';
+import { getOutput, outputView } from './reader.ts';
+import { signOutput } from './sign.ts';
 import { verifyFile } from './verify.ts';
 
 const OutputUpload = z
@@ -22,18 +20,11 @@ const OutputUpload = z
   })
   .openapi('OutputUpload');
 
-const ProposedUse = z.object({
-  territory: z.string().refine(isTerritory, 'ISO 3166-1 alpha-2 or WORLD').optional(),
-  media: z.string().trim().min(1).max(100).optional(),
-  date: z.iso.datetime({ offset: true }).optional(),
-  commercial: z.enum(['true', 'false']).optional(),
-});
 
-export function outputRoutes(app: AppContext) {
+export function outputRoutes(app: OutputDeps) {
   const generators = requireRole(app.verifyToken, 'generator', 'admin');
   const verifiers = requireRole(app.verifyToken, 'distributor', 'legal', 'admin');
   const readers = requireRole(app.verifyToken, 'generator', 'distributor', 'legal', 'admin');
-  const legal = requireRole(app.verifyToken, 'legal', 'admin');
   const r = router();
   const db = () => app.database.db;
 
@@ -119,31 +110,6 @@ export function outputRoutes(app: AppContext) {
       }
       if (bytes.byteLength === 0) throw problems.validation('the file is empty', [{ field: 'file', message: 'empty' }]);
       return c.json(await verifyFile(app, bytes, declared), 200);
-    },
-  );
-
-  r.openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/outputs/{id}/rights-chain',
-      tags: ['Outputs'],
-      summary: 'The derivative-rights chain from an output back to every license, evaluated for a proposed use',
-      security: bearer,
-      middleware: [legal] as const,
-      request: { params: IdParam('out'), query: ProposedUse },
-      responses: { 200: { description: 'The chain and its verdict', ...json(z.record(z.string(), z.unknown())) }, ...errorResponses },
-    }),
-    async (c) => {
-      const output = await getOutput(db(), c.req.valid('param').id);
-      const q = c.req.valid('query');
-      const root = await assembleOutputNode(db(), output);
-      const use = {
-        ...(q.territory ? { territory: q.territory } : {}),
-        ...(q.media ? { media: q.media } : {}),
-        ...(q.date ? { date: new Date(q.date).toISOString() } : {}),
-        ...(q.commercial ? { commercial: q.commercial === 'true' } : {}),
-      };
-      return c.json(evaluateRightsChain(root, use, new Date().toISOString()), 200);
     },
   );
 

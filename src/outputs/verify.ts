@@ -1,18 +1,18 @@
 import { createHash } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { Queryable } from '../db/database.ts';
-import type { AppContext } from '../app-context.ts';
+import type { OutputDeps } from './deps.ts';
 import { inclusionProof, readEvent, treeSize } from '../audit/log-store.ts';
 import { leafHash } from '../audit/merkle.ts';
 import { signedTreeHead } from '../audit/service.ts';
 import { checkpointStatus } from '../checkpoints/service.ts';
 import { checkpoints } from '../checkpoints/tables.ts';
 import { clearances } from '../gate/tables.ts';
-import { C2paError } from '../provenance/c2pa/errors.ts';
 import { resolveMimeType } from '../provenance/c2pa/formats.ts';
 import type { ReadResult } from '../provenance/c2pa/types.ts';
 import { readOutputLineage } from './manifest.ts';
-import { withdrawalView } from './service.ts';
+import { isUnreadableFile } from './problems.ts';
+import { withdrawalView } from './reader.ts';
 import { timeStampOf } from './verify-offline.ts';
 import { outputWithdrawals, outputs } from './tables.ts';
 import { Problem } from '../http/problem.ts';
@@ -34,7 +34,7 @@ const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
  */
 export type VerifyVerdict = 'damaged' | 'no-manifest' | 'tampered' | 'untrusted' | 'unregistered' | 'verified' | 'withdrawn';
 
-export async function verifyFile(app: AppContext, bytes: Uint8Array, declaredType: string | undefined) {
+export async function verifyFile(app: OutputDeps, bytes: Uint8Array, declaredType: string | undefined) {
   const mimeType = resolveMimeType(declaredType, bytes);
   if (!mimeType) throw new Problem(415, 'unsupported-media-type', `cannot verify ${declaredType ?? 'this'} file: send JPEG, PNG, WebP, MP4 or MOV`);
   const db = app.database.db;
@@ -58,7 +58,7 @@ export async function verifyFile(app: AppContext, bytes: Uint8Array, declaredTyp
   try {
     read = await reading;
   } catch (e) {
-    if (e instanceof C2paError && (e.code === 'asset_parse_error' || e.code === 'manifest_parse_error' || e.code === 'unsupported_media_type')) {
+    if (isUnreadableFile(e)) {
       return { verdict: 'damaged' as VerifyVerdict, detail: e.message, sha256: await digest, mimeType, c2pa: null, ledger: null, lineage: null, standing: null, proof: null };
     }
     throw e;
@@ -135,13 +135,13 @@ type OutputMatch = {
 };
 
 /** Standing and proof of a registered output: independent reads, asked at once. */
-async function ledgerFacts(app: AppContext, row: OutputMatch, size: Promise<number>) {
+async function ledgerFacts(app: OutputDeps, row: OutputMatch, size: Promise<number>) {
   const [standing, proof] = await Promise.all([outputStanding(app, row), registrationProof(app, row.output.auditIndex, size)]);
   return { standing, proof };
 }
 
 /** Whether the rights under an output still hold: its checkpoint's status, with the causes. */
-async function outputStanding(app: AppContext, { checkpoint, clearance }: OutputMatch) {
+async function outputStanding(app: OutputDeps, { checkpoint, clearance }: OutputMatch) {
   const s = await checkpointStatus(app.database.db, checkpoint, new Date(), { clearance });
   return { checkpoint: { id: checkpoint.id, status: s.status, causes: s.causes }, clearance: { id: s.clearance.id, standing: s.standing.status, causes: s.standing.causes } };
 }
@@ -150,7 +150,7 @@ async function outputStanding(app: AppContext, { checkpoint, clearance }: Output
  * The inclusion proof of the output's registration entry against a freshly signed tree head (of the tree
  * size `sizeNow` when the caller has asked for it already, read at the start of its request).
  */
-export async function registrationProof(app: AppContext, index: number, sizeNow?: Promise<number>) {
+export async function registrationProof(app: OutputDeps, index: number, sizeNow?: Promise<number>) {
   const db = app.database.db;
   const size = await (sizeNow ?? treeSize(db));
   const [head, event, hashes] = await Promise.all([

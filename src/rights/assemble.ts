@@ -8,7 +8,7 @@ import { restingLicenseRows } from '../gate/resting.ts';
 import { licenseApprovals } from '../licenses/tables.ts';
 import { getLicense, licenseHistory } from '../licenses/service.ts';
 import type { LicenseView } from '../licenses/schemas.ts';
-import { type OutputRecord, findOutput } from '../outputs/service.ts';
+import { type OutputRecord, findOutput } from '../outputs/reader.ts';
 import type { AssetNode, LicenseSnapshot, OutputNode } from './chain.ts';
 
 const MAX_GENERATIONS = 32;

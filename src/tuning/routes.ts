@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { AppContext } from '../app-context.ts';
+import type { TokenVerifier } from '../auth/tokens.ts';
+import type { TuningDeps } from './service.ts';
 import { requireRole } from '../http/role-guard.ts';
 import { bearer, errorResponses, IdParam, json } from '../http/openapi-common.ts';
 import { router } from '../http/validation.ts';
@@ -30,7 +31,10 @@ export const TuningJobCreate = z
 
 const TuningJob = z.record(z.string(), z.unknown()).openapi('TuningJob');
 
-export function tuningRoutes(app: AppContext) {
+/** What the tuning routes need: tuning's own, and the token verifier. */
+export type TuningRouteDeps = TuningDeps & { verifyToken: TokenVerifier };
+
+export function tuningRoutes(app: TuningRouteDeps) {
   const trainers = requireRole(app.verifyToken, 'vendor', 'admin');
   const readers = requireRole(app.verifyToken, 'vendor', 'admin', 'legal');
   const r = router();

@@ -1,5 +1,9 @@
 import { desc, eq } from 'drizzle-orm';
-import type { AppContext } from '../app-context.ts';
+import type { Config } from '../config/config.ts';
+import type { Database } from '../db/database.ts';
+import type { Keyring } from '../signing/keyring.ts';
+import type { Ledger } from '../audit/ledger.ts';
+import type { TuningBackend } from './vertex.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { checkpointView, insertCheckpoint } from '../checkpoints/service.ts';
 import { checkpoints } from '../checkpoints/tables.ts';
@@ -23,7 +27,16 @@ export type TuningJobInput = {
   displayName?: string;
 };
 
-export async function submitTuningJob(app: AppContext, principal: Principal, input: TuningJobInput) {
+/** What tuning needs from the running service: Vertex AI, when configured. */
+export type TuningDeps = {
+  config: Config;
+  keyring: Keyring;
+  database: Database;
+  ledger: Ledger;
+  tuning: { backend: TuningBackend; project: string; location: string } | null;
+};
+
+export async function submitTuningJob(app: TuningDeps, principal: Principal, input: TuningJobInput) {
   const vertex = app.tuning;
   const { clearance, reasons } = await clearanceRefusals(app, principal, input);
   if (reasons.length > 0 || !clearance) throw refused(reasons);
@@ -100,7 +113,7 @@ export async function jobView(q: Queryable, job: JobRow, refresh: { ok: boolean;
 }
 
 /** Reads the job's state from Vertex; records a change, and on success registers the checkpoint. */
-export async function refreshTuningJob(app: AppContext, principal: Principal, id: string) {
+export async function refreshTuningJob(app: TuningDeps, principal: Principal, id: string) {
   const job = await getJobRow(app.database.db, id, principal);
   if (!app.tuning) return jobView(app.database.db, job, { ok: false, error: 'Vertex AI tuning is not configured' });
   let remote: TuningJobState;

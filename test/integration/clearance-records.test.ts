@@ -7,6 +7,7 @@ import { canonicalize } from '../../src/audit/canonical-json.ts';
 import { queryRows } from '../../src/db/database.ts';
 import type { PolicySet } from '../../src/gate/policy-engine.ts';
 import { type ClearanceRequest, requestClearance } from '../../src/gate/service.ts';
+import { revocationDownstream } from '../../src/checkpoints/downstream.ts';
 import { revokeLicense } from '../../src/licenses/service.ts';
 import { databaseUnavailable } from '../support/db.ts';
 import { dataset, licensedAsset } from '../support/gate-fixtures.ts';
@@ -111,7 +112,7 @@ describe.skipIf(databaseUnavailable())('clearance records', () => {
         // The holding change lets go a little after it has started (on a busy machine its transaction
         // can take longer than any fixed delay to begin), so both changes below are queued behind it.
         const hold = real.change({ sub: 'test-hold', role: 'system' }, () => new Promise<void>((release) => setTimeout(release, 20)));
-        revoked = revokeLicense(real, { sub: 'legal-user', role: 'legal' }, licenseId, 'withdrawn while the clearance was evaluated');
+        revoked = revokeLicense(real, { sub: 'legal-user', role: 'legal' }, licenseId, 'withdrawn while the clearance was evaluated', revocationDownstream);
         const result = real.change(actor, work);
         return hold.then(() => result);
       },

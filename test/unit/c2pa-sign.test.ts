@@ -15,6 +15,7 @@ import {
   type C2paWasmEngine,
 } from '../../src/provenance/c2pa/c2pa-wasm.ts';
 import { derEcdsaSignatureToRaw } from '../../src/provenance/c2pa/cose-sign1.ts';
+import { c2paProblem } from '../../src/outputs/problems.ts';
 import { C2paError } from '../../src/provenance/c2pa/errors.ts';
 import {
   createLocalCa,
@@ -246,11 +247,11 @@ describe('c2pa-wasm engine: sign + read (real c2pa-rs)', () => {
     const garbage = new Uint8Array(512).map((_, i) => (i * 37 + 11) & 0xff);
     const err = await engine.read({ bytes: garbage, mimeType: 'image/jpeg' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(C2paError);
-    expect(err).toMatchObject({ code: 'asset_parse_error', httpStatus: 422 });
+    expect(answered(err)).toMatchObject({ code: 'asset_parse_error', httpStatus: 422 });
 
     // JPEG magic but truncated / junk after it: rejected by c2pa-rs' parser, same mapping.
     const truncated = makeJpeg().subarray(0, 300);
-    await expect(engine.read({ bytes: truncated, mimeType: 'image/jpeg' })).rejects.toMatchObject({
+    expect(await refusal(engine.read({ bytes: truncated, mimeType: 'image/jpeg' }))).toMatchObject({
       code: 'asset_parse_error',
       httpStatus: 422,
     });
@@ -259,13 +260,13 @@ describe('c2pa-wasm engine: sign + read (real c2pa-rs)', () => {
       code: 'asset_parse_error',
     });
     // Signing garbage fails the same way.
-    await expect(
-      engine.sign({ bytes: garbage, mimeType: 'image/jpeg', manifest: manifestFor('x'), signer }),
-    ).rejects.toMatchObject({ code: 'asset_parse_error', httpStatus: 422 });
+    expect(
+      await refusal(engine.sign({ bytes: garbage, mimeType: 'image/jpeg', manifest: manifestFor('x'), signer })),
+    ).toMatchObject({ code: 'asset_parse_error', httpStatus: 422 });
   });
 
   it('unsupported media type → 415', async () => {
-    await expect(engine.read({ bytes: makeJpeg(), mimeType: 'application/x-foo' })).rejects.toMatchObject({
+    expect(await refusal(engine.read({ bytes: makeJpeg(), mimeType: 'application/x-foo' }))).toMatchObject({
       code: 'unsupported_media_type',
       httpStatus: 415,
     });
@@ -296,14 +297,17 @@ describe('c2pa-wasm engine: sign + read (real c2pa-rs)', () => {
     // Found by the engine's read-back (c2pa-rs' own check off), or by c2pa-rs' own check (read-back off):
     // the same answer either way.
     for (const e of [engine, createC2paWasmEngine({ verifyAfterSign: false })]) {
-      await expect(
-        e.sign({
-          bytes: makeJpeg(),
-          mimeType: 'image/jpeg',
-          manifest: { title: 'no actions', assertions: [{ label: 'com.clearframe.lineage', data: LINEAGE }] },
-          signer,
-        }),
-      ).rejects.toMatchObject({ code: 'invalid_manifest_definition', httpStatus: 400 });
+      // 500: the service builds every manifest it signs, so one c2pa-rs rejects is the service's fault.
+      expect(
+        await refusal(
+          e.sign({
+            bytes: makeJpeg(),
+            mimeType: 'image/jpeg',
+            manifest: { title: 'no actions', assertions: [{ label: 'com.clearframe.lineage', data: LINEAGE }] },
+            signer,
+          }),
+        ),
+      ).toMatchObject({ code: 'invalid_manifest_definition', httpStatus: 500 });
     }
     await expect(
       engine.sign({
@@ -396,3 +400,13 @@ describe('c2pa-wasm engine: sign + read (real c2pa-rs)', () => {
     }
   }, 60_000);
 });
+
+/** A refused engine call as the service answers it: c2pa-rs' code and message, and the HTTP status src/outputs/problems.ts gives it. */
+async function refusal(call: Promise<unknown>) {
+  const e = await call.then(() => new Error('expected the engine to refuse'), (err: unknown) => err);
+  return answered(e);
+}
+function answered(e: unknown) {
+  if (!(e instanceof C2paError)) throw e;
+  return { code: e.code, message: e.message, httpStatus: c2paProblem(e).status };
+}

@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createC2paWasmEngine, createLocalKeySigner, TIMESTAMP_RESERVE } from '../../src/provenance/c2pa/c2pa-wasm.ts';
 import { buildCoseSign1, cborDecode, decodeCoseSign1 } from '../../src/provenance/c2pa/cose-sign1.ts';
+import { c2paProblem } from '../../src/outputs/problems.ts';
 import { C2paError } from '../../src/provenance/c2pa/errors.ts';
 import { createLocalSigningIdentity } from '../../src/provenance/c2pa/local-ca.ts';
 import {
@@ -335,12 +336,12 @@ describe('c2pa-wasm engine with a time-stamp authority (real c2pa-rs)', () => {
       name: 'careless',
       stamp: async () => grantTimeStamp(id, { hashAlgorithm: '', messageImprint: sha256('not the signature'), nonce: undefined, certReq: true }).issued.token,
     };
-    expect(await signError(careless)).toMatchObject({ code: 'timestamp_failed', httpStatus: 502, message: 'c2pa-rs does not accept the time-stamp token of careless: timeStamp.mismatch' });
+    expect(answered(await signError(careless))).toMatchObject({ code: 'timestamp_failed', httpStatus: 502, message: 'c2pa-rs does not accept the time-stamp token of careless: timeStamp.mismatch' });
   });
 
   it('a TSA that refuses, is down, or answers a token too big for the reserved box fails signing with timestamp_failed', async () => {
     fake.mode = 'reject';
-    expect(await signError(tsa)).toMatchObject({ code: 'timestamp_failed', httpStatus: 502, message: expect.stringMatching(/PKIStatus rejection/) });
+    expect(answered(await signError(tsa))).toMatchObject({ code: 'timestamp_failed', httpStatus: 502, message: expect.stringMatching(/PKIStatus rejection/) });
     fake.mode = 'oversized';
     const big = await signError(tsa);
     expect(big.code).toBe('timestamp_failed');
@@ -352,3 +353,8 @@ describe('c2pa-wasm engine with a time-stamp authority (real c2pa-rs)', () => {
     expect(await signError(httpTimestampAuthority({ url: closed.url, timeoutMs: 500 }))).toMatchObject({ code: 'timestamp_failed', message: expect.stringMatching(/ECONNREFUSED/) });
   });
 });
+
+/** A refused sign as the service answers it: c2pa-rs' code and message, and the HTTP status src/outputs/problems.ts gives it. */
+function answered(e: C2paError) {
+  return { code: e.code, message: e.message, httpStatus: c2paProblem(e).status };
+}

@@ -1,6 +1,6 @@
 /**
- * Errors raised by the C2PA adapter. Each carries a stable `code` and the HTTP
- * status the service should answer with.
+ * Errors raised by the C2PA adapter, each with a stable `code`. The adapter speaks no HTTP: what a client
+ * is answered for each code is decided in one place, src/outputs/problems.ts.
  */
 
 export type C2paErrorCode =
@@ -23,21 +23,8 @@ export type C2paErrorCode =
   /** Anything else from the engine. */
   | 'engine_error';
 
-const HTTP_STATUS: Record<C2paErrorCode, number> = {
-  unsupported_media_type: 415,
-  asset_parse_error: 422,
-  manifest_parse_error: 422,
-  invalid_manifest_definition: 400,
-  signing_failed: 502,
-  timestamp_failed: 502,
-  invalid_signing_credential: 500,
-  sign_self_check_failed: 500,
-  engine_error: 500,
-};
-
 export class C2paError extends Error {
   readonly code: C2paErrorCode;
-  readonly httpStatus: number;
   /** Raw c2pa-rs error text (e.g. "C2pa(UnsupportedType)"), when there is one. */
   readonly engineMessage: string | undefined;
   /** C2PA validation failure codes behind the error, when c2pa-rs reported some. */
@@ -51,7 +38,6 @@ export class C2paError extends Error {
     super(message, opts.cause !== undefined ? { cause: opts.cause } : undefined);
     this.name = 'C2paError';
     this.code = code;
-    this.httpStatus = HTTP_STATUS[code];
     this.engineMessage = opts.engineMessage;
     this.validationCodes = opts.validationCodes ?? [];
   }

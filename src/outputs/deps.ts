@@ -1,0 +1,20 @@
+import type { Config } from '../config/config.ts';
+import type { Database } from '../db/database.ts';
+import type { Ledger } from '../audit/ledger.ts';
+import type { Keyring } from '../signing/keyring.ts';
+import type { ManifestEngine } from '../provenance/c2pa/types.ts';
+import type { TimestampAuthority } from '../provenance/c2pa/tsa-client.ts';
+import type { Logger } from 'pino';
+import type { TokenVerifier } from '../auth/tokens.ts';
+
+/** What signing and verifying outputs need from the running service. */
+export type OutputDeps = {
+  config: Config;
+  database: Database;
+  ledger: Ledger;
+  keyring: Keyring;
+  c2pa: ManifestEngine;
+  timestampAuthority: TimestampAuthority | null;
+  logger: Logger;
+  verifyToken: TokenVerifier;
+};
