@@ -1,9 +1,9 @@
 import type { ManifestEngine } from '../provenance/c2pa/types.ts';
 import { normalizeMimeType } from '../provenance/c2pa/formats.ts';
 import { effectiveUse, extractTrainingMining } from '../provenance/c2pa/training-mining.ts';
+import type { TrainingMiningUse } from '../vocabulary/rights.ts';
 
-export type EmbeddedTrainingMining = { c2pa: TrainingUse | null; cawg: TrainingUse | null };
-type TrainingUse = 'allowed' | 'notAllowed' | 'constrained';
+export type EmbeddedTrainingMining = { c2pa: TrainingMiningUse | null; cawg: TrainingMiningUse | null };
 
 const NONE: EmbeddedTrainingMining = { c2pa: null, cawg: null };
 
@@ -22,7 +22,7 @@ export async function readEmbeddedTrainingMining(engine: ManifestEngine, bytes: 
   } catch {
     return NONE;
   }
-  const strictest = (ns: 'c2pa' | 'cawg'): TrainingUse | null => {
+  const strictest = (ns: 'c2pa' | 'cawg'): TrainingMiningUse | null => {
     const mine = entries.filter((e) => e.assertionLabel === `${ns}.training-mining`);
     const uses = ['ai_training', 'ai_generative_training'].map((p) => effectiveUse(mine, p)).filter((u) => u !== undefined);
     return uses.includes('notAllowed') ? 'notAllowed' : uses.includes('constrained') ? 'constrained' : (uses[0] ?? null);

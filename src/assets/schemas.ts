@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import type { EmbeddedTrainingMining } from './embedded-terms.ts';
 
 export const sha256Hex = z
   .string()
@@ -73,6 +74,6 @@ export const AssetListQuery = z.object({
 
 export type AssetCreateInput = z.infer<typeof AssetCreateJson> & {
   byteSize?: number;
-  embeddedTrainingMining?: { c2pa: 'allowed' | 'notAllowed' | 'constrained' | null; cawg: 'allowed' | 'notAllowed' | 'constrained' | null };
+  embeddedTrainingMining?: EmbeddedTrainingMining;
 };
 export type AssetView = z.infer<typeof Asset>;

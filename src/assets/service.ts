@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, ilike, or, type SQL } from 'drizzle-orm';
-import type { Actor } from '../audit/event.ts';
+import { type Actor, entryColumns } from '../audit/event.ts';
 import type { Ledger } from '../audit/ledger.ts';
 import type { Queryable } from '../db/database.ts';
 import { isUniqueViolation } from '../db/errors.ts';
@@ -81,7 +81,7 @@ export async function registerAsset(ledger: Ledger, actor: Actor, input: AssetCr
       const event = record({ action: 'asset.registered', subjectId: id, content: draft });
       const [row] = await tx
         .insert(assets)
-        .values({ ...draft, createdAt: new Date(event.time), createdBy: actor.sub, auditIndex: event.index })
+        .values({ ...draft, ...entryColumns(event) })
         .returning();
       return assetView(row!);
     }, { touches: [`asset-content:${input.production}:${input.sha256}`] });

@@ -1,4 +1,5 @@
 import { bigint, bigserial, index, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import type { TrainingMiningUse } from '../vocabulary/rights.ts';
 
 /** A registered piece of concept art. Rows are never updated: terms live in license versions. */
 export const assets = pgTable(
@@ -15,8 +16,8 @@ export const assets = pgTable(
     rightsHolder: text('rights_holder'),
     byteSize: bigint('byte_size', { mode: 'number' }),
     // Read from the uploaded file's own C2PA manifest (C2PA 1.x and CAWG assertions), when it has one.
-    c2paTrainingMining: text('c2pa_training_mining').$type<'allowed' | 'notAllowed' | 'constrained'>(),
-    cawgTrainingMining: text('cawg_training_mining').$type<'allowed' | 'notAllowed' | 'constrained'>(),
+    c2paTrainingMining: text('c2pa_training_mining').$type<TrainingMiningUse>(),
+    cawgTrainingMining: text('cawg_training_mining').$type<TrainingMiningUse>(),
     // An output registered back as art: the rights chain continues through that output's own sources.
     derivedFromOutputId: text('derived_from_output_id'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),

@@ -14,6 +14,23 @@ export type AuditEvent = {
   content: unknown;
 };
 
+/** The columns that tie a row to the entry recording it: when, by whom, at which index. */
+export type EntryColumns = { createdAt: Date; createdBy: string; auditIndex: number };
+
+/**
+ * A row's EntryColumns from the event that records it: the one place its time, author and index come
+ * from, so a row and its entry cannot disagree. Tables that name them otherwise (recordedAt, revokedBy)
+ * rename these.
+ */
+export function entryColumns(event: Pick<AuditEvent, 'index' | 'time' | 'actor'>): EntryColumns {
+  return { createdAt: new Date(event.time), createdBy: event.actor.sub, auditIndex: event.index };
+}
+
+/** For tables whose time column has its own name (recordedAt, observedAt, ...): that column and the index. */
+export function recordedAs<K extends string>(event: Pick<AuditEvent, 'index' | 'time'>, timeColumn: K): Record<K, Date> & { auditIndex: number } {
+  return { [timeColumn]: new Date(event.time), auditIndex: event.index } as Record<K, Date> & { auditIndex: number };
+}
+
 /**
  * The leaf is the RFC 8785 canonical JSON of the whole event, index included, so that a reordered
  * or renumbered entry no longer matches its own hash. Content is passed through JSON first:

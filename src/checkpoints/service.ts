@@ -1,5 +1,5 @@
 import { and, desc, eq, lt, notExists, type SQL, sql } from 'drizzle-orm';
-import type { Actor } from '../audit/event.ts';
+import { type Actor, entryColumns, recordedAs } from '../audit/event.ts';
 import type { ChangeContext, Ledger } from '../audit/ledger.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { type Queryable, type Tx, queryRows, queryTextPrepared } from '../db/database.ts';
@@ -168,7 +168,7 @@ export async function insertCheckpoint(
     vertexEndpoint: input.vertexEndpoint ?? null,
   };
   const event = ctx.record({ action: 'checkpoint.registered', subjectId: id, content: draft });
-  const [row] = await ctx.tx.insert(checkpoints).values({ ...draft, createdAt: new Date(event.time), createdBy: ctx.actor.sub, auditIndex: event.index }).returning();
+  const [row] = await ctx.tx.insert(checkpoints).values({ ...draft, ...entryColumns(event) }).returning();
   return row!;
 }
 
@@ -186,8 +186,7 @@ async function appendStatus(ctx: Pick<ChangeContext, 'tx' | 'record'>, checkpoin
     status,
     cause,
     effectiveAt,
-    recordedAt: new Date(event.time),
-    auditIndex: event.index,
+    ...recordedAs(event, 'recordedAt'),
   });
 }
 

@@ -1,3 +1,4 @@
+import { entryColumns } from '../audit/event.ts';
 import { createHash } from 'node:crypto';
 import { and, asc, desc, eq, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { ChangeContext } from '../audit/ledger.ts';
@@ -52,7 +53,7 @@ export async function insertDataset(
   const event = ctx.record({ action: 'dataset.created', subjectId: id, content: { ...draft, assetIdsDigest } });
   const [row] = await ctx.tx
     .insert(datasets)
-    .values({ ...draft, createdAt: new Date(event.time), createdBy: ctx.actor.sub, auditIndex: event.index })
+    .values({ ...draft, ...entryColumns(event) })
     .returning();
   // As arrays: a dataset of 100,000 assets is three parameters, not 400,000.
   await ctx.tx.execute(

@@ -46,15 +46,7 @@ import {
   type RequestBuilder,
 } from './policy-input.ts';
 
-export type {
-  ApprovalFacts,
-  AssetFacts,
-  GateRequest,
-  Grant,
-  LicenseFacts,
-  Purpose,
-  TrainingMining,
-} from './policy-input.ts';
+export type { ApprovalFacts, AssetFacts, GateRequest, LicenseFacts } from './policy-input.ts';
 
 export const SCHEMA_FILE = 'schema.cedarschema';
 export const POLICY_FILE_SUFFIX = '.cedar';

@@ -17,9 +17,7 @@
  * deny.
  */
 
-export type Grant = 'allowed' | 'notAllowed' | 'requiresApproval';
-export type TrainingMining = 'allowed' | 'notAllowed' | 'constrained';
-export type Purpose = 'fine-tune' | 'evaluation';
+import { GRANT_VALUES, type Grant, TRAINING_MINING_USES, TRAINING_PURPOSES, type TrainingMiningUse, type TrainingPurpose } from '../vocabulary/rights.ts';
 
 export type LicenseFacts = {
   id: string;
@@ -55,9 +53,9 @@ export type AssetFacts = {
    * Embedded C2PA 1.x `c2pa.training-mining` assertion. Callers that merge C2PA and CAWG into one value
    * (the stricter of both, see {@link stricterTrainingMining}) may pass the merged value here only.
    */
-  c2paTrainingMining?: TrainingMining;
+  c2paTrainingMining?: TrainingMiningUse;
   /** Embedded CAWG `cawg.training-mining` assertion, if the caller keeps the two sources apart. */
-  cawgTrainingMining?: TrainingMining;
+  cawgTrainingMining?: TrainingMiningUse;
   /** The current license version of the asset, if any. */
   license?: LicenseFacts | null;
   /** Approvals recorded on that license. */
@@ -66,7 +64,7 @@ export type AssetFacts = {
 
 export type GateRequest = {
   vendor: string;
-  purpose: Purpose;
+  purpose: TrainingPurpose;
   /** e.g. 'veo-3.0-generate-001' */
   baseModel: string;
   /** ISO instant of the request. */
@@ -103,9 +101,6 @@ export const ASSET_TYPE = `${NAMESPACE}::Asset`;
 export const ACTION_TYPE = `${NAMESPACE}::Action`;
 export const TRAIN_ACTION: CedarUid = { type: ACTION_TYPE, id: 'train' };
 
-const GRANTS: readonly string[] = ['allowed', 'notAllowed', 'requiresApproval'];
-const MINING: readonly string[] = ['allowed', 'notAllowed', 'constrained'];
-const PURPOSES: readonly string[] = ['fine-tune', 'evaluation'];
 
 /**
  * Model family of a Vertex AI model id: the first dash-separated part of the last path segment, lower case.
@@ -116,13 +111,13 @@ export function baseModelFamily(baseModel: string): string {
   return (last.split('-')[0] ?? '').toLowerCase();
 }
 
-const MINING_RANK: Record<TrainingMining, number> = { allowed: 0, constrained: 1, notAllowed: 2 };
+const MINING_RANK: Record<TrainingMiningUse, number> = { allowed: 0, constrained: 1, notAllowed: 2 };
 
 /** The stricter of two training-mining assertions (notAllowed > constrained > allowed > none). */
 export function stricterTrainingMining(
-  a: TrainingMining | undefined,
-  b: TrainingMining | undefined,
-): TrainingMining | undefined {
+  a: TrainingMiningUse | undefined,
+  b: TrainingMiningUse | undefined,
+): TrainingMiningUse | undefined {
   if (a === undefined) return b;
   if (b === undefined) return a;
   return MINING_RANK[a] >= MINING_RANK[b] ? a : b;
@@ -229,7 +224,7 @@ function prepareRequest(request: GateRequest): PreparedRequest {
     atMs,
     principal: { type: VENDOR_TYPE, id: request.vendor },
     requestRecord: {
-      purpose: enumValue('Purpose', PURPOSES, request.purpose, 'request.purpose'),
+      purpose: enumValue('Purpose', TRAINING_PURPOSES, request.purpose, 'request.purpose'),
       baseModel: request.baseModel,
       baseModelFamily: baseModelFamily(request.baseModel),
     },
@@ -273,9 +268,9 @@ function licenseRecord(license: LicenseFacts): Record<string, CedarJson> {
     licensee: entity(VENDOR_TYPE, license.licensee),
     vendors: stringSet(license.vendors, 'license.vendors').map((v) => entity(VENDOR_TYPE, v)),
     grants: {
-      training: enumValue('Grant', GRANTS, grants.training, 'license.grants.training'),
-      derivatives: enumValue('Grant', GRANTS, grants.derivatives, 'license.grants.derivatives'),
-      commercial: enumValue('Grant', GRANTS, grants.commercial, 'license.grants.commercial'),
+      training: enumValue('Grant', GRANT_VALUES, grants.training, 'license.grants.training'),
+      derivatives: enumValue('Grant', GRANT_VALUES, grants.derivatives, 'license.grants.derivatives'),
+      commercial: enumValue('Grant', GRANT_VALUES, grants.commercial, 'license.grants.commercial'),
     },
     termStart: datetime(parseInstant(license.termStart, 'ceil', 'license.termStart')),
     termEnd: datetime(parseInstant(license.termEnd, 'floor', 'license.termEnd')),
@@ -288,9 +283,9 @@ function licenseRecord(license: LicenseFacts): Record<string, CedarJson> {
   return record;
 }
 
-function miningId(value: TrainingMining | undefined | null, what: string): string {
+function miningId(value: TrainingMiningUse | undefined | null, what: string): string {
   if (value === undefined || value === null) return 'absent';
-  if (typeof value !== 'string' || !MINING.includes(value)) {
+  if (typeof value !== 'string' || !TRAINING_MINING_USES.includes(value)) {
     throw new PolicyInputError(`${what} has an unknown value: ${JSON.stringify(value)}`);
   }
   return value;
@@ -465,8 +460,8 @@ export function createRequestBuilder(
               uid: resource,
               attrs: {
                 production,
-                c2paTrainingMining: entity(`${NAMESPACE}::TrainingMining`, c2pa),
-                cawgTrainingMining: entity(`${NAMESPACE}::TrainingMining`, cawg),
+                c2paTrainingMining: entity(`${NAMESPACE}::TrainingMiningUse`, c2pa),
+                cawgTrainingMining: entity(`${NAMESPACE}::TrainingMiningUse`, cawg),
               },
               parents: [],
             },

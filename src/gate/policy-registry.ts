@@ -1,3 +1,4 @@
+import { recordedAs } from '../audit/event.ts';
 import { eq } from 'drizzle-orm';
 import type { Ledger } from '../audit/ledger.ts';
 import { type PolicySet, loadPolicySet } from './policy-engine.ts';
@@ -44,7 +45,7 @@ export class PolicyRegistry {
       if (again.length > 0) return;
       const summary = policies.map((p) => ({ id: p.id, effect: p.effect, file: p.file, reason: p.reason }));
       const event = record({ action: 'policy-set.loaded', subjectId: `policy-set:${digest}`, content: { digest, policies: summary } });
-      await tx.insert(policySets).values({ digest, policies: summary, firstLoadedAt: new Date(event.time), auditIndex: event.index });
+      await tx.insert(policySets).values({ digest, policies: summary, ...recordedAs(event, 'firstLoadedAt') });
     });
   }
 }

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { TRAINING_PURPOSES } from '../vocabulary/rights.ts';
 
 const baseModel = z
   .string()
@@ -6,7 +7,7 @@ const baseModel = z
   .regex(/^[a-z0-9][a-z0-9.@_-]{1,120}$/, 'a model id such as veo-3.0-generate-001 or imagen-4.0-generate-001')
   .openapi({ example: 'veo-3.0-generate-001' });
 
-export const Purpose = z.enum(['fine-tune', 'evaluation']);
+export const Purpose = z.enum(TRAINING_PURPOSES);
 
 export const ClearanceCreate = z
   .object({

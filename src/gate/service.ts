@@ -16,6 +16,7 @@ import type { AssetFacts, GateRequest } from './policy-input.ts';
 import { licensesAtClearance, restingLicenses } from './resting.ts';
 import { type Standing, clearanceStanding, describeStandingCause } from './standing.ts';
 import { clearances } from './tables.ts';
+import type { TrainingPurpose } from '../vocabulary/rights.ts';
 
 export { type AssetOutcome, expandGroups, groupOutcomes, outcomesDigest } from './decision-record.ts';
 export { restingLicenses } from './resting.ts';
@@ -62,7 +63,7 @@ async function licensesChangedSince(q: Queryable, datasetId: string, since: numb
   return Boolean(row?.changed);
 }
 
-export type ClearanceRequest = { vendor: string; purpose: 'fine-tune' | 'evaluation'; baseModel: string; mode: 'all' | 'subset' };
+export type ClearanceRequest = { vendor: string; purpose: TrainingPurpose; baseModel: string; mode: 'all' | 'subset' };
 
 export type ClearanceResult = {
   id: string;
@@ -130,51 +131,44 @@ export async function requestClearance(app: GateDeps, principal: Principal, data
         })
       : null;
     const clearedDataset = derived ?? datasetView(requested);
+    // A clearance's facts as its entry, its row and the answer all state them.
+    const facts = {
+      id,
+      decision: plan.decision,
+      vendor: req.vendor,
+      purpose: req.purpose,
+      baseModel: req.baseModel,
+      datasetId: clearedDataset.id,
+      requestedDatasetId: requested.id,
+      datasetDigest: clearedDataset.digest,
+      policyDigest: evaluation.policyDigest,
+    };
+    // Commits to every asset's decision, reasons and license (the per-asset record is stored and served by
+    // GET /v1/clearances/{id}); the resting licenses are those of the allowed assets.
+    const recorded = { ...facts, mode: req.mode, decisionsDigest: plan.decisionsDigest };
     const event = record({
       action: plan.decision === 'allow' ? 'clearance.granted' : 'clearance.denied',
       subjectId: id,
       content: {
-        id,
-        decision: plan.decision,
-        mode: req.mode,
-        vendor: req.vendor,
-        purpose: req.purpose,
-        baseModel: req.baseModel,
-        datasetId: clearedDataset.id,
-        requestedDatasetId: requested.id,
-        datasetDigest: clearedDataset.digest,
-        policyDigest: evaluation.policyDigest,
-        // Commits to every asset's decision, reasons and license (the per-asset record is stored and
-        // served by GET /v1/clearances/{id}); the resting licenses are those of the allowed assets.
-        decisionsDigest: plan.decisionsDigest,
+        ...recorded,
         counts: { assets: members.length, allowed: plan.allowed.length, denied: plan.denied.length },
         restingLicenseCount: plan.restingLicenseCount,
         expiresAt: plan.expiresAt?.toISOString() ?? null,
       },
     });
     await tx.insert(clearances).values({
-      id,
-      datasetId: clearedDataset.id,
-      requestedDatasetId: requested.id,
-      mode: req.mode,
-      vendor: req.vendor,
-      purpose: req.purpose,
-      baseModel: req.baseModel,
-      decision: plan.decision,
-      datasetDigest: clearedDataset.digest,
-      policyDigest: evaluation.policyDigest,
-      decisionsDigest: plan.decisionsDigest,
+      ...recorded,
       assetDecisions: plan.record,
       allowedCount: plan.allowed.length,
       deniedCount: plan.denied.length,
       issuedAt: at,
       expiresAt: plan.expiresAt,
       tokenKid: plan.decision === 'allow' ? app.keyring.clearance.kid : null,
-      createdBy: principal.sub,
+      createdBy: event.actor.sub,
       auditIndex: event.index,
     });
     // No resting-license rows: they are the allowed members' license versions as of this entry (resting.ts).
-    return { derived, clearedDataset, auditIndex: event.index };
+    return { facts, derived, clearedDataset, auditIndex: event.index };
   });
 
   const token =
@@ -194,16 +188,8 @@ export async function requestClearance(app: GateDeps, principal: Principal, data
       : null;
 
   return {
-    id,
-    decision: plan.decision,
-    datasetId: result.clearedDataset.id,
-    requestedDatasetId: requested.id,
+    ...result.facts,
     derivedDataset: result.derived,
-    datasetDigest: result.clearedDataset.digest,
-    policyDigest: evaluation.policyDigest,
-    vendor: req.vendor,
-    purpose: req.purpose,
-    baseModel: req.baseModel,
     issuedAt: at.toISOString(),
     expiresAt: plan.expiresAt?.toISOString() ?? null,
     token,

@@ -1,3 +1,4 @@
+import { recordedAs } from '../audit/event.ts';
 import { inArray } from 'drizzle-orm';
 import type { Ledger } from '../audit/ledger.ts';
 import type { Signer } from '../signing/signer.ts';
@@ -26,8 +27,7 @@ export async function registerKeys(ledger: Ledger, keys: { purpose: string; sign
         kid: signer.kid,
         purpose,
         publicJwk: signer.publicJwk,
-        createdAt: new Date(event.time),
-        auditIndex: event.index,
+        ...recordedAs(event, 'createdAt'),
       });
       return true;
     });

@@ -1,5 +1,5 @@
 import { asc, eq } from 'drizzle-orm';
-import type { Actor } from '../audit/event.ts';
+import { type Actor, entryColumns } from '../audit/event.ts';
 import type { Ledger } from '../audit/ledger.ts';
 import type { Queryable } from '../db/database.ts';
 import { problems } from '../http/problem.ts';
@@ -36,7 +36,7 @@ export async function recordApproval(ledger: Ledger, actor: Actor, licenseId: st
     });
     const [row] = await tx
       .insert(licenseApprovals)
-      .values({ ...draft, validFrom: new Date(input.validFrom), validUntil: new Date(input.validUntil), createdAt: new Date(event.time), createdBy: actor.sub, auditIndex: event.index })
+      .values({ ...draft, validFrom: new Date(input.validFrom), validUntil: new Date(input.validUntil), ...entryColumns(event) })
       .returning();
     return approvalView(row!);
   });

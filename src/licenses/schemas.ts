@@ -1,8 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { sha256Hex } from '../assets/schemas.ts';
 import { isTerritory } from './territories.ts';
+import { GRANT_VALUES, TRAINING_PURPOSES } from '../vocabulary/rights.ts';
 
-export const GRANT_VALUES = ['allowed', 'notAllowed', 'requiresApproval'] as const;
 const Grant = z.enum(GRANT_VALUES);
 const party = z.string().trim().min(1).max(300);
 const instant = z.iso.datetime({ offset: true, message: 'must be an RFC 3339 date-time, e.g. 2026-01-01T00:00:00Z' });
@@ -89,7 +89,7 @@ export type LicenseView = z.infer<typeof License>;
 export const ApprovalCreate = z
   .object({
     vendor: z.string().trim().min(1).max(200).openapi({ example: 'acme-vfx' }),
-    purpose: z.enum(['fine-tune', 'evaluation']).openapi({ example: 'fine-tune' }),
+    purpose: z.enum(TRAINING_PURPOSES).openapi({ example: 'fine-tune' }),
     grant: z.enum(['training', 'derivatives', 'commercial']).default('training'),
     validFrom: instant,
     validUntil: instant,

@@ -1,8 +1,8 @@
-import { desc, eq, inArray, sql } from 'drizzle-orm';
+import { desc, eq, inArray } from 'drizzle-orm';
 import { getAsset } from '../assets/service.ts';
-import type { Actor } from '../audit/event.ts';
+import { type Actor, entryColumns, recordedAs } from '../audit/event.ts';
 import type { ChangeContext, Ledger } from '../audit/ledger.ts';
-import { type Queryable, queryRows } from '../db/database.ts';
+import { type Queryable } from '../db/database.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { problems } from '../http/problem.ts';
 import { newId } from '../db/ids.ts';
@@ -133,7 +133,7 @@ export async function addLicenseVersion(
       });
       const [row] = await tx
         .insert(licenseVersions)
-        .values({ ...terms, createdAt: new Date(event.time), createdBy: actor.sub, auditIndex: event.index })
+        .values({ ...terms, ...entryColumns(event) })
         .returning();
       return licenseView(row!, null, null, new Date());
     }, { touches: [`asset:${assetId}`] });
@@ -178,9 +178,8 @@ export async function revokeLicense(ledger: Ledger, actor: Actor, licenseId: str
         id,
         licenseId,
         reason,
-        revokedAt: new Date(event.time),
-        revokedBy: actor.sub,
-        auditIndex: event.index,
+        ...recordedAs(event, 'revokedAt'),
+        revokedBy: event.actor.sub,
       });
       // Everything trained on this art stops being usable in the same commit as the revocation.
       const tainted = await downstream.taint(

@@ -1,7 +1,6 @@
 import { bigint, boolean, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { assets } from '../assets/tables.ts';
-
-export type GrantValue = 'allowed' | 'notAllowed' | 'requiresApproval';
+import type { Grant } from '../vocabulary/rights.ts';
 
 /**
  * One version of an asset's licensing terms. A new version supersedes the previous one by pointing at it;
@@ -19,9 +18,9 @@ export const licenseVersions = pgTable(
     licensor: text('licensor').notNull(),
     licensee: text('licensee').notNull(),
     vendors: jsonb('vendors').$type<string[]>().notNull(),
-    grantTraining: text('grant_training').$type<GrantValue>().notNull(),
-    grantDerivatives: text('grant_derivatives').$type<GrantValue>().notNull(),
-    grantCommercial: text('grant_commercial').$type<GrantValue>().notNull(),
+    grantTraining: text('grant_training').$type<Grant>().notNull(),
+    grantDerivatives: text('grant_derivatives').$type<Grant>().notNull(),
+    grantCommercial: text('grant_commercial').$type<Grant>().notNull(),
     territories: jsonb('territories').$type<string[]>().notNull(),
     media: jsonb('media').$type<string[]>().notNull(),
     baseModelFamilies: jsonb('base_model_families').$type<string[] | null>(),

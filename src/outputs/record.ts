@@ -1,4 +1,5 @@
 // An output's record: what it is recorded with, in its audit entry and its row alike, and how it is written.
+import { type AuditEvent, entryColumns, recordedAs } from '../audit/event.ts';
 import { createHash } from 'node:crypto';
 import { type Column, getTableColumns } from 'drizzle-orm';
 import type { OutputDeps } from './deps.ts';
@@ -21,7 +22,7 @@ export const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b)
  */
 export function recordAt(app: OutputDeps, principal: Principal, plan: SignPlan, tip: LogTip, signed: SignResult, hashes: OutputHashes): Promise<OutputRow> {
   return app.ledger.appendAt(tip, principal, outputEvent(plan, signed, hashes), async ({ event, entryIndexText, entryIndexParams }) => {
-    const row = outputValues(plan, signed, hashes, principal, event);
+    const row = outputValues(plan, signed, hashes, event);
     const params = [...outputParams(row), ...entryIndexParams];
     const [written] = await queryTextPrepared<{ audit_index: string | number }>(app.database.db, outputInsertAt(entryIndexText), params, 'outputs_insert_at');
     const auditIndex = Number(written!.audit_index);
@@ -68,7 +69,7 @@ export async function withdrawIfRecorded(app: OutputDeps, principal: Principal, 
   try {
     await app.ledger.change(principal, async ({ tx, record }) => {
       const event = record({ action: 'output.withdrawn', subjectId: output.id, content: { outputId: output.id, signedSha256: output.signedSha256, reason, codes } });
-      await tx.insert(outputWithdrawals).values({ outputId: output.id, reason, codes, withdrawnAt: new Date(event.time), auditIndex: event.index });
+      await tx.insert(outputWithdrawals).values({ outputId: output.id, reason, codes, ...recordedAs(event, 'withdrawnAt') });
     });
   } catch (e) {
     // The file still does not leave; the record of why is what failed, so it is said here at least.
@@ -102,13 +103,11 @@ export function outputEvent(plan: SignPlan, signed: SignResult, hashes: OutputHa
 }
 
 /** The output's row: its facts, the stored prompt if configured, and where its entry is. */
-export function outputValues(plan: SignPlan, signed: SignResult, hashes: OutputHashes, principal: Principal, event: { index: number; time: string }) {
+export function outputValues(plan: SignPlan, signed: SignResult, hashes: OutputHashes, event: Pick<AuditEvent, 'index' | 'time' | 'actor'>) {
   return {
     ...outputFacts(plan, signed, hashes),
     signedSize: signed.bytes.byteLength,
     prompt: plan.storePrompt ? plan.input.prompt! : null,
-    createdAt: new Date(event.time),
-    createdBy: principal.sub,
-    auditIndex: event.index,
+    ...entryColumns(event),
   };
 }

@@ -172,7 +172,7 @@ async function signUnderLock(app: OutputDeps, principal: Principal, plan: SignPl
     signed = await signManifest(app, plan, event.index);
     const hashes: OutputHashes = { originalSha256, signedSha256: sha256(signed.bytes) };
     Object.assign(event.content, outputEvent(plan, signed, hashes).content);
-    const [row] = await tx.insert(outputs).values(outputValues(plan, signed, hashes, principal, event)).returning().prepare('outputs_insert').execute();
+    const [row] = await tx.insert(outputs).values(outputValues(plan, signed, hashes, event)).returning().prepare('outputs_insert').execute();
     return row!;
   });
   return { bytes: signed!.bytes, output };

@@ -25,11 +25,11 @@
  * asset and license concerned.
  */
 
+import type { Grant, GrantName } from '../vocabulary/rights.ts';
+
 // ---------------------------------------------------------------------------
 // input
 
-export type Grant = 'allowed' | 'notAllowed' | 'requiresApproval';
-export type GrantName = 'training' | 'derivatives' | 'commercial';
 export type LicenseStatus = 'active' | 'pending' | 'expired' | 'superseded' | 'revoked';
 
 export type LicenseApproval = { grant: GrantName; vendor: string; purpose: string; validFrom: string; validUntil: string };

@@ -1,3 +1,4 @@
+import { entryColumns, recordedAs } from '../audit/event.ts';
 import { desc, eq } from 'drizzle-orm';
 import type { Config } from '../config/config.ts';
 import type { Database } from '../db/database.ts';
@@ -74,8 +75,8 @@ export async function submitTuningJob(app: TuningDeps, principal: Principal, inp
       vertexJobName: job.name,
     };
     const event = record({ action: 'tuning-job.submitted', subjectId: id, content: { ...draft, state: job.state } });
-    await tx.insert(tuningJobs).values({ ...draft, createdAt: new Date(event.time), createdBy: principal.sub, auditIndex: event.index });
-    await tx.insert(tuningJobStates).values({ jobId: id, seq: 1, state: job.state, error: job.error ?? null, tunedModel: job.tunedModel ?? null, observedAt: new Date(event.time), auditIndex: event.index });
+    await tx.insert(tuningJobs).values({ ...draft, ...entryColumns(event) });
+    await tx.insert(tuningJobStates).values({ jobId: id, seq: 1, state: job.state, error: job.error ?? null, tunedModel: job.tunedModel ?? null, ...recordedAs(event, 'observedAt') });
   });
   return jobView(app.database.db, await getJobRow(app.database.db, id, principal));
 }
@@ -127,7 +128,7 @@ export async function refreshTuningJob(app: TuningDeps, principal: Principal, id
     const [last] = await ctx.tx.select().from(tuningJobStates).where(eq(tuningJobStates.jobId, job.id)).orderBy(desc(tuningJobStates.seq)).limit(1);
     if (last!.state !== remote.state) {
       const event = ctx.record({ action: 'tuning-job.state-changed', subjectId: job.id, content: { jobId: job.id, from: last!.state, to: remote.state, error: remote.error ?? null, tunedModel: remote.tunedModel ?? null } });
-      await ctx.tx.insert(tuningJobStates).values({ jobId: job.id, seq: last!.seq + 1, state: remote.state, error: remote.error ?? null, tunedModel: remote.tunedModel ?? null, observedAt: new Date(event.time), auditIndex: event.index });
+      await ctx.tx.insert(tuningJobStates).values({ jobId: job.id, seq: last!.seq + 1, state: remote.state, error: remote.error ?? null, tunedModel: remote.tunedModel ?? null, ...recordedAs(event, 'observedAt') });
     }
     if (remote.state === 'JOB_STATE_SUCCEEDED' && remote.tunedModel) {
       const [existing] = await ctx.tx.select({ id: checkpoints.id }).from(checkpoints).where(eq(checkpoints.tuningJobId, job.id));

@@ -33,7 +33,7 @@ async function signOutput(svc: TestService, token: string, checkpointId: string,
 }
 
 /** Signs, reads back with c2pa-rs and checks the token is the one the TSA just issued. */
-async function expectTimeStamped(svc: TestService, tsa: FakeTsa, res: Response, anchorsPem: string[]) {
+async function expectTimeStamped(tsa: FakeTsa, res: Response, anchorsPem: string[]) {
   expect(res.status, await res.clone().text()).toBe(200);
   const signed = new Uint8Array(await res.arrayBuffer());
   const issued = tsa.issued.at(-1)!;
@@ -75,7 +75,7 @@ describe.skipIf(databaseUnavailable())('time-stamped output signatures (TSA_URL,
     const { checkpoint } = await activeCheckpoint(svc, legal, vendor, 1);
     const requestsBefore = tsa.requests.length;
     const res = await signOutput(svc, generator, checkpoint.id, 41);
-    const { signed, issued } = await expectTimeStamped(svc, tsa, res, [...svc.runtime.ctx.keyring.c2pa.trustAnchorsPem, tsa.caPem]);
+    const { signed, issued } = await expectTimeStamped(tsa, res, [...svc.runtime.ctx.keyring.c2pa.trustAnchorsPem, tsa.caPem]);
     expect(tsa.requests.length).toBe(requestsBefore + 1); // one token per signature
 
     const verdict = (await (await svc.call('POST', '/v1/verify', { token: distributor, body: signed, headers: { 'content-type': 'image/jpeg' } })).json()) as Verdict;
@@ -118,7 +118,7 @@ describe.skipIf(databaseUnavailable())('time-stamped output signatures (TSA_URL,
 
     // Back up: the same request signs again.
     tsa.mode = 'grant';
-    await expectTimeStamped(svc, tsa, await signOutput(svc, generator, checkpoint.id, 42), [...svc.runtime.ctx.keyring.c2pa.trustAnchorsPem, tsa.caPem]);
+    await expectTimeStamped(tsa, await signOutput(svc, generator, checkpoint.id, 42), [...svc.runtime.ctx.keyring.c2pa.trustAnchorsPem, tsa.caPem]);
     expect(await treeSize(db)).toBe(entries + 1);
   });
 
@@ -188,7 +188,7 @@ describe.skipIf(databaseUnavailable())('time-stamped output signatures with the 
     const { checkpoint } = await activeCheckpoint(svc, legal, vendor, 1);
     const kmsSigns = () => kms.requests.filter((r) => r.rpc === 'AsymmetricSign' && r.name === C2PA).length;
     const before = kmsSigns();
-    await expectTimeStamped(svc, tsa, await signOutput(svc, generator, checkpoint.id, 51), [ca.certPem, tsa.caPem]);
+    await expectTimeStamped(tsa, await signOutput(svc, generator, checkpoint.id, 51), [ca.certPem, tsa.caPem]);
     expect(kmsSigns()).toBeGreaterThan(before);
 
     tsa.mode = 'reject';

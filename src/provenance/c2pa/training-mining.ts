@@ -14,8 +14,8 @@ import type {
   ManifestJson,
   ReadResult,
   TrainingMiningEntry,
-  TrainingMiningUse,
 } from './types.ts';
+import { isOneOf, TRAINING_MINING_USES, type TrainingMiningUse } from '../../vocabulary/rights.ts';
 
 export const TRAINING_MINING_LABELS = ['c2pa.training-mining', 'cawg.training-mining'] as const;
 export type TrainingMiningLabel = (typeof TRAINING_MINING_LABELS)[number];
@@ -24,8 +24,6 @@ export const TRAINING_MINING_KEYS = {
   c2pa: ['c2pa.ai_training', 'c2pa.ai_generative_training', 'c2pa.data_mining', 'c2pa.ai_inference'],
   cawg: ['cawg.ai_training', 'cawg.ai_generative_training', 'cawg.data_mining', 'cawg.ai_inference'],
 } as const;
-
-const USES: readonly string[] = ['allowed', 'notAllowed', 'constrained'];
 
 export interface TrainingMiningPermission {
   use: TrainingMiningUse;
@@ -43,7 +41,7 @@ export function trainingMiningAssertion(
   const data: Record<string, { use: TrainingMiningUse; constraint_info?: string }> = {};
   for (const [key, perm] of Object.entries(entries)) {
     const fullKey = key.includes('.') ? key : `${namespace}.${key}`;
-    if (!USES.includes(perm.use)) throw new Error(`invalid training-mining use: ${String(perm.use)}`);
+    if (!isOneOf(TRAINING_MINING_USES, perm.use)) throw new Error(`invalid training-mining use: ${String(perm.use)}`);
     data[fullKey] = {
       use: perm.use,
       ...(perm.constraintInfo !== undefined ? { constraint_info: perm.constraintInfo } : {}),
@@ -73,7 +71,7 @@ function entriesOf(manifest: ManifestJson, manifestLabel: string): TrainingMinin
     if (!entries || typeof entries !== 'object') continue;
     for (const [key, value] of Object.entries(entries as Record<string, unknown>)) {
       const v = value as { use?: unknown; constraint_info?: unknown } | null;
-      if (!v || typeof v.use !== 'string' || !USES.includes(v.use)) continue;
+      if (!v || typeof v.use !== 'string' || !isOneOf(TRAINING_MINING_USES, v.use)) continue;
       out.push({
         assertionLabel: label as TrainingMiningLabel,
         key,

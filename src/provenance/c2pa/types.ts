@@ -5,6 +5,7 @@
  * shapes (snake_case), so definitions can be passed to c2pa-rs verbatim.
  */
 import type { TimestampAuthority } from './tsa-client.ts';
+import type { TrainingMiningUse } from '../../vocabulary/rights.ts';
 
 /** Container formats the adapter accepts (all embedded by c2pa-rs). */
 export const SUPPORTED_MIME_TYPES = [
@@ -175,8 +176,6 @@ export interface ManifestReadResult {
 }
 
 export type ReadResult = NoManifestResult | ManifestReadResult;
-
-export type TrainingMiningUse = 'allowed' | 'notAllowed' | 'constrained';
 
 export interface TrainingMiningEntry {
   /** 'c2pa.training-mining' (C2PA 1.x) or 'cawg.training-mining'. */
