@@ -17,7 +17,7 @@
  * deny.
  */
 
-import { GRANT_VALUES, type Grant, TRAINING_MINING_USES, TRAINING_PURPOSES, type TrainingMiningUse, type TrainingPurpose } from '../vocabulary/rights.ts';
+import { GRANT_VALUES, type Grant, isOneOf, TRAINING_MINING_USES, TRAINING_PURPOSES, type TrainingMiningUse, type TrainingPurpose } from '../vocabulary/rights.ts';
 
 export type LicenseFacts = {
   id: string;
@@ -285,7 +285,7 @@ function licenseRecord(license: LicenseFacts): Record<string, CedarJson> {
 
 function miningId(value: TrainingMiningUse | undefined | null, what: string): string {
   if (value === undefined || value === null) return 'absent';
-  if (typeof value !== 'string' || !TRAINING_MINING_USES.includes(value)) {
+  if (!isOneOf(TRAINING_MINING_USES, value)) {
     throw new PolicyInputError(`${what} has an unknown value: ${JSON.stringify(value)}`);
   }
   return value;
@@ -460,8 +460,8 @@ export function createRequestBuilder(
               uid: resource,
               attrs: {
                 production,
-                c2paTrainingMining: entity(`${NAMESPACE}::TrainingMiningUse`, c2pa),
-                cawgTrainingMining: entity(`${NAMESPACE}::TrainingMiningUse`, cawg),
+                c2paTrainingMining: entity(`${NAMESPACE}::TrainingMining`, c2pa),
+                cawgTrainingMining: entity(`${NAMESPACE}::TrainingMining`, cawg),
               },
               parents: [],
             },
