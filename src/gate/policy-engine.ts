@@ -31,8 +31,6 @@
  */
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
 import {
   ASSET_TYPE,
   NAMESPACE,
@@ -137,7 +135,7 @@ function formatIssue(i: PolicySetIssue): string {
   return `${at}: ${i.message}`;
 }
 
-const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+export const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** A source file with position helpers (Cedar reports byte offsets into UTF-8). */
 class Source {
@@ -396,35 +394,22 @@ function digestOf(files: readonly { name: string; raw: Buffer }[]): string {
   return h.digest('hex');
 }
 
+/** A policy file as read: its name in the policy directory and its bytes. */
+export type PolicySource = { name: string; raw: Buffer };
+
 /**
- * Loads policies/*.cedar and policies/schema.cedarschema from `dir`, checks them and prepares them for
- * evaluation. Throws PolicySetError listing every problem found, each with file and position.
+ * Checks policy sources (the `*.cedar` files and `schema.cedarschema`, as policy-loader.ts reads them from
+ * a directory) and prepares them for evaluation: no I/O. `issues` holds what reading found already (a file
+ * that could not be read); throws PolicySetError listing every problem, each with file and position.
  */
-export async function loadPolicySet(dir: string): Promise<PolicySet> {
-  let names: string[];
-  try {
-    const entries = await readdir(dir, { withFileTypes: true });
-    names = entries
-      .filter((e) => (e.isFile() || e.isSymbolicLink()) && e.name.endsWith(POLICY_FILE_SUFFIX))
-      .map((e) => e.name)
-      .sort(byCodeUnit);
-  } catch (err) {
-    throw new PolicySetError(dir, [{ file: dir, message: `cannot read policy directory: ${(err as Error).message}` }]);
-  }
-  const issues: PolicySetIssue[] = [];
-  if (names.length === 0) issues.push({ file: dir, message: `no *${POLICY_FILE_SUFFIX} policy files` });
-
-  const readSource = async (name: string): Promise<{ name: string; raw: Buffer } | undefined> => {
-    try {
-      return { name, raw: await readFile(path.join(dir, name)) };
-    } catch (err) {
-      issues.push({ file: name, message: `cannot read: ${(err as Error).message}` });
-      return undefined;
-    }
-  };
-  const schemaFile = await readSource(SCHEMA_FILE);
-  const policyFiles = (await Promise.all(names.map(readSource))).filter((f) => f !== undefined);
-
+export function buildPolicySet(
+  dir: string,
+  schemaFile: PolicySource | undefined,
+  policyFiles: readonly PolicySource[],
+  issues: PolicySetIssue[] = [],
+): PolicySet {
+  // First, as a reader meets it; unless the policy files were there and could not be read (said already).
+  if (policyFiles.length === 0 && issues.every((i) => i.file === SCHEMA_FILE)) issues.unshift({ file: dir, message: `no *${POLICY_FILE_SUFFIX} policy files` });
   let schemaText: string | undefined;
   if (schemaFile) {
     const src = new Source(SCHEMA_FILE, schemaFile.raw);

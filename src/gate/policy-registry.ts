@@ -1,7 +1,8 @@
 import { recordedAs } from '../audit/event.ts';
 import { eq } from 'drizzle-orm';
 import type { Ledger } from '../audit/ledger.ts';
-import { type PolicySet, loadPolicySet } from './policy-engine.ts';
+import { type PolicySet } from './policy-engine.ts';
+import { loadPolicySet } from './policy-loader.ts';
 import { policySets } from './tables.ts';
 
 const SYSTEM = { sub: 'clearframe', role: 'system' };

@@ -6,7 +6,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import {
   PolicySetError,
-  loadPolicySet,
   miningTests,
   type AssetDecision,
   type AssetFacts,
@@ -14,6 +13,7 @@ import {
   type GateRequest,
   type LicenseFacts,
 } from '../../src/gate/policy-engine.ts';
+import { loadPolicySet } from '../../src/gate/policy-loader.ts';
 import {
   PolicyInputError,
   buildCedarRequest,

@@ -4,13 +4,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  loadPolicySet,
   type AssetDecision,
   type AssetFacts,
   type GateRequest,
   type LicenseFacts,
   type PolicySet,
 } from '../../src/gate/policy-engine.ts';
+import { loadPolicySet } from '../../src/gate/policy-loader.ts';
 import { baseModelFamily, stricterTrainingMining } from '../../src/gate/policy-input.ts';
 
 const POLICY_DIR = fileURLToPath(new URL('../../policies', import.meta.url));
