@@ -424,7 +424,7 @@ export class FixtureGen {
   pick<T>(xs: readonly T[]): T {
     return xs[Math.floor(this.r() * xs.length)]!;
   }
-  /** Like src/ids.ts newId: prefix + 16 base64url characters. */
+  /** Like src/db/ids.ts newId: prefix + 16 base64url characters. */
   id(prefix: string): string {
     let s = `${prefix}_`;
     for (let i = 0; i < 16; i++) s += B64URL[Math.floor(this.r() * 64)];

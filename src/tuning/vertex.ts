@@ -6,7 +6,7 @@
  * UNAUTHENTICATED instead of the unhandled rejections google-gax's lazy auth produces), or
  * google-auth-library's `PassThroughClient` with plaintext gRPC for a local emulator
  * (`protocol: 'http'`). `fallback: true` selects the REST transport; with google-gax 5.0.x it does not
- * enforce deadlines (see src/keys/kms-signer.ts), so it is opt-in.
+ * enforce deadlines (see src/signing/kms-signer.ts), so it is opt-in.
  *
  * The client library (and its 4 MB of protos) is loaded on first use, not at import.
  */
