@@ -21,25 +21,13 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { type AuditEvent, eventLeaf, storedEventLeaf } from '../src/audit/event.ts';
 import { Ledger } from '../src/audit/ledger.ts';
-import { type StoredNode, consistencyProof, inclusionProof, readFrontier, rootHash, treeSize } from '../src/audit/log-store.ts';
-import { HASH_SIZE, MerkleTreeBuilder, hashRange, leafHash, leafHashInto, parentLevel, rootPlan, verifyConsistency, verifyInclusion } from '../src/audit/merkle.ts';
+import { consistencyProof, inclusionProof, readFrontier, rootHash, type StoredNode, treeSize } from '../src/audit/log-store.ts';
+import { HASH_SIZE, hashRange, leafHash, leafHashInto, MerkleTreeBuilder, parentLevel, rootPlan, verifyConsistency, verifyInclusion } from '../src/audit/merkle.ts';
 import { auditEvents, auditNodes } from '../src/audit/tables.ts';
 import { verifyStoredLog } from '../src/audit/verify-log.ts';
 import { copyBinaryBatches } from '../src/db/copy-binary.ts';
 import { type Database, type Db } from '../src/db/database.ts';
-import {
-  type BenchDatabase,
-  type BenchSection,
-  type Distribution,
-  Reporter,
-  createBenchDatabase,
-  distribution,
-  fmt,
-  intFromEnv,
-  now,
-  rng,
-  FixtureGen,
-} from './harness.ts';
+import { type BenchDatabase, type BenchSection, createBenchDatabase, type Distribution, distribution, FixtureGen, fmt, intFromEnv, now, Reporter, rng } from './harness.ts';
 
 const ACTOR = { sub: 'bench@clearframe.dev', role: 'legal' };
 const WRITER_COUNTS = [1, 32] as const;
@@ -471,7 +459,9 @@ async function populate(rep: Reporter, bdb: BenchDatabase, target: number, proof
     auditNodesSize: sizes!.nodes,
     eventMix: 'per 10 entries: 5 asset.registered, 2 license.granted, 2 license.amended, 1 license.revoked',
   };
-  rep.log(`  loaded ${fmt(target - start)} entries in ${(loadMs / 1000).toFixed(1)} s, vacuum analyze ${(vacuumMs / 1000).toFixed(1)} s; audit_events ${sizes!.events}, audit_nodes ${sizes!.nodes}`);
+  rep.log(
+    `  loaded ${fmt(target - start)} entries in ${(loadMs / 1000).toFixed(1)} s, vacuum analyze ${(vacuumMs / 1000).toFixed(1)} s; audit_events ${sizes!.events}, audit_nodes ${sizes!.nodes}`,
+  );
   return { size: target, leafHashes, roots, consistencyFrom, leaves };
 }
 
@@ -495,7 +485,11 @@ async function benchProofs(rep: Reporter, db: Db, log: PopulatedLog, count: numb
       met: Buffer.compare(storedRoot, rootN) === 0,
     });
 
-    const baselineSelect = (i: number) => db.select().from(auditNodes).where(and(eq(auditNodes.level, 0), eq(auditNodes.index, i)));
+    const baselineSelect = (i: number) =>
+      db
+        .select()
+        .from(auditNodes)
+        .where(and(eq(auditNodes.level, 0), eq(auditNodes.index, i)));
     const warm = 100;
     for (let k = 0; k < warm; k++) {
       await baselineSelect(Math.floor(r() * N));
@@ -574,8 +568,7 @@ async function benchProofs(rep: Reporter, db: Db, log: PopulatedLog, count: numb
   });
 }
 
-const round = (d: Distribution) =>
-  Object.fromEntries(Object.entries(d).map(([k, v]) => [k, k === 'count' ? v : Math.round(v * 1000) / 1000]));
+const round = (d: Distribution) => Object.fromEntries(Object.entries(d).map(([k, v]) => [k, k === 'count' ? v : Math.round(v * 1000) / 1000]));
 
 // ---------------------------------------------------------------------------
 // 3. Full verification vs its parts
@@ -602,9 +595,7 @@ async function benchVerification(rep: Reporter, database: Database, log: Populat
     let entriesMs = 0;
     let nodesMs = 0;
     const t = now();
-    const both = await measure(() =>
-      Promise.all([streamEntries().then((n) => ((entriesMs = now() - t), n)), streamNodes().then((n) => ((nodesMs = now() - t), n))]),
-    );
+    const both = await measure(() => Promise.all([streamEntries().then((n) => ((entriesMs = now() - t), n)), streamNodes().then((n) => ((nodesMs = now() - t), n))]));
     const [entries, nodes] = both.value;
     if (entries !== N) throw new Error(`streamed ${entries} entries, expected ${N}`);
     return { value: entries, ms: both.ms, cpuUs: both.cpuUs, entriesMs, nodesMs, nodes };
@@ -696,7 +687,9 @@ async function benchVerification(rep: Reporter, database: Database, log: Populat
       hashOnly: cpuPerEntry(hashOnly),
     },
   };
-  rep.log(`  stream baseline: entries ${sec(streamBest.entriesMs)} s, nodes ${sec(streamBest.nodesMs)} s (${fmt(streamBest.nodes)} node rows); hashing in memory ${sec(hashOnly.ms)} s`);
+  rep.log(
+    `  stream baseline: entries ${sec(streamBest.entriesMs)} s, nodes ${sec(streamBest.nodesMs)} s (${fmt(streamBest.nodes)} node rows); hashing in memory ${sec(hashOnly.ms)} s`,
+  );
 }
 
 const sec = (ms: number) => Math.round(ms / 10) / 100;

@@ -42,13 +42,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { eq } from 'drizzle-orm';
-import { queryTextPrepared } from '../src/db/database.ts';
-import { clearances } from '../src/gate/tables.ts';
 import type { AppContext } from '../src/app-context.ts';
-import { type Principal, type Role, issueToken } from '../src/auth/tokens.ts';
+import { issueToken, type Principal, type Role } from '../src/auth/tokens.ts';
 import { checkpointStatus } from '../src/checkpoints/service.ts';
 import { checkpoints } from '../src/checkpoints/tables.ts';
 import { type Config, loadConfig } from '../src/config/config.ts';
+import { queryTextPrepared } from '../src/db/database.ts';
+import { clearances } from '../src/gate/tables.ts';
 import { TRAINED_ALGORITHMIC_MEDIA } from '../src/outputs/manifest.ts';
 import { signOutput } from '../src/outputs/sign.ts';
 import { outputs } from '../src/outputs/tables.ts';
@@ -56,11 +56,11 @@ import { registrationProof, verifyFile } from '../src/outputs/verify.ts';
 import { createC2paWasmEngine, createLocalKeySigner, loadC2paWasm } from '../src/provenance/c2pa/c2pa-wasm.ts';
 import { createLocalSigningIdentity } from '../src/provenance/c2pa/local-ca.ts';
 import type { C2paSigner, ManifestDefinition, ManifestEngine, ReadInput, ReadResult, SignInput } from '../src/provenance/c2pa/types.ts';
-import { type Runtime, createLogger, startRuntime } from '../src/runtime.ts';
+import { createLogger, type Runtime, startRuntime } from '../src/runtime.ts';
 import { makeJpeg, makeMp4 } from '../test/fixtures/media.ts';
 import { activeCheckpoint } from '../test/support/gate-fixtures.ts';
 import type { TestService } from '../test/support/service.ts';
-import { type BenchSection, type Distribution, Reporter, createBenchDatabase, distribution, fmt, intFromEnv, mib, now } from './harness.ts';
+import { type BenchSection, createBenchDatabase, type Distribution, distribution, fmt, intFromEnv, mib, now, Reporter } from './harness.ts';
 
 const GOAL_RATIO = 1.3;
 const GENERATOR: Principal = { sub: 'render@studio.example', role: 'generator' };
@@ -82,11 +82,16 @@ async function runC2pa() {
   const rep = new Reporter('c2pa', c2paSection.title);
   Object.assign(rep.parameters, { iterations, warmup, jpegTargetBytes: jpegBytes, mp4TargetBytes: mp4Bytes, order: 'interleaved rounds, rotating order' });
 
-  const media = await rep.phase('setup.media', async (): Promise<Media[]> => [
-    { name: 'JPEG', mimeType: 'image/jpeg', bytes: makeJpeg({ targetBytes: jpegBytes, seed: 7 }) },
-    { name: 'MP4', mimeType: 'video/mp4', bytes: makeMp4({ targetBytes: mp4Bytes, seed: 7 }) },
-  ]);
-  rep.details.media = Object.fromEntries(media.map((m) => [m.name, { mimeType: m.mimeType, bytes: m.bytes.byteLength, sha256: createHash('sha256').update(m.bytes).digest('hex') }]));
+  const media = await rep.phase(
+    'setup.media',
+    async (): Promise<Media[]> => [
+      { name: 'JPEG', mimeType: 'image/jpeg', bytes: makeJpeg({ targetBytes: jpegBytes, seed: 7 }) },
+      { name: 'MP4', mimeType: 'video/mp4', bytes: makeMp4({ targetBytes: mp4Bytes, seed: 7 }) },
+    ],
+  );
+  rep.details.media = Object.fromEntries(
+    media.map((m) => [m.name, { mimeType: m.mimeType, bytes: m.bytes.byteLength, sha256: createHash('sha256').update(m.bytes).digest('hex') }]),
+  );
 
   const bdb = await rep.phase('setup.database', () => createBenchDatabase());
   rep.env.postgres = bdb.serverVersion;
@@ -181,8 +186,16 @@ async function runC2pa() {
         },
         outsideC2paRsP50Ms: { note: 'p50 over the timed calls of (call time - time inside c2pa-rs)', ...outsideP50 },
       };
-      rep.log(`  ${m.name}: sign ${Object.entries(S).map(([k, d]) => `${k} ${ms(d)}`).join('; ')}`);
-      rep.log(`  ${m.name}: verify ${Object.entries(V).map(([k, d]) => `${k} ${ms(d)}`).join('; ')}`);
+      rep.log(
+        `  ${m.name}: sign ${Object.entries(S)
+          .map(([k, d]) => `${k} ${ms(d)}`)
+          .join('; ')}`,
+      );
+      rep.log(
+        `  ${m.name}: verify ${Object.entries(V)
+          .map(([k, d]) => `${k} ${ms(d)}`)
+          .join('; ')}`,
+      );
       rep.log(`  ${m.name}: inside c2pa-rs (p50): ${JSON.stringify(insideP50)}; outside (p50): ${JSON.stringify(outsideP50)}`);
       const signFigure = (id: string, label: string, cf: Distribution, base: Distribution, baseLabel: string, goal: boolean) => {
         const ratio = p(cf) / p(base);
@@ -198,9 +211,30 @@ async function runC2pa() {
           note: `Clearframe ${ms(cf)}; bare ${ms(base)}; p95 ratio ${(cf.p95 / base.p95).toFixed(2)}`,
         });
       };
-      signFigure(`sign.${m.name}.with-check`, `${m.name} signOutput, verifyAfterSign on (service default), p50`, S.clearframe!, S.bare!, 'bare c2pa-rs sign, verifyAfterSign on, p50', true);
-      signFigure(`sign.${m.name}.no-check`, `${m.name} signOutput, verifyAfterSign off, p50`, S.clearframeNoCheck!, S.bareNoCheck!, 'bare c2pa-rs sign, verifyAfterSign off, p50', true);
-      signFigure(`sign.${m.name}.cross`, `${m.name} signOutput as shipped (check on) vs bare sign without the check, p50`, S.clearframe!, S.bareNoCheck!, 'bare c2pa-rs sign, verifyAfterSign off, p50', false);
+      signFigure(
+        `sign.${m.name}.with-check`,
+        `${m.name} signOutput, verifyAfterSign on (service default), p50`,
+        S.clearframe!,
+        S.bare!,
+        'bare c2pa-rs sign, verifyAfterSign on, p50',
+        true,
+      );
+      signFigure(
+        `sign.${m.name}.no-check`,
+        `${m.name} signOutput, verifyAfterSign off, p50`,
+        S.clearframeNoCheck!,
+        S.bareNoCheck!,
+        'bare c2pa-rs sign, verifyAfterSign off, p50',
+        true,
+      );
+      signFigure(
+        `sign.${m.name}.cross`,
+        `${m.name} signOutput as shipped (check on) vs bare sign without the check, p50`,
+        S.clearframe!,
+        S.bareNoCheck!,
+        'bare c2pa-rs sign, verifyAfterSign off, p50',
+        false,
+      );
       const vr = p(V.clearframe!) / p(V.bare!);
       rep.figure({
         id: `verify.${m.name}`,
@@ -236,7 +270,12 @@ async function runC2pa() {
           }
         });
         const peak = rep.memory[phase]!;
-        memory[name] = { peakRssMiB: peak.peakRssMiB, rssGrowthMiB: r1(peak.peakRssMiB - peak.startRssMiB), peakHeapUsedMiB: peak.peakHeapUsedMiB, peakArrayBuffersMiB: peak.peakArrayBuffersMiB };
+        memory[name] = {
+          peakRssMiB: peak.peakRssMiB,
+          rssGrowthMiB: r1(peak.peakRssMiB - peak.startRssMiB),
+          peakHeapUsedMiB: peak.peakHeapUsedMiB,
+          peakArrayBuffersMiB: peak.peakArrayBuffersMiB,
+        };
       }
       rep.details[`${m.name}.memory`] = memory;
     }
@@ -323,8 +362,15 @@ async function parts(ctx: AppContext, setup: Setup, m: Media, signedBytes: Uint8
     }
     return r1(distribution(xs).p50);
   };
-  const [row] = await db.select({ checkpoint: checkpoints, clearance: clearances }).from(checkpoints).innerJoin(clearances, eq(clearances.id, checkpoints.clearanceId)).where(eq(checkpoints.id, setup.checkpoint.id));
-  const [output] = await db.select().from(outputs).where(eq(outputs.signedSha256, createHash('sha256').update(signedBytes).digest('hex')));
+  const [row] = await db
+    .select({ checkpoint: checkpoints, clearance: clearances })
+    .from(checkpoints)
+    .innerJoin(clearances, eq(clearances.id, checkpoints.clearanceId))
+    .where(eq(checkpoints.id, setup.checkpoint.id));
+  const [output] = await db
+    .select()
+    .from(outputs)
+    .where(eq(outputs.signedSha256, createHash('sha256').update(signedBytes).digest('hex')));
   return {
     note: 'p50 ms over a few runs each, every part alone (as if nothing overlapped): the log tip, the generation gate, an optimistic append in a statement of its own, the two hashes, and the inclusion proof verifyFile returns',
     runs: n,
@@ -336,7 +382,9 @@ async function parts(ctx: AppContext, setup: Setup, m: Media, signedBytes: Uint8
         return { value: null, appendedAt: Number(row!.idx) };
       }),
     ),
-    emptyLedgerChangeWithOneEvent: await time(() => ctx.ledger.change(GENERATOR, async ({ record }) => void record({ action: 'bench.noop', subjectId: 'bench', content: { n: 1 } }))),
+    emptyLedgerChangeWithOneEvent: await time(() =>
+      ctx.ledger.change(GENERATOR, async ({ record }) => void record({ action: 'bench.noop', subjectId: 'bench', content: { n: 1 } })),
+    ),
     sha256OfInput: await time(() => createHash('sha256').update(m.bytes).digest('hex')),
     sha256OfSigned: await time(() => createHash('sha256').update(signedBytes).digest('hex')),
     registrationProof: await time(() => registrationProof(ctx, output!.auditIndex)),
@@ -363,7 +411,13 @@ async function profile(ctx: AppContext, engine: ManifestEngine, setup: Setup, m:
   const key = ctx.keyring.c2pa.signer;
   const wrapped: AppContext = {
     ...ctx,
-    keyring: { ...ctx.keyring, c2pa: { ...ctx.keyring.c2pa, signer: { kid: key.kid, alg: key.alg, publicJwk: key.publicJwk, sign: async (d) => (mark('c2paUntilSignature'), key.sign(d).finally(() => mark('signature'))) } } },
+    keyring: {
+      ...ctx.keyring,
+      c2pa: {
+        ...ctx.keyring.c2pa,
+        signer: { kid: key.kid, alg: key.alg, publicJwk: key.publicJwk, sign: async (d) => (mark('c2paUntilSignature'), key.sign(d).finally(() => mark('signature'))) },
+      },
+    },
     c2pa: {
       sign: async (input) => {
         mark('untilC2pa');

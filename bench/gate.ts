@@ -24,7 +24,7 @@
  * BENCH_GATE_BASELINE_SAMPLE (2000), BENCH_GATE_TERMS (50), BENCH_SEED, BENCH_GATE_TIMEOUT_S (420).
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
@@ -33,11 +33,11 @@ import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { sql } from 'drizzle-orm';
 import type { AppContext } from '../src/app-context.ts';
 import type { Ledger } from '../src/audit/ledger.ts';
-import { type Principal, issueToken } from '../src/auth/tokens.ts';
+import { issueToken, type Principal } from '../src/auth/tokens.ts';
 import { loadConfig } from '../src/config/config.ts';
-import { queryRows } from '../src/db/database.ts';
-import { type Member, canonicalOrder, datasetDigest } from '../src/datasets/digest.ts';
+import { canonicalOrder, datasetDigest, type Member } from '../src/datasets/digest.ts';
 import { datasetMembers } from '../src/datasets/service.ts';
+import { queryRows } from '../src/db/database.ts';
 import { signClearanceToken } from '../src/gate/clearance-token.ts';
 import { compactDecisions } from '../src/gate/decision-record.ts';
 import { loadAssetFacts, loadDatasetFacts } from '../src/gate/facts.ts';
@@ -47,20 +47,8 @@ import { buildCedarRequest } from '../src/gate/policy-input.ts';
 import type { PolicyRegistry } from '../src/gate/policy-registry.ts';
 import { restingLicenseRows } from '../src/gate/resting.ts';
 import { type ClearanceRequest, type ClearanceResult, evaluateDataset, outcomesDigest, requestClearance } from '../src/gate/service.ts';
-import { type Runtime, createLogger, startRuntime } from '../src/runtime.ts';
-import {
-  type BenchDatabase,
-  type BenchSection,
-  Reporter,
-  createBenchDatabase,
-  distribution,
-  fmt,
-  intFromEnv,
-  mib,
-  now,
-  rng,
-  FixtureGen,
-} from './harness.ts';
+import { createLogger, type Runtime, startRuntime } from '../src/runtime.ts';
+import { type BenchDatabase, type BenchSection, createBenchDatabase, distribution, FixtureGen, fmt, intFromEnv, mib, now, Reporter, rng } from './harness.ts';
 
 const VENDOR = 'acme-vfx';
 const PRINCIPAL: Principal = { sub: 'ml@acme.example', role: 'vendor', vendor: VENDOR };
@@ -115,7 +103,13 @@ async function runGateSection() {
   const seed = intFromEnv('BENCH_SEED', 20_251_125);
   const rep = new Reporter('gate', gateSection.title);
   Object.assign(rep.parameters, {
-    sizes, runsSmall, runsLarge, baselineSample: sample, licenseTerms: terms, seed, request: ASK,
+    sizes,
+    runsSmall,
+    runsLarge,
+    baselineSample: sample,
+    licenseTerms: terms,
+    seed,
+    request: ASK,
     v8: process.env.BENCH_GATE_INLINE_JS_WASM === '1' ? 'default flags' : '--no-turbo-inline-js-wasm-calls (set by the section; see avoidJsToWasmInliningCrash)',
   });
 
@@ -245,8 +239,16 @@ export async function populate(rep: Reporter, bdb: BenchDatabase, sizes: number[
   // Assets: the library plus one whose license does not allow training (for the denied dataset).
   const n = total + 1;
   const A = {
-    id: [] as string[], sha256: [] as string[], title: [] as string[], mediaType: [] as string[], creator: [] as string[],
-    production: [] as string[], rightsHolder: [] as (string | null)[], byteSize: [] as number[], c2pa: [] as (string | null)[], cawg: [] as (string | null)[],
+    id: [] as string[],
+    sha256: [] as string[],
+    title: [] as string[],
+    mediaType: [] as string[],
+    creator: [] as string[],
+    production: [] as string[],
+    rightsHolder: [] as (string | null)[],
+    byteSize: [] as number[],
+    c2pa: [] as (string | null)[],
+    cawg: [] as (string | null)[],
   };
   for (let i = 0; i < n; i++) {
     A.id.push(gen.id('ast'));
@@ -264,10 +266,19 @@ export async function populate(rep: Reporter, bdb: BenchDatabase, sizes: number[
   const col = (name: string, type: string, values: unknown[]) => ({ name, type, values });
   const same = <T>(v: T) => new Array<T>(n).fill(v);
   await insertRows(bdb.raw, 'assets', [
-    col('id', 'text', A.id), col('sha256', 'text', A.sha256), col('title', 'text', A.title), col('media_type', 'text', A.mediaType),
-    col('creator', 'text', A.creator), col('production', 'text', A.production), col('rights_holder', 'text', A.rightsHolder),
-    col('byte_size', 'bigint', A.byteSize), col('c2pa_training_mining', 'text', A.c2pa), col('cawg_training_mining', 'text', A.cawg),
-    col('created_at', 'timestamptz', same(created)), col('created_by', 'text', same(legal)), col('audit_index', 'bigint', same(0)),
+    col('id', 'text', A.id),
+    col('sha256', 'text', A.sha256),
+    col('title', 'text', A.title),
+    col('media_type', 'text', A.mediaType),
+    col('creator', 'text', A.creator),
+    col('production', 'text', A.production),
+    col('rights_holder', 'text', A.rightsHolder),
+    col('byte_size', 'bigint', A.byteSize),
+    col('c2pa_training_mining', 'text', A.c2pa),
+    col('cawg_training_mining', 'text', A.cawg),
+    col('created_at', 'timestamptz', same(created)),
+    col('created_by', 'text', same(legal)),
+    col('audit_index', 'bigint', same(0)),
   ]);
 
   // License versions: one per asset (1 % amended: a second version superseding the first).
@@ -300,25 +311,109 @@ export async function populate(rep: Reporter, bdb: BenchDatabase, sizes: number[
   const t = (f: (x: Term) => unknown) => L.term.map(f);
   const ln = L.id.length;
   await insertRows(bdb.raw, 'license_versions', [
-    col('id', 'text', L.id), col('asset_id', 'text', L.assetId), col('version', 'int', L.version), col('supersedes_id', 'text', L.supersedes),
-    col('licensor', 'text', t((x) => x.licensor)), col('licensee', 'text', t((x) => x.licensee)), col('vendors', 'jsonb', t((x) => JSON.stringify(x.vendors))),
-    col('grant_training', 'text', t((x) => x.grantTraining)), col('grant_derivatives', 'text', t((x) => x.grantDerivatives)),
-    col('grant_commercial', 'text', t((x) => x.grantCommercial)), col('territories', 'jsonb', t((x) => JSON.stringify(x.territories))),
-    col('media', 'jsonb', t((x) => JSON.stringify(x.media))), col('base_model_families', 'jsonb', t((x) => (x.baseModelFamilies ? JSON.stringify(x.baseModelFamilies) : null))),
-    col('term_start', 'timestamptz', t((x) => x.termStart)), col('term_end', 'timestamptz', t((x) => x.termEnd)), col('exclusivity', 'boolean', t((x) => x.exclusivity)),
-    col('attribution', 'text', t((x) => x.attribution)), col('contract_ref_id', 'text', t((x) => x.contractRefId)),
-    col('contract_ref_sha256', 'text', t((x) => x.contractRefSha256)), col('created_at', 'timestamptz', new Array(ln).fill(created)),
-    col('created_by', 'text', new Array(ln).fill(legal)), col('audit_index', 'bigint', new Array(ln).fill(0)),
+    col('id', 'text', L.id),
+    col('asset_id', 'text', L.assetId),
+    col('version', 'int', L.version),
+    col('supersedes_id', 'text', L.supersedes),
+    col(
+      'licensor',
+      'text',
+      t((x) => x.licensor),
+    ),
+    col(
+      'licensee',
+      'text',
+      t((x) => x.licensee),
+    ),
+    col(
+      'vendors',
+      'jsonb',
+      t((x) => JSON.stringify(x.vendors)),
+    ),
+    col(
+      'grant_training',
+      'text',
+      t((x) => x.grantTraining),
+    ),
+    col(
+      'grant_derivatives',
+      'text',
+      t((x) => x.grantDerivatives),
+    ),
+    col(
+      'grant_commercial',
+      'text',
+      t((x) => x.grantCommercial),
+    ),
+    col(
+      'territories',
+      'jsonb',
+      t((x) => JSON.stringify(x.territories)),
+    ),
+    col(
+      'media',
+      'jsonb',
+      t((x) => JSON.stringify(x.media)),
+    ),
+    col(
+      'base_model_families',
+      'jsonb',
+      t((x) => (x.baseModelFamilies ? JSON.stringify(x.baseModelFamilies) : null)),
+    ),
+    col(
+      'term_start',
+      'timestamptz',
+      t((x) => x.termStart),
+    ),
+    col(
+      'term_end',
+      'timestamptz',
+      t((x) => x.termEnd),
+    ),
+    col(
+      'exclusivity',
+      'boolean',
+      t((x) => x.exclusivity),
+    ),
+    col(
+      'attribution',
+      'text',
+      t((x) => x.attribution),
+    ),
+    col(
+      'contract_ref_id',
+      'text',
+      t((x) => x.contractRefId),
+    ),
+    col(
+      'contract_ref_sha256',
+      'text',
+      t((x) => x.contractRefSha256),
+    ),
+    col('created_at', 'timestamptz', new Array(ln).fill(created)),
+    col('created_by', 'text', new Array(ln).fill(legal)),
+    col('audit_index', 'bigint', new Array(ln).fill(0)),
   ]);
 
   // Legal's approvals for the approval term's licenses (one per license, as the API records them).
   const an = approvalLicenses.length;
   const fill = <T>(v: T) => new Array<T>(an).fill(v);
   await insertRows(bdb.raw, 'license_approvals', [
-    col('id', 'text', approvalLicenses.map(() => gen.id('apr'))), col('license_id', 'text', approvalLicenses), col('grant', 'text', fill('training')),
-    col('vendor', 'text', fill(VENDOR)), col('purpose', 'text', fill('fine-tune')), col('valid_from', 'timestamptz', fill('2025-06-01T00:00:00.000Z')),
-    col('valid_until', 'timestamptz', fill('2030-01-01T00:00:00.000Z')), col('note', 'text', fill('approved by legal for the DUN style pass')),
-    col('created_at', 'timestamptz', fill(created)), col('created_by', 'text', fill(legal)), col('audit_index', 'bigint', fill(0)),
+    col(
+      'id',
+      'text',
+      approvalLicenses.map(() => gen.id('apr')),
+    ),
+    col('license_id', 'text', approvalLicenses),
+    col('grant', 'text', fill('training')),
+    col('vendor', 'text', fill(VENDOR)),
+    col('purpose', 'text', fill('fine-tune')),
+    col('valid_from', 'timestamptz', fill('2025-06-01T00:00:00.000Z')),
+    col('valid_until', 'timestamptz', fill('2030-01-01T00:00:00.000Z')),
+    col('note', 'text', fill('approved by legal for the DUN style pass')),
+    col('created_at', 'timestamptz', fill(created)),
+    col('created_by', 'text', fill(legal)),
+    col('audit_index', 'bigint', fill(0)),
   ]);
 
   // Datasets, members in canonical order with the real digest (src/datasets/digest.ts).
@@ -330,8 +425,22 @@ export async function populate(rep: Reporter, bdb: BenchDatabase, sizes: number[
     await bdb.raw`insert into datasets (id, name, digest, asset_count, parent_id, owner_vendor, created_at, created_by, audit_index)
       values (${id}, ${name}, ${datasetDigest(ordered)}, ${ordered.length}, null, null, ${created}, ${legal}, 0)`;
     await insertRows(bdb.raw, 'dataset_assets', [
-      col('dataset_id', 'text', new Array(ordered.length).fill(id)), col('position', 'int', ordered.map((_, i) => i)),
-      col('asset_id', 'text', ordered.map((m) => m.assetId)), col('sha256', 'text', ordered.map((m) => m.sha256)),
+      col('dataset_id', 'text', new Array(ordered.length).fill(id)),
+      col(
+        'position',
+        'int',
+        ordered.map((_, i) => i),
+      ),
+      col(
+        'asset_id',
+        'text',
+        ordered.map((m) => m.assetId),
+      ),
+      col(
+        'sha256',
+        'text',
+        ordered.map((m) => m.sha256),
+      ),
     ]);
     return id;
   };
@@ -359,7 +468,9 @@ export async function populate(rep: Reporter, bdb: BenchDatabase, sizes: number[
     tableSizes: sizesRow,
     note: 'every asset has its own license_versions row; terms repeat across batches (per-asset license ids, ~50 distinct terms)',
   };
-  rep.log(`  fixture: ${fmt(n)} assets, ${fmt(ln)} license versions over ${termCount} terms, ${an} approvals, ${datasets.size + 1} datasets (${((now() - started) / 1000).toFixed(1)} s)`);
+  rep.log(
+    `  fixture: ${fmt(n)} assets, ${fmt(ln)} license versions over ${termCount} terms, ${an} approvals, ${datasets.size + 1} datasets (${((now() - started) / 1000).toFixed(1)} s)`,
+  );
   return { datasets, deniedDataset };
 }
 
@@ -370,7 +481,9 @@ type Naive = { policies: Record<string, string>; schema: string; count: number; 
 
 function prepareNaive(dir: string): Naive {
   const policies: Record<string, string> = {};
-  const files = readdirSync(dir).filter((f) => f.endsWith('.cedar')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.cedar'))
+    .sort();
   for (const f of files) {
     const parts = cedar.policySetTextToParts(readFileSync(path.join(dir, f), 'utf8'));
     if (parts.type === 'failure') throw new Error(`${f}: ${parts.errors.map((e) => e.message).join('; ')}`);
@@ -477,9 +590,15 @@ function instrumented(ctx: AppContext) {
       },
     };
   };
-  const policies = { get current() { return set(); } } as unknown as PolicyRegistry;
+  const policies = {
+    get current() {
+      return set();
+    },
+  } as unknown as PolicyRegistry;
   const ledger = {
-    get db() { return ctx.ledger.db; },
+    get db() {
+      return ctx.ledger.db;
+    },
     async change(actor: Parameters<Ledger['change']>[0], work: Parameters<Ledger['change']>[1]) {
       marks.changeStart = now();
       try {
@@ -579,15 +698,26 @@ async function benchSize(rep: Reporter, runtime: Runtime, token: string, naive: 
     const digestMs = now() - t;
     t = now();
     await signClearanceToken(ctx.keyring.clearance, {
-      iss: ctx.config.clearance.issuer, aud: ctx.config.clearance.audience, sub: VENDOR, jti: 'clr_bench', iat: 1, exp: 2,
-      dataset: { id: datasetId, digest: 'ab'.repeat(32) }, policyDigest: evaluation.policyDigest, purpose: ASK.purpose, baseModel: ASK.baseModel,
+      iss: ctx.config.clearance.issuer,
+      aud: ctx.config.clearance.audience,
+      sub: VENDOR,
+      jti: 'clr_bench',
+      iat: 1,
+      exp: 2,
+      dataset: { id: datasetId, digest: 'ab'.repeat(32) },
+      policyDigest: evaluation.policyDigest,
+      purpose: ASK.purpose,
+      baseModel: ASK.baseModel,
     });
     const signMs = now() - t;
     const distinctLicenses = new Set(facts.map((f) => f.license?.id)).size;
     // Distinct license terms (a license without its id and version): what dedup can share decisions over.
     const distinctTerms = new Set(facts.map((f) => (f.license ? JSON.stringify({ ...f.license, id: undefined, version: undefined }) : '-'))).size;
     return {
-      members, facts, decisions, gate,
+      members,
+      facts,
+      decisions,
+      gate,
       ms: { membersMs, factsMs, evaluateMs, evaluateDatasetMs: evaluateMembersMs, compactDecisionsMs: groupMs, decisionsDigestMs: digestMs, signTokenMs: signMs },
       cedarCalls: stats?.cedarCalls ?? -1,
       distinctLicenses,
@@ -743,7 +873,13 @@ async function benchDenied(rep: Reporter, runtime: Runtime, datasetId: string, s
     });
     const d = distribution(r.times);
     const median = r.timelines.slice().sort((a, b) => a.totalMs - b.totalMs)[Math.floor(r.timelines.length / 2)]!;
-    out[mode] = { ms: roundDist(d), timelineOfMedianRun: roundTimeline(median), decision: r.result.decision, counts: r.result.counts, derivedDataset: r.result.derivedDataset ? { id: r.result.derivedDataset.id, assetCount: r.result.derivedDataset.assetCount } : null };
+    out[mode] = {
+      ms: roundDist(d),
+      timelineOfMedianRun: roundTimeline(median),
+      decision: r.result.decision,
+      counts: r.result.counts,
+      derivedDataset: r.result.derivedDataset ? { id: r.result.derivedDataset.id, assetCount: r.result.derivedDataset.assetCount } : null,
+    };
     const expectOk =
       mode === 'all'
         ? r.result.decision === 'deny' && r.result.counts.denied === 1 && r.result.token === null
@@ -751,7 +887,8 @@ async function benchDenied(rep: Reporter, runtime: Runtime, datasetId: string, s
     const goal = GOAL_S[size];
     rep.figure({
       id: `denied.${mode}.${size}`,
-      label: mode === 'all' ? `denied dataset (1 of ${fmt(size)} without training grant), mode all, p50` : `same dataset, mode subset (derives a ${fmt(size - 1)}-asset dataset), p50`,
+      label:
+        mode === 'all' ? `denied dataset (1 of ${fmt(size)} without training grant), mode all, p50` : `same dataset, mode subset (derives a ${fmt(size - 1)}-asset dataset), p50`,
       value: d.p50 / 1000,
       unit: 's',
       ...(goal !== undefined ? { goal: `≤ ${goal} s`, met: d.p50 / 1000 <= goal } : {}),
@@ -769,5 +906,4 @@ async function benchDenied(rep: Reporter, runtime: Runtime, datasetId: string, s
   rep.details.denied = out;
 }
 
-const roundDist = (d: ReturnType<typeof distribution>) =>
-  Object.fromEntries(Object.entries(d).map(([k, v]) => [k, k === 'count' ? v : r1(v)]));
+const roundDist = (d: ReturnType<typeof distribution>) => Object.fromEntries(Object.entries(d).map(([k, v]) => [k, k === 'count' ? v : r1(v)]));

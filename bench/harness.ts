@@ -284,13 +284,17 @@ function printSummary(r: SectionReport): void {
   const head = ['figure', 'measured', 'baseline', 'ratio', 'goal'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ');
-  console.log(`\n== ${r.section}: ${r.title} (${r.durationS} s; ${r.environment.cpus} cores, Node ${r.environment.node}${r.environment.postgres ? `, ${r.environment.postgres}` : ''})`);
+  console.log(
+    `\n== ${r.section}: ${r.title} (${r.durationS} s; ${r.environment.cpus} cores, Node ${r.environment.node}${r.environment.postgres ? `, ${r.environment.postgres}` : ''})`,
+  );
   console.log(line(head));
   console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
   for (const row of rows) console.log(line(row));
   console.log('memory (MiB): start → peak');
   for (const [name, m] of Object.entries(r.memory)) {
-    console.log(`  ${name.padEnd(32)} RSS ${m.startRssMiB} → ${m.peakRssMiB}   heap used ${m.startHeapUsedMiB} → ${m.peakHeapUsedMiB}   array buffers peak ${m.peakArrayBuffersMiB}`);
+    console.log(
+      `  ${name.padEnd(32)} RSS ${m.startRssMiB} → ${m.peakRssMiB}   heap used ${m.startHeapUsedMiB} → ${m.peakHeapUsedMiB}   array buffers peak ${m.peakArrayBuffersMiB}`,
+    );
   }
   console.log('');
 }

@@ -47,11 +47,23 @@ try {
   const ctx = runtime.ctx;
   const setup = await benchCheckpoint(runtime, config);
   await loadC2paWasm();
-  const input = { bytes, mimeType, title: 'Stairwell, night', checkpointId: setup.checkpoint.id, sourceAssetIds: [setup.assets[0]!.assetId], prompt: 'the stairwell at night', generator: { name: 'imagen-runner', version: '2.1' } };
+  const input = {
+    bytes,
+    mimeType,
+    title: 'Stairwell, night',
+    checkpointId: setup.checkpoint.id,
+    sourceAssetIds: [setup.assets[0]!.assetId],
+    prompt: 'the stairwell at night',
+    generator: { name: 'imagen-runner', version: '2.1' },
+  };
   const identity = createLocalSigningIdentity();
   const bareSigner = createLocalKeySigner({ privateKey: identity.signer.privateKeyPem, certChainDer: identity.signer.chainDer });
   const bareEngine = createC2paWasmEngine({ trustAnchorsPem: [identity.signer.trustAnchorPem] });
-  const minimal: ManifestDefinition = { title: 'bench', claim_generator_info: [{ name: 'bench', version: '1' }], assertions: [{ label: 'c2pa.actions', data: { actions: [{ action: 'c2pa.created', digitalSourceType: TRAINED_ALGORITHMIC_MEDIA }] } }] };
+  const minimal: ManifestDefinition = {
+    title: 'bench',
+    claim_generator_info: [{ name: 'bench', version: '1' }],
+    assertions: [{ label: 'c2pa.actions', data: { actions: [{ action: 'c2pa.created', digitalSourceType: TRAINED_ALGORITHMIC_MEDIA }] } }],
+  };
   const variants: Record<string, () => Promise<unknown>> = {
     bare: () => bareEngine.sign({ bytes, mimeType, manifest: minimal, signer: bareSigner }),
     base: () => baseSignOutput(ctx, GENERATOR, input),

@@ -4,9 +4,9 @@ import type { TokenVerifier } from './auth/tokens.ts';
 import type { Config } from './config/config.ts';
 import type { Database } from './db/database.ts';
 import type { PolicyRegistry } from './gate/policy-registry.ts';
-import type { Keyring } from './signing/keyring.ts';
 import type { TimestampAuthority } from './provenance/c2pa/tsa-client.ts';
 import type { ManifestEngine } from './provenance/c2pa/types.ts';
+import type { Keyring } from './signing/keyring.ts';
 import type { TuningBackend } from './tuning/vertex.ts';
 
 /** What the running service is made of; built once at start-up, handed to every capability. */

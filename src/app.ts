@@ -5,19 +5,19 @@ import { HTTPException } from 'hono/http-exception';
 import type { AppContext } from './app-context.ts';
 import { assetRoutes } from './assets/routes.ts';
 import { auditRoutes } from './audit/routes.ts';
-import { datasetRoutes } from './datasets/routes.ts';
-import { checkpointRoutes } from './checkpoints/routes.ts';
-import { gateRoutes } from './gate/routes.ts';
-import { outputRoutes } from './outputs/routes.ts';
-import { tuningRoutes } from './tuning/routes.ts';
-import { keyRoutes } from './keys/routes.ts';
-import { licenseRoutes } from './licenses/routes.ts';
 import { revocationDownstream } from './checkpoints/downstream.ts';
-import { findOutput } from './outputs/reader.ts';
-import { rightsRoutes } from './rights/routes.ts';
+import { checkpointRoutes } from './checkpoints/routes.ts';
+import { datasetRoutes } from './datasets/routes.ts';
+import { gateRoutes } from './gate/routes.ts';
 import { renderDocsPage } from './http/docs-page.ts';
 import type { AppEnv } from './http/env.ts';
 import { Problem, problemResponse } from './http/problem.ts';
+import { keyRoutes } from './keys/routes.ts';
+import { licenseRoutes } from './licenses/routes.ts';
+import { findOutput } from './outputs/reader.ts';
+import { outputRoutes } from './outputs/routes.ts';
+import { rightsRoutes } from './rights/routes.ts';
+import { tuningRoutes } from './tuning/routes.ts';
 
 const OPENAPI_INFO = {
   openapi: '3.1.0',

@@ -3,16 +3,16 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { serve } from '@hono/node-server';
-import { verifyBundle, type EvidenceBundle } from './audit/bundle.ts';
+import { type EvidenceBundle, verifyBundle } from './audit/bundle.ts';
 import { exportEvidence } from './audit/export.ts';
 import { verifyStoredLog } from './audit/verify-log.ts';
-import { ROLES, type Role, issueToken } from './auth/tokens.ts';
+import { issueToken, ROLES, type Role } from './auth/tokens.ts';
 import { sweepTaints } from './checkpoints/service.ts';
 import { ConfigError, loadConfig } from './config/config.ts';
-import { C2PA_FILES, initKeys, loadKeyring } from './signing/keyring.ts';
 import { verifyOffline } from './outputs/verify-offline.ts';
 import { createC2paWasmEngine } from './provenance/c2pa/c2pa-wasm.ts';
 import { createLogger, openConfiguredDatabase, startRuntime } from './runtime.ts';
+import { C2PA_FILES, initKeys, loadKeyring } from './signing/keyring.ts';
 
 const USAGE = `clearframe <command>
 
@@ -90,7 +90,10 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'token': {
       if (sub !== 'issue') fail(`unknown: token ${sub ?? ''}\n\n${USAGE}`);
-      const { values } = parseArgs({ args: rest, options: { role: { type: 'string' }, sub: { type: 'string' }, vendor: { type: 'string' }, ttl: { type: 'string', default: '1h' } } });
+      const { values } = parseArgs({
+        args: rest,
+        options: { role: { type: 'string' }, sub: { type: 'string' }, vendor: { type: 'string' }, ttl: { type: 'string', default: '1h' } },
+      });
       if (!values.role || !ROLES.includes(values.role as Role)) fail(`--role must be one of ${ROLES.join(', ')}`);
       if (!values.sub) fail('--sub NAME is required');
       if (values.role === 'vendor' && !values.vendor) fail('a vendor token needs --vendor ID');
@@ -99,14 +102,31 @@ async function main(argv: string[]): Promise<void> {
       const keyring = await loadKeyring(config.keysDir, config.keys);
       const token = await issueToken(
         { privateKey: keyring.tokenIssuer.privateKey, kid: keyring.tokenIssuer.signer.kid },
-        { issuer: config.auth.issuer, audience: config.auth.audience, sub: values.sub, role: values.role as Role, ...(values.vendor ? { vendor: values.vendor } : {}), ttl: values.ttl! },
+        {
+          issuer: config.auth.issuer,
+          audience: config.auth.audience,
+          sub: values.sub,
+          role: values.role as Role,
+          ...(values.vendor ? { vendor: values.vendor } : {}),
+          ttl: values.ttl!,
+        },
       );
       await keyring.close();
       process.stdout.write(`${token}\n`);
       return;
     }
     case 'audit': {
-      const { values } = parseArgs({ args: rest, options: { bundle: { type: 'string' }, key: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' }, 'hash-here': { type: 'boolean' } } });
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          bundle: { type: 'string' },
+          key: { type: 'string' },
+          from: { type: 'string' },
+          to: { type: 'string' },
+          out: { type: 'string' },
+          'hash-here': { type: 'boolean' },
+        },
+      });
       if (sub === 'verify' && values.bundle) {
         const bundle = JSON.parse(readFileSync(values.bundle, 'utf8')) as EvidenceBundle;
         const verdict = await verifyBundle(bundle, values.key);
@@ -127,7 +147,9 @@ async function main(argv: string[]): Promise<void> {
           if (values.from === undefined || !/^\d+$/.test(values.from)) fail('--from N is required');
           if (values.to !== undefined && !/^\d+$/.test(values.to)) fail('--to must be a number');
           const keyring = await loadKeyring(config.keysDir, config.keys);
-          const bundle = await exportEvidence(database.db, config.auditOrigin, keyring.audit, Number(values.from), values.to ? Number(values.to) : undefined).finally(() => keyring.close());
+          const bundle = await exportEvidence(database.db, config.auditOrigin, keyring.audit, Number(values.from), values.to ? Number(values.to) : undefined).finally(() =>
+            keyring.close(),
+          );
           const text = `${JSON.stringify(bundle, null, 2)}\n`;
           if (values.out) writeFileSync(values.out, text);
           else process.stdout.write(text);

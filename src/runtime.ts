@@ -1,17 +1,17 @@
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
+import { createApp } from './app.ts';
 import type { AppContext } from './app-context.ts';
 import { Ledger } from './audit/ledger.ts';
 import { tokenVerifier } from './auth/tokens.ts';
 import type { Config } from './config/config.ts';
 import { type Database, openDatabase } from './db/database.ts';
 import { PolicyRegistry } from './gate/policy-registry.ts';
-import { createApp } from './app.ts';
+import { registerKeys } from './keys/register.ts';
 import { createC2paWasmEngine } from './provenance/c2pa/c2pa-wasm.ts';
 import { httpTimestampAuthority } from './provenance/c2pa/tsa-client.ts';
-import { parseApiEndpoint, vertexTuningBackend } from './tuning/vertex.ts';
 import { initKeys, type Keyring, loadKeyring } from './signing/keyring.ts';
-import { registerKeys } from './keys/register.ts';
+import { parseApiEndpoint, vertexTuningBackend } from './tuning/vertex.ts';
 
 export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
   return pino({
@@ -22,9 +22,7 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
 }
 
 export async function openConfiguredDatabase(config: Config): Promise<Database> {
-  return config.databaseUrl
-    ? openDatabase({ kind: 'postgres', url: config.databaseUrl })
-    : openDatabase({ kind: 'pglite', dataDir: path.join(config.dataDir, 'pglite') });
+  return config.databaseUrl ? openDatabase({ kind: 'postgres', url: config.databaseUrl }) : openDatabase({ kind: 'pglite', dataDir: path.join(config.dataDir, 'pglite') });
 }
 
 export type Runtime = { ctx: AppContext; app: ReturnType<typeof createApp>; close(): Promise<void> };
@@ -63,7 +61,18 @@ export async function startRuntime(config: Config, opts: { database?: Database; 
       : null;
     const timestampAuthority = config.timestamping ? httpTimestampAuthority(config.timestamping) : null;
     if (timestampAuthority) logger.info({ tsa: timestampAuthority.name, timeoutMs: config.timestamping!.timeoutMs }, 'output signatures are time-stamped');
-    const ctx: AppContext = { config, database, ledger, keyring, verifyToken, logger, policies, c2pa: createC2paWasmEngine({ trustAnchorsPem: [...keyring.c2pa.trustAnchorsPem, ...config.trustAnchorsPem], readThread: true }), timestampAuthority, tuning };
+    const ctx: AppContext = {
+      config,
+      database,
+      ledger,
+      keyring,
+      verifyToken,
+      logger,
+      policies,
+      c2pa: createC2paWasmEngine({ trustAnchorsPem: [...keyring.c2pa.trustAnchorsPem, ...config.trustAnchorsPem], readThread: true }),
+      timestampAuthority,
+      tuning,
+    };
     return {
       ctx,
       app: createApp(ctx),

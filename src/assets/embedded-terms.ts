@@ -1,6 +1,6 @@
-import type { ManifestEngine } from '../provenance/c2pa/types.ts';
 import { normalizeMimeType } from '../provenance/c2pa/formats.ts';
 import { effectiveUse, extractTrainingMining } from '../provenance/c2pa/training-mining.ts';
+import type { ManifestEngine } from '../provenance/c2pa/types.ts';
 import type { TrainingMiningUse } from '../vocabulary/rights.ts';
 
 export type EmbeddedTrainingMining = { c2pa: TrainingMiningUse | null; cawg: TrainingMiningUse | null };

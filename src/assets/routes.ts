@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
 import { createRoute, type z } from '@hono/zod-openapi';
-import type { Database } from '../db/database.ts';
 import type { Ledger } from '../audit/ledger.ts';
 import type { TokenVerifier } from '../auth/tokens.ts';
-import type { ManifestEngine } from '../provenance/c2pa/types.ts';
-import { requireRole } from '../http/role-guard.ts';
-import { IdParam, bearer, errorResponses } from '../http/openapi-common.ts';
+import type { Database } from '../db/database.ts';
+import { bearer, errorResponses, IdParam } from '../http/openapi-common.ts';
 import { problems } from '../http/problem.ts';
+import { requireRole } from '../http/role-guard.ts';
 import { router } from '../http/validation.ts';
-import { Asset, AssetCreateJson, AssetCreateMultipart, AssetList, AssetListQuery, sha256Hex } from './schemas.ts';
+import type { ManifestEngine } from '../provenance/c2pa/types.ts';
 import { readEmbeddedTrainingMining } from './embedded-terms.ts';
+import { Asset, AssetCreateJson, AssetCreateMultipart, AssetList, AssetListQuery, sha256Hex } from './schemas.ts';
 import { assetView, type FindOutput, getAsset, listAssets, registerAsset } from './service.ts';
 
 /** What the asset routes need from the running service. */

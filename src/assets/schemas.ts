@@ -60,15 +60,16 @@ export const Asset = z
   })
   .openapi('Asset');
 
-export const AssetList = z
-  .object({ items: z.array(Asset), nextCursor: z.string().nullable() })
-  .openapi('AssetList');
+export const AssetList = z.object({ items: z.array(Asset), nextCursor: z.string().nullable() }).openapi('AssetList');
 
 export const AssetListQuery = z.object({
   production: z.string().optional(),
   rightsHolder: z.string().optional(),
   q: z.string().max(200).optional().openapi({ description: 'case-insensitive text in title or creator' }),
-  cursor: z.string().regex(/^[0-9]+$/, 'not a cursor from this API').optional(),
+  cursor: z
+    .string()
+    .regex(/^[0-9]+$/, 'not a cursor from this API')
+    .optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 

@@ -3,8 +3,8 @@ import { type Actor, entryColumns } from '../audit/event.ts';
 import type { Ledger } from '../audit/ledger.ts';
 import type { Queryable } from '../db/database.ts';
 import { isUniqueViolation } from '../db/errors.ts';
-import { problems } from '../http/problem.ts';
 import { newId } from '../db/ids.ts';
+import { problems } from '../http/problem.ts';
 import type { AssetCreateInput, AssetView } from './schemas.ts';
 import { assets } from './tables.ts';
 
@@ -54,37 +54,41 @@ export async function registerAsset(ledger: Ledger, actor: Actor, input: AssetCr
   try {
     // Its decision reads only this production's rows with this content (the output it derives from, if any,
     // is written once by a change that runs alone): registrations of other content run beside it in a batch.
-    return await ledger.change(actor, async ({ tx, record }) => {
-      const existing = await findByHash(tx, input.production, input.sha256);
-      if (existing) throw duplicate(existing);
-      if (input.derivedFromOutputId) {
-        const output = await findOutput(tx, input.derivedFromOutputId);
-        if (!output) throw problems.validation(`no output ${input.derivedFromOutputId}`, [{ field: 'derivedFromOutputId', message: 'unknown output' }]);
-        // Its signed file failed the read-back and never left: nothing can have been made from it.
-        if (output.withdrawal) throw problems.validation(`output ${input.derivedFromOutputId} was withdrawn`, [{ field: 'derivedFromOutputId', message: 'withdrawn output' }]);
-      }
-      const id = newId('ast');
-      const draft = {
-        id,
-        sha256: input.sha256,
-        title: input.title,
-        mediaType: input.mediaType,
-        creator: input.creator,
-        production: input.production,
-        sourceUri: input.sourceUri ?? null,
-        rightsHolder: input.rightsHolder ?? null,
-        byteSize: input.byteSize ?? null,
-        c2paTrainingMining: input.embeddedTrainingMining?.c2pa ?? null,
-        cawgTrainingMining: input.embeddedTrainingMining?.cawg ?? null,
-        derivedFromOutputId: input.derivedFromOutputId ?? null,
-      };
-      const event = record({ action: 'asset.registered', subjectId: id, content: draft });
-      const [row] = await tx
-        .insert(assets)
-        .values({ ...draft, ...entryColumns(event) })
-        .returning();
-      return assetView(row!);
-    }, { touches: [`asset-content:${input.production}:${input.sha256}`] });
+    return await ledger.change(
+      actor,
+      async ({ tx, record }) => {
+        const existing = await findByHash(tx, input.production, input.sha256);
+        if (existing) throw duplicate(existing);
+        if (input.derivedFromOutputId) {
+          const output = await findOutput(tx, input.derivedFromOutputId);
+          if (!output) throw problems.validation(`no output ${input.derivedFromOutputId}`, [{ field: 'derivedFromOutputId', message: 'unknown output' }]);
+          // Its signed file failed the read-back and never left: nothing can have been made from it.
+          if (output.withdrawal) throw problems.validation(`output ${input.derivedFromOutputId} was withdrawn`, [{ field: 'derivedFromOutputId', message: 'withdrawn output' }]);
+        }
+        const id = newId('ast');
+        const draft = {
+          id,
+          sha256: input.sha256,
+          title: input.title,
+          mediaType: input.mediaType,
+          creator: input.creator,
+          production: input.production,
+          sourceUri: input.sourceUri ?? null,
+          rightsHolder: input.rightsHolder ?? null,
+          byteSize: input.byteSize ?? null,
+          c2paTrainingMining: input.embeddedTrainingMining?.c2pa ?? null,
+          cawgTrainingMining: input.embeddedTrainingMining?.cawg ?? null,
+          derivedFromOutputId: input.derivedFromOutputId ?? null,
+        };
+        const event = record({ action: 'asset.registered', subjectId: id, content: draft });
+        const [row] = await tx
+          .insert(assets)
+          .values({ ...draft, ...entryColumns(event) })
+          .returning();
+        return assetView(row!);
+      },
+      { touches: [`asset-content:${input.production}:${input.sha256}`] },
+    );
   } catch (e) {
     // Two registrations of the same content raced past the check: the unique index decided.
     if (isUniqueViolation(e, 'assets_production_sha256_key')) {

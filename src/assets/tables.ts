@@ -24,8 +24,5 @@ export const assets = pgTable(
     createdBy: text('created_by').notNull(),
     auditIndex: bigint('audit_index', { mode: 'number' }).notNull(),
   },
-  (t) => [
-    uniqueIndex('assets_production_sha256_key').on(t.production, t.sha256),
-    index('assets_rights_holder_idx').on(t.rightsHolder),
-  ],
+  (t) => [uniqueIndex('assets_production_sha256_key').on(t.production, t.sha256), index('assets_rights_holder_idx').on(t.rightsHolder)],
 );

@@ -4,7 +4,7 @@
 // need a TypeScript loader in the worker, which the test runner and `bin/clearframe.js` do not give it.
 // The hashing is RFC 9162's and mirrors merkle.ts (leafHashInto, parentLevel); the verifier's results
 // do not depend on which thread hashed what, and its tests run both ways.
-import { hash, createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 
 const digest = typeof hash === 'function' ? (data) => hash('sha256', data, 'buffer') : (data) => createHash('sha256').update(data).digest();

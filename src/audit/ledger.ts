@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
-import { type Database, type Db, type Queryable, type Tx, queryRowsPrepared } from '../db/database.ts';
+import { type Database, type Db, type Queryable, queryRowsPrepared, type Tx } from '../db/database.ts';
 import { type Actor, type EventDraft, jsonSafe, storedEventLeaf } from './event.ts';
-import { MerkleTreeBuilder, leafHash } from './merkle.ts';
-import { type StoredEvent, type StoredNode, readFrontier, treeSize, writeAppend } from './log-store.ts';
+import { readFrontier, type StoredEvent, type StoredNode, treeSize, writeAppend } from './log-store.ts';
+import { leafHash, MerkleTreeBuilder } from './merkle.ts';
 
 // The append lock is advisory lock 7245118002, taken only inside the database: by clearframe_append_lock
 // (migrations/0010, a batch's first statement) and clearframe_append_at (0009, an optimistic append). Every
@@ -188,18 +188,20 @@ export class Ledger {
         await previous;
         batch = take();
         const events: PendingEvent[] = [];
-        const recorderFor = (actor: Actor) => (draft: EventDraft): PendingEvent => {
-          const event = {
-            index: size + events.length,
-            time: new Date().toISOString(),
-            actor: { sub: actor.sub, role: actor.role },
-            action: draft.action,
-            subjectId: draft.subjectId,
-            content: typeof draft.content === 'object' && draft.content !== null ? { ...(draft.content as Record<string, unknown>) } : { value: draft.content ?? null },
+        const recorderFor =
+          (actor: Actor) =>
+          (draft: EventDraft): PendingEvent => {
+            const event = {
+              index: size + events.length,
+              time: new Date().toISOString(),
+              actor: { sub: actor.sub, role: actor.role },
+              action: draft.action,
+              subjectId: draft.subjectId,
+              content: typeof draft.content === 'object' && draft.content !== null ? { ...(draft.content as Record<string, unknown>) } : { value: draft.content ?? null },
+            };
+            events.push(event);
+            return event;
           };
-          events.push(event);
-          return event;
-        };
         const values: unknown[] = [];
         const run = (item: Pending) => item.work({ tx, actor: item.actor, record: recorderFor(item.actor) });
         for (const wave of sideBySide(batch)) {
@@ -286,7 +288,14 @@ export class Ledger {
   async appendAt<T>(tip: LogTip, actor: Actor, draft: EventDraft, write: (append: PreparedAppend) => Promise<{ value: T; appendedAt: number }>): Promise<T> {
     const content = typeof draft.content === 'object' && draft.content !== null ? draft.content : { value: draft.content ?? null };
     // The time is taken after the tip was read, so it is not earlier than that of any entry before it.
-    const body = { index: tip.size, time: new Date().toISOString(), actor: { sub: actor.sub, role: actor.role }, action: draft.action, subjectId: draft.subjectId, content: jsonSafe(content) };
+    const body = {
+      index: tip.size,
+      time: new Date().toISOString(),
+      actor: { sub: actor.sub, role: actor.role },
+      action: draft.action,
+      subjectId: draft.subjectId,
+      content: jsonSafe(content),
+    };
     const event: StoredEvent = { ...body, leaf: storedEventLeaf(body) };
     const nodes: StoredNode[] = [];
     const tree = MerkleTreeBuilder.resume(tip.size, tip.frontier, { onNode: (id, hash) => nodes.push({ level: id.level, index: id.index, hash }) });

@@ -1,9 +1,9 @@
 import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/database.ts';
 import { queryRowsPrepared } from '../db/database.ts';
-import { type NodeId, assembleProof, consistencyProofPlan, emptyRoot, hashRange, inclusionProofPlan, rootPlan } from './merkle.ts';
-import { auditEvents } from './tables.ts';
 import type { AuditEvent } from './event.ts';
+import { assembleProof, consistencyProofPlan, emptyRoot, hashRange, inclusionProofPlan, type NodeId, rootPlan } from './merkle.ts';
+import { auditEvents } from './tables.ts';
 
 /**
  * Storage of the log: events and perfect-subtree hashes. All Merkle maths lives in merkle.ts;
@@ -144,4 +144,3 @@ export async function writeAppend(q: Queryable, events: StoredEvent[], nodes: St
     'append_entries',
   );
 }
-

@@ -306,10 +306,7 @@ export function distinctNodeIds(...plans: (readonly (readonly NodeId[])[])[]): N
 }
 
 /** Turns a plan into proof hashes, fetching each node's hash with `lookup`. */
-export function assembleProof(
-  plan: readonly (readonly NodeId[])[],
-  lookup: (id: NodeId) => Uint8Array,
-): Uint8Array[] {
+export function assembleProof(plan: readonly (readonly NodeId[])[], lookup: (id: NodeId) => Uint8Array): Uint8Array[] {
   return plan.map((element) =>
     hashRange(
       element.map((id) => {
@@ -341,9 +338,7 @@ export function inclusionProof(index: number, leafHashes: readonly Uint8Array[])
   const path = (m: number, d: readonly Uint8Array[]): Uint8Array[] => {
     if (d.length <= 1) return [];
     const k = splitPoint(d.length);
-    return m < k
-      ? [...path(m, d.slice(0, k)), referenceRoot(d.slice(k))]
-      : [...path(m - k, d.slice(k)), referenceRoot(d.slice(0, k))];
+    return m < k ? [...path(m, d.slice(0, k)), referenceRoot(d.slice(k))] : [...path(m - k, d.slice(k)), referenceRoot(d.slice(0, k))];
   };
   return path(index, leafHashes);
 }
@@ -356,9 +351,7 @@ export function consistencyProof(m: number, leafHashes: readonly Uint8Array[]): 
   const subproof = (m: number, d: readonly Uint8Array[], b: boolean): Uint8Array[] => {
     if (m === d.length) return b ? [] : [referenceRoot(d)];
     const k = splitPoint(d.length);
-    return m <= k
-      ? [...subproof(m, d.slice(0, k), b), referenceRoot(d.slice(k))]
-      : [...subproof(m - k, d.slice(k), false), referenceRoot(d.slice(0, k))];
+    return m <= k ? [...subproof(m, d.slice(0, k), b), referenceRoot(d.slice(k))] : [...subproof(m - k, d.slice(k), false), referenceRoot(d.slice(0, k))];
   };
   return subproof(m, leafHashes, true);
 }
@@ -373,12 +366,7 @@ export function consistencyProof(m: number, leafHashes: readonly Uint8Array[]): 
  * Root implied by an inclusion proof (RFC 9162 §2.1.3.2 steps 1-5, without the
  * final comparison), or null if the proof cannot be valid for index/treeSize.
  */
-export function rootFromInclusionProof(
-  leafHash: Uint8Array,
-  index: number,
-  treeSize: number,
-  proof: readonly Uint8Array[],
-): Uint8Array | null {
+export function rootFromInclusionProof(leafHash: Uint8Array, index: number, treeSize: number, proof: readonly Uint8Array[]): Uint8Array | null {
   if (!isHash(leafHash) || !isCount(index) || !isCount(treeSize) || !isHashList(proof)) return null;
   if (index >= treeSize) return null;
   let fn = index;
@@ -402,13 +390,7 @@ export function rootFromInclusionProof(
 }
 
 /** RFC 9162 §2.1.3.2: is `leafHash` the leaf at `index` of the tree with `root`? */
-export function verifyInclusion(
-  leafHash: Uint8Array,
-  index: number,
-  treeSize: number,
-  proof: readonly Uint8Array[],
-  root: Uint8Array,
-): boolean {
+export function verifyInclusion(leafHash: Uint8Array, index: number, treeSize: number, proof: readonly Uint8Array[], root: Uint8Array): boolean {
   const computed = rootFromInclusionProof(leafHash, index, treeSize, proof);
   return computed !== null && isHash(root) && bytesEqual(computed, root);
 }
@@ -418,13 +400,7 @@ export function verifyInclusion(
  * m == n requires an empty proof and equal roots; m == 0 is always rejected
  * (RFC 9162 defines proofs for 0 < m only, and one would prove nothing).
  */
-export function verifyConsistency(
-  m: number,
-  n: number,
-  proof: readonly Uint8Array[],
-  rootM: Uint8Array,
-  rootN: Uint8Array,
-): boolean {
+export function verifyConsistency(m: number, n: number, proof: readonly Uint8Array[], rootM: Uint8Array, rootN: Uint8Array): boolean {
   if (!isCount(m) || !isCount(n) || !isHashList(proof) || !isHash(rootM) || !isHash(rootN)) return false;
   if (m === 0 || m > n) return false;
   if (m === n) return proof.length === 0 && bytesEqual(rootM, rootN);

@@ -1,11 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { TokenVerifier } from '../auth/tokens.ts';
 import type { Config } from '../config/config.ts';
 import type { Database } from '../db/database.ts';
-import type { Keyring } from '../signing/keyring.ts';
-import type { TokenVerifier } from '../auth/tokens.ts';
-import { requireRole } from '../http/role-guard.ts';
 import { bearer, errorResponses } from '../http/openapi-common.ts';
+import { requireRole } from '../http/role-guard.ts';
 import { router } from '../http/validation.ts';
+import type { Keyring } from '../signing/keyring.ts';
 import { auditVerifierKey, consistency, inclusion, listEvents, signedTreeHead } from './service.ts';
 
 const index = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -70,11 +70,7 @@ export function auditRoutes(app: AuditDeps) {
         },
       },
     }),
-    (c) =>
-      c.json(
-        { origin, vkey: auditVerifierKey(origin, signer), algorithm: 'Ed25519' as const, jwk: { ...signer.publicJwk } },
-        200,
-      ),
+    (c) => c.json({ origin, vkey: auditVerifierKey(origin, signer), algorithm: 'Ed25519' as const, jwk: { ...signer.publicJwk } }, 200),
   );
 
   r.openapi(

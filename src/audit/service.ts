@@ -3,8 +3,8 @@ import { WrittenOnce } from '../db/written-once.ts';
 import { problems } from '../http/problem.ts';
 import type { Signer } from '../signing/signer.ts';
 import { ed25519Raw } from '../signing/signer.ts';
-import { leafHash } from './merkle.ts';
 import { consistencyProof, inclusionProof, readEvents, rootHash, type StoredEvent, treeSize } from './log-store.ts';
+import { leafHash } from './merkle.ts';
 import { formatCheckpoint, signNote, verifierKeyString } from './signed-note.ts';
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');

@@ -12,13 +12,7 @@
  *   keyId     = SHA-256(name || "\n" || 0x01 || publicKey[32])[:4]
  *   vkey      = name "+" hex(keyId) "+" base64(0x01 || publicKey[32])
  */
-import {
-  createHash,
-  createPublicKey,
-  sign as cryptoSign,
-  verify as cryptoVerify,
-  type KeyObject,
-} from 'node:crypto';
+import { createHash, createPublicKey, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 
 /** Signature type identifier byte for Ed25519 (signed-note §Signature types). */
 const ALG_ED25519 = 0x01;
@@ -79,11 +73,7 @@ export type Checkpoint = {
 
 /** Ed25519 key ID: SHA-256(name || "\n" || 0x01 || publicKey)[:4]. */
 export function ed25519KeyId(name: string, publicKey: Uint8Array): Uint8Array {
-  const hash = createHash('sha256')
-    .update(`${name}\n`, 'utf8')
-    .update(Uint8Array.of(ALG_ED25519))
-    .update(publicKey)
-    .digest();
+  const hash = createHash('sha256').update(`${name}\n`, 'utf8').update(Uint8Array.of(ALG_ED25519)).update(publicKey).digest();
   return new Uint8Array(hash.subarray(0, 4));
 }
 
@@ -101,13 +91,7 @@ export function parseVerifierKey(vkey: string): NoteVerifier {
   // Names and hex never contain "+", but base64 may: everything after the second "+" is the key.
   const [name = '', keyIdHex = '', ...keyParts] = vkey.split('+');
   const key = decodeBase64(keyParts.join('+'));
-  if (
-    !isValidKeyName(name) ||
-    !/^[0-9a-f]{8}$/.test(keyIdHex) ||
-    key === null ||
-    key.length !== 1 + ED25519_PUBLIC_KEY_SIZE ||
-    key[0] !== ALG_ED25519
-  ) {
+  if (!isValidKeyName(name) || !/^[0-9a-f]{8}$/.test(keyIdHex) || key === null || key.length !== 1 + ED25519_PUBLIC_KEY_SIZE || key[0] !== ALG_ED25519) {
     throw new Error(`invalid Ed25519 verifier key: ${vkey}`);
   }
   const publicKey = key.slice(1);
@@ -218,9 +202,7 @@ export function formatCheckpoint({ origin, treeSize, rootHash, extensions = [] }
   if (extensions.some((line) => line === '' || line.includes('\n'))) {
     throw new TypeError('checkpoint extension lines must be non-empty single lines');
   }
-  const body = [origin, String(treeSize), Buffer.from(rootHash).toString('base64'), ...extensions]
-    .map((line) => `${line}\n`)
-    .join('');
+  const body = [origin, String(treeSize), Buffer.from(rootHash).toString('base64'), ...extensions].map((line) => `${line}\n`).join('');
   checkNoteText(body);
   return body;
 }

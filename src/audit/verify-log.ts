@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
-import { type Database, type Queryable, queryRows } from '../db/database.ts';
 import { copyBinaryBatches, int8At } from '../db/copy-binary.ts';
+import { type Database, type Queryable, queryRows } from '../db/database.ts';
 import { HashHelper } from './hash-helper.ts';
 import { HASH_SIZE, hashRange, leafHashInto, parentsInto, rootPlan } from './merkle.ts';
 import { auditEvents, auditNodes } from './tables.ts';
@@ -297,7 +297,12 @@ function pagedReader(db: Queryable, pageSize: number, top: number): LogReader {
   return {
     async entries(onBatch) {
       for (let from = Number.MIN_SAFE_INTEGER; ; ) {
-        const rows = await db.select({ index: auditEvents.index, leaf: auditEvents.leaf }).from(auditEvents).where(and(gte(auditEvents.index, from), lt(auditEvents.index, top))).orderBy(asc(auditEvents.index)).limit(pageSize);
+        const rows = await db
+          .select({ index: auditEvents.index, leaf: auditEvents.leaf })
+          .from(auditEvents)
+          .where(and(gte(auditEvents.index, from), lt(auditEvents.index, top)))
+          .orderBy(asc(auditEvents.index))
+          .limit(pageSize);
         const buf = Buffer.concat(rows.map((r) => r.leaf));
         const starts = new Int32Array(rows.length);
         const ends = new Int32Array(rows.length);

@@ -1,12 +1,11 @@
-import { eq, inArray } from 'drizzle-orm';
-import { sql } from 'drizzle-orm';
-import { type Queryable, queryRows } from '../db/database.ts';
-import type { RevocationDownstream, RevocationImpactClearance } from '../licenses/service.ts';
+import { eq, inArray, sql } from 'drizzle-orm';
 import { datasetAssets, datasets } from '../datasets/tables.ts';
+import { type Queryable, queryRows } from '../db/database.ts';
+import { restingLicenseRows } from '../gate/resting.ts';
 import { restingLicenses } from '../gate/service.ts';
 import { clearanceStanding } from '../gate/standing.ts';
 import { clearances } from '../gate/tables.ts';
-import { restingLicenseRows } from '../gate/resting.ts';
+import type { RevocationDownstream, RevocationImpactClearance } from '../licenses/service.ts';
 import { checkpointStatuses, checkpointsHitBy, taintForRevocation } from './service.ts';
 import { checkpoints } from './tables.ts';
 
@@ -16,15 +15,43 @@ export async function assetDownstream(q: Queryable, assetId: string) {
   const datasetIds = memberOf.map((d) => d.id);
   const ds = datasetIds.length ? await q.select().from(datasets).where(inArray(datasets.id, datasetIds)) : [];
   const cs = datasetIds.length ? await q.select().from(clearances).where(inArray(clearances.datasetId, datasetIds)) : [];
-  const resting = await restingLicenses(q, cs.map((c) => c.id));
+  const resting = await restingLicenses(
+    q,
+    cs.map((c) => c.id),
+  );
   const now = new Date();
-  const ks = cs.length ? await q.select().from(checkpoints).where(inArray(checkpoints.clearanceId, cs.map((c) => c.id))) : [];
+  const ks = cs.length
+    ? await q
+        .select()
+        .from(checkpoints)
+        .where(
+          inArray(
+            checkpoints.clearanceId,
+            cs.map((c) => c.id),
+          ),
+        )
+    : [];
   const statuses = await checkpointStatuses(q, ks, now, cs);
-  const checkpointItems = ks.map((k) => ({ id: k.id, clearanceId: k.clearanceId, datasetId: k.datasetId, vendor: k.vendor, baseModel: k.baseModel, status: statuses.get(k.id)!.status }));
+  const checkpointItems = ks.map((k) => ({
+    id: k.id,
+    clearanceId: k.clearanceId,
+    datasetId: k.datasetId,
+    vendor: k.vendor,
+    baseModel: k.baseModel,
+    status: statuses.get(k.id)!.status,
+  }));
   return {
     assetId,
     datasets: ds.map((d) => ({ id: d.id, name: d.name, digest: d.digest, parentId: d.parentId, assetCount: d.assetCount })),
-    clearances: cs.map((c) => ({ id: c.id, datasetId: c.datasetId, vendor: c.vendor, decision: c.decision, purpose: c.purpose, baseModel: c.baseModel, standing: clearanceStanding(c, resting.get(c.id) ?? [], now).status })),
+    clearances: cs.map((c) => ({
+      id: c.id,
+      datasetId: c.datasetId,
+      vendor: c.vendor,
+      decision: c.decision,
+      purpose: c.purpose,
+      baseModel: c.baseModel,
+      standing: clearanceStanding(c, resting.get(c.id) ?? [], now).status,
+    })),
     checkpoints: checkpointItems,
   };
 }

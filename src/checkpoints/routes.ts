@@ -1,21 +1,25 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Config } from '../config/config.ts';
-import type { Database } from '../db/database.ts';
-import type { Keyring } from '../signing/keyring.ts';
+import { getAsset } from '../assets/service.ts';
 import type { Ledger } from '../audit/ledger.ts';
 import type { TokenVerifier } from '../auth/tokens.ts';
-import { getAsset } from '../assets/service.ts';
-import { requireRole } from '../http/role-guard.ts';
-import { bearer, errorResponses, IdParam, json } from '../http/openapi-common.ts';
-import { router } from '../http/validation.ts';
+import type { Config } from '../config/config.ts';
+import type { Database } from '../db/database.ts';
 import { clearanceRefusals, refused } from '../gate/clearance-use.ts';
+import { bearer, errorResponses, IdParam, json } from '../http/openapi-common.ts';
+import { requireRole } from '../http/role-guard.ts';
+import { router } from '../http/validation.ts';
+import type { Keyring } from '../signing/keyring.ts';
 import { assetDownstream } from './downstream.ts';
 import { checkpointView, getCheckpointRow, insertCheckpoint, listCheckpoints, retireCheckpoint } from './service.ts';
 
 export const CheckpointCreate = z
   .object({
     clearanceId: z.string().min(1).max(100),
-    baseModel: z.string().trim().regex(/^[a-z0-9][a-z0-9.@_-]{1,120}$/).openapi({ example: 'imagen-4.0-generate-001' }),
+    baseModel: z
+      .string()
+      .trim()
+      .regex(/^[a-z0-9][a-z0-9.@_-]{1,120}$/)
+      .openapi({ example: 'imagen-4.0-generate-001' }),
     externalRef: z.string().trim().min(1).max(1000).openapi({ example: 's3://acme-models/dun/style-pass-1/ckpt-1200' }),
     artifactDigest: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'sha256:<64 lowercase hex digits>'),
   })
@@ -86,7 +90,9 @@ export function checkpointRoutes(app: CheckpointDeps) {
       summary: 'Checkpoints, newest first (vendors see their own)',
       security: bearer,
       middleware: [readers] as const,
-      request: { query: z.object({ clearanceId: z.string().optional(), cursor: z.string().regex(/^\d+$/).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }) },
+      request: {
+        query: z.object({ clearanceId: z.string().optional(), cursor: z.string().regex(/^\d+$/).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }),
+      },
       responses: { 200: { description: 'A page', ...json(z.object({ items: z.array(Checkpoint), nextCursor: z.string().nullable() })) }, ...errorResponses },
     }),
     async (c) => c.json(await listCheckpoints(db(), c.get('principal'), c.req.valid('query')), 200),

@@ -1,15 +1,15 @@
 import { and, desc, eq, lt, notExists, type SQL, sql } from 'drizzle-orm';
 import { type Actor, entryColumns, recordedAs } from '../audit/event.ts';
 import type { ChangeContext, Ledger } from '../audit/ledger.ts';
-import type { Principal } from '../auth/tokens.ts';
-import { type Queryable, type Tx, queryRows, queryTextPrepared } from '../db/database.ts';
 import { LAST_INDEX_SQL, treeSizeFromLastIndex } from '../audit/log-store.ts';
-import { RESTING_LICENSES_ORDER, type RestingLicenseRow, groupRestingLicenses, restingLicenseRows, restingLicensesText } from '../gate/resting.ts';
-import { type RestingLicense, type Standing, clearanceStanding } from '../gate/standing.ts';
+import type { Principal } from '../auth/tokens.ts';
+import { type Queryable, queryRows, queryTextPrepared, type Tx } from '../db/database.ts';
+import { newId } from '../db/ids.ts';
+import { groupRestingLicenses, RESTING_LICENSES_ORDER, type RestingLicenseRow, restingLicenseRows, restingLicensesText } from '../gate/resting.ts';
+import { clearanceStanding, type RestingLicense, type Standing } from '../gate/standing.ts';
 import { clearances } from '../gate/tables.ts';
 import { problems } from '../http/problem.ts';
-import { newId } from '../db/ids.ts';
-import { type StatusCause, checkpointStatusEvents, checkpoints } from './tables.ts';
+import { checkpointStatusEvents, checkpoints, type StatusCause } from './tables.ts';
 
 type CheckpointRow = typeof checkpoints.$inferSelect;
 type StatusRow = typeof checkpointStatusEvents.$inferSelect;
@@ -20,9 +20,11 @@ export type CheckpointStatus = 'active' | 'tainted' | 'retired';
 /** The standing of a clearance turned into taint causes for the checkpoints built on it. */
 export function taintCauses(standing: Standing): StatusCause[] {
   return standing.causes.flatMap((c): StatusCause[] =>
-    c.cause === 'license-revoked' ? [{ kind: 'license-revoked', licenseId: c.licenseId, assetIds: [c.assetId], at: c.at, reason: c.reason }]
-    : c.cause === 'license-expired' ? [{ kind: 'license-expired', licenseId: c.licenseId, assetIds: [c.assetId], at: c.at }]
-    : [],
+    c.cause === 'license-revoked'
+      ? [{ kind: 'license-revoked', licenseId: c.licenseId, assetIds: [c.assetId], at: c.at, reason: c.reason }]
+      : c.cause === 'license-expired'
+        ? [{ kind: 'license-expired', licenseId: c.licenseId, assetIds: [c.assetId], at: c.at }]
+        : [],
   );
 }
 
@@ -39,7 +41,15 @@ export function deriveStatus(recorded: StatusRow[], standing: Standing): { statu
   return { status: 'active', causes: [], unrecorded: false };
 }
 
-type StatusRowJson = { checkpoint_id: string; seq: number; status: StatusRow['status']; cause: StatusCause; effective_at: string; recorded_at: string; audit_index: number | string };
+type StatusRowJson = {
+  checkpoint_id: string;
+  seq: number;
+  status: StatusRow['status'];
+  cause: StatusCause;
+  effective_at: string;
+  recorded_at: string;
+  audit_index: number | string;
+};
 
 let statusFactsText: string | undefined;
 
@@ -63,7 +73,15 @@ async function statusFacts(q: Queryable, checkpointIds: readonly string[], clear
   const recorded = new Map<string, StatusRow[]>();
   for (const e of json(row!.recorded)) {
     const list = recorded.get(e.checkpoint_id) ?? [];
-    list.push({ checkpointId: e.checkpoint_id, seq: e.seq, status: e.status, cause: e.cause, effectiveAt: new Date(e.effective_at), recordedAt: new Date(e.recorded_at), auditIndex: Number(e.audit_index) });
+    list.push({
+      checkpointId: e.checkpoint_id,
+      seq: e.seq,
+      status: e.status,
+      cause: e.cause,
+      effectiveAt: new Date(e.effective_at),
+      recordedAt: new Date(e.recorded_at),
+      auditIndex: Number(e.audit_index),
+    });
     recorded.set(e.checkpoint_id, list);
   }
   return { recorded, failing: groupRestingLicenses(json(row!.failing)), logSize: treeSizeFromLastIndex(row!.last_index) };
@@ -85,8 +103,20 @@ export async function checkpointStatuses(q: Queryable, rows: readonly Checkpoint
   const clearanceOf = new Map(held.map((c) => [c.id, c]));
   const missing = clearanceIds.filter((id) => !clearanceOf.has(id));
   const [facts, found] = await Promise.all([
-    statusFacts(q, rows.map((r) => r.id), clearanceIds, now),
-    missing.length > 0 ? q.select().from(clearances).where(sql`${clearances.id} = any(${sql.param(missing)}::text[])`).prepare('checkpoint_status_clearances').execute() : [],
+    statusFacts(
+      q,
+      rows.map((r) => r.id),
+      clearanceIds,
+      now,
+    ),
+    missing.length > 0
+      ? q
+          .select()
+          .from(clearances)
+          .where(sql`${clearances.id} = any(${sql.param(missing)}::text[])`)
+          .prepare('checkpoint_status_clearances')
+          .execute()
+      : [],
   ]);
   for (const c of found) clearanceOf.set(c.id, c);
   for (const row of rows) out.set(row.id, statusFrom(row, facts.recorded.get(row.id) ?? [], clearanceOf.get(row.clearanceId)!, facts.failing, now, facts.logSize));
@@ -105,14 +135,28 @@ export async function checkpointView(q: Queryable, row: CheckpointRow, now = new
   const s = await checkpointStatus(q, row, now);
   const history = [
     { status: 'active' as CheckpointStatus, at: row.createdAt.toISOString(), cause: null as StatusCause | null, recorded: true, auditIndex: row.auditIndex as number | null },
-    ...s.recorded.map((e) => ({ status: e.status as CheckpointStatus, at: e.effectiveAt.toISOString(), cause: e.cause, recorded: true, auditIndex: e.auditIndex as number | null })),
-    ...(s.unrecorded ? s.causes.map((cause) => ({ status: 'tainted' as CheckpointStatus, at: 'at' in cause ? cause.at : now.toISOString(), cause, recorded: false, auditIndex: null })) : []),
+    ...s.recorded.map((e) => ({
+      status: e.status as CheckpointStatus,
+      at: e.effectiveAt.toISOString(),
+      cause: e.cause,
+      recorded: true,
+      auditIndex: e.auditIndex as number | null,
+    })),
+    ...(s.unrecorded
+      ? s.causes.map((cause) => ({ status: 'tainted' as CheckpointStatus, at: 'at' in cause ? cause.at : now.toISOString(), cause, recorded: false, auditIndex: null }))
+      : []),
   ];
   return {
     id: row.id,
     status: s.status,
     causes: s.causes,
-    clearance: { id: s.clearance.id, standing: s.standing.status, purpose: s.clearance.purpose, issuedAt: s.clearance.issuedAt.toISOString(), policyDigest: s.clearance.policyDigest },
+    clearance: {
+      id: s.clearance.id,
+      standing: s.standing.status,
+      purpose: s.clearance.purpose,
+      issuedAt: s.clearance.issuedAt.toISOString(),
+      policyDigest: s.clearance.policyDigest,
+    },
     dataset: { id: row.datasetId, digest: row.datasetDigest },
     baseModel: row.baseModel,
     vendor: row.vendor,
@@ -139,10 +183,24 @@ export async function listCheckpoints(q: Queryable, principal: Principal, f: { c
   if (principal.role === 'vendor') where.push(eq(checkpoints.vendor, principal.vendor!));
   if (f.clearanceId) where.push(eq(checkpoints.clearanceId, f.clearanceId));
   if (f.cursor) where.push(lt(checkpoints.auditIndex, Number(f.cursor)));
-  const rows = await q.select().from(checkpoints).where(and(...where)).orderBy(desc(checkpoints.auditIndex)).limit(f.limit + 1);
+  const rows = await q
+    .select()
+    .from(checkpoints)
+    .where(and(...where))
+    .orderBy(desc(checkpoints.auditIndex))
+    .limit(f.limit + 1);
   const page = rows.slice(0, f.limit);
   const statuses = await checkpointStatuses(q, page);
-  const items = page.map((r) => ({ id: r.id, clearanceId: r.clearanceId, datasetId: r.datasetId, baseModel: r.baseModel, vendor: r.vendor, source: r.source, status: statuses.get(r.id)!.status, createdAt: r.createdAt.toISOString() }));
+  const items = page.map((r) => ({
+    id: r.id,
+    clearanceId: r.clearanceId,
+    datasetId: r.datasetId,
+    baseModel: r.baseModel,
+    vendor: r.vendor,
+    source: r.source,
+    status: statuses.get(r.id)!.status,
+    createdAt: r.createdAt.toISOString(),
+  }));
   return { items, nextCursor: rows.length > f.limit ? String(page[page.length - 1]!.auditIndex) : null };
 }
 
@@ -168,7 +226,10 @@ export async function insertCheckpoint(
     vertexEndpoint: input.vertexEndpoint ?? null,
   };
   const event = ctx.record({ action: 'checkpoint.registered', subjectId: id, content: draft });
-  const [row] = await ctx.tx.insert(checkpoints).values({ ...draft, ...entryColumns(event) }).returning();
+  const [row] = await ctx.tx
+    .insert(checkpoints)
+    .values({ ...draft, ...entryColumns(event) })
+    .returning();
   return row!;
 }
 
@@ -213,7 +274,13 @@ export async function taintForRevocation(
 ): Promise<string[]> {
   const hit = await checkpointsHitBy(ctx.tx, revoked.assetId, revoked.version);
   for (const c of hit) {
-    await appendStatus(ctx, c.id, 'tainted', { kind: 'license-revoked', licenseId: revoked.licenseId, assetIds: [revoked.assetId], at: revoked.at.toISOString(), reason: revoked.reason }, revoked.at);
+    await appendStatus(
+      ctx,
+      c.id,
+      'tainted',
+      { kind: 'license-revoked', licenseId: revoked.licenseId, assetIds: [revoked.assetId], at: revoked.at.toISOString(), reason: revoked.reason },
+      revoked.at,
+    );
   }
   return hit.map((c) => c.id);
 }

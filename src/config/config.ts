@@ -50,16 +50,34 @@ const envSchema = z
     AUTH_ISSUER: optionalString,
     AUTH_AUDIENCE: optionalString,
     AUDIT_ORIGIN: optionalString,
-    MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(200 * 1024 * 1024),
+    MAX_UPLOAD_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(200 * 1024 * 1024),
     POLICIES_DIR: optionalString,
-    CLEARANCE_TTL_SECONDS: z.coerce.number().int().min(60).max(366 * 24 * 3600).default(24 * 3600),
+    CLEARANCE_TTL_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .max(366 * 24 * 3600)
+      .default(24 * 3600),
     CLEARANCE_AUDIENCE: z.string().min(1).default('clearframe-training'),
     VERTEX_PROJECT: optionalString,
     VERTEX_LOCATION: optionalString,
     VERTEX_API_ENDPOINT: optionalString,
-    TAINT_SWEEP_SECONDS: z.coerce.number().int().min(0).max(24 * 3600).default(300),
+    TAINT_SWEEP_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(24 * 3600)
+      .default(300),
     C2PA_TRUST_ANCHORS: optionalString,
-    MAX_OUTPUT_BYTES: z.coerce.number().int().positive().default(100 * 1024 * 1024),
+    MAX_OUTPUT_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(100 * 1024 * 1024),
     STORE_PROMPTS: z.enum(['hash', 'full']).default('hash'),
     OUTPUTS_ALLOW_TRAINING: z.enum(['true', 'false']).default('false'),
     TSA_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL of an RFC 3161 time-stamp authority' }).optional()),
@@ -134,9 +152,7 @@ export type Config = {
   databaseUrl: string | undefined;
   publicUrl: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
-  auth:
-    | { mode: 'local'; issuer: string; audience: string }
-    | { mode: 'jwks'; jwksUrl: string; issuer: string; audience: string };
+  auth: { mode: 'local'; issuer: string; audience: string } | { mode: 'jwks'; jwksUrl: string; issuer: string; audience: string };
   auditOrigin: string;
   maxUploadBytes: number;
   policiesDir: string;
@@ -165,9 +181,7 @@ export const SHIPPED_POLICIES_DIR = path.resolve(path.dirname(fileURLToPath(impo
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => ({ variable: String(i.path[0] ?? '(environment)'), message: i.message })),
-    );
+    throw new ConfigError(parsed.error.issues.map((i) => ({ variable: String(i.path[0] ?? '(environment)'), message: i.message })));
   }
   const e = parsed.data;
   const dataDir = path.resolve(e.DATA_DIR);

@@ -1,4 +1,4 @@
-import { MerkleTreeBuilder, type NodeId, assembleProof, emptyRoot, inclusionProofPlan, leafHash, verifyInclusion } from '../audit/merkle.ts';
+import { assembleProof, emptyRoot, inclusionProofPlan, leafHash, MerkleTreeBuilder, type NodeId, verifyInclusion } from '../audit/merkle.ts';
 
 /**
  * A dataset's digest: the RFC 9162 Merkle root whose leaves are the members' raw 32-byte sha256 values,
@@ -9,9 +9,7 @@ import { MerkleTreeBuilder, type NodeId, assembleProof, emptyRoot, inclusionProo
 export type Member = { assetId: string; sha256: string };
 
 export function canonicalOrder<T extends Member>(members: readonly T[]): T[] {
-  return [...members].sort((a, b) =>
-    a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : a.assetId < b.assetId ? -1 : a.assetId > b.assetId ? 1 : 0,
-  );
+  return [...members].sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : a.assetId < b.assetId ? -1 : a.assetId > b.assetId ? 1 : 0));
 }
 
 const leafOf = (sha256: string) => leafHash(Buffer.from(sha256, 'hex'));

@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Database } from '../db/database.ts';
 import type { Ledger } from '../audit/ledger.ts';
 import type { TokenVerifier } from '../auth/tokens.ts';
-import { requireRole } from '../http/role-guard.ts';
+import type { Database } from '../db/database.ts';
 import { bearer, errorResponses, IdParam, json } from '../http/openapi-common.ts';
+import { requireRole } from '../http/role-guard.ts';
 import { router } from '../http/validation.ts';
 import { Dataset, DatasetCreate, DatasetMembershipProof, DatasetWithMembers } from './schemas.ts';
 import { createDataset, datasetMembers, datasetView, getDataset, listDatasets, membershipProof } from './service.ts';

@@ -1,14 +1,13 @@
-import { entryColumns } from '../audit/event.ts';
 import { createHash } from 'node:crypto';
 import { and, asc, desc, eq, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
-import type { ChangeContext } from '../audit/ledger.ts';
-import type { Ledger } from '../audit/ledger.ts';
+import { assets } from '../assets/tables.ts';
+import { entryColumns } from '../audit/event.ts';
+import type { ChangeContext, Ledger } from '../audit/ledger.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { type Queryable, queryRowsPrepared } from '../db/database.ts';
-import { problems } from '../http/problem.ts';
 import { newId } from '../db/ids.ts';
-import { assets } from '../assets/tables.ts';
-import { type Member, absenceNeighbours, canonicalOrder, datasetDigest, membershipProofs } from './digest.ts';
+import { problems } from '../http/problem.ts';
+import { absenceNeighbours, canonicalOrder, datasetDigest, type Member, membershipProofs } from './digest.ts';
 import type { DatasetView } from './schemas.ts';
 import { datasetAssets, datasets } from './tables.ts';
 
@@ -24,10 +23,17 @@ export async function resolveMembers(q: Queryable, assetIds: readonly string[]):
   for (const id of assetIds) (seen.has(id) ? repeated : seen).add(id);
   if (repeated.size > 0) {
     const list = [...repeated];
-    throw problems.validation(`the asset list repeats ${list.length} id(s)`, list.slice(0, 100).map((id) => ({ field: 'assetIds', message: `${id} is listed more than once` })));
+    throw problems.validation(
+      `the asset list repeats ${list.length} id(s)`,
+      list.slice(0, 100).map((id) => ({ field: 'assetIds', message: `${id} is listed more than once` })),
+    );
   }
   const found = new Map<string, string>();
-  const rows = await queryRowsPrepared<{ id: string; sha256: string }>(q, sql`select id, sha256 from assets where id = any(${sql.param([...assetIds])}::text[])`, 'resolve_members');
+  const rows = await queryRowsPrepared<{ id: string; sha256: string }>(
+    q,
+    sql`select id, sha256 from assets where id = any(${sql.param([...assetIds])}::text[])`,
+    'resolve_members',
+  );
   for (const r of rows) found.set(r.id, r.sha256);
   const unknown = assetIds.filter((id) => !found.has(id));
   if (unknown.length > 0) {
@@ -48,7 +54,9 @@ export async function insertDataset(
   const id = newId('dst');
   const digest = datasetDigest(ordered);
   // The event commits to the exact membership: the digest covers the content, this covers the ids.
-  const assetIdsDigest = createHash('sha256').update(ordered.map((m) => m.assetId).join('\n')).digest('hex');
+  const assetIdsDigest = createHash('sha256')
+    .update(ordered.map((m) => m.assetId).join('\n'))
+    .digest('hex');
   const draft = { id, name: input.name, digest, assetCount: ordered.length, parentId: input.parentId, ownerVendor: input.ownerVendor };
   const event = ctx.record({ action: 'dataset.created', subjectId: id, content: { ...draft, assetIdsDigest } });
   const [row] = await ctx.tx
@@ -66,9 +74,7 @@ export async function insertDataset(
 
 export async function createDataset(ledger: Ledger, principal: Principal, input: { name: string; assetIds: string[] }): Promise<DatasetView> {
   const members = await resolveMembers(ledger.db, input.assetIds);
-  return ledger.change(principal, (ctx) =>
-    insertDataset(ctx, { name: input.name, members, parentId: null, ownerVendor: principal.role === 'vendor' ? principal.vendor! : null }),
-  );
+  return ledger.change(principal, (ctx) => insertDataset(ctx, { name: input.name, members, parentId: null, ownerVendor: principal.role === 'vendor' ? principal.vendor! : null }));
 }
 
 /** A vendor sees its own datasets and the studio's (made by legal or admin); others see all. */
@@ -94,7 +100,12 @@ export async function listDatasets(q: Queryable, principal: Principal, f: { curs
   const where: SQL[] = [];
   if (principal.role === 'vendor') where.push(or(isNull(datasets.ownerVendor), eq(datasets.ownerVendor, principal.vendor!))!);
   if (f.cursor) where.push(lt(datasets.auditIndex, Number(f.cursor)));
-  const rows = await q.select().from(datasets).where(and(...where)).orderBy(desc(datasets.auditIndex)).limit(f.limit + 1);
+  const rows = await q
+    .select()
+    .from(datasets)
+    .where(and(...where))
+    .orderBy(desc(datasets.auditIndex))
+    .limit(f.limit + 1);
   const page = rows.slice(0, f.limit);
   return { items: page.map(datasetView), nextCursor: rows.length > f.limit ? String(page[page.length - 1]!.auditIndex) : null };
 }

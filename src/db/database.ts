@@ -10,6 +10,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { lockPgliteDir } from './pglite-lock.ts';
+
 /**
  * The query surface both drivers share; services are written against this alone. Each capability's
  * queries name its own table objects, so the adapter knows no table (drizzle's relational `db.query`
@@ -40,9 +41,7 @@ export interface Database {
 // Any fixed number: every Clearframe process serialises migrations on it.
 const MIGRATION_LOCK = 7_245_118_001;
 
-export type OpenOptions =
-  | { kind: 'pglite'; dataDir?: string /* undefined: in memory */ }
-  | { kind: 'postgres'; url: string; maxConnections?: number };
+export type OpenOptions = { kind: 'pglite'; dataDir?: string /* undefined: in memory */ } | { kind: 'postgres'; url: string; maxConnections?: number };
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   if (opts.kind === 'pglite') {
@@ -117,7 +116,12 @@ function preparingSmallStatements(client: postgres.Sql): postgres.Sql {
         if (typeof value !== 'function') return value;
         if (prop === 'unsafe') {
           return (query: string, params?: unknown[], options?: { prepare?: boolean }) =>
-            (value as postgres.Sql['unsafe']).call(target, query, params as never, params && params.length > 0 && params.length <= PREPARE_UP_TO_PARAMETERS ? { ...options, prepare: true } : options);
+            (value as postgres.Sql['unsafe']).call(
+              target,
+              query,
+              params as never,
+              params && params.length > 0 && params.length <= PREPARE_UP_TO_PARAMETERS ? { ...options, prepare: true } : options,
+            );
         }
         // Transactions and savepoints hand their callback a client of their own: it prepares the same way.
         if (prop === 'begin' || prop === 'savepoint') {

@@ -10,9 +10,7 @@ export function lockPgliteDir(dataDir: string): () => void {
   if (existsSync(file)) {
     const pid = Number(readFileSync(file, 'utf8').trim());
     if (pid && pid !== process.pid && isAlive(pid)) {
-      throw new Error(
-        `the embedded database in ${dataDir} is in use by process ${pid}; stop it first, or run with DATABASE_URL (PostgreSQL) to share one database`,
-      );
+      throw new Error(`the embedded database in ${dataDir} is in use by process ${pid}; stop it first, or run with DATABASE_URL (PostgreSQL) to share one database`);
     }
     rmSync(file, { force: true }); // left behind by a process that is gone
   }

@@ -2,7 +2,7 @@
  * What a clearance will record, worked out from an evaluation before anything is written: pure, no I/O,
  * so it can be prepared outside the append lock and prepared again if the facts went stale meanwhile.
  */
-import { type AssetOutcome, type DecisionRecord, compactDecisions, outcomesDigest } from './decision-record.ts';
+import { type AssetOutcome, compactDecisions, type DecisionRecord, outcomesDigest } from './decision-record.ts';
 import type { AssetFacts } from './policy-input.ts';
 
 export type ClearancePlan = {
@@ -20,13 +20,7 @@ export type ClearancePlan = {
 };
 
 /** `outcomes[i]` and `facts[i]` are the member at position i of the requested dataset. */
-export function planClearance(
-  outcomes: readonly AssetOutcome[],
-  facts: readonly AssetFacts[],
-  mode: 'all' | 'subset',
-  at: Date,
-  ttlSeconds: number,
-): ClearancePlan {
+export function planClearance(outcomes: readonly AssetOutcome[], facts: readonly AssetFacts[], mode: 'all' | 'subset', at: Date, ttlSeconds: number): ClearancePlan {
   const allowed: AssetOutcome[] = [];
   const denied: AssetOutcome[] = [];
   for (const o of outcomes) (o.decision === 'allow' ? allowed : denied).push(o);

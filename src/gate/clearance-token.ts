@@ -1,4 +1,4 @@
-import { type JWTPayload, createLocalJWKSet, decodeJwt, errors, jwtVerify } from 'jose';
+import { createLocalJWKSet, decodeJwt, errors, type JWTPayload, jwtVerify } from 'jose';
 import { signCompactJws } from '../signing/jws.ts';
 import type { Signer } from '../signing/signer.ts';
 
@@ -22,9 +22,7 @@ export function signClearanceToken(signer: Signer, claims: ClearanceClaims): Pro
   return signCompactJws(signer, claims, CLEARANCE_TOKEN_TYPE);
 }
 
-export type TokenCheck =
-  | { signature: 'valid'; expired: boolean; claims: ClearanceClaims }
-  | { signature: 'invalid'; expired: false; claims: null; error: string };
+export type TokenCheck = { signature: 'valid'; expired: boolean; claims: ClearanceClaims } | { signature: 'invalid'; expired: false; claims: null; error: string };
 
 /** Verifies signature, issuer, audience and type; reports expiry separately so standing can still be told. */
 export async function checkClearanceToken(token: string, publicJwks: object[], expect: { issuer: string; audience: string }): Promise<TokenCheck> {
@@ -40,11 +38,15 @@ export async function checkClearanceToken(token: string, publicJwks: object[], e
       return { signature: 'valid', expired: true, claims: payload as JWTPayload as unknown as ClearanceClaims };
     }
     const error =
-      e instanceof errors.JWSSignatureVerificationFailed ? 'signature does not verify'
-      : e instanceof errors.JWKSNoMatchingKey ? 'signed by a key this service does not hold'
-      : e instanceof errors.JWTClaimValidationFailed ? `claim "${e.claim}" is not valid: ${e.reason}`
-      : e instanceof errors.JOSEError ? `not a valid clearance token (${e.code})`
-      : 'not a valid clearance token';
+      e instanceof errors.JWSSignatureVerificationFailed
+        ? 'signature does not verify'
+        : e instanceof errors.JWKSNoMatchingKey
+          ? 'signed by a key this service does not hold'
+          : e instanceof errors.JWTClaimValidationFailed
+            ? `claim "${e.claim}" is not valid: ${e.reason}`
+            : e instanceof errors.JOSEError
+              ? `not a valid clearance token (${e.code})`
+              : 'not a valid clearance token';
     return { signature: 'invalid', expired: false, claims: null, error };
   }
 }

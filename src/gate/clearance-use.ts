@@ -1,8 +1,8 @@
 import { eq } from 'drizzle-orm';
-import type { GateDeps } from './deps.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { Problem } from '../http/problem.ts';
 import { checkClearanceToken } from './clearance-token.ts';
+import type { GateDeps } from './deps.ts';
 import { standingOf } from './service.ts';
 import { describeStandingCause } from './standing.ts';
 import { clearances } from './tables.ts';
@@ -44,4 +44,3 @@ export async function clearanceRefusals(
 export function refused(reasons: string[]): Problem {
   return new Problem(403, 'forbidden', `training is not cleared: ${reasons.join('; ')}`, { reasons });
 }
-

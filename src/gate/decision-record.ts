@@ -33,8 +33,7 @@ export type DecisionRecord = { format: 'positions/v1'; assetCount: number; group
 
 export type StoredDecisions = DecisionRecord | DecisionGroup[];
 
-const outcomeKey = (o: { decision: string; reasons: readonly DecisionReason[] }) =>
-  `${o.decision}\u0000${o.reasons.map((r) => `${r.policyId}\u0001${r.reason}`).join('\u0000')}`;
+const outcomeKey = (o: { decision: string; reasons: readonly DecisionReason[] }) => `${o.decision}\u0000${o.reasons.map((r) => `${r.policyId}\u0001${r.reason}`).join('\u0000')}`;
 
 /** `outcomes[i]` is the member at position i. */
 export function compactDecisions(outcomes: readonly AssetOutcome[]): DecisionRecord {
@@ -141,7 +140,9 @@ export function outcomesDigest(outcomes: readonly AssetOutcome[]): string {
       tail = Buffer.from(`,"reasons":[${reasons}]}`, 'utf8');
       tails.set(o.reasons, tail);
     }
-    putString(`${i ? ',' : ''}{"assetId":${JSON.stringify(o.assetId)},"decision":${JSON.stringify(o.decision)},"licenseId":${o.licenseId === null ? 'null' : JSON.stringify(o.licenseId)}`);
+    putString(
+      `${i ? ',' : ''}{"assetId":${JSON.stringify(o.assetId)},"decision":${JSON.stringify(o.decision)},"licenseId":${o.licenseId === null ? 'null' : JSON.stringify(o.licenseId)}`,
+    );
     putBytes(tail);
   });
   putString(']');

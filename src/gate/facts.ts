@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
+import type { Member } from '../datasets/digest.ts';
 import type { Queryable } from '../db/database.ts';
 import { queryRows } from '../db/database.ts';
-import type { Member } from '../datasets/digest.ts';
 import type { ApprovalFacts, AssetFacts, LicenseFacts } from './policy-input.ts';
 
 type FactRow = {

@@ -29,18 +29,19 @@
  * (by digest) loaded in a process stays cached until the process (or worker thread) ends. Fine for reloads on
  * policy edits; do not load unboundedly many distinct sets.
  */
-import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+
 import { createHash } from 'node:crypto';
+import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import {
   ASSET_TYPE,
-  NAMESPACE,
-  PolicyInputError,
-  createRequestBuilder,
   type AssetFacts,
   type BuiltRequest,
   type CedarRequest,
+  createRequestBuilder,
   type GateRequest,
   type MiningClasses,
+  NAMESPACE,
+  PolicyInputError,
   type RequestBuilder,
 } from './policy-input.ts';
 
@@ -104,11 +105,7 @@ export interface PolicySet {
   /** Policies in load order (file name order, then position in the file). */
   readonly policies: readonly PolicyInfo[];
   /** One decision per asset, in the order given. Never throws for bad facts: they deny. */
-  evaluate(
-    request: GateRequest,
-    assets: readonly AssetFacts[],
-    options?: { onStats?: (stats: EvaluationStats) => void },
-  ): AssetDecision[];
+  evaluate(request: GateRequest, assets: readonly AssetFacts[], options?: { onStats?: (stats: EvaluationStats) => void }): AssetDecision[];
 }
 
 export type PolicySetIssue = {
@@ -402,12 +399,7 @@ export type PolicySource = { name: string; raw: Buffer };
  * a directory) and prepares them for evaluation: no I/O. `issues` holds what reading found already (a file
  * that could not be read); throws PolicySetError listing every problem, each with file and position.
  */
-export function buildPolicySet(
-  dir: string,
-  schemaFile: PolicySource | undefined,
-  policyFiles: readonly PolicySource[],
-  issues: PolicySetIssue[] = [],
-): PolicySet {
+export function buildPolicySet(dir: string, schemaFile: PolicySource | undefined, policyFiles: readonly PolicySource[], issues: PolicySetIssue[] = []): PolicySet {
   // First, as a reader meets it; unless the policy files were there and could not be read (said already).
   if (policyFiles.length === 0 && issues.every((i) => i.file === SCHEMA_FILE)) issues.unshift({ file: dir, message: `no *${POLICY_FILE_SUFFIX} policy files` });
   let schemaText: string | undefined;
@@ -505,8 +497,7 @@ export function buildPolicySet(
 
 type Decision = { decision: 'allow' | 'deny'; reasons: readonly DecisionReason[] };
 
-const freezeReasons = (reasons: DecisionReason[]): readonly DecisionReason[] =>
-  Object.freeze(reasons.map((r) => Object.freeze({ ...r })));
+const freezeReasons = (reasons: DecisionReason[]): readonly DecisionReason[] => Object.freeze(reasons.map((r) => Object.freeze({ ...r })));
 
 const deny = (policyId: string, reason: string): Decision => ({
   decision: 'deny',
@@ -533,18 +524,10 @@ class CedarPolicySet implements PolicySet {
     /** Per training-mining attribute, the values the policies tell apart (null: every value). */
     readonly miningClasses: Readonly<MiningClasses>,
   ) {
-    this.policies = Object.freeze(
-      loaded.map(({ id, reason, effect, file, line, column }) =>
-        Object.freeze({ id, reason, effect, file, line, column }),
-      ),
-    );
+    this.policies = Object.freeze(loaded.map(({ id, reason, effect, file, line, column }) => Object.freeze({ id, reason, effect, file, line, column })));
   }
 
-  evaluate(
-    request: GateRequest,
-    assets: readonly AssetFacts[],
-    options?: { onStats?: (stats: EvaluationStats) => void },
-  ): AssetDecision[] {
+  evaluate(request: GateRequest, assets: readonly AssetFacts[], options?: { onStats?: (stats: EvaluationStats) => void }): AssetDecision[] {
     let build: RequestBuilder | undefined;
     let requestError: Decision | undefined;
     try {
@@ -605,9 +588,7 @@ class CedarPolicySet implements PolicySet {
     }
     const { decision, diagnostics } = answer.response;
     const order = (id: string): number => this.byId.get(id)?.index ?? Number.MAX_SAFE_INTEGER;
-    const fired = [...diagnostics.reason]
-      .sort((a, b) => order(a) - order(b))
-      .map((policyId) => ({ policyId, reason: this.byId.get(policyId)?.reason ?? '(unknown policy)' }));
+    const fired = [...diagnostics.reason].sort((a, b) => order(a) - order(b)).map((policyId) => ({ policyId, reason: this.byId.get(policyId)?.reason ?? '(unknown policy)' }));
     const errors = [...diagnostics.errors]
       .sort((a, b) => order(a.policyId) - order(b.policyId))
       .map((e) => ({ policyId: e.policyId, reason: `evaluation error: ${e.error.message}` }));

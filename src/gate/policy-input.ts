@@ -101,7 +101,6 @@ export const ASSET_TYPE = `${NAMESPACE}::Asset`;
 export const ACTION_TYPE = `${NAMESPACE}::Action`;
 export const TRAIN_ACTION: CedarUid = { type: ACTION_TYPE, id: 'train' };
 
-
 /**
  * Model family of a Vertex AI model id: the first dash-separated part of the last path segment, lower case.
  * 'veo-3.0-generate-001' -> 'veo', 'publishers/google/models/imagen-4.0-generate-001' -> 'imagen'.
@@ -114,17 +113,13 @@ export function baseModelFamily(baseModel: string): string {
 const MINING_RANK: Record<TrainingMiningUse, number> = { allowed: 0, constrained: 1, notAllowed: 2 };
 
 /** The stricter of two training-mining assertions (notAllowed > constrained > allowed > none). */
-export function stricterTrainingMining(
-  a: TrainingMiningUse | undefined,
-  b: TrainingMiningUse | undefined,
-): TrainingMiningUse | undefined {
+export function stricterTrainingMining(a: TrainingMiningUse | undefined, b: TrainingMiningUse | undefined): TrainingMiningUse | undefined {
   if (a === undefined) return b;
   if (b === undefined) return a;
   return MINING_RANK[a] >= MINING_RANK[b] ? a : b;
 }
 
-const INSTANT =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(Z|z|[+-]\d{2}(?::?\d{2})?))?$/;
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(Z|z|[+-]\d{2}(?::?\d{2})?))?$/;
 
 /**
  * Parses an ISO 8601 instant to epoch milliseconds. `round` says which way sub-millisecond digits go.
@@ -323,10 +318,7 @@ const NO_APPROVALS: readonly ApprovalFacts[] = Object.freeze([]);
  * same license object), so the builder must not outlive changes to those objects: make one per evaluation.
  * Keys are still derived from values, so equal licenses held in distinct objects share a key too.
  */
-export function createRequestBuilder(
-  gate: GateRequest,
-  options: { licenseIdentity?: boolean; production?: boolean; mining?: Readonly<MiningClasses> } = {},
-): RequestBuilder {
+export function createRequestBuilder(gate: GateRequest, options: { licenseIdentity?: boolean; production?: boolean; mining?: Readonly<MiningClasses> } = {}): RequestBuilder {
   // Each asset has its own license row, but a studio licenses art in batches on equal terms. Unless a
   // policy reads the license's id or version, equal terms decide alike and may share one Cedar call.
   const licenseIdentity = options.licenseIdentity ?? true;
@@ -387,7 +379,20 @@ export function createRequestBuilder(
     if (typeof l.id !== 'string' || !Number.isSafeInteger(l.version)) return undefined;
     try {
       const g = l.grants;
-      return JSON.stringify([l.revoked, l.superseded, l.licensee, l.vendors, g?.training, g?.derivatives, g?.commercial, l.termStart, l.termEnd, l.territories, l.media, l.baseModelFamilies ?? null]);
+      return JSON.stringify([
+        l.revoked,
+        l.superseded,
+        l.licensee,
+        l.vendors,
+        g?.training,
+        g?.derivatives,
+        g?.commercial,
+        l.termStart,
+        l.termEnd,
+        l.territories,
+        l.media,
+        l.baseModelFamilies ?? null,
+      ]);
     } catch {
       return undefined;
     }

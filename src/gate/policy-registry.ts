@@ -1,5 +1,5 @@
-import { recordedAs } from '../audit/event.ts';
 import { eq } from 'drizzle-orm';
+import { recordedAs } from '../audit/event.ts';
 import type { Ledger } from '../audit/ledger.ts';
 import { type PolicySet } from './policy-engine.ts';
 import { loadPolicySet } from './policy-loader.ts';

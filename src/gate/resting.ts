@@ -35,8 +35,14 @@ export const restingLicenseRows = sql`
 
 /** A row of restingLicensesText: snake_case as PostgreSQL names them; times as Date or as JSON text. */
 export type RestingLicenseRow = {
-  clearance_id: string; license_id: string; asset_id: string; asset_count: number | string; term_end: Date | string;
-  revoked_license_id: string | null; revoked_at: Date | string | null; reason: string | null;
+  clearance_id: string;
+  license_id: string;
+  asset_id: string;
+  asset_count: number | string;
+  term_end: Date | string;
+  revoked_license_id: string | null;
+  revoked_at: Date | string | null;
+  reason: string | null;
 };
 
 /** The same order in a statement and in a JSON aggregate of its rows (`f`): per license, the earliest revocation first. */
@@ -57,8 +63,12 @@ export function restingLicensesText(clearanceIds: string, failingAt?: string): s
         from (${restingRowsText}) rl
         left join license_versions later on later.asset_id = rl.asset_id and later.version >= rl.version
         left join license_revocations r on r.license_id = later.id
-        where rl.clearance_id = any(${clearanceIds}::text[])${failingAt ? `
-          and (r.revoked_at <= ${failingAt} or rl.term_end <= ${failingAt})` : ''}`;
+        where rl.clearance_id = any(${clearanceIds}::text[])${
+          failingAt
+            ? `
+          and (r.revoked_at <= ${failingAt} or rl.term_end <= ${failingAt})`
+            : ''
+        }`;
 }
 
 /** Rows of restingLicensesText in RESTING_LICENSES_ORDER, per clearance: one per license, its earliest revocation. */
@@ -96,10 +106,7 @@ export async function restingLicenses(q: Queryable, clearanceIds: string[]): Pro
  * Each member of a compactly recorded clearance's requested dataset, in member order, with the license
  * version it was decided on (its latest before the clearance's audit entry; null: it had none).
  */
-export async function licensesAtClearance(
-  q: Queryable,
-  c: { requestedDatasetId: string; auditIndex: number },
-): Promise<{ assetId: string; licenseId: string | null }[]> {
+export async function licensesAtClearance(q: Queryable, c: { requestedDatasetId: string; auditIndex: number }): Promise<{ assetId: string; licenseId: string | null }[]> {
   const rows = await queryRows<{ position: number; asset_id: string; license_id: string | null; version: number | null }>(
     q,
     sql`select da.position, da.asset_id, lv.id as license_id, lv.version

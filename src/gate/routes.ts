@@ -1,12 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { GateDeps } from './deps.ts';
-import { requireRole } from '../http/role-guard.ts';
 import { datasetMembers, getDataset, resolveMembers } from '../datasets/service.ts';
 import { bearer, errorResponses, IdParam, json } from '../http/openapi-common.ts';
 import { Problem } from '../http/problem.ts';
+import { requireRole } from '../http/role-guard.ts';
 import { router } from '../http/validation.ts';
+import type { GateDeps } from './deps.ts';
 import { PolicySetError } from './policy-engine.ts';
-import { ClearanceCreate, ClearanceRecord, ClearanceResult, ClearanceVerdict, ClearanceVerify, GateEvaluate, AssetOutcome, PolicyList } from './schemas.ts';
+import { AssetOutcome, ClearanceCreate, ClearanceRecord, ClearanceResult, ClearanceVerdict, ClearanceVerify, GateEvaluate, PolicyList } from './schemas.ts';
 import { clearanceView, evaluateMembers, getClearanceRow, listClearances, requestClearance, vendorFor, verifyClearance } from './service.ts';
 
 export function gateRoutes(app: GateDeps) {
@@ -140,9 +140,7 @@ export function gateRoutes(app: GateDeps) {
     }),
     async (c) => {
       const body = c.req.valid('json');
-      const members = body.datasetId
-        ? await datasetMembers(db(), (await getDataset(db(), body.datasetId, c.get('principal'))).id)
-        : await resolveMembers(db(), body.assetIds!);
+      const members = body.datasetId ? await datasetMembers(db(), (await getDataset(db(), body.datasetId, c.get('principal'))).id) : await resolveMembers(db(), body.assetIds!);
       const at = body.at ? new Date(body.at).toISOString() : new Date().toISOString();
       const evaluation = await evaluateMembers(app, members, { vendor: body.vendor, purpose: body.purpose, baseModel: body.baseModel, at });
       return c.json({ decision: evaluation.decision, policyDigest: evaluation.policyDigest, at, assets: evaluation.outcomes }, 200);

@@ -39,9 +39,7 @@ export const AssetOutcome = z
 
 const Counts = z.object({ assets: z.number().int(), allowed: z.number().int(), denied: z.number().int() });
 
-export const Standing = z
-  .object({ status: z.enum(['standing', 'revoked', 'expired', 'denied']), causes: z.array(z.record(z.string(), z.unknown())) })
-  .openapi('ClearanceStanding');
+export const Standing = z.object({ status: z.enum(['standing', 'revoked', 'expired', 'denied']), causes: z.array(z.record(z.string(), z.unknown())) }).openapi('ClearanceStanding');
 
 export const ClearanceResult = z
   .object({
@@ -88,7 +86,10 @@ export const ClearanceRecord = z
   })
   .openapi('ClearanceRecord');
 
-export const ClearanceVerify = z.object({ token: z.string().min(1).max(20_000) }).strict().openapi('ClearanceVerifyRequest');
+export const ClearanceVerify = z
+  .object({ token: z.string().min(1).max(20_000) })
+  .strict()
+  .openapi('ClearanceVerifyRequest');
 
 export const ClearanceVerdict = z
   .object({

@@ -1,22 +1,22 @@
 import { and, desc, eq, lt, type SQL, sql } from 'drizzle-orm';
-import type { GateDeps } from './deps.ts';
 import { treeSize } from '../audit/log-store.ts';
 import type { Principal } from '../auth/tokens.ts';
-import { type Queryable, queryRows } from '../db/database.ts';
 import type { Member } from '../datasets/digest.ts';
 import { datasetView, getDataset, insertDataset } from '../datasets/service.ts';
-import { problems } from '../http/problem.ts';
+import { type Queryable, queryRows } from '../db/database.ts';
 import { newId } from '../db/ids.ts';
+import { problems } from '../http/problem.ts';
+import type { TrainingPurpose } from '../vocabulary/rights.ts';
 import { type ClearancePlan, planClearance } from './clearance-plan.ts';
 import { type ClearanceClaims, checkClearanceToken, signClearanceToken } from './clearance-token.ts';
 import { type AssetOutcome, type DecisionReason, expandDecisions, expandGroups, isDecisionRecord } from './decision-record.ts';
+import type { GateDeps } from './deps.ts';
 import { loadAssetFacts, loadDatasetFacts } from './facts.ts';
 import type { PolicySet } from './policy-engine.ts';
 import type { AssetFacts, GateRequest } from './policy-input.ts';
 import { licensesAtClearance, restingLicenses } from './resting.ts';
-import { type Standing, clearanceStanding, describeStandingCause } from './standing.ts';
+import { clearanceStanding, describeStandingCause, type Standing } from './standing.ts';
 import { clearances } from './tables.ts';
-import type { TrainingPurpose } from '../vocabulary/rights.ts';
 
 export { type AssetOutcome, expandGroups, groupOutcomes, outcomesDigest } from './decision-record.ts';
 export { restingLicenses } from './resting.ts';
@@ -31,7 +31,9 @@ export type Evaluation = {
 /** Per-asset outcomes of one policy set over facts; the reasons arrays are shared between equal decisions. */
 function decide(policySet: PolicySet, request: GateRequest, facts: AssetFacts[]): Evaluation {
   const decisions = policySet.evaluate(request, facts);
-  const outcomes = decisions.map((d, i): AssetOutcome => ({ assetId: d.assetId, decision: d.decision, reasons: d.reasons as DecisionReason[], licenseId: facts[i]!.license?.id ?? null }));
+  const outcomes = decisions.map(
+    (d, i): AssetOutcome => ({ assetId: d.assetId, decision: d.decision, reasons: d.reasons as DecisionReason[], licenseId: facts[i]!.license?.id ?? null }),
+  );
   return { decision: outcomes.every((o) => o.decision === 'allow') ? 'allow' : 'deny', policyDigest: policySet.digest, outcomes, facts };
 }
 
@@ -249,9 +251,17 @@ export async function listClearances(q: Queryable, principal: Principal, f: { da
   if (principal.role === 'vendor') where.push(eq(clearances.vendor, principal.vendor!));
   if (f.datasetId) where.push(eq(clearances.datasetId, f.datasetId));
   if (f.cursor) where.push(lt(clearances.auditIndex, Number(f.cursor)));
-  const rows = await q.select().from(clearances).where(and(...where)).orderBy(desc(clearances.auditIndex)).limit(f.limit + 1);
+  const rows = await q
+    .select()
+    .from(clearances)
+    .where(and(...where))
+    .orderBy(desc(clearances.auditIndex))
+    .limit(f.limit + 1);
   const page = rows.slice(0, f.limit);
-  const resting = await restingLicenses(q, page.map((c) => c.id));
+  const resting = await restingLicenses(
+    q,
+    page.map((c) => c.id),
+  );
   const now = new Date();
   return {
     items: page.map((c) => ({
@@ -281,10 +291,7 @@ export async function verifyClearance(app: GateDeps, token: string) {
     return { valid: false, signature: 'valid' as const, expired: check.expired, standing: null, reasons: ['no clearance with this id is recorded here'], clearance: null, claims };
   }
   const standing = await standingOf(app.database.db, row);
-  const reasons = [
-    ...(check.expired ? ['the token has expired'] : []),
-    ...standing.causes.map(describeStandingCause),
-  ];
+  const reasons = [...(check.expired ? ['the token has expired'] : []), ...standing.causes.map(describeStandingCause)];
   return {
     valid: !check.expired && standing.status === 'standing',
     signature: 'valid' as const,

@@ -22,11 +22,7 @@ export type StandingCause =
 
 export type Standing = { status: 'standing' | 'revoked' | 'expired' | 'denied'; causes: StandingCause[] };
 
-export function clearanceStanding(
-  clearance: { decision: 'allow' | 'deny'; expiresAt: Date | null },
-  licenses: readonly RestingLicense[],
-  now: Date,
-): Standing {
+export function clearanceStanding(clearance: { decision: 'allow' | 'deny'; expiresAt: Date | null }, licenses: readonly RestingLicense[], now: Date): Standing {
   if (clearance.decision === 'deny') return { status: 'denied', causes: [{ cause: 'denied' }] };
   const causes: StandingCause[] = [];
   for (const l of licenses) {

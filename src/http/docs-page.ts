@@ -1,5 +1,12 @@
 /** A self-contained API reference page rendered from the OpenAPI document (no assets from elsewhere). */
-type Operation = { summary?: string; tags?: string[]; security?: unknown[]; parameters?: { name: string; in: string; required?: boolean }[]; requestBody?: { content?: Record<string, unknown> }; responses?: Record<string, { description?: string }> };
+type Operation = {
+  summary?: string;
+  tags?: string[];
+  security?: unknown[];
+  parameters?: { name: string; in: string; required?: boolean }[];
+  requestBody?: { content?: Record<string, unknown> };
+  responses?: Record<string, { description?: string }>;
+};
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
@@ -10,7 +17,9 @@ export function renderDocsPage(doc: { info: { title: string; version: string; de
       const tag = op.tags?.[0] ?? 'Other';
       const params = (op.parameters ?? []).map((p) => `<code>${esc(p.name)}</code> (${p.in}${p.required ? ', required' : ''})`).join(', ');
       const body = op.requestBody?.content ? Object.keys(op.requestBody.content).map(esc).join(', ') : '';
-      const responses = Object.entries(op.responses ?? {}).map(([code, r]) => `<li><b>${code}</b> ${esc(r.description ?? '')}</li>`).join('');
+      const responses = Object.entries(op.responses ?? {})
+        .map(([code, r]) => `<li><b>${code}</b> ${esc(r.description ?? '')}</li>`)
+        .join('');
       const row = `<section><h3><span class="m ${method}">${method.toUpperCase()}</span> <code>${esc(path)}</code>${op.security?.length ? ' <span class="lock">bearer token</span>' : ''}</h3>
 <p>${esc(op.summary ?? '')}</p>${params ? `<p>Parameters: ${params}</p>` : ''}${body ? `<p>Body: ${body}</p>` : ''}<ul>${responses}</ul></section>`;
       byTag.set(tag, [...(byTag.get(tag) ?? []), row]);

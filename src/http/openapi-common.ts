@@ -34,7 +34,11 @@ export const bearer = [{ bearerAuth: [] }];
 
 export const IdParam = (prefix: string) =>
   z.object({
-    id: z.string().min(1).max(100).openapi({ param: { name: 'id', in: 'path' }, example: `${prefix}_8hX2kq0aVbq4Zz1mR9sT` }),
+    id: z
+      .string()
+      .min(1)
+      .max(100)
+      .openapi({ param: { name: 'id', in: 'path' }, example: `${prefix}_8hX2kq0aVbq4Zz1mR9sT` }),
   });
 
 /** A JSON request or response body with this schema. */

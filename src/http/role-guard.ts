@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
-import { problems } from './problem.ts';
 import { type Principal, type Role, TokenError, type TokenVerifier } from '../auth/tokens.ts';
+import { problems } from './problem.ts';
 
 export type AuthEnv = { Variables: { principal: Principal } };
 

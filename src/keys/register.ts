@@ -1,5 +1,5 @@
-import { recordedAs } from '../audit/event.ts';
 import { inArray } from 'drizzle-orm';
+import { recordedAs } from '../audit/event.ts';
 import type { Ledger } from '../audit/ledger.ts';
 import type { Signer } from '../signing/signer.ts';
 import { serviceKeys } from './tables.ts';
@@ -14,13 +14,21 @@ export async function registerKeys(ledger: Ledger, keys: { purpose: string; sign
   const known = await ledger.db
     .select({ kid: serviceKeys.kid })
     .from(serviceKeys)
-    .where(inArray(serviceKeys.kid, keys.map((k) => k.signer.kid)));
+    .where(
+      inArray(
+        serviceKeys.kid,
+        keys.map((k) => k.signer.kid),
+      ),
+    );
   const seen = new Set(known.map((k) => k.kid));
   const added: string[] = [];
   for (const { purpose, signer } of keys) {
     if (seen.has(signer.kid)) continue;
     const registered = await ledger.change(SYSTEM, async ({ tx, record }) => {
-      const rows = await tx.select().from(serviceKeys).where(inArray(serviceKeys.kid, [signer.kid]));
+      const rows = await tx
+        .select()
+        .from(serviceKeys)
+        .where(inArray(serviceKeys.kid, [signer.kid]));
       if (rows.length > 0) return false; // another process registered it first
       const event = record({ action: 'key.created', subjectId: signer.kid, content: { purpose, alg: signer.alg, publicJwk: signer.publicJwk } });
       await tx.insert(serviceKeys).values({

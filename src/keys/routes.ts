@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Config } from '../config/config.ts';
-import type { Keyring } from '../signing/keyring.ts';
 import { router } from '../http/validation.ts';
+import type { Keyring } from '../signing/keyring.ts';
 
 /** Public keys anyone needs to verify what the service signs, offline. */
 /** What the key routes read: the keys the service signs with. */

@@ -1,10 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Database } from '../db/database.ts';
+import { getAsset } from '../assets/service.ts';
 import type { Ledger } from '../audit/ledger.ts';
 import type { TokenVerifier } from '../auth/tokens.ts';
-import { getAsset } from '../assets/service.ts';
-import { requireRole } from '../http/role-guard.ts';
+import type { Database } from '../db/database.ts';
 import { bearer, errorResponses, IdParam, json } from '../http/openapi-common.ts';
+import { requireRole } from '../http/role-guard.ts';
 import { router } from '../http/validation.ts';
 import { listApprovals, recordApproval } from './approvals.ts';
 import { Approval, ApprovalCreate, License, LicenseCreate, LicenseHistory, RevocationImpact, RevokeBody } from './schemas.ts';

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { sha256Hex } from '../assets/schemas.ts';
-import { isTerritory } from './territories.ts';
 import { GRANT_VALUES, TRAINING_PURPOSES } from '../vocabulary/rights.ts';
+import { isTerritory } from './territories.ts';
 
 const Grant = z.enum(GRANT_VALUES);
 const party = z.string().trim().min(1).max(300);
@@ -26,9 +26,19 @@ export const LicenseCreate = z
       .min(1)
       .max(300)
       .openapi({ example: ['US', 'CA'] }),
-    media: z.array(z.string().trim().min(1).max(100)).min(1).max(100).openapi({ example: ['theatrical', 'streaming'] }),
+    media: z
+      .array(z.string().trim().min(1).max(100))
+      .min(1)
+      .max(100)
+      .openapi({ example: ['theatrical', 'streaming'] }),
     baseModelFamilies: z
-      .array(z.string().trim().toLowerCase().regex(/^[a-z0-9][a-z0-9.-]*$/, 'a model family such as veo or imagen'))
+      .array(
+        z
+          .string()
+          .trim()
+          .toLowerCase()
+          .regex(/^[a-z0-9][a-z0-9.-]*$/, 'a model family such as veo or imagen'),
+      )
       .min(1)
       .max(50)
       .optional()
@@ -39,16 +49,17 @@ export const LicenseCreate = z
       .refine((t) => Date.parse(t.end) > Date.parse(t.start), { message: 'term.end must be after term.start', path: ['end'] }),
     exclusivity: z.boolean(),
     attribution: z.string().trim().max(1000).optional(),
-    contractRef: z.object({ id: z.string().trim().min(1).max(200), sha256: sha256Hex }).strict().optional(),
+    contractRef: z
+      .object({ id: z.string().trim().min(1).max(200), sha256: sha256Hex })
+      .strict()
+      .optional(),
   })
   .strict()
   .openapi('LicenseCreate');
 
 export const LICENSE_STATUSES = ['active', 'pending', 'expired', 'superseded', 'revoked'] as const;
 
-export const Revocation = z
-  .object({ id: z.string(), reason: z.string(), revokedAt: z.string(), revokedBy: z.string(), auditIndex: z.number().int() })
-  .openapi('Revocation');
+export const Revocation = z.object({ id: z.string(), reason: z.string(), revokedAt: z.string(), revokedBy: z.string(), auditIndex: z.number().int() }).openapi('Revocation');
 
 export const License = z
   .object({

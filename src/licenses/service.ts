@@ -4,8 +4,8 @@ import { type Actor, entryColumns, recordedAs } from '../audit/event.ts';
 import type { ChangeContext, Ledger } from '../audit/ledger.ts';
 import { type Queryable } from '../db/database.ts';
 import { isUniqueViolation } from '../db/errors.ts';
-import { problems } from '../http/problem.ts';
 import { newId } from '../db/ids.ts';
+import { problems } from '../http/problem.ts';
 import type { LicenseCreateInput, LicenseView } from './schemas.ts';
 import { licenseRevocations, licenseVersions } from './tables.ts';
 
@@ -57,11 +57,7 @@ function licenseView(v: VersionRow, supersededBy: string | null, revocation: Rev
 
 /** The asset's versions, newest first, each with what superseded or revoked it. */
 export async function licenseHistory(q: Queryable, assetId: string, at = new Date()): Promise<LicenseView[]> {
-  const versions = await q
-    .select()
-    .from(licenseVersions)
-    .where(eq(licenseVersions.assetId, assetId))
-    .orderBy(desc(licenseVersions.version));
+  const versions = await q.select().from(licenseVersions).where(eq(licenseVersions.assetId, assetId)).orderBy(desc(licenseVersions.version));
   return withStanding(q, versions, at);
 }
 
@@ -70,10 +66,7 @@ async function withStanding(q: Queryable, versions: VersionRow[], at: Date): Pro
   const ids = versions.map((v) => v.id);
   const [revocations, successors] = await Promise.all([
     q.select().from(licenseRevocations).where(inArray(licenseRevocations.licenseId, ids)),
-    q
-      .select({ id: licenseVersions.id, supersedesId: licenseVersions.supersedesId })
-      .from(licenseVersions)
-      .where(inArray(licenseVersions.supersedesId, ids)),
+    q.select({ id: licenseVersions.id, supersedesId: licenseVersions.supersedesId }).from(licenseVersions).where(inArray(licenseVersions.supersedesId, ids)),
   ]);
   const revokedBy = new Map(revocations.map((r) => [r.licenseId, r]));
   const successorOf = new Map(successors.map((s) => [s.supersedesId!, s.id]));
@@ -87,56 +80,50 @@ export async function getLicense(q: Queryable, id: string, at = new Date()): Pro
 }
 
 /** A new version of the asset's terms; it supersedes the latest one, which stays readable as it was. */
-export async function addLicenseVersion(
-  ledger: Ledger,
-  actor: Actor,
-  assetId: string,
-  input: LicenseCreateInput,
-): Promise<LicenseView> {
+export async function addLicenseVersion(ledger: Ledger, actor: Actor, assetId: string, input: LicenseCreateInput): Promise<LicenseView> {
   try {
     // Decided from this asset's versions alone (the asset row never changes): versions of other assets run
     // beside it in a batch; a revocation, which taints checkpoints across datasets, runs alone.
-    return await ledger.change(actor, async ({ tx, record }) => {
-      await getAsset(tx, assetId);
-      const [latest] = await tx
-        .select()
-        .from(licenseVersions)
-        .where(eq(licenseVersions.assetId, assetId))
-        .orderBy(desc(licenseVersions.version))
-        .limit(1);
-      const id = newId('lic');
-      const terms = {
-        id,
-        assetId,
-        version: (latest?.version ?? 0) + 1,
-        supersedesId: latest?.id ?? null,
-        licensor: input.licensor,
-        licensee: input.licensee,
-        vendors: input.vendors,
-        grantTraining: input.grants.training,
-        grantDerivatives: input.grants.derivatives,
-        grantCommercial: input.grants.commercial,
-        territories: input.territories,
-        media: input.media,
-        baseModelFamilies: input.baseModelFamilies ?? null,
-        termStart: new Date(input.term.start),
-        termEnd: new Date(input.term.end),
-        exclusivity: input.exclusivity,
-        attribution: input.attribution ?? null,
-        contractRefId: input.contractRef?.id ?? null,
-        contractRefSha256: input.contractRef?.sha256 ?? null,
-      };
-      const event = record({
-        action: latest ? 'license.amended' : 'license.granted',
-        subjectId: id,
-        content: { ...terms, terms: input },
-      });
-      const [row] = await tx
-        .insert(licenseVersions)
-        .values({ ...terms, ...entryColumns(event) })
-        .returning();
-      return licenseView(row!, null, null, new Date());
-    }, { touches: [`asset:${assetId}`] });
+    return await ledger.change(
+      actor,
+      async ({ tx, record }) => {
+        await getAsset(tx, assetId);
+        const [latest] = await tx.select().from(licenseVersions).where(eq(licenseVersions.assetId, assetId)).orderBy(desc(licenseVersions.version)).limit(1);
+        const id = newId('lic');
+        const terms = {
+          id,
+          assetId,
+          version: (latest?.version ?? 0) + 1,
+          supersedesId: latest?.id ?? null,
+          licensor: input.licensor,
+          licensee: input.licensee,
+          vendors: input.vendors,
+          grantTraining: input.grants.training,
+          grantDerivatives: input.grants.derivatives,
+          grantCommercial: input.grants.commercial,
+          territories: input.territories,
+          media: input.media,
+          baseModelFamilies: input.baseModelFamilies ?? null,
+          termStart: new Date(input.term.start),
+          termEnd: new Date(input.term.end),
+          exclusivity: input.exclusivity,
+          attribution: input.attribution ?? null,
+          contractRefId: input.contractRef?.id ?? null,
+          contractRefSha256: input.contractRef?.sha256 ?? null,
+        };
+        const event = record({
+          action: latest ? 'license.amended' : 'license.granted',
+          subjectId: id,
+          content: { ...terms, terms: input },
+        });
+        const [row] = await tx
+          .insert(licenseVersions)
+          .values({ ...terms, ...entryColumns(event) })
+          .returning();
+        return licenseView(row!, null, null, new Date());
+      },
+      { touches: [`asset:${assetId}`] },
+    );
   } catch (e) {
     if (isUniqueViolation(e)) {
       throw problems.conflict('another version of this license was recorded at the same moment; read the history and retry');
@@ -154,12 +141,21 @@ export type RevocationDownstream = {
   /** In the revocation's own change: taints every checkpoint trained on this version or an earlier one; their ids. */
   taint(change: Pick<ChangeContext, 'tx' | 'record'>, revoked: { licenseId: string; assetId: string; version: number; reason: string; at: Date }): Promise<string[]>;
   /** What a revocation of this version would hit, without making it. */
-  impact(q: Queryable, license: { assetId: string; version: number }): Promise<{ wouldRevokeClearances: RevocationImpactClearance[]; wouldTaintCheckpoints: { id: string; clearanceId: string }[] }>;
+  impact(
+    q: Queryable,
+    license: { assetId: string; version: number },
+  ): Promise<{ wouldRevokeClearances: RevocationImpactClearance[]; wouldTaintCheckpoints: { id: string; clearanceId: string }[] }>;
 };
 
 export type RevocationImpactClearance = { id: string; vendor: string; decision: string; datasetId: string };
 
-export async function revokeLicense(ledger: Ledger, actor: Actor, licenseId: string, reason: string, downstream: RevocationDownstream): Promise<LicenseView & { taintedCheckpoints: string[] }> {
+export async function revokeLicense(
+  ledger: Ledger,
+  actor: Actor,
+  licenseId: string,
+  reason: string,
+  downstream: RevocationDownstream,
+): Promise<LicenseView & { taintedCheckpoints: string[] }> {
   try {
     return await ledger.change(actor, async ({ tx, record }) => {
       const current = await getLicense(tx, licenseId);
@@ -182,10 +178,7 @@ export async function revokeLicense(ledger: Ledger, actor: Actor, licenseId: str
         revokedBy: event.actor.sub,
       });
       // Everything trained on this art stops being usable in the same commit as the revocation.
-      const tainted = await downstream.taint(
-        { tx, record },
-        { licenseId, assetId: current.assetId, version: current.version, reason, at: new Date(event.time) },
-      );
+      const tainted = await downstream.taint({ tx, record }, { licenseId, assetId: current.assetId, version: current.version, reason, at: new Date(event.time) });
       return { ...(await getLicense(tx, licenseId)), taintedCheckpoints: tainted };
     });
   } catch (e) {

@@ -1,11 +1,11 @@
+import type { Logger } from 'pino';
+import type { Ledger } from '../audit/ledger.ts';
+import type { TokenVerifier } from '../auth/tokens.ts';
 import type { Config } from '../config/config.ts';
 import type { Database } from '../db/database.ts';
-import type { Ledger } from '../audit/ledger.ts';
-import type { Keyring } from '../signing/keyring.ts';
-import type { ManifestEngine } from '../provenance/c2pa/types.ts';
 import type { TimestampAuthority } from '../provenance/c2pa/tsa-client.ts';
-import type { Logger } from 'pino';
-import type { TokenVerifier } from '../auth/tokens.ts';
+import type { ManifestEngine } from '../provenance/c2pa/types.ts';
+import type { Keyring } from '../signing/keyring.ts';
 
 /** What signing and verifying outputs need from the running service. */
 export type OutputDeps = {

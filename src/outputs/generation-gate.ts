@@ -12,10 +12,12 @@ export async function generationGate(q: Queryable, checkpoint: CheckpointRow, cl
   const s = await checkpointStatus(q, checkpoint, new Date(), { clearance });
   if (s.status === 'active') return { refusal: null, logSize: s.asOfLogSize };
   const cause = s.causes[0];
-  const why =
-    !cause ? s.status
-    : cause.kind === 'retired' ? `retired: ${cause.reason}`
-    : cause.kind === 'license-revoked' ? `tainted: license ${cause.licenseId} of asset ${cause.assetIds.join(', ')} was revoked at ${cause.at}`
-    : `tainted: license ${cause.licenseId} of asset ${cause.assetIds.join(', ')} ended at ${cause.at}`;
+  const why = !cause
+    ? s.status
+    : cause.kind === 'retired'
+      ? `retired: ${cause.reason}`
+      : cause.kind === 'license-revoked'
+        ? `tainted: license ${cause.licenseId} of asset ${cause.assetIds.join(', ')} was revoked at ${cause.at}`
+        : `tainted: license ${cause.licenseId} of asset ${cause.assetIds.join(', ')} ended at ${cause.at}`;
   return { refusal: problems.conflict(`checkpoint ${checkpoint.id} is ${why}; nothing was signed`, { checkpointStatus: s.status, causes: s.causes }), logSize: s.asOfLogSize };
 }

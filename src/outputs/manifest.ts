@@ -42,14 +42,8 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 import { normalizeMimeType } from '../provenance/c2pa/formats.ts';
-import { trainingMiningAssertion, type TrainingMiningPermission } from '../provenance/c2pa/training-mining.ts';
-import type {
-  AssertionDefinition,
-  ClaimGeneratorInfo,
-  IngredientInput,
-  ManifestDefinition,
-  ReadResult,
-} from '../provenance/c2pa/types.ts';
+import { type TrainingMiningPermission, trainingMiningAssertion } from '../provenance/c2pa/training-mining.ts';
+import type { AssertionDefinition, ClaimGeneratorInfo, IngredientInput, ManifestDefinition, ReadResult } from '../provenance/c2pa/types.ts';
 
 /** Custom assertion label: reverse-domain, lowercase, no `__N` instance or `.vN` version suffix. */
 export const LINEAGE_LABEL = 'com.clearframe.lineage';
@@ -131,10 +125,7 @@ const sha256Utf8 = (s: string) => createHash('sha256').update(s, 'utf8').digest(
  * text only with `promptDisclosure: 'full'` (default 'hash': prompts can hold unreleased story detail).
  * Throws a TypeError naming each invalid field, or when promptSha256 does not match the prompt.
  */
-export function canonicalOutputLineage(
-  lineage: OutputLineage,
-  opts: { promptDisclosure?: PromptDisclosure } = {},
-): CanonicalOutputLineage {
+export function canonicalOutputLineage(lineage: OutputLineage, opts: { promptDisclosure?: PromptDisclosure } = {}): CanonicalOutputLineage {
   const parsed = OutputLineageSchema.safeParse(lineage);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
@@ -149,10 +140,7 @@ export function canonicalOutputLineage(
     }
     promptSha256 = actual;
   }
-  const generator =
-    l.generator === null
-      ? null
-      : { name: l.generator.name, ...(l.generator.version !== undefined ? { version: l.generator.version } : {}) };
+  const generator = l.generator === null ? null : { name: l.generator.name, ...(l.generator.version !== undefined ? { version: l.generator.version } : {}) };
   return {
     ...l,
     checkpoint: { ...l.checkpoint },
@@ -168,9 +156,7 @@ export function canonicalOutputLineage(
 // source assets
 
 /** Map ledger asset records (e.g. from the assets service) to the lineage's sourceAssets. */
-export function lineageSourceAssets(
-  assets: readonly { id: string; sha256: string; title: string }[],
-): OutputLineage['sourceAssets'] {
+export function lineageSourceAssets(assets: readonly { id: string; sha256: string; title: string }[]): OutputLineage['sourceAssets'] {
   return assets.map((a) => ({ assetId: a.id, sha256: a.sha256.toLowerCase(), title: a.title }));
 }
 
@@ -178,11 +164,7 @@ export function lineageSourceAssets(
  * The adapter ingredient for a source asset whose bytes are at hand (use with
  * `sourceIngredients: 'withBytes'`): relationship `inputTo`, labelled so the created action finds it.
  */
-export function sourceAssetIngredient(
-  asset: OutputLineage['sourceAssets'][number],
-  bytes: Uint8Array,
-  mimeType: string,
-): IngredientInput {
+export function sourceAssetIngredient(asset: OutputLineage['sourceAssets'][number], bytes: Uint8Array, mimeType: string): IngredientInput {
   return { bytes, mimeType, title: asset.title, relationship: 'inputTo', label: sourceAssetIngredientLabel(asset.assetId) };
 }
 

@@ -2,10 +2,10 @@
 import { eq, sql } from 'drizzle-orm';
 import { assets } from '../assets/tables.ts';
 import { checkpoints } from '../checkpoints/tables.ts';
+import { resolveMembers } from '../datasets/service.ts';
 import { type Database, type Queryable } from '../db/database.ts';
 import { WrittenOnce } from '../db/written-once.ts';
 import { clearances } from '../gate/tables.ts';
-import { resolveMembers } from '../datasets/service.ts';
 import { problems } from '../http/problem.ts';
 import type { SupportedMimeType } from '../provenance/c2pa/types.ts';
 
@@ -56,7 +56,12 @@ export async function sourceAssets(database: Database, ids: readonly string[]): 
   const db = database.db;
   const [members, titles] = await Promise.all([
     resolveMembers(db, ids),
-    db.select({ id: assets.id, title: assets.title }).from(assets).where(sql`${assets.id} = any(${sql.param([...new Set(ids)])}::text[])`).prepare('outputs_source_titles').execute(),
+    db
+      .select({ id: assets.id, title: assets.title })
+      .from(assets)
+      .where(sql`${assets.id} = any(${sql.param([...new Set(ids)])}::text[])`)
+      .prepare('outputs_source_titles')
+      .execute(),
   ]);
   const titleOf = new Map(titles.map((a) => [a.id, a.title]));
   return members.map((m) => {

@@ -2,7 +2,7 @@
 import { eq } from 'drizzle-orm';
 import { type Queryable } from '../db/database.ts';
 import { problems } from '../http/problem.ts';
-import { outputWithdrawals, outputs } from './tables.ts';
+import { outputs, outputWithdrawals } from './tables.ts';
 
 export type OutputRow = typeof outputs.$inferSelect;
 export type WithdrawalRow = typeof outputWithdrawals.$inferSelect;
@@ -11,7 +11,11 @@ export type OutputRecord = OutputRow & { withdrawal: WithdrawalRow | null };
 
 /** An output's record with its withdrawal (null unless the ledger withdrew it), or undefined when there is none. */
 export async function findOutput(q: Queryable, id: string): Promise<OutputRecord | undefined> {
-  const [row] = await q.select({ output: outputs, withdrawal: outputWithdrawals }).from(outputs).leftJoin(outputWithdrawals, eq(outputWithdrawals.outputId, outputs.id)).where(eq(outputs.id, id));
+  const [row] = await q
+    .select({ output: outputs, withdrawal: outputWithdrawals })
+    .from(outputs)
+    .leftJoin(outputWithdrawals, eq(outputWithdrawals.outputId, outputs.id))
+    .where(eq(outputs.id, id));
   return row ? { ...row.output, withdrawal: row.withdrawal } : undefined;
 }
 

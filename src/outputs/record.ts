@@ -1,16 +1,17 @@
 // An output's record: what it is recorded with, in its audit entry and its row alike, and how it is written.
-import { type AuditEvent, entryColumns, recordedAs } from '../audit/event.ts';
+
 import { createHash } from 'node:crypto';
 import { type Column, getTableColumns } from 'drizzle-orm';
-import type { OutputDeps } from './deps.ts';
+import { type AuditEvent, entryColumns, recordedAs } from '../audit/event.ts';
+import { type LogTip } from '../audit/ledger.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { queryTextPrepared } from '../db/database.ts';
-import { type LogTip } from '../audit/ledger.ts';
 import { C2paError } from '../provenance/c2pa/errors.ts';
 import type { SignResult } from '../provenance/c2pa/types.ts';
-import type { SignPlan, OutputHashes } from './plan.ts';
+import type { OutputDeps } from './deps.ts';
+import type { OutputHashes, SignPlan } from './plan.ts';
 import type { OutputRow } from './reader.ts';
-import { outputWithdrawals, outputs } from './tables.ts';
+import { outputs, outputWithdrawals } from './tables.ts';
 
 export const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
 

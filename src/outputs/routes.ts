@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { OutputDeps } from './deps.ts';
-import { requireRole } from '../http/role-guard.ts';
 import { bearer, errorResponses, IdParam, json } from '../http/openapi-common.ts';
 import { Problem, problems } from '../http/problem.ts';
+import { requireRole } from '../http/role-guard.ts';
 import { router } from '../http/validation.ts';
+import type { OutputDeps } from './deps.ts';
 import { getOutput, outputView } from './reader.ts';
 import { signOutput } from './sign.ts';
 import { verifyFile } from './verify.ts';
@@ -20,7 +20,6 @@ const OutputUpload = z
   })
   .openapi('OutputUpload');
 
-
 export function outputRoutes(app: OutputDeps) {
   const generators = requireRole(app.verifyToken, 'generator', 'admin');
   const verifiers = requireRole(app.verifyToken, 'distributor', 'legal', 'admin');
@@ -34,7 +33,8 @@ export function outputRoutes(app: OutputDeps) {
       path: '/v1/outputs',
       tags: ['Outputs'],
       summary: 'Sign a generated image or video with a C2PA manifest tying it to its checkpoint and source art',
-      description: 'The checkpoint must be active and its clearance standing; otherwise 409 and nothing is signed or recorded. The answer is the signed file; its id is in the Clearframe-Output-Id header.',
+      description:
+        'The checkpoint must be active and its clearance standing; otherwise 409 and nothing is signed or recorded. The answer is the signed file; its id is in the Clearframe-Output-Id header.',
       security: bearer,
       middleware: [generators] as const,
       request: { body: { required: true, content: { 'multipart/form-data': { schema: OutputUpload } } } },
@@ -50,7 +50,10 @@ export function outputRoutes(app: OutputDeps) {
       const form = c.req.valid('form');
       if (form.file.size > app.config.outputs.maxBytes) throw new Problem(413, 'payload-too-large', `outputs are limited to ${app.config.outputs.maxBytes} bytes`);
       const bytes = new Uint8Array(await form.file.arrayBuffer());
-      const sourceAssetIds = (form.sourceAssetIds ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      const sourceAssetIds = (form.sourceAssetIds ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       const { bytes: signed, output } = await signOutput(app, c.get('principal'), {
         bytes,
         mimeType: form.file.type || undefined,

@@ -1,20 +1,20 @@
 // The sign path: gate, signature and record of a generated file.
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import type { OutputDeps } from './deps.ts';
+import { LogMovedOn, type LogTip } from '../audit/ledger.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { newId } from '../db/ids.ts';
-import type { Signer } from '../signing/signer.ts';
-import { LogMovedOn, type LogTip } from '../audit/ledger.ts';
 import { sha256OnThreadPool } from '../provenance/c2pa/c2pa-wasm.ts';
 import { C2paError } from '../provenance/c2pa/errors.ts';
 import type { TimestampAuthority } from '../provenance/c2pa/tsa-client.ts';
 import type { C2paSigner, SignResult } from '../provenance/c2pa/types.ts';
-import { buildOutputManifest } from './manifest.ts';
+import type { Signer } from '../signing/signer.ts';
+import type { OutputDeps } from './deps.ts';
 import { generationGate } from './generation-gate.ts';
-import { checkpointWithClearance, checkpointsSeen, type OutputHashes, type OutputInput, type SignPlan, sourceAssets } from './plan.ts';
+import { buildOutputManifest } from './manifest.ts';
+import { checkpointsSeen, checkpointWithClearance, type OutputHashes, type OutputInput, type SignPlan, sourceAssets } from './plan.ts';
 import { c2paProblem, supportedType } from './problems.ts';
-import { outputEvent, outputValues, recordAt, sha256, withdrawIfRecorded } from './record.ts';
 import type { OutputRow } from './reader.ts';
+import { outputEvent, outputValues, recordAt, sha256, withdrawIfRecorded } from './record.ts';
 import { outputs } from './tables.ts';
 
 /**
@@ -172,7 +172,12 @@ async function signUnderLock(app: OutputDeps, principal: Principal, plan: SignPl
     signed = await signManifest(app, plan, event.index);
     const hashes: OutputHashes = { originalSha256, signedSha256: sha256(signed.bytes) };
     Object.assign(event.content, outputEvent(plan, signed, hashes).content);
-    const [row] = await tx.insert(outputs).values(outputValues(plan, signed, hashes, event)).returning().prepare('outputs_insert').execute();
+    const [row] = await tx
+      .insert(outputs)
+      .values(outputValues(plan, signed, hashes, event))
+      .returning()
+      .prepare('outputs_insert')
+      .execute();
     return row!;
   });
   return { bytes: signed!.bytes, output };
@@ -182,7 +187,13 @@ async function signUnderLock(app: OutputDeps, principal: Principal, plan: SignPl
  * Builds the manifest for audit index `auditIndex` and has c2pa-rs sign it. `beforeSignature` runs when
  * c2pa-rs asks for the signature (after it has hashed the file), and may refuse it: its error is the answer.
  */
-async function signManifest(app: OutputDeps, plan: SignPlan, auditIndex: number, beforeSignature?: () => Promise<void>, onSigned?: (signed: SignResult) => Promise<void>): Promise<SignResult> {
+async function signManifest(
+  app: OutputDeps,
+  plan: SignPlan,
+  auditIndex: number,
+  beforeSignature?: () => Promise<void>,
+  onSigned?: (signed: SignResult) => Promise<void>,
+): Promise<SignResult> {
   const { checkpoint, clearance, input } = plan;
   const manifest = buildOutputManifest({
     title: input.title,

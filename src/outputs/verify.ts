@@ -1,21 +1,21 @@
 import { createHash } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import type { Queryable } from '../db/database.ts';
-import type { OutputDeps } from './deps.ts';
 import { inclusionProof, readEvent, treeSize } from '../audit/log-store.ts';
 import { leafHash } from '../audit/merkle.ts';
 import { signedTreeHead } from '../audit/service.ts';
 import { checkpointStatus } from '../checkpoints/service.ts';
 import { checkpoints } from '../checkpoints/tables.ts';
+import type { Queryable } from '../db/database.ts';
 import { clearances } from '../gate/tables.ts';
+import { Problem } from '../http/problem.ts';
 import { resolveMimeType } from '../provenance/c2pa/formats.ts';
 import type { ReadResult } from '../provenance/c2pa/types.ts';
+import type { OutputDeps } from './deps.ts';
 import { readOutputLineage } from './manifest.ts';
 import { isUnreadableFile } from './problems.ts';
 import { withdrawalView } from './reader.ts';
+import { outputs, outputWithdrawals } from './tables.ts';
 import { timeStampOf } from './verify-offline.ts';
-import { outputWithdrawals, outputs } from './tables.ts';
-import { Problem } from '../http/problem.ts';
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
@@ -65,7 +65,17 @@ export async function verifyFile(app: OutputDeps, bytes: Uint8Array, declaredTyp
   }
   const fileSha256 = await digest;
   if (read.kind !== 'manifest') {
-    return { verdict: 'no-manifest' as VerifyVerdict, detail: 'the file carries no C2PA manifest', sha256: fileSha256, mimeType, c2pa: null, ledger: null, lineage: null, standing: null, proof: null };
+    return {
+      verdict: 'no-manifest' as VerifyVerdict,
+      detail: 'the file carries no C2PA manifest',
+      sha256: fileSha256,
+      mimeType,
+      c2pa: null,
+      ledger: null,
+      lineage: null,
+      standing: null,
+      proof: null,
+    };
   }
 
   const exact = await exactMatch;
@@ -78,11 +88,7 @@ export async function verifyFile(app: OutputDeps, bytes: Uint8Array, declaredTyp
   const output = found?.row.output;
   const withdrawal = found?.row.withdrawal ?? null;
   const verdict: VerifyVerdict =
-    exact && withdrawal ? 'withdrawn'
-    : !read.intact ? 'tampered'
-    : !read.trusted ? 'untrusted'
-    : !exact ? (byLabel ? 'tampered' : 'unregistered')
-    : 'verified';
+    exact && withdrawal ? 'withdrawn' : !read.intact ? 'tampered' : !read.trusted ? 'untrusted' : !exact ? (byLabel ? 'tampered' : 'unregistered') : 'verified';
   const detail = {
     tampered: 'the content no longer matches its signed manifest: it was altered after signing',
     untrusted: 'the manifest is intact but its signer does not chain to a trusted anchor',
@@ -153,11 +159,7 @@ async function outputStanding(app: OutputDeps, { checkpoint, clearance }: Output
 export async function registrationProof(app: OutputDeps, index: number, sizeNow?: Promise<number>) {
   const db = app.database.db;
   const size = await (sizeNow ?? treeSize(db));
-  const [head, event, hashes] = await Promise.all([
-    signedTreeHead(db, app.config.auditOrigin, app.keyring.audit, size),
-    readEvent(db, index),
-    inclusionProof(db, index, size),
-  ]);
+  const [head, event, hashes] = await Promise.all([signedTreeHead(db, app.config.auditOrigin, app.keyring.audit, size), readEvent(db, index), inclusionProof(db, index, size)]);
   return {
     index,
     treeSize: size,

@@ -2,13 +2,13 @@ import { asc, eq, inArray, sql } from 'drizzle-orm';
 import { assets } from '../assets/tables.ts';
 import { checkpointStatus } from '../checkpoints/service.ts';
 import { checkpoints } from '../checkpoints/tables.ts';
-import { type Queryable, queryRows } from '../db/database.ts';
 import { datasetAssets } from '../datasets/tables.ts';
+import { type Queryable, queryRows } from '../db/database.ts';
 import { restingLicenseRows } from '../gate/resting.ts';
-import { licenseApprovals } from '../licenses/tables.ts';
-import { getLicense, licenseHistory } from '../licenses/service.ts';
 import type { LicenseView } from '../licenses/schemas.ts';
-import { type OutputRecord, findOutput } from '../outputs/reader.ts';
+import { getLicense, licenseHistory } from '../licenses/service.ts';
+import { licenseApprovals } from '../licenses/tables.ts';
+import { findOutput, type OutputRecord } from '../outputs/reader.ts';
 import type { AssetNode, LicenseSnapshot, OutputNode } from './chain.ts';
 
 const MAX_GENERATIONS = 32;
@@ -19,12 +19,7 @@ const MAX_GENERATIONS = 32;
  * was itself registered from an earlier output. Stops at outputs already visited and past 32 generations;
  * the pure evaluator (chain.ts) reports both.
  */
-export async function assembleOutputNode(
-  q: Queryable,
-  output: string | OutputRecord,
-  visited = new Set<string>(),
-  depth = 0,
-): Promise<OutputNode> {
+export async function assembleOutputNode(q: Queryable, output: string | OutputRecord, visited = new Set<string>(), depth = 0): Promise<OutputNode> {
   // The root comes as read by the caller (its 404 already answered); outputs further down by id.
   const outputId = typeof output === 'string' ? output : output.id;
   const out = typeof output === 'string' ? await findOutput(q, output) : output;
@@ -35,11 +30,7 @@ export async function assembleOutputNode(
   const status = await checkpointStatus(q, ckp!);
   const cause = status.causes[0];
 
-  const members = await q
-    .select({ assetId: datasetAssets.assetId })
-    .from(datasetAssets)
-    .where(eq(datasetAssets.datasetId, out.datasetId))
-    .orderBy(asc(datasetAssets.position));
+  const members = await q.select({ assetId: datasetAssets.assetId }).from(datasetAssets).where(eq(datasetAssets.datasetId, out.datasetId)).orderBy(asc(datasetAssets.position));
   const resting = await queryRows<{ license_id: string; asset_id: string }>(
     q,
     sql`select rl.license_id, rl.asset_id from (${restingLicenseRows}) rl where rl.clearance_id = ${out.clearanceId}`,
@@ -49,7 +40,12 @@ export async function assembleOutputNode(
   const roles = new Map<string, 'training' | 'reference'>();
   for (const m of members) roles.set(m.assetId, 'training');
   for (const id of out.sourceAssetIds) if (!roles.has(id)) roles.set(id, 'reference');
-  const rows = roles.size ? await q.select().from(assets).where(inArray(assets.id, [...roles.keys()])) : [];
+  const rows = roles.size
+    ? await q
+        .select()
+        .from(assets)
+        .where(inArray(assets.id, [...roles.keys()]))
+    : [];
   const byId = new Map(rows.map((a) => [a.id, a]));
 
   const nodes: AssetNode[] = [];

@@ -339,13 +339,7 @@ type Ctx = {
   done: Map<string, EvaluatedOutput>;
 };
 
-function evaluateLicense(
-  l: LicenseSnapshot | null,
-  view: 'atClearance' | 'now',
-  asOf: number,
-  ctx: Ctx,
-  vendor: string,
-): LicenseEvaluation {
+function evaluateLicense(l: LicenseSnapshot | null, view: 'atClearance' | 'now', asOf: number, ctx: Ctx, vendor: string): LicenseEvaluation {
   const standingAsOf = new Date(asOf).toISOString();
   if (!l) {
     const checks = [check('license-present', 'fail', 'no license on record')];
@@ -396,8 +390,7 @@ function evaluateAsset(asset: AssetNode, output: OutputNode, depth: number, path
     const was = atClearance.checks.filter((c) => changedSinceClearance.includes(c.rule)).map((c) => `${c.rule} ${c.result}`);
     const is = now.checks.filter((c) => changedSinceClearance.includes(c.rule)).map((c) => `${c.rule} ${c.result}`);
     ctx.notes.push(
-      `${where}: at clearance (${licenseName(atClearance)}, as of ${atClearance.standingAsOf}) ${was.join(', ') || '-'}; ` +
-        `now (${licenseName(now)}) ${is.join(', ') || '-'}`,
+      `${where}: at clearance (${licenseName(atClearance)}, as of ${atClearance.standingAsOf}) ${was.join(', ') || '-'}; ` + `now (${licenseName(now)}) ${is.join(', ') || '-'}`,
     );
   }
 

@@ -5,7 +5,7 @@ import type { KeyManagementServiceClient } from '@google-cloud/kms';
 import type { KeysConfig } from '../config/config.ts';
 import { createLocalCa, issueSigningCertificate, pemToDerList } from '../provenance/c2pa/local-ca.ts';
 import { createKmsSigner, kmsClient, kmsClientFromAdc } from './kms-signer.ts';
-import { type Signer, localSigner } from './signer.ts';
+import { localSigner, type Signer } from './signer.ts';
 
 /** The service's local keys, by purpose. Each is a PKCS#8 PEM file in the keys directory. */
 export const KEY_FILES = {
@@ -62,10 +62,7 @@ export function initKeys(dir: string, keys: KeysConfig = LOCAL): string[] {
     const spec = KEY_FILES[purpose];
     const file = path.join(dir, spec.file);
     if (existsSync(file)) continue;
-    const { privateKey } =
-      spec.type === 'ed25519'
-        ? generateKeyPairSync('ed25519')
-        : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const { privateKey } = spec.type === 'ed25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
     writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
     created.push(purpose);
   }

@@ -12,21 +12,20 @@
  * codes: googleapis/gax-nodejs#1803) — hence gRPC by default. Errors of either transport are
  * normalised by {@link describeGoogleRpcError}.
  */
-import { createHash, createPublicKey, type KeyObject, verify as cryptoVerify } from 'node:crypto';
+import { createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { KeyManagementServiceClient } from '@google-cloud/kms';
 import { type AuthClient, GoogleAuth, PassThroughClient } from 'google-auth-library';
 import { grpc } from 'google-gax';
 import { calculateJwkThumbprint, exportJWK } from 'jose';
+import { describeGoogleRpcError, GRPC_STATUS_NAMES } from '../google/rpc-error.ts';
 import { derEcdsaSignatureToRaw } from '../provenance/c2pa/cose-sign1.ts';
 import type { Signer } from './signer.ts';
-import { GRPC_STATUS_NAMES, describeGoogleRpcError } from '../google/rpc-error.ts';
 
 export { describeGoogleRpcError, type GoogleRpcFailure } from '../google/rpc-error.ts';
 
 export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 
-const KEY_VERSION_NAME =
-  /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+\/cryptoKeyVersions\/[^/]+$/;
+const KEY_VERSION_NAME = /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+\/cryptoKeyVersions\/[^/]+$/;
 
 // ---------------------------------------------------------------------------------------------
 // CRC32C (Castagnoli, reflected polynomial 0x82F63B78), as Cloud KMS uses for its integrity fields.
@@ -107,11 +106,7 @@ export function kmsClient(opts: KmsClientOptions = {}): KeyManagementServiceClie
     ...(opts.apiEndpoint ? { apiEndpoint: opts.apiEndpoint } : {}),
     ...(opts.port ? { port: opts.port } : {}),
     ...(authClient ? { authClient } : {}),
-    ...(opts.fallback
-      ? { fallback: true, ...(opts.protocol ? { protocol: opts.protocol } : {}) }
-      : local
-        ? { sslCreds: grpc.credentials.createInsecure() }
-        : {}),
+    ...(opts.fallback ? { fallback: true, ...(opts.protocol ? { protocol: opts.protocol } : {}) } : local ? { sslCreds: grpc.credentials.createInsecure() } : {}),
   });
 }
 
@@ -119,9 +114,7 @@ export function kmsClient(opts: KmsClientOptions = {}): KeyManagementServiceClie
  * Resolves Application Default Credentials first (rejecting cleanly with NO_CREDENTIALS when there
  * are none), then builds the client with that explicit auth client. Use this for real Google.
  */
-export async function kmsClientFromAdc(
-  opts: Omit<KmsClientOptions, 'authClient'> = {},
-): Promise<KeyManagementServiceClient> {
+export async function kmsClientFromAdc(opts: Omit<KmsClientOptions, 'authClient'> = {}): Promise<KeyManagementServiceClient> {
   let authClient: AuthClient;
   try {
     authClient = await new GoogleAuth({ scopes: [CLOUD_PLATFORM_SCOPE] }).getClient();
@@ -202,10 +195,7 @@ export async function createKmsSigner(opts: CreateKmsSignerOptions): Promise<Kms
   if (algorithm === 'EC_SIGN_P256_SHA256') alg = 'ES256';
   else if (algorithm === 'EC_SIGN_ED25519') alg = 'EdDSA';
   else {
-    throw new KmsSignerError(
-      'UNSUPPORTED_ALGORITHM',
-      `${name} is ${algorithm}; only EC_SIGN_P256_SHA256 (ES256) and EC_SIGN_ED25519 (EdDSA) can sign here`,
-    );
+    throw new KmsSignerError('UNSUPPORTED_ALGORITHM', `${name} is ${algorithm}; only EC_SIGN_P256_SHA256 (ES256) and EC_SIGN_ED25519 (EdDSA) can sign here`);
   }
 
   let publicKey: KeyObject;
@@ -215,9 +205,7 @@ export async function createKmsSigner(opts: CreateKmsSignerOptions): Promise<Kms
     throw new KmsSignerError('INTEGRITY', `GetPublicKey for ${name}: unreadable pem`, undefined, { cause: err });
   }
   const keyMatches =
-    alg === 'EdDSA'
-      ? publicKey.asymmetricKeyType === 'ed25519'
-      : publicKey.asymmetricKeyType === 'ec' && publicKey.asymmetricKeyDetails?.namedCurve === 'prime256v1';
+    alg === 'EdDSA' ? publicKey.asymmetricKeyType === 'ed25519' : publicKey.asymmetricKeyType === 'ec' && publicKey.asymmetricKeyDetails?.namedCurve === 'prime256v1';
   if (!keyMatches) {
     throw new KmsSignerError('INTEGRITY', `${name}: public key type does not match algorithm ${algorithm}`);
   }
@@ -242,10 +230,7 @@ export async function createKmsSigner(opts: CreateKmsSignerOptions): Promise<Kms
       throw new KmsSignerError('INTEGRITY', `AsymmetricSign answered for ${res.name}, not ${name}`);
     }
     if (alg === 'ES256' ? res.verifiedDigestCrc32c !== true : res.verifiedDataCrc32c !== true) {
-      throw new KmsSignerError(
-        'INTEGRITY',
-        `AsymmetricSign on ${name}: KMS did not confirm the request's ${alg === 'ES256' ? 'digest' : 'data'} CRC32C`,
-      );
+      throw new KmsSignerError('INTEGRITY', `AsymmetricSign on ${name}: KMS did not confirm the request's ${alg === 'ES256' ? 'digest' : 'data'} CRC32C`);
     }
     const signature = asBytes(res.signature);
     const sigCrc = int64Value(res.signatureCrc32c);
@@ -260,16 +245,9 @@ export async function createKmsSigner(opts: CreateKmsSignerOptions): Promise<Kms
         cause: err,
       });
     }
-    const ok =
-      out.length === 64 &&
-      (alg === 'ES256'
-        ? cryptoVerify('sha256', data, { key: publicKey, dsaEncoding: 'ieee-p1363' }, out)
-        : cryptoVerify(null, data, publicKey, out));
+    const ok = out.length === 64 && (alg === 'ES256' ? cryptoVerify('sha256', data, { key: publicKey, dsaEncoding: 'ieee-p1363' }, out) : cryptoVerify(null, data, publicKey, out));
     if (!ok) {
-      throw new KmsSignerError(
-        'INTEGRITY',
-        `AsymmetricSign on ${name}: signature does not verify against the public key`,
-      );
+      throw new KmsSignerError('INTEGRITY', `AsymmetricSign on ${name}: signature does not verify against the public key`);
     }
     return out;
   }

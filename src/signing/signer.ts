@@ -1,5 +1,5 @@
-import { type KeyObject, sign as cryptoSign } from 'node:crypto';
-import { type JWK, calculateJwkThumbprint, exportJWK } from 'jose';
+import { sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { calculateJwkThumbprint, exportJWK, type JWK } from 'jose';
 
 /**
  * A key the service signs with. The private half may be a local file or a Cloud KMS key:
@@ -22,9 +22,7 @@ export async function localSigner(privateKey: KeyObject, publicKey: KeyObject): 
     alg,
     publicJwk: { ...jwk, kid, alg, use: 'sig' },
     async sign(data) {
-      return alg === 'EdDSA'
-        ? new Uint8Array(cryptoSign(null, data, privateKey))
-        : new Uint8Array(cryptoSign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' }));
+      return alg === 'EdDSA' ? new Uint8Array(cryptoSign(null, data, privateKey)) : new Uint8Array(cryptoSign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' }));
     },
   };
 }

@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { TokenVerifier } from '../auth/tokens.ts';
-import type { TuningDeps } from './service.ts';
-import { requireRole } from '../http/role-guard.ts';
 import { bearer, errorResponses, IdParam, json } from '../http/openapi-common.ts';
+import { requireRole } from '../http/role-guard.ts';
 import { router } from '../http/validation.ts';
+import type { TuningDeps } from './service.ts';
 import { getJobRow, jobView, refreshTuningJob, submitTuningJob } from './service.ts';
 
 const gcsUri = z.string().regex(/^gs:\/\/[a-z0-9][a-z0-9._-]{1,220}\/.+$/, 'a Cloud Storage URI: gs://bucket/path');
@@ -12,7 +12,11 @@ export const TuningJobCreate = z
   .object({
     clearanceId: z.string().min(1).max(100).optional(),
     clearanceToken: z.string().min(1).max(20_000).optional(),
-    baseModel: z.string().trim().regex(/^[a-z0-9][a-z0-9.@_-]{1,120}$/).openapi({ example: 'veo-3.0-generate-001' }),
+    baseModel: z
+      .string()
+      .trim()
+      .regex(/^[a-z0-9][a-z0-9.@_-]{1,120}$/)
+      .openapi({ example: 'veo-3.0-generate-001' }),
     trainingDataUri: gcsUri.openapi({ example: 'gs://acme-vfx-training/dun/style-pass-1.jsonl' }),
     validationDataUri: gcsUri.optional(),
     hyperparameters: z

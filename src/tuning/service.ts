@@ -1,19 +1,18 @@
-import { entryColumns, recordedAs } from '../audit/event.ts';
 import { desc, eq } from 'drizzle-orm';
-import type { Config } from '../config/config.ts';
-import type { Database } from '../db/database.ts';
-import type { Keyring } from '../signing/keyring.ts';
+import { entryColumns, recordedAs } from '../audit/event.ts';
 import type { Ledger } from '../audit/ledger.ts';
-import type { TuningBackend } from './vertex.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { checkpointView, insertCheckpoint } from '../checkpoints/service.ts';
 import { checkpoints } from '../checkpoints/tables.ts';
-import type { Queryable } from '../db/database.ts';
+import type { Config } from '../config/config.ts';
+import type { Database, Queryable } from '../db/database.ts';
+import { newId } from '../db/ids.ts';
 import { clearanceRefusals, refused } from '../gate/clearance-use.ts';
 import { clearances } from '../gate/tables.ts';
 import { Problem, problems } from '../http/problem.ts';
-import { newId } from '../db/ids.ts';
+import type { Keyring } from '../signing/keyring.ts';
 import { tuningJobStates, tuningJobs } from './tables.ts';
+import type { TuningBackend } from './vertex.ts';
 import { type TuningHyperParameters, type TuningJobState, VertexError } from './vertex.ts';
 
 type JobRow = typeof tuningJobs.$inferSelect;
@@ -76,7 +75,9 @@ export async function submitTuningJob(app: TuningDeps, principal: Principal, inp
     };
     const event = record({ action: 'tuning-job.submitted', subjectId: id, content: { ...draft, state: job.state } });
     await tx.insert(tuningJobs).values({ ...draft, ...entryColumns(event) });
-    await tx.insert(tuningJobStates).values({ jobId: id, seq: 1, state: job.state, error: job.error ?? null, tunedModel: job.tunedModel ?? null, ...recordedAs(event, 'observedAt') });
+    await tx
+      .insert(tuningJobStates)
+      .values({ jobId: id, seq: 1, state: job.state, error: job.error ?? null, tunedModel: job.tunedModel ?? null, ...recordedAs(event, 'observedAt') });
   });
   return jobView(app.database.db, await getJobRow(app.database.db, id, principal));
 }
@@ -127,8 +128,14 @@ export async function refreshTuningJob(app: TuningDeps, principal: Principal, id
   await app.ledger.change({ sub: principal.sub, role: principal.role }, async (ctx) => {
     const [last] = await ctx.tx.select().from(tuningJobStates).where(eq(tuningJobStates.jobId, job.id)).orderBy(desc(tuningJobStates.seq)).limit(1);
     if (last!.state !== remote.state) {
-      const event = ctx.record({ action: 'tuning-job.state-changed', subjectId: job.id, content: { jobId: job.id, from: last!.state, to: remote.state, error: remote.error ?? null, tunedModel: remote.tunedModel ?? null } });
-      await ctx.tx.insert(tuningJobStates).values({ jobId: job.id, seq: last!.seq + 1, state: remote.state, error: remote.error ?? null, tunedModel: remote.tunedModel ?? null, ...recordedAs(event, 'observedAt') });
+      const event = ctx.record({
+        action: 'tuning-job.state-changed',
+        subjectId: job.id,
+        content: { jobId: job.id, from: last!.state, to: remote.state, error: remote.error ?? null, tunedModel: remote.tunedModel ?? null },
+      });
+      await ctx.tx
+        .insert(tuningJobStates)
+        .values({ jobId: job.id, seq: last!.seq + 1, state: remote.state, error: remote.error ?? null, tunedModel: remote.tunedModel ?? null, ...recordedAs(event, 'observedAt') });
     }
     if (remote.state === 'JOB_STATE_SUCCEEDED' && remote.tunedModel) {
       const [existing] = await ctx.tx.select({ id: checkpoints.id }).from(checkpoints).where(eq(checkpoints.tuningJobId, job.id));

@@ -12,7 +12,7 @@
  */
 import type { v1 as AiplatformV1, protos } from '@google-cloud/aiplatform';
 import type { AuthClient } from 'google-auth-library';
-import { GRPC_STATUS_NAMES, HTTP_OF_GRPC, describeGoogleRpcError } from '../google/rpc-error.ts';
+import { describeGoogleRpcError, GRPC_STATUS_NAMES, HTTP_OF_GRPC } from '../google/rpc-error.ts';
 
 type ITuningJob = protos.google.cloud.aiplatform.v1.ITuningJob;
 type GenAiTuningServiceClient = AiplatformV1.GenAiTuningServiceClient;
@@ -36,9 +36,18 @@ export type TuningJobStateName =
 // Index = the proto enum number.
 // prettier-ignore
 const JOB_STATES: readonly TuningJobStateName[] = [
-  'JOB_STATE_UNSPECIFIED', 'JOB_STATE_QUEUED', 'JOB_STATE_PENDING', 'JOB_STATE_RUNNING', 'JOB_STATE_SUCCEEDED',
-  'JOB_STATE_FAILED', 'JOB_STATE_CANCELLING', 'JOB_STATE_CANCELLED', 'JOB_STATE_PAUSED', 'JOB_STATE_EXPIRED',
-  'JOB_STATE_UPDATING', 'JOB_STATE_PARTIALLY_SUCCEEDED',
+  'JOB_STATE_UNSPECIFIED',
+  'JOB_STATE_QUEUED',
+  'JOB_STATE_PENDING',
+  'JOB_STATE_RUNNING',
+  'JOB_STATE_SUCCEEDED',
+  'JOB_STATE_FAILED',
+  'JOB_STATE_CANCELLING',
+  'JOB_STATE_CANCELLED',
+  'JOB_STATE_PAUSED',
+  'JOB_STATE_EXPIRED',
+  'JOB_STATE_UPDATING',
+  'JOB_STATE_PARTIALLY_SUCCEEDED',
 ];
 
 export const TERMINAL_TUNING_STATES: ReadonlySet<TuningJobStateName> = new Set([
@@ -196,8 +205,7 @@ function timestamp(t: protos.google.protobuf.ITimestamp | null | undefined): str
   return new Date(ms).toISOString();
 }
 
-const int = (v: number | string | { toString(): string } | null | undefined): number =>
-  v === null || v === undefined ? 0 : Number(typeof v === 'object' ? v.toString() : v);
+const int = (v: number | string | { toString(): string } | null | undefined): number => (v === null || v === undefined ? 0 : Number(typeof v === 'object' ? v.toString() : v));
 
 export function tuningJobState(job: ITuningJob): TuningJobState {
   const rawState = job.state as unknown;
@@ -290,11 +298,7 @@ export function vertexTuningBackend(opts: VertexTuningBackendOptions): VertexTun
 
   async function buildClient(rpc: VertexRpc): Promise<GenAiTuningServiceClient> {
     const local = co.protocol === 'http';
-    const [{ v1 }, { grpc }, gauth] = await Promise.all([
-      import('@google-cloud/aiplatform'),
-      import('google-gax'),
-      import('google-auth-library'),
-    ]);
+    const [{ v1 }, { grpc }, gauth] = await Promise.all([import('@google-cloud/aiplatform'), import('google-gax'), import('google-auth-library')]);
     let authClient = co.authClient;
     if (!authClient && local) authClient = new gauth.PassThroughClient();
     if (!authClient) {
@@ -308,11 +312,7 @@ export function vertexTuningBackend(opts: VertexTuningBackendOptions): VertexTun
       apiEndpoint: co.apiEndpoint ?? vertexApiEndpoint(location),
       ...(co.port ? { port: co.port } : {}),
       authClient,
-      ...(co.fallback
-        ? { fallback: true, ...(co.protocol ? { protocol: co.protocol } : {}) }
-        : local
-          ? { sslCreds: grpc.credentials.createInsecure() }
-          : {}),
+      ...(co.fallback ? { fallback: true, ...(co.protocol ? { protocol: co.protocol } : {}) } : local ? { sslCreds: grpc.credentials.createInsecure() } : {}),
     });
   }
 
@@ -341,10 +341,7 @@ export function vertexTuningBackend(opts: VertexTuningBackendOptions): VertexTun
       const tuningJob = tuningJobRequest(input);
       const c = await client('CreateTuningJob');
       try {
-        const [job] = await c.createTuningJob(
-          { parent: `projects/${input.project}/locations/${input.location}`, tuningJob },
-          callOptions,
-        );
+        const [job] = await c.createTuningJob({ parent: `projects/${input.project}/locations/${input.location}`, tuningJob }, callOptions);
         return tuningJobState(job);
       } catch (err) {
         throw toVertexError('CreateTuningJob', err);

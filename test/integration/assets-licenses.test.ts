@@ -75,13 +75,17 @@ describe.skipIf(databaseUnavailable())('assets and versioned licenses', () => {
     expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409]);
   });
 
-  it('keeps every asset\'s versions a chain when versions of several assets are recorded at once', async () => {
+  it("keeps every asset's versions a chain when versions of several assets are recorded at once", async () => {
     const [x, y] = (await Promise.all([assetBody(), assetBody()].map(async (json) => (await svc.call('POST', '/v1/assets', { token: legal, json })).json()))) as { id: string }[];
     // Versions of one asset share a key and run one after another; the two assets' run side by side.
-    const results = await Promise.all([x!, y!].flatMap((a) => Array.from({ length: 6 }, () => svc.call('POST', `/v1/assets/${a.id}/licenses`, { token: legal, json: licenseBody() }))));
+    const results = await Promise.all(
+      [x!, y!].flatMap((a) => Array.from({ length: 6 }, () => svc.call('POST', `/v1/assets/${a.id}/licenses`, { token: legal, json: licenseBody() }))),
+    );
     expect(results.map((r) => r.status)).toEqual(Array(12).fill(201));
     for (const a of [x!, y!]) {
-      const history = (await (await svc.call('GET', `/v1/assets/${a.id}/licenses`, { token: legal })).json()) as { items: { id: string; version: number; supersedes: string | null }[] };
+      const history = (await (await svc.call('GET', `/v1/assets/${a.id}/licenses`, { token: legal })).json()) as {
+        items: { id: string; version: number; supersedes: string | null }[];
+      };
       const oldestFirst = [...history.items].reverse();
       expect(oldestFirst.map((l) => l.version)).toEqual([1, 2, 3, 4, 5, 6]);
       oldestFirst.forEach((l, i) => expect(l.supersedes).toBe(i === 0 ? null : oldestFirst[i - 1]!.id));
@@ -118,9 +122,15 @@ describe.skipIf(databaseUnavailable())('assets and versioned licenses', () => {
     }
     const page1 = (await (await svc.call('GET', `/v1/assets?production=${production}&limit=2`, { token: legal })).json()) as { items: { title: string }[]; nextCursor: string };
     expect(page1.items.map((a) => a.title)).toEqual(['Frame 0', 'Frame 1']);
-    const page2 = (await (await svc.call('GET', `/v1/assets?production=${production}&limit=2&cursor=${page1.nextCursor}`, { token: legal })).json()) as { items: { title: string }[]; nextCursor: string | null };
+    const page2 = (await (await svc.call('GET', `/v1/assets?production=${production}&limit=2&cursor=${page1.nextCursor}`, { token: legal })).json()) as {
+      items: { title: string }[];
+      nextCursor: string | null;
+    };
     expect(page2.items.map((a) => a.title)).toEqual(['Frame 2', 'Frame 3']);
-    const page3 = (await (await svc.call('GET', `/v1/assets?production=${production}&limit=2&cursor=${page2.nextCursor}`, { token: legal })).json()) as { items: unknown[]; nextCursor: string | null };
+    const page3 = (await (await svc.call('GET', `/v1/assets?production=${production}&limit=2&cursor=${page2.nextCursor}`, { token: legal })).json()) as {
+      items: unknown[];
+      nextCursor: string | null;
+    };
     expect(page3.items).toHaveLength(1);
     expect(page3.nextCursor).toBeNull();
     const odd = (await (await svc.call('GET', `/v1/assets?production=${production}&rightsHolder=Odd%20Studio`, { token: legal })).json()) as { items: unknown[] };
@@ -147,7 +157,9 @@ describe.skipIf(databaseUnavailable())('assets and versioned licenses', () => {
     const v2 = (await v2res.json()) as { id: string; version: number; supersedes: string };
     expect(v2).toMatchObject({ version: 2, supersedes: v1.id });
 
-    const history = (await (await svc.call('GET', `/v1/assets/${asset.id}/licenses`, { token: legal })).json()) as { items: { id: string; status: string; supersededBy: string | null; grants: { training: string } }[] };
+    const history = (await (await svc.call('GET', `/v1/assets/${asset.id}/licenses`, { token: legal })).json()) as {
+      items: { id: string; status: string; supersededBy: string | null; grants: { training: string } }[];
+    };
     expect(history.items.map((l) => l.id)).toEqual([v2.id, v1.id]);
     expect(history.items[1]).toMatchObject({ status: 'superseded', supersededBy: v2.id, grants: { training: 'allowed' } });
     expect(history.items[0]!.status).toBe('active');
@@ -169,10 +181,16 @@ describe.skipIf(databaseUnavailable())('assets and versioned licenses', () => {
 
   it('derives expired and pending from the term', async () => {
     const asset = (await (await svc.call('POST', '/v1/assets', { token: legal, json: assetBody() })).json()) as { id: string };
-    const res = await svc.call('POST', `/v1/assets/${asset.id}/licenses`, { token: legal, json: licenseBody({ term: { start: '2020-01-01T00:00:00Z', end: '2021-01-01T00:00:00Z' } }) });
+    const res = await svc.call('POST', `/v1/assets/${asset.id}/licenses`, {
+      token: legal,
+      json: licenseBody({ term: { start: '2020-01-01T00:00:00Z', end: '2021-01-01T00:00:00Z' } }),
+    });
     expect(((await res.json()) as { status: string }).status).toBe('expired');
     const other = (await (await svc.call('POST', '/v1/assets', { token: legal, json: assetBody() })).json()) as { id: string };
-    const later = await svc.call('POST', `/v1/assets/${other.id}/licenses`, { token: legal, json: licenseBody({ term: { start: '2099-01-01T00:00:00Z', end: '2100-01-01T00:00:00Z' } }) });
+    const later = await svc.call('POST', `/v1/assets/${other.id}/licenses`, {
+      token: legal,
+      json: licenseBody({ term: { start: '2099-01-01T00:00:00Z', end: '2100-01-01T00:00:00Z' } }),
+    });
     expect(((await later.json()) as { status: string }).status).toBe('pending');
   });
 
@@ -192,7 +210,10 @@ describe.skipIf(databaseUnavailable())('assets and versioned licenses', () => {
       const res = await svc.call('POST', `/v1/assets/${asset.id}/licenses`, { token: legal, json: licenseBody(over) });
       expect(res.status, field).toBe(422);
       const problem = (await res.json()) as { errors: { field: string }[] };
-      expect(problem.errors.map((e) => e.field), field).toContain(field);
+      expect(
+        problem.errors.map((e) => e.field),
+        field,
+      ).toContain(field);
     }
     const unknownAsset = await svc.call('POST', '/v1/assets/ast_missing/licenses', { token: legal, json: licenseBody() });
     expect(unknownAsset.status).toBe(404);

@@ -5,8 +5,8 @@ import { exportEvidence } from '../../src/audit/export.ts';
 import { Ledger } from '../../src/audit/ledger.ts';
 import { rootHash, treeSize } from '../../src/audit/log-store.ts';
 import { leafHash, verifyConsistency, verifyInclusion } from '../../src/audit/merkle.ts';
-import { parseCheckpoint, parseVerifierKey, verifyNote } from '../../src/audit/signed-note.ts';
 import { auditVerifierKey, signedTreeHead } from '../../src/audit/service.ts';
+import { parseCheckpoint, parseVerifierKey, verifyNote } from '../../src/audit/signed-note.ts';
 import { verifyStoredLog } from '../../src/audit/verify-log.ts';
 import { copyBinaryBatches } from '../../src/db/copy-binary.ts';
 import { openDatabase, queryRows } from '../../src/db/database.ts';
@@ -57,7 +57,10 @@ describe.skipIf(databaseUnavailable())('the audit log', () => {
   it('proves every change of a license life cycle against a signed checkpoint', async () => {
     const asset = (await (await svc.call('POST', '/v1/assets', { token: legal, json: assetBody() })).json()) as { id: string; auditIndex: number };
     const v1 = (await (await svc.call('POST', `/v1/assets/${asset.id}/licenses`, { token: legal, json: licenseBody() })).json()) as { id: string; auditIndex: number };
-    const v2 = (await (await svc.call('POST', `/v1/assets/${asset.id}/licenses`, { token: legal, json: licenseBody({ exclusivity: true }) })).json()) as { id: string; auditIndex: number };
+    const v2 = (await (await svc.call('POST', `/v1/assets/${asset.id}/licenses`, { token: legal, json: licenseBody({ exclusivity: true }) })).json()) as {
+      id: string;
+      auditIndex: number;
+    };
     const revoked = (await (await svc.call('POST', `/v1/licenses/${v2.id}/revoke`, { token: legal, json: { reason: 'ended' } })).json()) as { revocation: { auditIndex: number } };
 
     const head = await checkpoint();
@@ -177,7 +180,9 @@ describe.skipIf(databaseUnavailable())('the audit log', () => {
     const ledger = new Ledger(gone);
     await gone.close();
     const actor = { sub: 'test', role: 'admin' };
-    const results = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => ledger.change(actor, async ({ record }) => record({ action: 'test.gone', subjectId: `g${i}`, content: {} }))));
+    const results = await Promise.allSettled(
+      Array.from({ length: 5 }, (_, i) => ledger.change(actor, async ({ record }) => record({ action: 'test.gone', subjectId: `g${i}`, content: {} }))),
+    );
     expect(results.map((r) => r.status)).toEqual(Array(5).fill('rejected'));
   });
 
@@ -190,9 +195,7 @@ describe.skipIf(databaseUnavailable())('the audit log', () => {
       const lb = new Ledger(b2);
       const actor = { sub: 'proc', role: 'admin' };
       await Promise.all(
-        Array.from({ length: 60 }, (_, i) =>
-          (i % 2 ? la : lb).change(actor, async ({ record }) => record({ action: 'test.race', subjectId: `r${i}`, content: {} })),
-        ),
+        Array.from({ length: 60 }, (_, i) => (i % 2 ? la : lb).change(actor, async ({ record }) => record({ action: 'test.race', subjectId: `r${i}`, content: {} }))),
       );
       expect(await treeSize(db())).toBe(before + 60);
       expect((await verifyStoredLog(svc.runtime.ctx.database)).ok).toBe(true);
@@ -217,7 +220,7 @@ describe.skipIf(databaseUnavailable())('the audit log', () => {
     expect((await verifyStoredLog(svc.runtime.ctx.database)).entries).toBe(before + 80);
   });
 
-  it.runIf(testDbKind === 'postgres')('gives every COPY stream\'s connection back to the pool, however the stream ends', async () => {
+  it.runIf(testDbKind === 'postgres')("gives every COPY stream's connection back to the pool, however the stream ends", async () => {
     // postgres.js leaves its socket paused when the last CopyData fills the stream's buffer; a pool of
     // two would hang on the third such COPY without the resume in Database.copyOut.
     const small = await openDatabase({ kind: 'postgres', url: svc.testDb.url!, maxConnections: 2 });
@@ -248,13 +251,18 @@ describe.skipIf(databaseUnavailable())('the audit log', () => {
       sql`delete from assets`,
       sql`delete from license_revocations`,
     ]) {
-      const error = await db().execute(statement).then(() => undefined, (e: Error & { cause?: Error }) => e);
+      const error = await db()
+        .execute(statement)
+        .then(
+          () => undefined,
+          (e: Error & { cause?: Error }) => e,
+        );
       // drizzle wraps the driver's error; the trigger's message is underneath
       expect(error?.cause?.message ?? error?.message).toMatch(/is refused: this table is append-only/);
     }
   });
 
-  it('stores an entry as its leaf alone, and shows the leaf\'s fields through audit_event_facts', async () => {
+  it("stores an entry as its leaf alone, and shows the leaf's fields through audit_event_facts", async () => {
     const created = await svc.call('POST', '/v1/assets', { token: legal, json: assetBody({ title: 'Facts view' }) });
     const asset = (await created.json()) as { id: string; auditIndex: number };
     const columns = await queryRows<{ column_name: string }>(db(), sql`select column_name from information_schema.columns where table_name = 'audit_events' order by column_name`);
@@ -317,7 +325,7 @@ describe.skipIf(databaseUnavailable())('tampering, with the append-only triggers
     return one;
   }
 
-it('finds an intact log intact', async () => {
+  it('finds an intact log intact', async () => {
     const r = await verifyStoredLog(svc.runtime.ctx.database, { pageSize: 5 });
     const db = svc.runtime.ctx.database.db;
     const size = await treeSize(db);

@@ -31,13 +31,18 @@ describe.skipIf(databaseUnavailable())('identity, roles and the service surface'
     const none = new UnsecuredJWT({ role: 'legal' }).setIssuer(iss).setAudience(aud).setSubject('x').setExpirationTime('1h').encode();
     const hmac = await new SignJWT({ role: 'legal' })
       .setProtectedHeader({ alg: 'HS256', kid: localKey().signer.kid })
-      .setIssuer(iss).setAudience(aud).setSubject('x').setExpirationTime('1h')
+      .setIssuer(iss)
+      .setAudience(aud)
+      .setSubject('x')
+      .setExpirationTime('1h')
       .sign(new TextEncoder().encode('a-shared-secret-of-at-least-32-bytes!!'));
     const sign = (over: { iss?: string; aud?: string; exp?: number | string; key?: 'local' | 'foreign' }) => {
       const foreign = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
       return new SignJWT({ role: 'legal' })
         .setProtectedHeader({ alg: 'ES256', kid: localKey().signer.kid })
-        .setIssuer(over.iss ?? iss).setAudience(over.aud ?? aud).setSubject('x')
+        .setIssuer(over.iss ?? iss)
+        .setAudience(over.aud ?? aud)
+        .setSubject('x')
         .setIssuedAt(Math.floor(Date.now() / 1000) - 7200)
         .setExpirationTime(over.exp ?? '1h')
         .sign(over.key === 'foreign' ? foreign : localKey().privateKey);
@@ -61,7 +66,13 @@ describe.skipIf(databaseUnavailable())('identity, roles and the service surface'
   it('refuses a token whose role is unknown, and a vendor token without a vendor', async () => {
     const { issuer: iss, audience: aud } = issuer();
     const mk = (claims: Record<string, unknown>) =>
-      new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: localKey().signer.kid }).setIssuer(iss).setAudience(aud).setSubject('x').setExpirationTime('1h').sign(localKey().privateKey);
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: 'ES256', kid: localKey().signer.kid })
+        .setIssuer(iss)
+        .setAudience(aud)
+        .setSubject('x')
+        .setExpirationTime('1h')
+        .sign(localKey().privateKey);
     expect((await svc.call('GET', '/v1/assets', { token: await mk({ role: 'root' }) })).status).toBe(401);
     expect((await svc.call('GET', '/v1/assets', { token: await mk({ role: 'vendor' }) })).status).toBe(401);
   });
@@ -92,7 +103,15 @@ describe.skipIf(databaseUnavailable())('identity, roles and the service surface'
     expect(await ready.json()).toMatchObject({ status: 'ready', checks: { database: true, keys: true } });
     const doc = (await (await svc.call('GET', '/openapi.json')).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toBe('3.1.0');
-    for (const p of ['/v1/assets', '/v1/assets/{id}', '/v1/assets/{id}/licenses', '/v1/licenses/{id}/revoke', '/v1/audit/checkpoint', '/v1/audit/proofs/inclusion', '/v1/audit/proofs/consistency']) {
+    for (const p of [
+      '/v1/assets',
+      '/v1/assets/{id}',
+      '/v1/assets/{id}/licenses',
+      '/v1/licenses/{id}/revoke',
+      '/v1/audit/checkpoint',
+      '/v1/audit/proofs/inclusion',
+      '/v1/audit/proofs/consistency',
+    ]) {
       expect(doc.paths, p).toHaveProperty([p]);
     }
     const page = await svc.call('GET', '/docs');

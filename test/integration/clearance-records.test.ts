@@ -2,20 +2,29 @@ import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../../src/app-context.ts';
-import type { Ledger } from '../../src/audit/ledger.ts';
 import { canonicalize } from '../../src/audit/canonical-json.ts';
+import type { Ledger } from '../../src/audit/ledger.ts';
+import { revocationDownstream } from '../../src/checkpoints/downstream.ts';
 import { queryRows } from '../../src/db/database.ts';
 import type { PolicySet } from '../../src/gate/policy-engine.ts';
 import { type ClearanceRequest, requestClearance } from '../../src/gate/service.ts';
-import { revocationDownstream } from '../../src/checkpoints/downstream.ts';
 import { revokeLicense } from '../../src/licenses/service.ts';
 import { databaseUnavailable } from '../support/db.ts';
-import { dataset, licensedAsset } from '../support/gate-fixtures.ts';
 import { licenseBody } from '../support/fixtures.ts';
+import { dataset, licensedAsset } from '../support/gate-fixtures.ts';
 import { startTestService, type TestService } from '../support/service.ts';
 
 type Outcome = { assetId: string; decision: string; reasons: { policyId: string; reason: string }[]; licenseId: string | null };
-type Clearance = { id: string; decision: string; token: string | null; datasetId: string; requestedDatasetId: string; assets: Outcome[]; leftOut: Outcome[] | null; decisionsDigest?: string };
+type Clearance = {
+  id: string;
+  decision: string;
+  token: string | null;
+  datasetId: string;
+  requestedDatasetId: string;
+  assets: Outcome[];
+  leftOut: Outcome[] | null;
+  decisionsDigest?: string;
+};
 
 const VENDOR = { sub: 'ml@acme', role: 'vendor' as const, vendor: 'acme-vfx' };
 const ASK: ClearanceRequest = { vendor: 'acme-vfx', purpose: 'fine-tune', baseModel: 'veo-3.0-generate-001', mode: 'all' };
@@ -31,12 +40,15 @@ describe.skipIf(databaseUnavailable())('clearance records', () => {
     expect(res.status).toBe(201);
     return (await res.json()) as Clearance;
   };
-  const read = async (id: string) => (await (await svc.call('GET', `/v1/clearances/${id}`, { token: vendor })).json()) as Clearance & { standing: { status: string }; decisionsDigest: string };
+  const read = async (id: string) =>
+    (await (await svc.call('GET', `/v1/clearances/${id}`, { token: vendor })).json()) as Clearance & { standing: { status: string }; decisionsDigest: string };
   const stored = async (id: string) =>
-    (await queryRows<{ asset_decisions: unknown; license_rows: number }>(
-      app.database.db,
-      sql`select asset_decisions, (select count(*)::int from clearance_licenses where clearance_id = ${id}) as license_rows from clearances where id = ${id}`,
-    ))[0]!;
+    (
+      await queryRows<{ asset_decisions: unknown; license_rows: number }>(
+        app.database.db,
+        sql`select asset_decisions, (select count(*)::int from clearance_licenses where clearance_id = ${id}) as license_rows from clearances where id = ${id}`,
+      )
+    )[0]!;
 
   beforeAll(async () => {
     svc = await startTestService();
@@ -50,7 +62,11 @@ describe.skipIf(databaseUnavailable())('clearance records', () => {
     const good = await Promise.all([1, 2, 3, 4].map(() => licensedAsset(svc, legal)));
     const bad = await licensedAsset(svc, legal, { grants: { training: 'notAllowed', derivatives: 'allowed', commercial: 'allowed' } });
     const none = await licensedAsset(svc, legal, null);
-    const d = await dataset(svc, vendor, [...good, bad, none].map((a) => a.assetId));
+    const d = await dataset(
+      svc,
+      vendor,
+      [...good, bad, none].map((a) => a.assetId),
+    );
 
     for (const mode of ['all', 'subset'] as const) {
       const answer = await ask(d.id, { mode });
@@ -75,7 +91,11 @@ describe.skipIf(databaseUnavailable())('clearance records', () => {
 
   it('keeps serving the license an asset was cleared on after it is amended, and falls when the amendment is revoked', async () => {
     const assets = await Promise.all([1, 2].map(() => licensedAsset(svc, legal)));
-    const d = await dataset(svc, vendor, assets.map((a) => a.assetId));
+    const d = await dataset(
+      svc,
+      vendor,
+      assets.map((a) => a.assetId),
+    );
     const cleared = await ask(d.id);
     expect(cleared.decision).toBe('allow');
 
@@ -85,7 +105,9 @@ describe.skipIf(databaseUnavailable())('clearance records', () => {
     expect(back.assets.find((a) => a.assetId === assets[0]!.assetId)!.licenseId).toBe(assets[0]!.licenseId);
     expect(back.standing.status).toBe('standing');
 
-    const impact = (await (await svc.call('POST', `/v1/licenses/${v2.id}/revoke?dryRun=true`, { token: legal, json: { reason: 'x' } })).json()) as { wouldRevokeClearances: { id: string }[] };
+    const impact = (await (await svc.call('POST', `/v1/licenses/${v2.id}/revoke?dryRun=true`, { token: legal, json: { reason: 'x' } })).json()) as {
+      wouldRevokeClearances: { id: string }[];
+    };
     expect(impact.wouldRevokeClearances.map((c) => c.id)).toContain(cleared.id);
     await svc.call('POST', `/v1/licenses/${v2.id}/revoke`, { token: legal, json: { reason: 'amended terms withdrawn' } });
     const after = await read(cleared.id);
@@ -119,13 +141,21 @@ describe.skipIf(databaseUnavailable())('clearance records', () => {
     } as unknown as Ledger;
     const set = app.policies.current;
     const counted: PolicySet = { digest: set.digest, policies: set.policies, evaluate: (...args) => (evaluations++, set.evaluate(...args)) };
-    const policies = { get current() { return counted; } } as unknown as AppContext['policies'];
+    const policies = {
+      get current() {
+        return counted;
+      },
+    } as unknown as AppContext['policies'];
     return { app: { ...app, ledger, policies }, revoked: () => revoked, evaluations: () => evaluations };
   }
 
   it('decides again under the lock when a license of the dataset was revoked after its facts were read', async () => {
     const assets = await Promise.all([1, 2, 3].map(() => licensedAsset(svc, legal)));
-    const d = await dataset(svc, legal, assets.map((a) => a.assetId));
+    const d = await dataset(
+      svc,
+      legal,
+      assets.map((a) => a.assetId),
+    );
     const racing = revokingFirst(assets[1]!.licenseId!);
     const result = await requestClearance(racing.app, VENDOR, d.id, ASK);
     await racing.revoked();
@@ -141,7 +171,11 @@ describe.skipIf(databaseUnavailable())('clearance records', () => {
   it('records what it evaluated when only unrelated licenses changed in between', async () => {
     const assets = await Promise.all([1, 2].map(() => licensedAsset(svc, legal)));
     const unrelated = await licensedAsset(svc, legal);
-    const d = await dataset(svc, legal, assets.map((a) => a.assetId));
+    const d = await dataset(
+      svc,
+      legal,
+      assets.map((a) => a.assetId),
+    );
     const racing = revokingFirst(unrelated.licenseId!);
     const result = await requestClearance(racing.app, VENDOR, d.id, ASK);
     await racing.revoked();

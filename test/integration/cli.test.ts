@@ -3,15 +3,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueToken } from '../../src/auth/tokens.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { createLogger, startRuntime } from '../../src/runtime.ts';
-import { serve } from '@hono/node-server';
 import { makeJpeg, tamperImageData } from '../fixtures/media.ts';
+import { createTestDatabase, databaseUnavailable, type TestDatabase, testDbKind } from '../support/db.ts';
 import { assetBody } from '../support/fixtures.ts';
 import { activeCheckpoint } from '../support/gate-fixtures.ts';
-import { createTestDatabase, databaseUnavailable, type TestDatabase, testDbKind } from '../support/db.ts';
 
 const run = promisify(execFile);
 const BIN = path.resolve('bin/clearframe.js');
@@ -76,7 +76,11 @@ describe.skipIf(databaseUnavailable())('the clearframe command', { timeout: 180_
           { privateKey: runtime.ctx.keyring.tokenIssuer.privateKey, kid: runtime.ctx.keyring.tokenIssuer.signer.kid },
           { issuer: 'clearframe-local', audience: 'clearframe', sub: role, role, ttl: '1m' },
         );
-        const res = await runtime.app.request('/v1/assets', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(assetBody()) });
+        const res = await runtime.app.request('/v1/assets', {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(assetBody()),
+        });
         expect(res.status).toBe(201);
       }
     } finally {

@@ -4,8 +4,8 @@
  */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, type Queryable, openDatabase, queryRows } from '../../src/db/database.ts';
-import { type TestDatabase, createTestDatabase, databaseUnavailable, testDbKind } from '../support/db.ts';
+import { type Database, openDatabase, type Queryable, queryRows } from '../../src/db/database.ts';
+import { createTestDatabase, databaseUnavailable, type TestDatabase, testDbKind } from '../support/db.ts';
 
 describe.runIf(testDbKind === 'postgres' && !databaseUnavailable())('the PostgreSQL client', () => {
   let testDb: TestDatabase;

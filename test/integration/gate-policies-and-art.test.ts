@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SHIPPED_POLICIES_DIR, loadConfig } from '../../src/config/config.ts';
+import { loadConfig, SHIPPED_POLICIES_DIR } from '../../src/config/config.ts';
 import { PolicySetError } from '../../src/gate/policy-engine.ts';
 import { createC2paWasmEngine, createLocalKeySigner } from '../../src/provenance/c2pa/c2pa-wasm.ts';
 import { createLocalSigningIdentity } from '../../src/provenance/c2pa/local-ca.ts';
@@ -37,7 +37,8 @@ describe.skipIf(databaseUnavailable())('policies legal can edit', () => {
   it('changes decisions and the policy digest when a policy file is added, and logs the new set', async () => {
     const a = await licensedAsset(svc, legal);
     const d = await dataset(svc, legal, [a.assetId]);
-    const ask = async () => (await (await svc.call('POST', `/v1/datasets/${d.id}/clearances`, { token: vendor, json: { purpose: 'fine-tune', baseModel: 'veo-3.0-generate-001' } })).json()) as Clearance;
+    const ask = async () =>
+      (await (await svc.call('POST', `/v1/datasets/${d.id}/clearances`, { token: vendor, json: { purpose: 'fine-tune', baseModel: 'veo-3.0-generate-001' } })).json()) as Clearance;
     const before = await ask();
     expect(before.decision).toBe('allow');
 
@@ -119,7 +120,10 @@ describe.skipIf(databaseUnavailable())('art that says it must not be used for tr
     const c2paArt = await engine.sign({
       bytes: makeJpeg({ seed: 11 }),
       mimeType: 'image/jpeg',
-      manifest: { title: 'c2pa.jpg', assertions: [created, trainingMiningAssertion('c2pa', { ai_generative_training: { use: 'notAllowed' }, ai_training: { use: 'notAllowed' } })] },
+      manifest: {
+        title: 'c2pa.jpg',
+        assertions: [created, trainingMiningAssertion('c2pa', { ai_generative_training: { use: 'notAllowed' }, ai_training: { use: 'notAllowed' } })],
+      },
       signer,
     });
     const cawgArt = await engine.sign({

@@ -6,10 +6,10 @@ import { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, expor
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCheckpoint, parseVerifierKey, verifyNote } from '../../src/audit/signed-note.ts';
 import { ConfigError, loadConfig } from '../../src/config/config.ts';
-import { KEY_FILES, C2PA_FILES } from '../../src/signing/keyring.ts';
 import { createC2paWasmEngine } from '../../src/provenance/c2pa/c2pa-wasm.ts';
 import { createLocalCa, issueSigningCertificate } from '../../src/provenance/c2pa/local-ca.ts';
 import { createLogger, startRuntime } from '../../src/runtime.ts';
+import { C2PA_FILES, KEY_FILES } from '../../src/signing/keyring.ts';
 import { makeJpeg } from '../fixtures/media.ts';
 import { createTestDatabase, databaseUnavailable } from '../support/db.ts';
 import { type FakeKms, startFakeKms } from '../support/fake-kms.ts';
@@ -69,7 +69,12 @@ describe.skipIf(databaseUnavailable())('signing keys in Cloud KMS (KEY_BACKEND=k
     expect(keyring.clearance).toMatchObject({ alg: 'ES256', keyVersionName: CLEARANCE });
     expect(keyring.c2pa.signer).toMatchObject({ alg: 'ES256', keyVersionName: C2PA });
     expect(keyring.tokenIssuer.privateKey.asymmetricKeyType).toBe('ec');
-    expect(fake.requests.filter((r) => r.rpc === 'GetPublicKey').map((r) => r.name).sort()).toEqual([AUDIT, C2PA, CLEARANCE].sort());
+    expect(
+      fake.requests
+        .filter((r) => r.rpc === 'GetPublicKey')
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual([AUDIT, C2PA, CLEARANCE].sort());
   });
 
   it('(a) the audit checkpoint is signed by the KMS Ed25519 key and verifies with the published key', async () => {
@@ -85,7 +90,7 @@ describe.skipIf(databaseUnavailable())('signing keys in Cloud KMS (KEY_BACKEND=k
     expect(signCalls(AUDIT)).toBeGreaterThan(before);
   });
 
-  it('(b) a clearance token is signed by the KMS P-256 key: its kid is that key\'s thumbprint and it verifies against the JWKS', async () => {
+  it("(b) a clearance token is signed by the KMS P-256 key: its kid is that key's thumbprint and it verifies against the JWKS", async () => {
     const before = signCalls(CLEARANCE);
     const { clearance } = await activeCheckpoint(svc, legal, vendor, 1);
     const token = (clearance as { token?: string | null }).token;
@@ -155,7 +160,9 @@ describe.skipIf(databaseUnavailable())('signing keys in Cloud KMS (KEY_BACKEND=k
     writeFileSync(path.join(tmp, 'wrong-chain.pem'), issueSigningCertificate(ca, { publicKey: other }).chainPem);
     const mismatch = await startupError({ ...kmsEnv, C2PA_CERT_CHAIN: path.join(tmp, 'wrong-chain.pem') });
     expect(mismatch.name).toBe('KeyringError');
-    expect(mismatch.message).toMatch(/^C2PA_CERT_CHAIN \(.*wrong-chain\.pem\): the signing certificate \(.*CN=Clearframe.*\) is for another public key than the Cloud KMS key KMS_C2PA_KEY/);
+    expect(mismatch.message).toMatch(
+      /^C2PA_CERT_CHAIN \(.*wrong-chain\.pem\): the signing certificate \(.*CN=Clearframe.*\) is for another public key than the Cloud KMS key KMS_C2PA_KEY/,
+    );
     expect(mismatch.message).toContain(C2PA);
   });
 

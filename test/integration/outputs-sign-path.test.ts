@@ -12,20 +12,20 @@ import type { AppContext } from '../../src/app-context.ts';
 import { Ledger, LogMovedOn, type PreparedAppend } from '../../src/audit/ledger.ts';
 import { readEvent, readFrontier, treeSize } from '../../src/audit/log-store.ts';
 import { verifyStoredLog } from '../../src/audit/verify-log.ts';
-import { queryTextPrepared } from '../../src/db/database.ts';
-import { Problem } from '../../src/http/problem.ts';
 import { checkpointStatus } from '../../src/checkpoints/service.ts';
 import { checkpoints } from '../../src/checkpoints/tables.ts';
+import { queryTextPrepared } from '../../src/db/database.ts';
 import { restingLicenses } from '../../src/gate/resting.ts';
 import { clearanceStanding } from '../../src/gate/standing.ts';
+import { Problem } from '../../src/http/problem.ts';
+import { readOutputLineage } from '../../src/outputs/manifest.ts';
 import { getOutput } from '../../src/outputs/reader.ts';
 import { signOutput } from '../../src/outputs/sign.ts';
-import { outputWithdrawals, outputs } from '../../src/outputs/tables.ts';
+import { outputs, outputWithdrawals } from '../../src/outputs/tables.ts';
 import { verifyFile } from '../../src/outputs/verify.ts';
 import { C2paError } from '../../src/provenance/c2pa/errors.ts';
 import type { TimestampAuthority } from '../../src/provenance/c2pa/tsa-client.ts';
 import type { ManifestEngine, SignInput } from '../../src/provenance/c2pa/types.ts';
-import { readOutputLineage } from '../../src/outputs/manifest.ts';
 import type { Signer } from '../../src/signing/signer.ts';
 import { makeJpeg, makeMp4 } from '../fixtures/media.ts';
 import { databaseUnavailable } from '../support/db.ts';
@@ -131,14 +131,22 @@ describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work
     const { checkpoint } = await taintedCheckpoint();
     const key = countingKey(ctx);
     const stamps: Uint8Array[] = [];
-    const tsa: TimestampAuthority = { name: 'spy-tsa', stamp: async (imprint) => {
+    const tsa: TimestampAuthority = {
+      name: 'spy-tsa',
+      stamp: async (imprint) => {
         stamps.push(imprint);
         throw new Error('the TSA must not be asked for a refused output');
       },
     };
     const size = await treeSize(ctx.database.db);
     const e = await refusedWith(
-      signOutput({ ...key.ctx, timestampAuthority: tsa }, GENERATOR, { bytes: makeJpeg({ seed: 44 }), mimeType: 'image/jpeg', title: 't', checkpointId: checkpoint.id, sourceAssetIds: [] }),
+      signOutput({ ...key.ctx, timestampAuthority: tsa }, GENERATOR, {
+        bytes: makeJpeg({ seed: 44 }),
+        mimeType: 'image/jpeg',
+        title: 't',
+        checkpointId: checkpoint.id,
+        sourceAssetIds: [],
+      }),
     );
     expect(e.status).toBe(409);
     expect(key.signatures).toHaveLength(0);
@@ -154,13 +162,29 @@ describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work
 
   it('records the hashes of the input and of the signed bytes, and verify finds them with a proof', async () => {
     const { checkpoint, assets } = await activeCheckpoint(svc, legal, vendor, 2);
-    for (const [bytes, mimeType] of [[makeJpeg({ seed: 46 }), 'image/jpeg'], [makeMp4({ frames: 4, seed: 46 }), 'video/mp4']] as const) {
-      const { bytes: signed, output } = await signOutput(ctx, GENERATOR, { bytes, mimeType, title: 't', checkpointId: checkpoint.id, sourceAssetIds: assets.map((a) => a.assetId), prompt: 'p' });
+    for (const [bytes, mimeType] of [
+      [makeJpeg({ seed: 46 }), 'image/jpeg'],
+      [makeMp4({ frames: 4, seed: 46 }), 'video/mp4'],
+    ] as const) {
+      const { bytes: signed, output } = await signOutput(ctx, GENERATOR, {
+        bytes,
+        mimeType,
+        title: 't',
+        checkpointId: checkpoint.id,
+        sourceAssetIds: assets.map((a) => a.assetId),
+        prompt: 'p',
+      });
       expect(output.originalSha256).toBe(sha(bytes));
       expect(output.signedSha256).toBe(sha(signed));
       expect(output.signedSize).toBe(signed.byteLength);
       const event = await readEvent(ctx.database.db, output.auditIndex);
-      expect(event!.content).toMatchObject({ id: output.id, originalSha256: sha(bytes), signedSha256: sha(signed), manifestLabel: output.manifestLabel, policyDigest: output.policyDigest });
+      expect(event!.content).toMatchObject({
+        id: output.id,
+        originalSha256: sha(bytes),
+        signedSha256: sha(signed),
+        manifestLabel: output.manifestLabel,
+        policyDigest: output.policyDigest,
+      });
       const [row] = await ctx.database.db.select().from(outputs).where(eq(outputs.id, output.id));
       expect(row!.sourceAssetIds).toEqual(assets.map((a) => a.assetId));
 
@@ -189,7 +213,13 @@ describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work
     };
     const before = await treeSize(db);
     const bytes = makeJpeg({ seed: 47 });
-    const { bytes: signed, output } = await signOutput({ ...key.ctx, c2pa: engine }, GENERATOR, { bytes, mimeType: 'image/jpeg', title: 't', checkpointId: checkpoint.id, sourceAssetIds: [assets[0]!.assetId] });
+    const { bytes: signed, output } = await signOutput({ ...key.ctx, c2pa: engine }, GENERATOR, {
+      bytes,
+      mimeType: 'image/jpeg',
+      title: 't',
+      checkpointId: checkpoint.id,
+      sourceAssetIds: [assets[0]!.assetId],
+    });
     expect((await readEvent(db, before))!.subjectId).toBe(landed!.assetId);
     // The first signature named index `before`, which the asset took: it was dropped, and the output signed again.
     expect(key.signatures).toHaveLength(2);
@@ -206,7 +236,13 @@ describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work
     const { checkpoint } = await activeCheckpoint(svc, legal, vendor, 1);
     const key = countingKey(ctx);
     const before = await treeSize(ctx.database.db);
-    const { bytes: signed, output } = await signOutput(key.ctx, GENERATOR, { bytes: makeMp4({ frames: 3, seed: 48 }), mimeType: 'video/mp4', title: 't', checkpointId: checkpoint.id, sourceAssetIds: [] });
+    const { bytes: signed, output } = await signOutput(key.ctx, GENERATOR, {
+      bytes: makeMp4({ frames: 3, seed: 48 }),
+      mimeType: 'video/mp4',
+      title: 't',
+      checkpointId: checkpoint.id,
+      sourceAssetIds: [],
+    });
     expect(key.signatures).toHaveLength(1);
     expect(output.auditIndex).toBe(before);
     expect(readOutputLineage(await ctx.c2pa.read({ bytes: signed, mimeType: 'video/mp4' }))!.auditIndex).toBe(before);
@@ -228,7 +264,9 @@ describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work
       read: (input) => ctx.c2pa.read(input),
     };
     const [size, n] = [await treeSize(ctx.database.db), await outputCount()];
-    const e = await refusedWith(signOutput({ ...ctx, c2pa: engine }, GENERATOR, { bytes: makeJpeg({ seed: 49 }), mimeType: 'image/jpeg', title: 't', checkpointId: checkpoint.id, sourceAssetIds: [] }));
+    const e = await refusedWith(
+      signOutput({ ...ctx, c2pa: engine }, GENERATOR, { bytes: makeJpeg({ seed: 49 }), mimeType: 'image/jpeg', title: 't', checkpointId: checkpoint.id, sourceAssetIds: [] }),
+    );
     expect(e.status).toBe(409);
     expect(e.message).toMatch(/revoked/);
     // The revocation's entries (and the checkpoint's taint), none for an output.
@@ -253,7 +291,13 @@ describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work
             await input.onSigned!(s);
             // The read-back runs after this returns; the output's statement is already on its way.
             for (let i = 0; i < 200 && !recordedDuringReadBack; i++) {
-              recordedDuringReadBack = (await db.select({ n: count() }).from(outputs).where(eq(outputs.signedSha256, sha(s.bytes))))[0]!.n === 1;
+              recordedDuringReadBack =
+                (
+                  await db
+                    .select({ n: count() })
+                    .from(outputs)
+                    .where(eq(outputs.signedSha256, sha(s.bytes)))
+                )[0]!.n === 1;
             }
           },
         }),
@@ -293,7 +337,9 @@ describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work
       read: (input) => ctx.c2pa.read(input),
     };
     const [size, n] = [await treeSize(db), await outputCount()];
-    const e = await refusedWith(signOutput({ ...ctx, c2pa: engine }, GENERATOR, { bytes: makeJpeg({ seed: 51 }), mimeType: 'image/jpeg', title: 't', checkpointId: checkpoint.id, sourceAssetIds: [] }));
+    const e = await refusedWith(
+      signOutput({ ...ctx, c2pa: engine }, GENERATOR, { bytes: makeJpeg({ seed: 51 }), mimeType: 'image/jpeg', title: 't', checkpointId: checkpoint.id, sourceAssetIds: [] }),
+    );
     expect(e.status).toBe(500);
     expect(e.message).toMatch(/does not validate/);
     // Two entries: the output as signed, then its withdrawal, which says why.
@@ -301,7 +347,11 @@ describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work
     expect(await outputCount()).toBe(n + 1);
     const [signedEntry, withdrawnEntry] = [(await readEvent(db, size))!, (await readEvent(db, size + 1))!];
     expect(signedEntry.action).toBe('output.signed');
-    expect(withdrawnEntry).toMatchObject({ action: 'output.withdrawn', subjectId: signedEntry.subjectId, content: { outputId: signedEntry.subjectId, signedSha256: sha(asSigned!) } });
+    expect(withdrawnEntry).toMatchObject({
+      action: 'output.withdrawn',
+      subjectId: signedEntry.subjectId,
+      content: { outputId: signedEntry.subjectId, signedSha256: sha(asSigned!) },
+    });
     expect((withdrawnEntry.content as { reason: string }).reason).toMatch(/^sign_self_check_failed/);
     const outputId = signedEntry.subjectId;
     const [w] = await db.select().from(outputWithdrawals).where(eq(outputWithdrawals.outputId, outputId));
@@ -330,7 +380,7 @@ describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work
     expect((await verifyStoredLog(ctx.database)).ok).toBe(true);
   });
 
-  it('a remembered tip another process has passed: the sign stops before its signature and signs once at the log\'s tip', async () => {
+  it("a remembered tip another process has passed: the sign stops before its signature and signs once at the log's tip", async () => {
     const { checkpoint } = await activeCheckpoint(svc, legal, vendor, 1);
     const db = ctx.database.db;
     const key = countingKey(ctx);
@@ -340,7 +390,13 @@ describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work
     const other = new Ledger(ctx.database);
     await other.change({ sub: 'other-instance', role: 'admin' }, async ({ record }) => void record({ action: 'test.other-process', subjectId: 'tst_other', content: {} }));
     const spy = spyEngine(key.ctx.c2pa);
-    const { bytes, output } = await signOutput({ ...key.ctx, c2pa: spy.engine }, GENERATOR, { bytes: makeJpeg({ seed: 53 }), mimeType: 'image/jpeg', title: 't', checkpointId: checkpoint.id, sourceAssetIds: [] });
+    const { bytes, output } = await signOutput({ ...key.ctx, c2pa: spy.engine }, GENERATOR, {
+      bytes: makeJpeg({ seed: 53 }),
+      mimeType: 'image/jpeg',
+      title: 't',
+      checkpointId: checkpoint.id,
+      sourceAssetIds: [],
+    });
     expect(spy.signs).toHaveLength(2); // the first stopped when c2pa-rs asked for its signature
     expect(key.signatures).toHaveLength(1);
     expect(output.auditIndex).toBe(remembered.size + 1);
@@ -363,7 +419,9 @@ describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work
     expect(after.asOfLogSize).toBe(await treeSize(db));
     expect(after.asOfLogSize).toBeGreaterThan(before.asOfLogSize);
     expect(after.status).toBe('tainted');
-    expect(after.standing.causes).toEqual([expect.objectContaining({ cause: 'license-revoked', licenseId: assets[1]!.licenseId, assetId: assets[1]!.assetId, reason: 'rights lapsed' })]);
+    expect(after.standing.causes).toEqual([
+      expect.objectContaining({ cause: 'license-revoked', licenseId: assets[1]!.licenseId, assetId: assets[1]!.assetId, reason: 'rights lapsed' }),
+    ]);
     const all = (await restingLicenses(db, [clearance.id])).get(clearance.id)!;
     expect(clearanceStanding(after.clearance, all, new Date()).causes).toEqual(after.standing.causes);
   });
@@ -373,23 +431,31 @@ describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work
     const db = ctx.database.db;
     const key = countingKey(ctx);
     const other = new Ledger(ctx.database);
-    const otherAppends = () => other.change({ sub: 'other-instance', role: 'admin' }, async ({ record }) => void record({ action: 'test.other-process', subjectId: 'tst_busy', content: {} }));
+    const otherAppends = () =>
+      other.change({ sub: 'other-instance', role: 'admin' }, async ({ record }) => void record({ action: 'test.other-process', subjectId: 'tst_busy', content: {} }));
     await otherAppends(); // the remembered tip is behind before the sign begins
     // Every time this instance reads the log's tip, another appends before its gate can read.
     let tipReads = 0;
     const ledger = new Proxy(ctx.ledger, {
       get: (target, prop) => {
-        if (prop === 'tip') return async () => {
-          const tip = await target.tip();
-          if (++tipReads <= 3) await otherAppends();
-          return tip;
-        };
+        if (prop === 'tip')
+          return async () => {
+            const tip = await target.tip();
+            if (++tipReads <= 3) await otherAppends();
+            return tip;
+          };
         const value: unknown = Reflect.get(target, prop);
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
     });
     const spy = spyEngine(key.ctx.c2pa);
-    const { bytes, output } = await signOutput({ ...key.ctx, ledger, c2pa: spy.engine }, GENERATOR, { bytes: makeJpeg({ seed: 54 }), mimeType: 'image/jpeg', title: 't', checkpointId: checkpoint.id, sourceAssetIds: [] });
+    const { bytes, output } = await signOutput({ ...key.ctx, ledger, c2pa: spy.engine }, GENERATOR, {
+      bytes: makeJpeg({ seed: 54 }),
+      mimeType: 'image/jpeg',
+      title: 't',
+      checkpointId: checkpoint.id,
+      sourceAssetIds: [],
+    });
     // Stopped before its signature once; the restart signed and its commit found the log moved; then
     // gate, sign and record under the lock. Not a second restart.
     expect(tipReads).toBe(1);
@@ -405,7 +471,9 @@ describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work
     const db = ctx.database.db;
     const before = await treeSize(db);
     const made = await Promise.all(
-      [61, 62, 63, 64].map((seed) => signOutput(ctx, GENERATOR, { bytes: makeJpeg({ seed }), mimeType: 'image/jpeg', title: `frame ${seed}`, checkpointId: checkpoint.id, sourceAssetIds: [] })),
+      [61, 62, 63, 64].map((seed) =>
+        signOutput(ctx, GENERATOR, { bytes: makeJpeg({ seed }), mimeType: 'image/jpeg', title: `frame ${seed}`, checkpointId: checkpoint.id, sourceAssetIds: [] }),
+      ),
     );
     expect(new Set(made.map((m) => m.output.auditIndex)).size).toBe(4);
     expect(await treeSize(db)).toBe(before + 4);

@@ -51,8 +51,17 @@ describe.skipIf(databaseUnavailable())('signed outputs, verification and rights 
   it('signs JPEG, PNG and MP4 outputs that c2pa-rs validates with every assertion, and verifies them with a proof', async () => {
     const { checkpoint, clearance, dataset, assets } = await activeCheckpoint(svc, legal, vendor);
     const engine = createC2paWasmEngine({ trustAnchorsPem: svc.runtime.ctx.keyring.c2pa.trustAnchorsPem });
-    for (const [bytes, type] of [[makeJpeg({ seed: 1 }), 'image/jpeg'], [makePng({ seed: 2 }), 'image/png'], [makeMp4({ frames: 2 }), 'video/mp4']] as const) {
-      const res = await sign(bytes, type, checkpoint.id, { sourceAssetIds: assets[0]!.assetId, prompt: 'the stairwell at night, rain', generatorName: 'imagen-runner', generatorVersion: '2.1' });
+    for (const [bytes, type] of [
+      [makeJpeg({ seed: 1 }), 'image/jpeg'],
+      [makePng({ seed: 2 }), 'image/png'],
+      [makeMp4({ frames: 2 }), 'video/mp4'],
+    ] as const) {
+      const res = await sign(bytes, type, checkpoint.id, {
+        sourceAssetIds: assets[0]!.assetId,
+        prompt: 'the stairwell at night, rain',
+        generatorName: 'imagen-runner',
+        generatorVersion: '2.1',
+      });
       expect(res.status, type).toBe(200);
       const outputId = res.headers.get('clearframe-output-id')!;
       expect(outputId).toMatch(/^out_/);
@@ -66,7 +75,14 @@ describe.skipIf(databaseUnavailable())('signed outputs, verification and rights 
       expect(JSON.stringify(actions)).toContain('imagen-4.0-generate-001');
       expect(JSON.stringify(actions)).toContain(checkpoint.id);
       const lineage = readOutputLineage(read)!;
-      expect(lineage).toMatchObject({ outputId, checkpoint: { id: checkpoint.id }, clearanceId: clearance.id, dataset: { id: dataset.id, digest: dataset.digest }, ledgerUrl: 'http://clearframe.test', generator: { name: 'imagen-runner', version: '2.1' } });
+      expect(lineage).toMatchObject({
+        outputId,
+        checkpoint: { id: checkpoint.id },
+        clearanceId: clearance.id,
+        dataset: { id: dataset.id, digest: dataset.digest },
+        ledgerUrl: 'http://clearframe.test',
+        generator: { name: 'imagen-runner', version: '2.1' },
+      });
       expect(lineage.prompt).toBeNull();
       expect(lineage.promptSha256).toMatch(/^[0-9a-f]{64}$/);
       expect(lineage.sourceAssets.map((s) => s.assetId)).toEqual([assets[0]!.assetId]);
@@ -103,7 +119,12 @@ describe.skipIf(databaseUnavailable())('signed outputs, verification and rights 
     const elsewhere = await createC2paWasmEngine().sign({
       bytes: makePng({ seed: 3 }),
       mimeType: 'image/png',
-      manifest: { title: 'x.png', assertions: [{ label: 'c2pa.actions', data: { actions: [{ action: 'c2pa.created', digitalSourceType: 'http://cv.iptc.org/newscodes/digitalsourcetype/digitalCreation' }] } }] },
+      manifest: {
+        title: 'x.png',
+        assertions: [
+          { label: 'c2pa.actions', data: { actions: [{ action: 'c2pa.created', digitalSourceType: 'http://cv.iptc.org/newscodes/digitalsourcetype/digitalCreation' }] } },
+        ],
+      },
       signer: createLocalKeySigner({ privateKey: stranger.signer.privateKeyPem, certChainDer: stranger.signer.chainDer }),
     });
     const u = await verify(elsewhere.bytes, 'image/png');
@@ -149,15 +170,29 @@ describe.skipIf(databaseUnavailable())('signed outputs, verification and rights 
 
   it('walks the rights chain through a two-generation derivative and answers a proposed use with reasons', async () => {
     // Generation 1: art S (streaming in US only) trains checkpoint A; output A is registered back as art X.
-    const gen1 = await activeCheckpoint(svc, legal, vendor, 1, { grants: { training: 'allowed', derivatives: 'allowed', commercial: 'allowed' }, territories: ['US'], media: ['streaming'] });
+    const gen1 = await activeCheckpoint(svc, legal, vendor, 1, {
+      grants: { training: 'allowed', derivatives: 'allowed', commercial: 'allowed' },
+      territories: ['US'],
+      media: ['streaming'],
+    });
     const outA = (await sign(makeJpeg({ seed: 21 }), 'image/jpeg', gen1.checkpoint.id)).headers.get('clearframe-output-id')!;
-    const x = (await (await svc.call('POST', '/v1/assets', { token: legal, json: assetBody({ title: 'Generated stairwell', derivedFromOutputId: outA }) })).json()) as { id: string };
-    await svc.call('POST', `/v1/assets/${x.id}/licenses`, { token: legal, json: licenseBody({ grants: { training: 'allowed', derivatives: 'allowed', commercial: 'allowed' }, territories: ['WORLD'], media: ['streaming', 'theatrical'] }) });
+    const x = (await (await svc.call('POST', '/v1/assets', { token: legal, json: assetBody({ title: 'Generated stairwell', derivedFromOutputId: outA }) })).json()) as {
+      id: string;
+    };
+    await svc.call('POST', `/v1/assets/${x.id}/licenses`, {
+      token: legal,
+      json: licenseBody({ grants: { training: 'allowed', derivatives: 'allowed', commercial: 'allowed' }, territories: ['WORLD'], media: ['streaming', 'theatrical'] }),
+    });
     // Generation 2: another checkpoint, output B uses X directly as reference.
-    const gen2 = await activeCheckpoint(svc, legal, vendor, 1, { grants: { training: 'allowed', derivatives: 'allowed', commercial: 'allowed' }, territories: ['WORLD'], media: ['streaming', 'theatrical'] });
+    const gen2 = await activeCheckpoint(svc, legal, vendor, 1, {
+      grants: { training: 'allowed', derivatives: 'allowed', commercial: 'allowed' },
+      territories: ['WORLD'],
+      media: ['streaming', 'theatrical'],
+    });
     const outB = (await sign(makePng({ seed: 22 }), 'image/png', gen2.checkpoint.id, { sourceAssetIds: x.id })).headers.get('clearframe-output-id')!;
 
-    const chain = async (query: string) => (await (await svc.call('GET', `/v1/outputs/${outB}/rights-chain?${query}`, { token: legal })).json()) as { verdict: string; reasons: string[] };
+    const chain = async (query: string) =>
+      (await (await svc.call('GET', `/v1/outputs/${outB}/rights-chain?${query}`, { token: legal })).json()) as { verdict: string; reasons: string[] };
     expect((await chain('territory=US&media=streaming&commercial=true')).verdict).toBe('cleared');
     const abroad = await chain('territory=FR&media=streaming');
     expect(abroad.verdict).toBe('notCleared');

@@ -11,8 +11,17 @@ import { startTestService, type TestService } from '../support/service.ts';
 const run = promisify(execFile);
 type Outcome = { assetId: string; decision: string; reasons: { policyId: string; reason: string }[] };
 type Clearance = {
-  id: string; decision: string; token: string | null; datasetId: string; requestedDatasetId: string; datasetDigest: string; policyDigest: string;
-  assets: Outcome[]; leftOut: Outcome[] | null; derivedDataset: { id: string; parentId: string; assetCount: number } | null; expiresAt: string | null;
+  id: string;
+  decision: string;
+  token: string | null;
+  datasetId: string;
+  requestedDatasetId: string;
+  datasetDigest: string;
+  policyDigest: string;
+  assets: Outcome[];
+  leftOut: Outcome[] | null;
+  derivedDataset: { id: string; parentId: string; assetCount: number } | null;
+  expiresAt: string | null;
 };
 
 describe.skipIf(databaseUnavailable())('the training gate', () => {
@@ -33,16 +42,31 @@ describe.skipIf(databaseUnavailable())('the training gate', () => {
 
   it('freezes datasets with a Merkle digest and proves membership and absence', async () => {
     const assets = await Promise.all([1, 2, 3, 4, 5].map(() => licensedAsset(svc, legal)));
-    const d = await dataset(svc, vendor, assets.slice(0, 4).map((a) => a.assetId));
+    const d = await dataset(
+      svc,
+      vendor,
+      assets.slice(0, 4).map((a) => a.assetId),
+    );
     expect(d.assetCount).toBe(4);
     expect(d.digest).toMatch(/^[0-9a-f]{64}$/);
     const got = (await (await svc.call('GET', `/v1/datasets/${d.id}`, { token: vendor })).json()) as { assets: { sha256: string }[] };
-    expect(got.assets.map((a) => a.sha256)).toEqual(assets.slice(0, 4).map((a) => a.sha256).sort());
+    expect(got.assets.map((a) => a.sha256)).toEqual(
+      assets
+        .slice(0, 4)
+        .map((a) => a.sha256)
+        .sort(),
+    );
 
-    const inProof = (await (await svc.call('GET', `/v1/datasets/${d.id}/proofs/inclusion?assetId=${assets[2]!.assetId}`, { token: vendor })).json()) as { included: boolean; proof: never };
+    const inProof = (await (await svc.call('GET', `/v1/datasets/${d.id}/proofs/inclusion?assetId=${assets[2]!.assetId}`, { token: vendor })).json()) as {
+      included: boolean;
+      proof: never;
+    };
     expect(inProof.included).toBe(true);
     expect(verifyMembership(d.digest, inProof.proof)).toBe(true);
-    const outProof = (await (await svc.call('GET', `/v1/datasets/${d.id}/proofs/inclusion?assetId=${assets[4]!.assetId}`, { token: vendor })).json()) as { included: boolean; absence: never[] };
+    const outProof = (await (await svc.call('GET', `/v1/datasets/${d.id}/proofs/inclusion?assetId=${assets[4]!.assetId}`, { token: vendor })).json()) as {
+      included: boolean;
+      absence: never[];
+    };
     expect(outProof.included).toBe(false);
     expect(verifyAbsence(d.digest, assets[4]!.sha256, outProof.absence)).toBe(true);
   });
@@ -84,15 +108,28 @@ describe.skipIf(databaseUnavailable())('the training gate', () => {
     expect(subset.body.leftOut!.map((a) => a.assetId)).toEqual([bad.assetId]);
     expect(subset.body.token).toBeTruthy();
     const claims = decodeJwt(subset.body.token!);
-    expect(claims).toMatchObject({ sub: 'acme-vfx', jti: subset.body.id, dataset: { id: subset.body.datasetId, digest: subset.body.datasetDigest }, purpose: 'fine-tune', baseModel: 'veo-3.0-generate-001', policyDigest: subset.body.policyDigest });
+    expect(claims).toMatchObject({
+      sub: 'acme-vfx',
+      jti: subset.body.id,
+      dataset: { id: subset.body.datasetId, digest: subset.body.datasetDigest },
+      purpose: 'fine-tune',
+      baseModel: 'veo-3.0-generate-001',
+      policyDigest: subset.body.policyDigest,
+    });
 
-    const events = (await (await svc.call('GET', `/v1/audit/events?from=${(await treeSize(svc.runtime.ctx.database.db)) - 3}&limit=3`, { token: legal })).json()) as { events: { action: string }[] };
+    const events = (await (await svc.call('GET', `/v1/audit/events?from=${(await treeSize(svc.runtime.ctx.database.db)) - 3}&limit=3`, { token: legal })).json()) as {
+      events: { action: string }[];
+    };
     expect(events.events.map((e) => e.action)).toEqual(['clearance.denied', 'dataset.created', 'clearance.granted']);
   });
 
   it('issues a token any JOSE library verifies offline against the JWKS, including a non-JavaScript one', async () => {
     const assets = await Promise.all([1, 2].map(() => licensedAsset(svc, legal)));
-    const d = await dataset(svc, vendor, assets.map((a) => a.assetId));
+    const d = await dataset(
+      svc,
+      vendor,
+      assets.map((a) => a.assetId),
+    );
     const { body } = await ask(d.id, {});
     expect(body.decision).toBe('allow');
     const jwks = (await (await svc.call('GET', '/.well-known/jwks.json')).json()) as { keys: { kid: string }[] };
@@ -123,9 +160,18 @@ print(json.dumps({"jti": tok.claims["jti"], "sub": tok.claims["sub"], "kid": tok
 
   it('flips clearances/verify to revoked when a license under it is revoked', async () => {
     const assets = await Promise.all([1, 2].map(() => licensedAsset(svc, legal)));
-    const d = await dataset(svc, vendor, assets.map((a) => a.assetId));
+    const d = await dataset(
+      svc,
+      vendor,
+      assets.map((a) => a.assetId),
+    );
     const { body } = await ask(d.id, {});
-    const verify = async () => (await (await svc.call('POST', '/v1/clearances/verify', { token: vendor, json: { token: body.token } })).json()) as { valid: boolean; standing: { status: string }; reasons: string[] };
+    const verify = async () =>
+      (await (await svc.call('POST', '/v1/clearances/verify', { token: vendor, json: { token: body.token } })).json()) as {
+        valid: boolean;
+        standing: { status: string };
+        reasons: string[];
+      };
     expect(await verify()).toMatchObject({ valid: true, standing: { status: 'standing' } });
     await svc.call('POST', `/v1/licenses/${assets[1]!.licenseId}/revoke`, { token: legal, json: { reason: 'artist withdrew consent' } });
     const after = await verify();
@@ -136,7 +182,8 @@ print(json.dumps({"jti": tok.claims["jti"], "sub": tok.claims["sub"], "kid": tok
   });
 
   it('reports a forged or foreign token as invalid', async () => {
-    const verify = async (token: string) => (await (await svc.call('POST', '/v1/clearances/verify', { token: vendor, json: { token } })).json()) as { valid: boolean; signature: string };
+    const verify = async (token: string) =>
+      (await (await svc.call('POST', '/v1/clearances/verify', { token: vendor, json: { token } })).json()) as { valid: boolean; signature: string };
     expect(await verify('not.a.token')).toMatchObject({ valid: false, signature: 'invalid' });
     const userToken = await svc.token('vendor');
     expect(await verify(userToken)).toMatchObject({ valid: false, signature: 'invalid' });
@@ -148,10 +195,23 @@ print(json.dumps({"jti": tok.claims["jti"], "sub": tok.claims["sub"], "kid": tok
     const before = await ask(d.id, {});
     expect(before.body.assets[0]!.reasons.map((r) => r.policyId)).toEqual(['training-approval-missing']);
 
-    const wrong = await svc.call('POST', `/v1/licenses/${a.licenseId}/approvals`, { token: legal, json: { vendor: 'acme-vfx', purpose: 'fine-tune', validFrom: '2027-01-01T00:00:00Z', validUntil: '2026-01-01T00:00:00Z' } });
+    const wrong = await svc.call('POST', `/v1/licenses/${a.licenseId}/approvals`, {
+      token: legal,
+      json: { vendor: 'acme-vfx', purpose: 'fine-tune', validFrom: '2027-01-01T00:00:00Z', validUntil: '2026-01-01T00:00:00Z' },
+    });
     expect(wrong.status).toBe(422);
-    expect((await svc.call('POST', `/v1/licenses/${a.licenseId}/approvals`, { token: vendor, json: { vendor: 'acme-vfx', purpose: 'fine-tune', validFrom: '2026-01-01T00:00:00Z', validUntil: '2030-01-01T00:00:00Z' } })).status).toBe(403);
-    const ok = await svc.call('POST', `/v1/licenses/${a.licenseId}/approvals`, { token: legal, json: { vendor: 'acme-vfx', purpose: 'fine-tune', validFrom: '2026-01-01T00:00:00Z', validUntil: '2030-01-01T00:00:00Z' } });
+    expect(
+      (
+        await svc.call('POST', `/v1/licenses/${a.licenseId}/approvals`, {
+          token: vendor,
+          json: { vendor: 'acme-vfx', purpose: 'fine-tune', validFrom: '2026-01-01T00:00:00Z', validUntil: '2030-01-01T00:00:00Z' },
+        })
+      ).status,
+    ).toBe(403);
+    const ok = await svc.call('POST', `/v1/licenses/${a.licenseId}/approvals`, {
+      token: legal,
+      json: { vendor: 'acme-vfx', purpose: 'fine-tune', validFrom: '2026-01-01T00:00:00Z', validUntil: '2030-01-01T00:00:00Z' },
+    });
     expect(ok.status).toBe(201);
     const after = await ask(d.id, {});
     expect(after.body.decision).toBe('allow');
@@ -159,7 +219,10 @@ print(json.dumps({"jti": tok.claims["jti"], "sub": tok.claims["sub"], "kid": tok
     expect((await ask(d.id, { purpose: 'evaluation' })).body.decision).toBe('deny');
 
     const plain = await licensedAsset(svc, legal);
-    const nothingToApprove = await svc.call('POST', `/v1/licenses/${plain.licenseId}/approvals`, { token: legal, json: { vendor: 'acme-vfx', purpose: 'fine-tune', validFrom: '2026-01-01T00:00:00Z', validUntil: '2030-01-01T00:00:00Z' } });
+    const nothingToApprove = await svc.call('POST', `/v1/licenses/${plain.licenseId}/approvals`, {
+      token: legal,
+      json: { vendor: 'acme-vfx', purpose: 'fine-tune', validFrom: '2026-01-01T00:00:00Z', validUntil: '2030-01-01T00:00:00Z' },
+    });
     expect(nothingToApprove.status).toBe(409);
   });
 
@@ -191,13 +254,26 @@ print(json.dumps({"jti": tok.claims["jti"], "sub": tok.claims["sub"], "kid": tok
   it('previews without recording anything, and lists the policy set with its digest', async () => {
     const a = await licensedAsset(svc, legal);
     const before = await treeSize(svc.runtime.ctx.database.db);
-    const res = await svc.call('POST', '/v1/gate/evaluate', { token: legal, json: { assetIds: [a.assetId], vendor: 'acme-vfx', purpose: 'fine-tune', baseModel: 'imagen-4.0-generate-001' } });
+    const res = await svc.call('POST', '/v1/gate/evaluate', {
+      token: legal,
+      json: { assetIds: [a.assetId], vendor: 'acme-vfx', purpose: 'fine-tune', baseModel: 'imagen-4.0-generate-001' },
+    });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { decision: string }).decision).toBe('allow');
-    const later = await svc.call('POST', '/v1/gate/evaluate', { token: legal, json: { assetIds: [a.assetId], vendor: 'acme-vfx', purpose: 'fine-tune', baseModel: 'imagen-4.0-generate-001', at: '2029-06-01T00:00:00Z' } });
+    const later = await svc.call('POST', '/v1/gate/evaluate', {
+      token: legal,
+      json: { assetIds: [a.assetId], vendor: 'acme-vfx', purpose: 'fine-tune', baseModel: 'imagen-4.0-generate-001', at: '2029-06-01T00:00:00Z' },
+    });
     expect(((await later.json()) as { assets: Outcome[] }).assets[0]!.reasons.map((r) => r.policyId)).toEqual(['license-outside-term']);
     expect(await treeSize(svc.runtime.ctx.database.db)).toBe(before);
-    expect((await svc.call('POST', '/v1/gate/evaluate', { token: vendor, json: { assetIds: [a.assetId], vendor: 'acme-vfx', purpose: 'fine-tune', baseModel: 'imagen-4.0-generate-001' } })).status).toBe(403);
+    expect(
+      (
+        await svc.call('POST', '/v1/gate/evaluate', {
+          token: vendor,
+          json: { assetIds: [a.assetId], vendor: 'acme-vfx', purpose: 'fine-tune', baseModel: 'imagen-4.0-generate-001' },
+        })
+      ).status,
+    ).toBe(403);
 
     const policies = (await (await svc.call('GET', '/v1/policies', { token: vendor })).json()) as { digest: string; policies: { id: string }[] };
     expect(policies.digest).toBe(svc.runtime.ctx.policies.current.digest);

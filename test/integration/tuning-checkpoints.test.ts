@@ -1,12 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweepTaints } from '../../src/checkpoints/service.ts';
 import { databaseUnavailable } from '../support/db.ts';
-import { startFakeVertex, type FakeVertex } from '../support/fake-vertex.ts';
+import { type FakeVertex, startFakeVertex } from '../support/fake-vertex.ts';
 import { dataset, licensedAsset } from '../support/gate-fixtures.ts';
 import { startTestService, type TestService } from '../support/service.ts';
 
-type Job = { id: string; state: string; vertexJobName: string; checkpoint: { id: string; status: string } | null; stateHistory: { state: string }[]; refresh: { ok: boolean } | null };
-type Checkpoint = { id: string; status: string; causes: { kind: string; licenseId: string; assetIds: string[] }[]; clearance: { id: string }; dataset: { id: string; digest: string }; statusHistory: { status: string; recorded: boolean }[]; tuningJobId: string | null; vertex: { model: string } | null };
+type Job = {
+  id: string;
+  state: string;
+  vertexJobName: string;
+  checkpoint: { id: string; status: string } | null;
+  stateHistory: { state: string }[];
+  refresh: { ok: boolean } | null;
+};
+type Checkpoint = {
+  id: string;
+  status: string;
+  causes: { kind: string; licenseId: string; assetIds: string[] }[];
+  clearance: { id: string };
+  dataset: { id: string; digest: string };
+  statusHistory: { status: string; recorded: boolean }[];
+  tuningJobId: string | null;
+  vertex: { model: string } | null;
+};
 
 describe.skipIf(databaseUnavailable())('gated tuning on Vertex AI, checkpoints and taint', () => {
   let svc: TestService;
@@ -28,7 +44,11 @@ describe.skipIf(databaseUnavailable())('gated tuning on Vertex AI, checkpoints a
   async function clearedDataset(n = 2, baseModel = 'veo-3.0-generate-001', term?: { start: string; end: string }) {
     const assets = [];
     for (let i = 0; i < n; i++) assets.push(await licensedAsset(svc, legal, term ? { term } : {}));
-    const d = await dataset(svc, legal, assets.map((a) => a.assetId));
+    const d = await dataset(
+      svc,
+      legal,
+      assets.map((a) => a.assetId),
+    );
     const res = await svc.call('POST', `/v1/datasets/${d.id}/clearances`, { token: vendor, json: { purpose: 'fine-tune', baseModel } });
     const clearance = (await res.json()) as { id: string; token: string; decision: string };
     expect(clearance.decision).toBe('allow');
@@ -113,7 +133,9 @@ describe.skipIf(databaseUnavailable())('gated tuning on Vertex AI, checkpoints a
     const res = await submit({ clearanceId: clearance.id });
     expect(res.status).toBe(502);
     expect(((await res.json()) as { detail: string }).detail).toMatch(/training dataset not found/);
-    const jobs = (await (await svc.call('GET', '/v1/audit/events?from=0&limit=1000', { token: legal })).json()) as { events: { action: string; content: { clearanceId?: string } }[] };
+    const jobs = (await (await svc.call('GET', '/v1/audit/events?from=0&limit=1000', { token: legal })).json()) as {
+      events: { action: string; content: { clearanceId?: string } }[];
+    };
     expect(jobs.events.filter((e) => e.action === 'tuning-job.submitted' && e.content.clearanceId === clearance.id)).toHaveLength(0);
 
     fake.nextCreate({ kind: 'failLater', error: { code: 3, message: 'bad examples' } });
@@ -152,25 +174,42 @@ describe.skipIf(databaseUnavailable())('gated tuning on Vertex AI, checkpoints a
     const dB = await dataset(svc, legal, [shared.assetId, onlyB.assetId]);
     const dC = await dataset(svc, legal, [onlyB.assetId]);
     const register = async (datasetId: string) => {
-      const c = (await (await svc.call('POST', `/v1/datasets/${datasetId}/clearances`, { token: vendor, json: { purpose: 'fine-tune', baseModel: 'imagen-4.0-generate-001' } })).json()) as { id: string };
-      return (await (await svc.call('POST', '/v1/checkpoints', { token: vendor, json: { clearanceId: c.id, baseModel: 'imagen-4.0-generate-001', externalRef: `ref-${datasetId}`, artifactDigest: `sha256:${'cd'.repeat(32)}` } })).json()) as Checkpoint;
+      const c = (await (
+        await svc.call('POST', `/v1/datasets/${datasetId}/clearances`, { token: vendor, json: { purpose: 'fine-tune', baseModel: 'imagen-4.0-generate-001' } })
+      ).json()) as { id: string };
+      return (await (
+        await svc.call('POST', '/v1/checkpoints', {
+          token: vendor,
+          json: { clearanceId: c.id, baseModel: 'imagen-4.0-generate-001', externalRef: `ref-${datasetId}`, artifactDigest: `sha256:${'cd'.repeat(32)}` },
+        })
+      ).json()) as Checkpoint;
     };
     const [kA, kB, kC] = [await register(dA.id), await register(dB.id), await register(dC.id)];
 
-    const impact = (await (await svc.call('POST', `/v1/licenses/${shared.licenseId}/revoke?dryRun=true`, { token: legal, json: { reason: 'preview' } })).json()) as { wouldTaintCheckpoints: { id: string }[] };
+    const impact = (await (await svc.call('POST', `/v1/licenses/${shared.licenseId}/revoke?dryRun=true`, { token: legal, json: { reason: 'preview' } })).json()) as {
+      wouldTaintCheckpoints: { id: string }[];
+    };
     expect(impact.wouldTaintCheckpoints.map((k) => k.id).sort()).toEqual([kA.id, kB.id].sort());
-    const downstream = (await (await svc.call('GET', `/v1/assets/${shared.assetId}/downstream`, { token: legal })).json()) as { datasets: { id: string }[]; checkpoints: { id: string }[] };
+    const downstream = (await (await svc.call('GET', `/v1/assets/${shared.assetId}/downstream`, { token: legal })).json()) as {
+      datasets: { id: string }[];
+      checkpoints: { id: string }[];
+    };
     expect(downstream.datasets.map((d) => d.id).sort()).toEqual([dA.id, dB.id].sort());
     expect(downstream.checkpoints.map((k) => k.id).sort()).toEqual([kA.id, kB.id].sort());
     expect((await getCheckpoint(kA.id)).status).toBe('active'); // the dry run changed nothing
 
-    const revoke = (await (await svc.call('POST', `/v1/licenses/${shared.licenseId}/revoke`, { token: legal, json: { reason: 'artist withdrew consent' } })).json()) as { taintedCheckpoints: string[] };
+    const revoke = (await (await svc.call('POST', `/v1/licenses/${shared.licenseId}/revoke`, { token: legal, json: { reason: 'artist withdrew consent' } })).json()) as {
+      taintedCheckpoints: string[];
+    };
     expect(revoke.taintedCheckpoints.sort()).toEqual([kA.id, kB.id].sort());
     for (const k of [kA, kB]) {
       const now = await getCheckpoint(k.id);
       expect(now.status).toBe('tainted');
       expect(now.causes[0]).toMatchObject({ kind: 'license-revoked', licenseId: shared.licenseId, assetIds: [shared.assetId] });
-      expect(now.statusHistory.map((h) => [h.status, h.recorded])).toEqual([['active', true], ['tainted', true]]);
+      expect(now.statusHistory.map((h) => [h.status, h.recorded])).toEqual([
+        ['active', true],
+        ['tainted', true],
+      ]);
     }
     expect((await getCheckpoint(kC.id)).status).toBe('active');
     // Lists read every status at once: the same answer as each checkpoint's own view, for each status.
@@ -183,13 +222,23 @@ describe.skipIf(databaseUnavailable())('gated tuning on Vertex AI, checkpoints a
     const after = (await (await svc.call('GET', `/v1/assets/${onlyB.assetId}/downstream`, { token: legal })).json()) as { checkpoints: { id: string; status: string }[] };
     expect(Object.fromEntries(after.checkpoints.map((k) => [k.id, k.status]))).toEqual({ [kB.id]: 'tainted', [kC.id]: 'active', [kD.id]: 'retired' });
     const log = (await (await svc.call('GET', '/v1/audit/events?from=0&limit=1000', { token: legal })).json()) as { events: { action: string; subjectId: string }[] };
-    expect(log.events.filter((e) => e.action === 'checkpoint.tainted').map((e) => e.subjectId).sort()).toEqual([kA.id, kB.id].sort());
+    expect(
+      log.events
+        .filter((e) => e.action === 'checkpoint.tainted')
+        .map((e) => e.subjectId)
+        .sort(),
+    ).toEqual([kA.id, kB.id].sort());
   });
 
   it('taints on read when a license term ends, and the sweep writes the audit event', async () => {
     const soon = new Date(Date.now() + 1500).toISOString();
     const { clearance, assets } = await clearedDataset(1, 'imagen-4.0-generate-001', { start: '2026-01-01T00:00:00Z', end: soon });
-    const ckp = (await (await svc.call('POST', '/v1/checkpoints', { token: vendor, json: { clearanceId: clearance.id, baseModel: 'imagen-4.0-generate-001', externalRef: 'x', artifactDigest: `sha256:${'ef'.repeat(32)}` } })).json()) as Checkpoint;
+    const ckp = (await (
+      await svc.call('POST', '/v1/checkpoints', {
+        token: vendor,
+        json: { clearanceId: clearance.id, baseModel: 'imagen-4.0-generate-001', externalRef: 'x', artifactDigest: `sha256:${'ef'.repeat(32)}` },
+      })
+    ).json()) as Checkpoint;
     expect(ckp.status).toBe('active');
     await new Promise((r) => setTimeout(r, 1700));
     const read = await getCheckpoint(ckp.id);
@@ -211,8 +260,13 @@ describe.skipIf(databaseUnavailable())('gated tuning on Vertex AI, checkpoints a
       const l = await bare.token('legal');
       const a = await licensedAsset(bare, l);
       const d = await dataset(bare, l, [a.assetId]);
-      const c = (await (await bare.call('POST', `/v1/datasets/${d.id}/clearances`, { token: v, json: { purpose: 'fine-tune', baseModel: 'veo-3.0-generate-001' } })).json()) as { id: string };
-      const res = await bare.call('POST', '/v1/tuning-jobs', { token: v, json: { clearanceId: c.id, baseModel: 'veo-3.0-generate-001', trainingDataUri: 'gs://dun-bucket/x.jsonl' } });
+      const c = (await (await bare.call('POST', `/v1/datasets/${d.id}/clearances`, { token: v, json: { purpose: 'fine-tune', baseModel: 'veo-3.0-generate-001' } })).json()) as {
+        id: string;
+      };
+      const res = await bare.call('POST', '/v1/tuning-jobs', {
+        token: v,
+        json: { clearanceId: c.id, baseModel: 'veo-3.0-generate-001', trainingDataUri: 'gs://dun-bucket/x.jsonl' },
+      });
       expect(res.status).toBe(503);
       expect(((await res.json()) as { detail: string }).detail).toMatch(/VERTEX_PROJECT/);
     } finally {

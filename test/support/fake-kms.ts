@@ -11,11 +11,11 @@
  * BigInt arithmetic) and returns DER; EC_SIGN_ED25519 signs `data`. CRC32C fields are computed and
  * checked as KMS does. Every request is recorded; responses can be tampered with or failed on demand.
  */
-import { generateKeyPairSync, type KeyObject, randomBytes, sign as cryptoSign } from 'node:crypto';
+import { sign as cryptoSign, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
-import { grpc, GrpcClient } from 'google-gax';
+import type { AddressInfo } from 'node:net';
+import { GrpcClient, grpc } from 'google-gax';
 import { crc32c } from '../../src/signing/kms-signer.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -25,9 +25,23 @@ export type FakeTransport = 'grpc' | 'rest';
 
 // prettier-ignore
 export const GRPC_STATUS_NAMES = [
-  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS',
-  'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE',
-  'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
+  'OK',
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
 ] as const;
 export type GrpcStatusName = (typeof GRPC_STATUS_NAMES)[number];
 const HTTP_OF_GRPC = [200, 499, 500, 400, 504, 404, 409, 403, 429, 400, 409, 400, 501, 500, 503, 500, 401];
@@ -96,9 +110,7 @@ export async function listenGrpc(service: grpc.ServiceDefinition, impl: grpc.Unt
   const server = new grpc.Server();
   server.addService(service, impl);
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
-      err ? reject(err) : resolve(p),
-    );
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
   });
   let closed = false;
   return {
@@ -126,8 +138,7 @@ export function loadGrpcService(protosJsonModule: string, service: string): grpc
   return def;
 }
 
-export const metadataObject = (md: grpc.Metadata): Record<string, string> =>
-  Object.fromEntries(Object.entries(md.getMap()).map(([k, v]) => [k, String(v)]));
+export const metadataObject = (md: grpc.Metadata): Record<string, string> => Object.fromEntries(Object.entries(md.getMap()).map(([k, v]) => [k, String(v)]));
 
 // ---------------------------------------------------------------------------------------------
 
@@ -219,10 +230,7 @@ function add(p1: Point, p2: Point): Point {
   if (!p1) return p2;
   if (!p2) return p1;
   if (p1.x === p2.x && mod(p1.y + p2.y, P) === 0n) return null;
-  const l =
-    p1.x === p2.x && p1.y === p2.y
-      ? mod((3n * p1.x * p1.x + A) * inv(2n * p1.y, P), P)
-      : mod((p2.y - p1.y) * inv(p2.x - p1.x, P), P);
+  const l = p1.x === p2.x && p1.y === p2.y ? mod((3n * p1.x * p1.x + A) * inv(2n * p1.y, P), P) : mod((p2.y - p1.y) * inv(p2.x - p1.x, P), P);
   const x = mod(l * l - p1.x - p2.x, P);
   return { x, y: mod(l * (p1.x - x) - p1.y, P) };
 }
@@ -515,10 +523,7 @@ export async function startFakeKms(opts: { transport?: FakeTransport } = {}): Pr
 
   const server =
     transport === 'grpc'
-      ? await listenGrpc(
-          loadGrpcService('@google-cloud/kms/build/protos/protos.json', 'google.cloud.kms.v1.KeyManagementService'),
-          grpcImpl as grpc.UntypedServiceImplementation,
-        )
+      ? await listenGrpc(loadGrpcService('@google-cloud/kms/build/protos/protos.json', 'google.cloud.kms.v1.KeyManagementService'), grpcImpl as grpc.UntypedServiceImplementation)
       : await listenHttp(restHandler);
 
   return {
@@ -528,10 +533,7 @@ export async function startFakeKms(opts: { transport?: FakeTransport } = {}): Pr
     requests,
     keys,
     addKey(name, algorithm) {
-      const { privateKey, publicKey } =
-        algorithm === 'EC_SIGN_ED25519'
-          ? generateKeyPairSync('ed25519')
-          : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const { privateKey, publicKey } = algorithm === 'EC_SIGN_ED25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
       const key: FakeKmsKey = {
         name,
         algorithm,

@@ -12,7 +12,7 @@
  * or imprint, or a token too big for the signature box. `clockOffsetMs` moves genTime off the wall
  * clock, so a test can tell the token's time from the time of reading.
  */
-import { createHash, createPrivateKey, sign as nodeSign, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, type KeyObject, sign as nodeSign } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 

@@ -14,18 +14,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { grpc } from 'google-gax';
-import {
-  type FakeTransport,
-  grpcError,
-  listenGrpc,
-  listenHttp,
-  loadGrpcService,
-  metadataObject,
-  readBody,
-  type ScriptedError,
-  sendJson,
-  sendJsonError,
-} from './fake-kms.ts';
+import { type FakeTransport, grpcError, listenGrpc, listenHttp, loadGrpcService, metadataObject, readBody, type ScriptedError, sendJson, sendJsonError } from './fake-kms.ts';
 
 export type { ScriptedError } from './fake-kms.ts';
 
@@ -115,9 +104,7 @@ const GET_PATH = /^\/v1\/(projects\/[^/]+\/locations\/[^/]+\/tuningJobs\/[^/]+)$
 
 type Result<T> = { ok: true; body: T } | { ok: false; error: ScriptedError };
 
-export async function startFakeVertex(
-  opts: { transport?: FakeTransport; progression?: 'manual' | 'onGet' } = {},
-): Promise<FakeVertex> {
+export async function startFakeVertex(opts: { transport?: FakeTransport; progression?: 'manual' | 'onGet' } = {}): Promise<FakeVertex> {
   const transport = opts.transport ?? 'grpc';
   const progression = opts.progression ?? 'manual';
   const requests: RecordedVertexRequest[] = [];
@@ -303,8 +290,7 @@ export async function startFakeVertex(
     if (cm) {
       const parent = cm[1] as string;
       // Record enums by name, as the gRPC adapter does.
-      const hp = (body['supervisedTuningSpec'] as { hyperParameters?: Record<string, unknown> } | undefined)
-        ?.hyperParameters;
+      const hp = (body['supervisedTuningSpec'] as { hyperParameters?: Record<string, unknown> } | undefined)?.hyperParameters;
       if (hp && typeof hp['adapterSize'] === 'number') hp['adapterSize'] = ADAPTER_SIZE_NAMES[hp['adapterSize']];
       requests.push({ transport, rpc: 'CreateTuningJob', parent, tuningJob: body, headers, http });
       const r = create(parent, body);
@@ -325,10 +311,7 @@ export async function startFakeVertex(
   const server =
     transport === 'grpc'
       ? await listenGrpc(
-          loadGrpcService(
-            '@google-cloud/aiplatform/build/protos/protos.json',
-            'google.cloud.aiplatform.v1.GenAiTuningService',
-          ),
+          loadGrpcService('@google-cloud/aiplatform/build/protos/protos.json', 'google.cloud.aiplatform.v1.GenAiTuningService'),
           grpcImpl as grpc.UntypedServiceImplementation,
         )
       : await listenHttp(restHandler);

@@ -1,5 +1,5 @@
-import type { TestService } from './service.ts';
 import { assetBody, licenseBody } from './fixtures.ts';
+import type { TestService } from './service.ts';
 
 /** Registers an asset with one license version; returns both ids. */
 export async function licensedAsset(svc: TestService, token: string, license: Record<string, unknown> | null = {}, asset: Record<string, unknown> = {}) {
@@ -21,8 +21,14 @@ export async function dataset(svc: TestService, token: string, assetIds: string[
 export async function activeCheckpoint(svc: TestService, legal: string, vendor: string, n = 2, license: Record<string, unknown> = {}) {
   const assets = [];
   for (let i = 0; i < n; i++) assets.push(await licensedAsset(svc, legal, license));
-  const d = await dataset(svc, legal, assets.map((a) => a.assetId));
-  const clearance = (await (await svc.call('POST', `/v1/datasets/${d.id}/clearances`, { token: vendor, json: { purpose: 'fine-tune', baseModel: 'imagen-4.0-generate-001' } })).json()) as { id: string; decision: string };
+  const d = await dataset(
+    svc,
+    legal,
+    assets.map((a) => a.assetId),
+  );
+  const clearance = (await (
+    await svc.call('POST', `/v1/datasets/${d.id}/clearances`, { token: vendor, json: { purpose: 'fine-tune', baseModel: 'imagen-4.0-generate-001' } })
+  ).json()) as { id: string; decision: string };
   if (clearance.decision !== 'allow') throw new Error('clearance denied');
   const res = await svc.call('POST', '/v1/checkpoints', {
     token: vendor,

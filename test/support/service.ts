@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { issueToken, type Role } from '../../src/auth/tokens.ts';
 import { loadConfig } from '../../src/config/config.ts';
-import { type Runtime, createLogger, startRuntime } from '../../src/runtime.ts';
+import { createLogger, type Runtime, startRuntime } from '../../src/runtime.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 
 export type Call = { token?: string; json?: unknown; form?: FormData; body?: RequestInit['body']; headers?: Record<string, string> };

@@ -3,13 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 import { createC2paWasmEngine, createLocalKeySigner } from '../../src/provenance/c2pa/c2pa-wasm.ts';
 import { readChildren, readTlv } from '../../src/provenance/c2pa/der.ts';
-import {
-  createLocalCa,
-  createLocalSigningIdentity,
-  issueSigningCertificate,
-  OIDS,
-  pemToDerList,
-} from '../../src/provenance/c2pa/local-ca.ts';
+import { createLocalCa, createLocalSigningIdentity, issueSigningCertificate, OIDS, pemToDerList } from '../../src/provenance/c2pa/local-ca.ts';
 import { makeJpeg } from '../fixtures/media.ts';
 
 const x509 = (der: Uint8Array) => new X509Certificate(Buffer.from(der));
@@ -68,18 +62,13 @@ describe('local CA', () => {
   it('never outlives the issuing CA', () => {
     const shortCa = createLocalCa({ validityDays: 10 });
     const cert = issueSigningCertificate(shortCa, { validityDays: 365 });
-    expect(new Date(x509(cert.certDer).validTo).getTime()).toBeLessThanOrEqual(
-      new Date(x509(shortCa.certDer).validTo).getTime(),
-    );
+    expect(new Date(x509(cert.certDer).validTo).getTime()).toBeLessThanOrEqual(new Date(x509(shortCa.certDer).validTo).getTime());
   });
 
   it('PEM helpers round-trip bundles', () => {
     const bundle = ca.certPem + signer.certPem;
     const ders = pemToDerList(bundle);
-    expect(ders.map((d) => Buffer.from(d).toString('hex'))).toEqual([
-      Buffer.from(ca.certDer).toString('hex'),
-      Buffer.from(signer.certDer).toString('hex'),
-    ]);
+    expect(ders.map((d) => Buffer.from(d).toString('hex'))).toEqual([Buffer.from(ca.certDer).toString('hex'), Buffer.from(signer.certDer).toString('hex')]);
   });
 
   it('c2pa-rs accepts the profile (trusted) and rejects a certificate without an allowed EKU', async () => {
@@ -126,7 +115,9 @@ describe('local CA', () => {
         mimeType: 'image/jpeg',
         manifest: {
           title: 'expired.jpg',
-          assertions: [{ label: 'c2pa.actions', data: { actions: [{ action: 'c2pa.created', digitalSourceType: 'http://cv.iptc.org/newscodes/digitalsourcetype/digitalCreation' }] } }],
+          assertions: [
+            { label: 'c2pa.actions', data: { actions: [{ action: 'c2pa.created', digitalSourceType: 'http://cv.iptc.org/newscodes/digitalsourcetype/digitalCreation' }] } },
+          ],
         },
         signer: createLocalKeySigner({ privateKey: expired.privateKeyPem as string, certChainDer: expired.chainDer }),
       })
@@ -144,7 +135,9 @@ describe('local CA', () => {
       mimeType: 'image/jpeg',
       manifest: {
         title: 'short.jpg',
-        assertions: [{ label: 'c2pa.actions', data: { actions: [{ action: 'c2pa.created', digitalSourceType: 'http://cv.iptc.org/newscodes/digitalsourcetype/digitalCreation' }] } }],
+        assertions: [
+          { label: 'c2pa.actions', data: { actions: [{ action: 'c2pa.created', digitalSourceType: 'http://cv.iptc.org/newscodes/digitalsourcetype/digitalCreation' }] } },
+        ],
       },
       signer: createLocalKeySigner({ privateKey: shortLived.privateKeyPem as string, certChainDer: shortLived.chainDer }),
     });

@@ -3,12 +3,15 @@
  * gives exactly what a read on this thread gives, for every outcome, also with reads overlapping.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createC2paWasmEngine, createLocalKeySigner, type C2paWasmEngine } from '../../src/provenance/c2pa/c2pa-wasm.ts';
+import { type C2paWasmEngine, createC2paWasmEngine, createLocalKeySigner } from '../../src/provenance/c2pa/c2pa-wasm.ts';
 import { C2paError } from '../../src/provenance/c2pa/errors.ts';
 import { createLocalSigningIdentity } from '../../src/provenance/c2pa/local-ca.ts';
 import { makeJpeg, makeMp4, makePng } from '../fixtures/media.ts';
 
-const created = { label: 'c2pa.actions', data: { actions: [{ action: 'c2pa.created', digitalSourceType: 'http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia' }] } };
+const created = {
+  label: 'c2pa.actions',
+  data: { actions: [{ action: 'c2pa.created', digitalSourceType: 'http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia' }] },
+};
 
 describe('reads on the read thread', () => {
   let here: C2paWasmEngine;
@@ -23,7 +26,11 @@ describe('reads on the read thread', () => {
     // Signed by another identity: read as untrusted.
     const stranger = createLocalSigningIdentity();
     const strangerSigner = createLocalKeySigner({ privateKey: stranger.signer.privateKeyPem, certChainDer: stranger.signer.chainDer });
-    for (const [name, mimeType, bytes] of [['jpeg', 'image/jpeg', makeJpeg({ seed: 3 })], ['png', 'image/png', makePng({ seed: 3 })], ['mp4', 'video/mp4', makeMp4({ frames: 3, seed: 3 })]] as const) {
+    for (const [name, mimeType, bytes] of [
+      ['jpeg', 'image/jpeg', makeJpeg({ seed: 3 })],
+      ['png', 'image/png', makePng({ seed: 3 })],
+      ['mp4', 'video/mp4', makeMp4({ frames: 3, seed: 3 })],
+    ] as const) {
       const signed = await here.sign({ bytes, mimeType, manifest: { title: name, assertions: [created] }, signer });
       files.push({ name: `${name} signed`, mimeType, bytes: signed.bytes });
       const tampered = signed.bytes.slice();
@@ -56,7 +63,11 @@ describe('reads on the read thread', () => {
 
   it('a file that does not parse is the same error as here', async () => {
     const broken = { bytes: new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]), mimeType: 'image/jpeg' };
-    const errorOf = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e as C2paError);
+    const errorOf = (p: Promise<unknown>) =>
+      p.then(
+        () => null,
+        (e: unknown) => e as C2paError,
+      );
     const [a, b] = [await errorOf(here.read(broken)), await errorOf(there.read(broken))];
     expect(b).toBeInstanceOf(C2paError);
     expect([b!.code, b!.message]).toEqual([a!.code, a!.message]);

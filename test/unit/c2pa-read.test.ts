@@ -7,18 +7,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   activeManifestLabelFromJumbf,
   BytesBlob,
+  type C2paWasmEngine,
   createC2paWasmEngine,
   createLocalKeySigner,
   NodeFileReaderSync,
-  type C2paWasmEngine,
 } from '../../src/provenance/c2pa/c2pa-wasm.ts';
 import { createLocalSigningIdentity } from '../../src/provenance/c2pa/local-ca.ts';
-import {
-  allNotAllowed,
-  effectiveUse,
-  extractTrainingMining,
-  trainingMiningAssertion,
-} from '../../src/provenance/c2pa/training-mining.ts';
+import { allNotAllowed, effectiveUse, extractTrainingMining, trainingMiningAssertion } from '../../src/provenance/c2pa/training-mining.ts';
 import type { C2paSigner, ManifestDefinition, ManifestReadResult, ReadResult } from '../../src/provenance/c2pa/types.ts';
 import { makeJpeg, makeMp4, makePng } from '../fixtures/media.ts';
 
@@ -125,18 +120,13 @@ describe('reading training-mining assertions and lineage', () => {
           {
             label: 'c2pa.actions',
             data: {
-              actions: [
-                { action: 'c2pa.opened', parameters: { ingredientIds: ['parent-1'] } },
-                { action: 'c2pa.edited' },
-              ],
+              actions: [{ action: 'c2pa.opened', parameters: { ingredientIds: ['parent-1'] } }, { action: 'c2pa.edited' }],
             },
           },
           trainingMiningAssertion('cawg', { ai_generative_training: { use: 'allowed' } }),
         ],
       },
-      ingredients: [
-        { bytes: parent.bytes, mimeType: 'image/jpeg', title: 'original-sketch.jpg', relationship: 'parentOf', label: 'parent-1' },
-      ],
+      ingredients: [{ bytes: parent.bytes, mimeType: 'image/jpeg', title: 'original-sketch.jpg', relationship: 'parentOf', label: 'parent-1' }],
       signer,
     });
     const r = expectManifest(await engine.read({ bytes: child.bytes, mimeType: 'image/jpeg' }));

@@ -6,29 +6,13 @@
 import { createHash, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import jpeg from 'jpeg-js';
 import { beforeAll, describe, expect, it } from 'vitest';
-
-import {
-  createC2paWasmEngine,
-  createLocalKeySigner,
-  loadC2paWasm,
-  sha256OnThreadPool,
-  type C2paWasmEngine,
-} from '../../src/provenance/c2pa/c2pa-wasm.ts';
-import { derEcdsaSignatureToRaw } from '../../src/provenance/c2pa/cose-sign1.ts';
 import { c2paProblem } from '../../src/outputs/problems.ts';
+import { type C2paWasmEngine, createC2paWasmEngine, createLocalKeySigner, loadC2paWasm, sha256OnThreadPool } from '../../src/provenance/c2pa/c2pa-wasm.ts';
+import { derEcdsaSignatureToRaw } from '../../src/provenance/c2pa/cose-sign1.ts';
 import { C2paError } from '../../src/provenance/c2pa/errors.ts';
-import {
-  createLocalCa,
-  createLocalSigningIdentity,
-  issueSigningCertificate,
-} from '../../src/provenance/c2pa/local-ca.ts';
+import { createLocalCa, createLocalSigningIdentity, issueSigningCertificate } from '../../src/provenance/c2pa/local-ca.ts';
 import { extractTrainingMining, trainingMiningAssertion } from '../../src/provenance/c2pa/training-mining.ts';
-import type {
-  C2paSigner,
-  ManifestDefinition,
-  ManifestReadResult,
-  ReadResult,
-} from '../../src/provenance/c2pa/types.ts';
+import type { C2paSigner, ManifestDefinition, ManifestReadResult, ReadResult } from '../../src/provenance/c2pa/types.ts';
 import { listBoxes, makeJpeg, makeMov, makeMp4, makePng, tamperImageData } from '../fixtures/media.ts';
 
 const TRAINED_ALGORITHMIC_MEDIA = 'http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia';
@@ -113,18 +97,14 @@ describe('c2pa-wasm engine: sign + read (real c2pa-rs)', () => {
     });
 
     it('reads back every assertion, clean and trusted with the local CA as anchor', async () => {
-      const r = expectManifest(
-        await engine.read({ bytes: signed, mimeType, trustAnchorsPem: [identity.ca.certPem] }),
-      );
+      const r = expectManifest(await engine.read({ bytes: signed, mimeType, trustAnchorsPem: [identity.ca.certPem] }));
       expect(r.activeManifestLabel).toBe(manifestLabel);
       expect(r.validationState).toBe('Trusted');
       expect(r.failureCodes).toEqual([]);
       expect(r.trusted).toBe(true);
       expect(r.intact).toBe(true);
       const successCodes = r.validation.success.map((s) => s.code);
-      expect(successCodes).toEqual(
-        expect.arrayContaining(['signingCredential.trusted', 'claimSignature.validated']),
-      );
+      expect(successCodes).toEqual(expect.arrayContaining(['signingCredential.trusted', 'claimSignature.validated']));
       expect(successCodes).toContain(mimeType.startsWith('video/') ? 'assertion.bmffHash.match' : 'assertion.dataHash.match');
 
       const actions = r.assertions.find((a) => a.label === 'c2pa.actions.v2' || a.label === 'c2pa.actions');
@@ -153,9 +133,7 @@ describe('c2pa-wasm engine: sign + read (real c2pa-rs)', () => {
       const tampered = tamperImageData(signed, mimeType);
       expect(tampered.length).toBe(signed.length);
       expect(tampered.reduce((n, b, i) => n + (b !== signed[i] ? 1 : 0), 0)).toBe(1);
-      const r = expectManifest(
-        await engine.read({ bytes: tampered, mimeType, trustAnchorsPem: [identity.ca.certPem] }),
-      );
+      const r = expectManifest(await engine.read({ bytes: tampered, mimeType, trustAnchorsPem: [identity.ca.certPem] }));
       expect(r.failureCodes).toContain(hashCode);
       expect(r.validationState).toBe('Invalid');
       expect(r.intact).toBe(false);
@@ -186,17 +164,13 @@ describe('c2pa-wasm engine: sign + read (real c2pa-rs)', () => {
       manifest: manifestFor('rogue.jpg'),
       signer: rogue,
     });
-    const r = expectManifest(
-      await engine.read({ bytes, mimeType: 'image/jpeg', trustAnchorsPem: [identity.ca.certPem] }),
-    );
+    const r = expectManifest(await engine.read({ bytes, mimeType: 'image/jpeg', trustAnchorsPem: [identity.ca.certPem] }));
     expect(r.failureCodes).toEqual(['signingCredential.untrusted']);
     expect(r.validation.failure[0]?.explanation).toMatch(/untrusted/);
     expect(r.trusted).toBe(false);
     expect(r.validationState).toBe('Valid');
     // …and trusted once its own root is configured.
-    const r2 = expectManifest(
-      await engine.read({ bytes, mimeType: 'image/jpeg', trustAnchorsPem: [identity.ca.certPem, other.ca.certPem] }),
-    );
+    const r2 = expectManifest(await engine.read({ bytes, mimeType: 'image/jpeg', trustAnchorsPem: [identity.ca.certPem, other.ca.certPem] }));
     expect(r2.validationState).toBe('Trusted');
   });
 
@@ -236,9 +210,7 @@ describe('c2pa-wasm engine: sign + read (real c2pa-rs)', () => {
       signer: kmsSigner,
     });
     expect(calls).toBe(1);
-    const r = expectManifest(
-      await engine.read({ bytes, mimeType: 'image/jpeg', trustAnchorsPem: [identity.ca.certPem] }),
-    );
+    const r = expectManifest(await engine.read({ bytes, mimeType: 'image/jpeg', trustAnchorsPem: [identity.ca.certPem] }));
     expect(r.validationState).toBe('Trusted');
     expect(r.activeManifest.signature_info?.common_name).toBe('Clearframe KMS Signer');
   });
@@ -260,9 +232,10 @@ describe('c2pa-wasm engine: sign + read (real c2pa-rs)', () => {
       code: 'asset_parse_error',
     });
     // Signing garbage fails the same way.
-    expect(
-      await refusal(engine.sign({ bytes: garbage, mimeType: 'image/jpeg', manifest: manifestFor('x'), signer })),
-    ).toMatchObject({ code: 'asset_parse_error', httpStatus: 422 });
+    expect(await refusal(engine.sign({ bytes: garbage, mimeType: 'image/jpeg', manifest: manifestFor('x'), signer }))).toMatchObject({
+      code: 'asset_parse_error',
+      httpStatus: 422,
+    });
   });
 
   it('unsupported media type → 415', async () => {
@@ -274,9 +247,7 @@ describe('c2pa-wasm engine: sign + read (real c2pa-rs)', () => {
 
   it('a failing signer (e.g. KMS down) → signing_failed', async () => {
     const broken: C2paSigner = { ...signer, sign: async () => Promise.reject(new Error('KMS unavailable')) };
-    const err = await engine
-      .sign({ bytes: makeJpeg(), mimeType: 'image/jpeg', manifest: manifestFor('x'), signer: broken })
-      .catch((e: unknown) => e);
+    const err = await engine.sign({ bytes: makeJpeg(), mimeType: 'image/jpeg', manifest: manifestFor('x'), signer: broken }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(C2paError);
     expect(err).toMatchObject({ code: 'signing_failed' });
     expect((err as Error).message).toContain('KMS unavailable');
@@ -319,7 +290,7 @@ describe('c2pa-wasm engine: sign + read (real c2pa-rs)', () => {
     ).rejects.toMatchObject({ code: 'invalid_manifest_definition', validationCodes: ['assertion.action.malformed'] });
   });
 
-  it('one check after signing: c2pa-rs\' own while the read-back is off, the read-back alone while it is on', () => {
+  it("one check after signing: c2pa-rs' own while the read-back is off, the read-back alone while it is on", () => {
     const own = (e: C2paWasmEngine) => (JSON.parse(e.settingsJson()) as { verify: { verify_after_sign: boolean } }).verify.verify_after_sign;
     expect(own(createC2paWasmEngine())).toBe(false);
     expect(own(createC2paWasmEngine({ verifyAfterSign: false }))).toBe(true);
@@ -344,18 +315,20 @@ describe('c2pa-wasm engine: sign + read (real c2pa-rs)', () => {
     await expect(damaged).rejects.toMatchObject({ code: 'sign_self_check_failed' });
     // Without the read-back the hook still runs, once.
     let calls = 0;
-    await createC2paWasmEngine({ verifyAfterSign: false }).sign({ bytes: makeJpeg({ seed: 26 }), mimeType: 'image/jpeg', manifest: manifestFor('hook.jpg'), signer, onSigned: () => void calls++ });
+    await createC2paWasmEngine({ verifyAfterSign: false }).sign({
+      bytes: makeJpeg({ seed: 26 }),
+      mimeType: 'image/jpeg',
+      manifest: manifestFor('hook.jpg'),
+      signer,
+      onSigned: () => void calls++,
+    });
     expect(calls).toBe(1);
   });
 
   it('concurrent signs do not interfere', async () => {
     const inputs = [makeJpeg({ seed: 21 }), makeJpeg({ seed: 22 }), makeJpeg({ seed: 23 })];
-    const results = await Promise.all(
-      inputs.map((bytes, i) => engine.sign({ bytes, mimeType: 'image/jpeg', manifest: manifestFor(`c${i}.jpg`), signer })),
-    );
-    const reads = await Promise.all(
-      results.map((r) => engine.read({ bytes: r.bytes, mimeType: 'image/jpeg', trustAnchorsPem: [identity.ca.certPem] })),
-    );
+    const results = await Promise.all(inputs.map((bytes, i) => engine.sign({ bytes, mimeType: 'image/jpeg', manifest: manifestFor(`c${i}.jpg`), signer })));
+    const reads = await Promise.all(results.map((r) => engine.read({ bytes: r.bytes, mimeType: 'image/jpeg', trustAnchorsPem: [identity.ca.certPem] })));
     reads.forEach((r, i) => {
       const m = expectManifest(r);
       expect(m.validationState).toBe('Trusted');
@@ -403,7 +376,10 @@ describe('c2pa-wasm engine: sign + read (real c2pa-rs)', () => {
 
 /** A refused engine call as the service answers it: c2pa-rs' code and message, and the HTTP status src/outputs/problems.ts gives it. */
 async function refusal(call: Promise<unknown>) {
-  const e = await call.then(() => new Error('expected the engine to refuse'), (err: unknown) => err);
+  const e = await call.then(
+    () => new Error('expected the engine to refuse'),
+    (err: unknown) => err,
+  );
   return answered(e);
 }
 function answered(e: unknown) {

@@ -10,15 +10,14 @@
  * No mocks: real OpenSSL, real c2pa-rs, a real TSA on 127.0.0.1.
  */
 import { execFileSync } from 'node:child_process';
-import { createHash, generateKeyPairSync, randomBytes, sign as nodeSign } from 'node:crypto';
+import { createHash, generateKeyPairSync, sign as nodeSign, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
+import { c2paProblem } from '../../src/outputs/problems.ts';
 import { createC2paWasmEngine, createLocalKeySigner, TIMESTAMP_RESERVE } from '../../src/provenance/c2pa/c2pa-wasm.ts';
 import { buildCoseSign1, cborDecode, decodeCoseSign1 } from '../../src/provenance/c2pa/cose-sign1.ts';
-import { c2paProblem } from '../../src/outputs/problems.ts';
 import { C2paError } from '../../src/provenance/c2pa/errors.ts';
 import { createLocalSigningIdentity } from '../../src/provenance/c2pa/local-ca.ts';
 import {
@@ -33,14 +32,7 @@ import {
 import { httpTimestampAuthority, type TimestampAuthority } from '../../src/provenance/c2pa/tsa-client.ts';
 import type { ManifestDefinition } from '../../src/provenance/c2pa/types.ts';
 import { makeJpeg } from '../fixtures/media.ts';
-import {
-  createTsaIdentity,
-  type FakeTsa,
-  grantTimeStamp,
-  parseTimeStampRequest,
-  rejectTimeStamp,
-  startFakeTsa,
-} from '../support/fake-tsa.ts';
+import { createTsaIdentity, type FakeTsa, grantTimeStamp, parseTimeStampRequest, rejectTimeStamp, startFakeTsa } from '../support/fake-tsa.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const sha256 = (b: Uint8Array | string) => new Uint8Array(createHash('sha256').update(b).digest());
@@ -106,20 +98,38 @@ describe('TimeStampResp (RFC 3161 §2.4.2)', () => {
     const granted = parseTimeStampResponse(response, request);
     expect(granted.status).toBe('granted');
     expect(hex(granted.token)).toBe(hex(issued.token));
-    expect(granted.info).toMatchObject({ policy: '1.3.6.1.4.1.99999.1.1', hashAlgorithm: '2.16.840.1.101.3.4.2.1', genTime, nonce: request.nonce, serialNumber: issued.serial.toString(16) });
+    expect(granted.info).toMatchObject({
+      policy: '1.3.6.1.4.1.99999.1.1',
+      hashAlgorithm: '2.16.840.1.101.3.4.2.1',
+      genTime,
+      nonce: request.nonce,
+      serialNumber: issued.serial.toString(16),
+    });
     expect(hex(granted.info.hashedMessage)).toBe(hex(imprint));
     expect(parseTimeStampToken(granted.token)).toEqual(granted.info);
   });
 
-  it.skipIf(!hasOpenssl)('reads an answer made by OpenSSL\'s own TSA (`openssl ts -reply`)', () => {
+  it.skipIf(!hasOpenssl)("reads an answer made by OpenSSL's own TSA (`openssl ts -reply`)", () => {
     const id = createTsaIdentity();
     writeFileSync(file('tsa.pem'), id.cert.certPem);
     writeFileSync(file('tsa.key'), id.cert.privateKeyPem!);
     writeFileSync(file('serial'), '2a\n');
     writeFileSync(
       file('tsa.cnf'),
-      ['[ tsa ]', 'default_tsa = tsa1', '[ tsa1 ]', `serial = ${file('serial')}`, `signer_cert = ${file('tsa.pem')}`, `signer_key = ${file('tsa.key')}`,
-        'signer_digest = sha256', 'default_policy = 1.2.3.4.1', 'digests = sha256', 'accuracy = secs:1', 'ess_cert_id_alg = sha256', ''].join('\n'),
+      [
+        '[ tsa ]',
+        'default_tsa = tsa1',
+        '[ tsa1 ]',
+        `serial = ${file('serial')}`,
+        `signer_cert = ${file('tsa.pem')}`,
+        `signer_key = ${file('tsa.key')}`,
+        'signer_digest = sha256',
+        'default_policy = 1.2.3.4.1',
+        'digests = sha256',
+        'accuracy = secs:1',
+        'ess_cert_id_alg = sha256',
+        '',
+      ].join('\n'),
     );
     const data = randomBytes(64);
     writeFileSync(file('reply-data.bin'), data);
@@ -158,18 +168,30 @@ describe('TimeStampResp (RFC 3161 §2.4.2)', () => {
     const other = grantTimeStamp(tsa, asTsa, { messageImprint: sha256('another signature') }).response;
     expect(refusal(() => parseTimeStampResponse(other, request))).toMatchObject({ reason: 'mismatch', message: expect.stringMatching(/another messageImprint/) });
     const replayed = grantTimeStamp(tsa, asTsa, { nonce: request.nonce + 1n }).response;
-    expect(refusal(() => parseTimeStampResponse(replayed, request))).toMatchObject({ reason: 'mismatch', message: expect.stringMatching(/nonce 123456789abcdef1, not the 123456789abcdef0 requested/) });
+    expect(refusal(() => parseTimeStampResponse(replayed, request))).toMatchObject({
+      reason: 'mismatch',
+      message: expect.stringMatching(/nonce 123456789abcdef1, not the 123456789abcdef0 requested/),
+    });
     const noNonce = grantTimeStamp(tsa, asTsa, { nonce: undefined }).response;
     expect(refusal(() => parseTimeStampResponse(noNonce, request))).toMatchObject({ reason: 'mismatch', message: expect.stringMatching(/nonce \(none\)/) });
   });
 
   it('calls anything else malformed, never a crash', () => {
     const { response } = grantTimeStamp(tsa, asTsa);
-    for (const bad of [new Uint8Array(0), new TextEncoder().encode('<html>busy</html>'), response.subarray(0, response.length - 10), Uint8Array.from([...response, 0]), Uint8Array.from([0x30, 0x03, 0x30, 0x01, 0x02])]) {
+    for (const bad of [
+      new Uint8Array(0),
+      new TextEncoder().encode('<html>busy</html>'),
+      response.subarray(0, response.length - 10),
+      Uint8Array.from([...response, 0]),
+      Uint8Array.from([0x30, 0x03, 0x30, 0x01, 0x02]),
+    ]) {
       expect(refusal(() => parseTimeStampResponse(bad, request)).reason).toBe('malformed');
     }
     // Granted but no token.
-    expect(refusal(() => parseTimeStampResponse(Uint8Array.from([0x30, 0x05, 0x30, 0x03, 0x02, 0x01, 0x00]), request))).toMatchObject({ reason: 'malformed', message: expect.stringMatching(/no TimeStampToken/) });
+    expect(refusal(() => parseTimeStampResponse(Uint8Array.from([0x30, 0x05, 0x30, 0x03, 0x02, 0x01, 0x00]), request))).toMatchObject({
+      reason: 'malformed',
+      message: expect.stringMatching(/no TimeStampToken/),
+    });
   });
 });
 
@@ -216,7 +238,10 @@ describe('HTTP time-stamp authority client against a local TSA', () => {
   afterAll(async () => fake?.close());
 
   async function failure(imprint = sha256('x')): Promise<TimestampError> {
-    const e = await client.stamp(imprint).then(() => undefined, (err: unknown) => err);
+    const e = await client.stamp(imprint).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     if (!(e instanceof TimestampError)) throw new Error(`expected a TimestampError, got ${String(e)}`);
     return e;
   }
@@ -245,7 +270,9 @@ describe('HTTP time-stamp authority client against a local TSA', () => {
     // A verifier that does not trust the TSA's root refuses it (the check is real).
     const other = createTsaIdentity();
     writeFileSync(file('other-root.pem'), other.ca.certPem);
-    expect(() => openssl('ts', '-verify', '-token_in', '-in', 'token.der', '-data', 'token-data.bin', '-CAfile', 'other-root.pem')).toThrow(/Verification: FAILED|certificate verify error/);
+    expect(() => openssl('ts', '-verify', '-token_in', '-in', 'token.der', '-data', 'token-data.bin', '-CAfile', 'other-root.pem')).toThrow(
+      /Verification: FAILED|certificate verify error/,
+    );
   });
 
   it('a refusal, an HTTP error, silence, a replayed nonce and a closed port are TimestampErrors that say so', async () => {
@@ -263,7 +290,9 @@ describe('HTTP time-stamp authority client against a local TSA', () => {
 
     const closed = await startFakeTsa();
     await closed.close();
-    const down = await httpTimestampAuthority({ url: closed.url, timeoutMs: 400 }).stamp(sha256('x')).catch((e: unknown) => e);
+    const down = await httpTimestampAuthority({ url: closed.url, timeoutMs: 400 })
+      .stamp(sha256('x'))
+      .catch((e: unknown) => e);
     expect(down).toBeInstanceOf(TimestampError);
     expect(down).toMatchObject({ reason: 'unreachable', message: `cannot reach the time-stamp authority ${closed.url}: ECONNREFUSED` });
   });
@@ -289,7 +318,10 @@ describe('c2pa-wasm engine with a time-stamp authority (real c2pa-rs)', () => {
 
   async function signError(timestampAuthority: TimestampAuthority): Promise<C2paError> {
     const engine = createC2paWasmEngine({ trustAnchorsPem: [ca.certPem, fake.caPem] });
-    const e = await engine.sign({ bytes: makeJpeg({ seed: 3 }), mimeType: 'image/jpeg', manifest, signer: { ...signer, timestampAuthority } }).then(() => undefined, (err: unknown) => err);
+    const e = await engine.sign({ bytes: makeJpeg({ seed: 3 }), mimeType: 'image/jpeg', manifest, signer: { ...signer, timestampAuthority } }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     if (!(e instanceof C2paError)) throw new Error(`expected a C2paError, got ${String(e)}`);
     return e;
   }
@@ -336,7 +368,11 @@ describe('c2pa-wasm engine with a time-stamp authority (real c2pa-rs)', () => {
       name: 'careless',
       stamp: async () => grantTimeStamp(id, { hashAlgorithm: '', messageImprint: sha256('not the signature'), nonce: undefined, certReq: true }).issued.token,
     };
-    expect(answered(await signError(careless))).toMatchObject({ code: 'timestamp_failed', httpStatus: 502, message: 'c2pa-rs does not accept the time-stamp token of careless: timeStamp.mismatch' });
+    expect(answered(await signError(careless))).toMatchObject({
+      code: 'timestamp_failed',
+      httpStatus: 502,
+      message: 'c2pa-rs does not accept the time-stamp token of careless: timeStamp.mismatch',
+    });
   });
 
   it('a TSA that refuses, is down, or answers a token too big for the reserved box fails signing with timestamp_failed', async () => {
@@ -350,7 +386,10 @@ describe('c2pa-wasm engine with a time-stamp authority (real c2pa-rs)', () => {
     fake.mode = 'grant';
     const closed = await startFakeTsa();
     await closed.close();
-    expect(await signError(httpTimestampAuthority({ url: closed.url, timeoutMs: 500 }))).toMatchObject({ code: 'timestamp_failed', message: expect.stringMatching(/ECONNREFUSED/) });
+    expect(await signError(httpTimestampAuthority({ url: closed.url, timeoutMs: 500 }))).toMatchObject({
+      code: 'timestamp_failed',
+      message: expect.stringMatching(/ECONNREFUSED/),
+    });
   });
 });
 

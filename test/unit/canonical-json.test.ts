@@ -78,8 +78,7 @@ describe('RFC 8785 vectors', () => {
     const { staticU64s, lines, sha256 } = VECTORS.es6NumberFile;
     const hash = createHash('sha256');
     for (let i = 0; i < lines; i++) {
-      const bits =
-        i < staticU64s.length ? BigInt(`0x${staticU64s[i]}`) : 0x0010000000000000n + BigInt(i - staticU64s.length);
+      const bits = i < staticU64s.length ? BigInt(`0x${staticU64s[i]}`) : 0x0010000000000000n + BigInt(i - staticU64s.length);
       const hex = bits.toString(16);
       hash.update(`${hex},${canonicalize(fromBits(hex.padStart(16, '0')))}\n`);
     }
@@ -89,9 +88,7 @@ describe('RFC 8785 vectors', () => {
 
 describe('canonicalize', () => {
   it('serializes numbers as in the RFC 8785 §3.2.2 example', () => {
-    expect(canonicalize([333333333.33333329, 1e30, 4.5, 2e-3, 0.000000000000000000000000001])).toBe(
-      '[333333333.3333333,1e+30,4.5,0.002,1e-27]',
-    );
+    expect(canonicalize([333333333.33333329, 1e30, 4.5, 2e-3, 0.000000000000000000000000001])).toBe('[333333333.3333333,1e+30,4.5,0.002,1e-27]');
     expect(canonicalize([-0, 1e21, 1e-7, 0.000001, 100])).toBe('[0,1e+21,1e-7,0.000001,100]');
   });
 
@@ -102,9 +99,7 @@ describe('canonicalize', () => {
   });
 
   it('sorts nested keys and keeps array order', () => {
-    expect(canonicalize({ b: [3, { z: 1, a: null }], a: { d: true, c: false } })).toBe(
-      '{"a":{"c":false,"d":true},"b":[3,{"a":null,"z":1}]}',
-    );
+    expect(canonicalize({ b: [3, { z: 1, a: null }], a: { d: true, c: false } })).toBe('{"a":{"c":false,"d":true},"b":[3,{"a":null,"z":1}]}');
     expect(canonicalize(Object.assign(Object.create(null) as object, { y: 1, x: 2 }))).toBe('{"x":2,"y":1}');
   });
 
@@ -112,7 +107,12 @@ describe('canonicalize', () => {
     expect(canonicalize({ a: undefined, b: 1 })).toBe('{"b":1}');
     expect(canonicalize({ at: new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6)) })).toBe('{"at":"2024-01-02T03:04:05.006Z"}');
     // toJSON is applied once; its result is serialized as-is.
-    const selfish = { v: 1, toJSON() { return { v: 2 }; } };
+    const selfish = {
+      v: 1,
+      toJSON() {
+        return { v: 2 };
+      },
+    };
     expect(canonicalize(selfish)).toBe('{"v":2}');
   });
 
@@ -132,7 +132,9 @@ describe('canonicalize', () => {
       new Map([[1, 2]]),
       new Set([1]),
       new Uint8Array(2),
-      new (class Point { x = 1 })(),
+      new (class Point {
+        x = 1;
+      })(),
       cyclic,
       'lone \ud800 surrogate',
       { 'key \udc00': 1 },

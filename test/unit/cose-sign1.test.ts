@@ -18,8 +18,7 @@ import { createLocalSigningIdentity } from '../../src/provenance/c2pa/local-ca.t
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const { ca, signer } = createLocalSigningIdentity();
-const rawSign = async (tbs: Uint8Array) =>
-  new Uint8Array(nodeSign('sha256', tbs, { key: signer.privateKeyPem, dsaEncoding: 'ieee-p1363' }));
+const rawSign = async (tbs: Uint8Array) => new Uint8Array(nodeSign('sha256', tbs, { key: signer.privateKeyPem, dsaEncoding: 'ieee-p1363' }));
 const claim = new TextEncoder().encode('pretend these are C2PA claim CBOR bytes');
 const decoder = new Decoder({ mapsAsObjects: false, useRecords: false });
 
@@ -81,9 +80,7 @@ describe('COSE_Sign1 builder', () => {
   });
 
   it('rejects a reserve size that is too small', async () => {
-    await expect(
-      buildCoseSign1({ payload: claim, certChainDer: signer.chainDer, sign: rawSign, targetSize: 100 }),
-    ).rejects.toBeInstanceOf(CoseSizeError);
+    await expect(buildCoseSign1({ payload: claim, certChainDer: signer.chainDer, sign: rawSign, targetSize: 100 })).rejects.toBeInstanceOf(CoseSizeError);
   });
 
   it('carries a multi-certificate x5chain as an array (leaf first)', async () => {
@@ -94,16 +91,11 @@ describe('COSE_Sign1 builder', () => {
   });
 
   it('accepts DER signatures from KMS-like signers and rejects bad lengths', async () => {
-    const derSigner = async (tbs: Uint8Array) =>
-      new Uint8Array(nodeSign('sha256', tbs, { key: signer.privateKeyPem, dsaEncoding: 'der' }));
+    const derSigner = async (tbs: Uint8Array) => new Uint8Array(nodeSign('sha256', tbs, { key: signer.privateKeyPem, dsaEncoding: 'der' }));
     const d = decodeCoseSign1(await buildCoseSign1({ payload: claim, certChainDer: signer.chainDer, sign: derSigner }));
     expect(d.signature).toHaveLength(64);
-    expect(
-      nodeVerify('sha256', sigStructure(d.protectedBytes, claim), { key: signer.publicKeyPem, dsaEncoding: 'ieee-p1363' }, d.signature),
-    ).toBe(true);
-    await expect(
-      buildCoseSign1({ payload: claim, certChainDer: signer.chainDer, sign: async () => new Uint8Array(63) }),
-    ).rejects.toThrow(/64 bytes/);
+    expect(nodeVerify('sha256', sigStructure(d.protectedBytes, claim), { key: signer.publicKeyPem, dsaEncoding: 'ieee-p1363' }, d.signature)).toBe(true);
+    await expect(buildCoseSign1({ payload: claim, certChainDer: signer.chainDer, sign: async () => new Uint8Array(63) })).rejects.toThrow(/64 bytes/);
   });
 
   it('adds caller-supplied unprotected headers before the padding', async () => {

@@ -26,7 +26,10 @@ describe('dataset digest', () => {
     for (const n of [1, 2, 5, 8, 13]) {
       const ordered = canonicalOrder(members(n));
       const digest = datasetDigest(ordered);
-      const proofs = membershipProofs(ordered, ordered.map((_, i) => i));
+      const proofs = membershipProofs(
+        ordered,
+        ordered.map((_, i) => i),
+      );
       for (const p of proofs) expect(verifyMembership(digest, p)).toBe(true);
       if (n > 1) expect(verifyMembership(digest, { ...proofs[0]!, index: 1 })).toBe(false);
       expect(verifyMembership(digest, { ...proofs[0]!, sha256: sha('not a member') })).toBe(false);

@@ -54,13 +54,31 @@ describe('clearance plan', () => {
       production: 'p',
       approvals: [],
       license: o.licenseId
-        ? { id: o.licenseId, version: 1, revoked: false, superseded: false, licensee: 'v', vendors: [], grants: { training: 'allowed', derivatives: 'allowed', commercial: 'allowed' }, termStart: '2026-01-01T00:00:00.000Z', termEnd: termEnd(i), territories: [], media: [] }
+        ? {
+            id: o.licenseId,
+            version: 1,
+            revoked: false,
+            superseded: false,
+            licensee: 'v',
+            vendors: [],
+            grants: { training: 'allowed', derivatives: 'allowed', commercial: 'allowed' },
+            termStart: '2026-01-01T00:00:00.000Z',
+            termEnd: termEnd(i),
+            territories: [],
+            media: [],
+          }
         : null,
     }));
 
   it('denies in mode all, records no resting licenses and no expiry', () => {
     const outcomes = outcomesOf(20);
-    const plan = planClearance(outcomes, factsOf(outcomes, () => '2030-01-01T00:00:00.000Z'), 'all', at, 86_400);
+    const plan = planClearance(
+      outcomes,
+      factsOf(outcomes, () => '2030-01-01T00:00:00.000Z'),
+      'all',
+      at,
+      86_400,
+    );
     expect(plan).toMatchObject({ decision: 'deny', subset: false, restingLicenseCount: 0, expiresAt: null });
     expect(plan.allowed.length + plan.denied.length).toBe(20);
   });
@@ -78,7 +96,13 @@ describe('clearance plan', () => {
 
   it('an allow of only long licenses expires with the clearance time to live', () => {
     const outcomes = outcomesOf(20).filter((o) => o.decision === 'allow');
-    const plan = planClearance(outcomes, factsOf(outcomes, () => '2030-01-01T00:00:00.000Z'), 'all', at, 3600);
+    const plan = planClearance(
+      outcomes,
+      factsOf(outcomes, () => '2030-01-01T00:00:00.000Z'),
+      'all',
+      at,
+      3600,
+    );
     expect(plan.expiresAt!.toISOString()).toBe('2026-06-01T01:00:00.000Z');
     expect(plan.record.groups).toEqual([{ decision: 'allow', reasons: [...permitted], positions: null }]);
   });

@@ -5,7 +5,15 @@ import { type AssetOutcome, expandGroups, groupOutcomes, outcomesDigest } from '
 
 const outcomes: AssetOutcome[] = [
   { assetId: 'ast_1', decision: 'allow', reasons: [{ policyId: 'training-permitted', reason: 'The current license allows it.' }], licenseId: 'lic_a' },
-  { assetId: 'ast_"2"', decision: 'deny', reasons: [{ policyId: 'training-not-allowed', reason: 'Nope — "quoted" \\ back\nslash, 階段, \u0007' }, { policyId: 'x', reason: '' }], licenseId: 'lic_b' },
+  {
+    assetId: 'ast_"2"',
+    decision: 'deny',
+    reasons: [
+      { policyId: 'training-not-allowed', reason: 'Nope — "quoted" \\ back\nslash, 階段, \u0007' },
+      { policyId: 'x', reason: '' },
+    ],
+    licenseId: 'lic_b',
+  },
   { assetId: 'ast_3', decision: 'deny', reasons: [{ policyId: 'license-missing', reason: 'The asset has no current license.' }], licenseId: null },
   { assetId: 'ast_4', decision: 'allow', reasons: [{ policyId: 'training-permitted', reason: 'The current license allows it.' }], licenseId: 'lic_c' },
 ];
@@ -27,7 +35,11 @@ describe('clearance decision records', () => {
       licenseId: i % 11 === 0 ? null : `lic_${i}`,
     }));
     expect(outcomesDigest(many)).toBe(createHash('sha256').update(canonicalize(many)).digest('hex'));
-    expect(outcomesDigest(many.slice(0, 1))).toBe(createHash('sha256').update(canonicalize(many.slice(0, 1))).digest('hex'));
+    expect(outcomesDigest(many.slice(0, 1))).toBe(
+      createHash('sha256')
+        .update(canonicalize(many.slice(0, 1)))
+        .digest('hex'),
+    );
   });
 
   it('groups by outcome and expands back to every asset with its own license', () => {

@@ -3,14 +3,7 @@ import type { KeyManagementServiceClient } from '@google-cloud/kms';
 import { compactVerify, importJWK } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import {
-  crc32c,
-  createKmsSigner,
-  describeGoogleRpcError,
-  KmsSignerError,
-  kmsClient,
-  kmsClientFromAdc,
-} from '../../src/signing/kms-signer.ts';
+import { crc32c, createKmsSigner, describeGoogleRpcError, KmsSignerError, kmsClient, kmsClientFromAdc } from '../../src/signing/kms-signer.ts';
 import { type FakeKms, startFakeKms } from '../support/fake-kms.ts';
 
 const EC = 'projects/p/locations/global/keyRings/clearframe/cryptoKeys/tokens/cryptoKeyVersions/1';
@@ -39,8 +32,12 @@ describe('Google client plumbing', () => {
   });
 
   it('describeGoogleRpcError normalises gRPC errors, REST (gaxios) errors and network errors', () => {
-    expect(describeGoogleRpcError(Object.assign(new Error('7 PERMISSION_DENIED: nope'), { code: 7, details: 'nope' })))
-      .toEqual({ grpcCode: 7, status: 'PERMISSION_DENIED', httpStatus: 403, message: 'nope' });
+    expect(describeGoogleRpcError(Object.assign(new Error('7 PERMISSION_DENIED: nope'), { code: 7, details: 'nope' }))).toEqual({
+      grpcCode: 7,
+      status: 'PERMISSION_DENIED',
+      httpStatus: 403,
+      message: 'nope',
+    });
     const rest = Object.assign(new Error('{"error":{"code":409,"message":"already there","status":"ABORTED"}}'), {
       code: 409,
     });
@@ -89,9 +86,7 @@ describe.each(['grpc', 'rest'] as const)('Cloud KMS signer: real @google-cloud/k
     const sig = await signer.sign(data);
     expect(sig.length).toBe(64);
     expect(cryptoVerify('sha256', data, { key: key.publicKey, dsaEncoding: 'ieee-p1363' }, sig)).toBe(true);
-    expect(cryptoVerify('sha256', Buffer.from('other'), { key: key.publicKey, dsaEncoding: 'ieee-p1363' }, sig)).toBe(
-      false,
-    );
+    expect(cryptoVerify('sha256', Buffer.from('other'), { key: key.publicKey, dsaEncoding: 'ieee-p1363' }, sig)).toBe(false);
 
     // What went over the wire: a digest with its CRC32C, never the data.
     const signCall = fake.requests.find((r) => r.rpc === 'AsymmetricSign')!;
@@ -106,10 +101,7 @@ describe.each(['grpc', 'rest'] as const)('Cloud KMS signer: real @google-cloud/k
     const header = Buffer.from(JSON.stringify({ alg: 'ES256', kid: signer.kid })).toString('base64url');
     const payload = Buffer.from('{"sub":"x"}').toString('base64url');
     const jwsSig = await signer.sign(new TextEncoder().encode(`${header}.${payload}`));
-    const verified = await compactVerify(
-      `${header}.${payload}.${Buffer.from(jwsSig).toString('base64url')}`,
-      await importJWK(signer.publicJwk, 'ES256'),
-    );
+    const verified = await compactVerify(`${header}.${payload}.${Buffer.from(jwsSig).toString('base64url')}`, await importJWK(signer.publicJwk, 'ES256'));
     expect(new TextDecoder().decode(verified.payload)).toBe('{"sub":"x"}');
   });
 
@@ -129,12 +121,7 @@ describe.each(['grpc', 'rest'] as const)('Cloud KMS signer: real @google-cloud/k
 
     const jwsHeader = Buffer.from(JSON.stringify({ alg: 'EdDSA' })).toString('base64url');
     const jwsSig = await signer.sign(new TextEncoder().encode(`${jwsHeader}.e30`));
-    await expect(
-      compactVerify(
-        `${jwsHeader}.e30.${Buffer.from(jwsSig).toString('base64url')}`,
-        await importJWK(signer.publicJwk, 'EdDSA'),
-      ),
-    ).resolves.toBeTruthy();
+    await expect(compactVerify(`${jwsHeader}.e30.${Buffer.from(jwsSig).toString('base64url')}`, await importJWK(signer.publicJwk, 'EdDSA'))).resolves.toBeTruthy();
   });
 
   it('the kid is the JWK thumbprint, stable across signer instances', async () => {
@@ -186,9 +173,7 @@ describe.each(['grpc', 'rest'] as const)('Cloud KMS signer: real @google-cloud/k
   });
 
   it('surfaces KMS errors as KMS_CALL with the gRPC code; bad names never reach KMS', async () => {
-    await expect(
-      createKmsSigner({ keyVersionName: EC.replace('tokens', 'missing'), client }),
-    ).rejects.toMatchObject({ code: 'KMS_CALL', grpcCode: 5, status: 'NOT_FOUND' });
+    await expect(createKmsSigner({ keyVersionName: EC.replace('tokens', 'missing'), client })).rejects.toMatchObject({ code: 'KMS_CALL', grpcCode: 5, status: 'NOT_FOUND' });
 
     const signer = await createKmsSigner({ keyVersionName: EC, client });
     fake.failNext('AsymmetricSign', { status: 'PERMISSION_DENIED', message: 'no cloudkms.cryptoKeyVersions.useToSign' });

@@ -2,7 +2,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  MerkleTreeBuilder,
   assembleProof,
   consistencyProof,
   consistencyProofPlan,
@@ -13,8 +12,10 @@ import {
   inclusionProofPlan,
   leafHash,
   leafHashInto,
-  parentLevel,
+  MerkleTreeBuilder,
+  type NodeId,
   nodeHash,
+  parentLevel,
   perfectNodesForRange,
   referenceRoot,
   rootFromInclusionProof,
@@ -22,7 +23,6 @@ import {
   rootPlan,
   verifyConsistency,
   verifyInclusion,
-  type NodeId,
 } from '../../src/audit/merkle.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -32,16 +32,7 @@ const unb64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64')
 // Vectors from github.com/transparency-dev/merkle @ 417fb0c314750d94e53942e9f92e79b6d35915db.
 
 // testonly/constants.go: LeafInputs()
-const LEAVES = [
-  '',
-  '00',
-  '10',
-  '2021',
-  '3031',
-  '40414243',
-  '5051525354555657',
-  '606162636465666768696a6b6c6d6e6f',
-].map(unhex);
+const LEAVES = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'].map(unhex);
 const LEAF_HASHES = LEAVES.map(leafHash);
 
 // testonly/constants.go: RootHashes(), indexed by tree size 0..8
@@ -75,10 +66,7 @@ const NODE_HASHES = [
     '0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a',
     'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0',
   ],
-  [
-    'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
-    '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4',
-  ],
+  ['d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7', '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4'],
   ['5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328'],
 ];
 
@@ -139,10 +127,7 @@ const CONSISTENCY_PROOFS: { m: number; n: number; proof: string[] }[] = [
   {
     m: 2,
     n: 5,
-    proof: [
-      '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
-      'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b',
-    ],
+    proof: ['5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e', 'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b'],
   },
   {
     m: 6,
@@ -209,12 +194,8 @@ describe('hashing (RFC 9162 §2.1.1)', () => {
   it('matches the transparency-dev hasher vectors', () => {
     expect(hex(emptyRoot())).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
     expect(hex(leafHash(new Uint8Array(0)))).toBe('6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d');
-    expect(hex(leafHash(new TextEncoder().encode('L123456')))).toBe(
-      '395aa064aa4c29f7010acfe3f25db9485bbd4b91897b6ad7ad547639252b4d56',
-    );
-    expect(hex(nodeHash(new TextEncoder().encode('N123'), new TextEncoder().encode('N456')))).toBe(
-      'aa217fe888e47007fa15edab33c2b492a722cb106c64667fc2b044444de66bbb',
-    );
+    expect(hex(leafHash(new TextEncoder().encode('L123456')))).toBe('395aa064aa4c29f7010acfe3f25db9485bbd4b91897b6ad7ad547639252b4d56');
+    expect(hex(nodeHash(new TextEncoder().encode('N123'), new TextEncoder().encode('N456')))).toBe('aa217fe888e47007fa15edab33c2b492a722cb106c64667fc2b044444de66bbb');
   });
 
   it('returns plain Uint8Arrays', () => {
@@ -330,7 +311,10 @@ describe('whole levels (leafHashInto, parentLevel)', () => {
     const parents = parentLevel(level);
     expect(parents.length).toBe(1000 * 32);
     for (let i = 0; i < 1000; i++) {
-      const want = createHash('sha256').update(Buffer.from([1])).update(level.subarray(64 * i, 64 * i + 64)).digest();
+      const want = createHash('sha256')
+        .update(Buffer.from([1]))
+        .update(level.subarray(64 * i, 64 * i + 64))
+        .digest();
       expect(parents.subarray(32 * i, 32 * i + 32).equals(want), `parent ${i}`).toBe(true);
     }
   });

@@ -12,22 +12,16 @@ import {
   lineageSourceAssets,
   MODEL_ASSET_TYPE,
   MODEL_INGREDIENT_LABEL,
+  type OutputLineage,
   readOutputLineage,
   sourceAssetIngredient,
   sourceAssetIngredientLabel,
   TRAINED_ALGORITHMIC_MEDIA,
-  type OutputLineage,
 } from '../../src/outputs/manifest.ts';
-import { createC2paWasmEngine, createLocalKeySigner, type C2paWasmEngine } from '../../src/provenance/c2pa/c2pa-wasm.ts';
+import { type C2paWasmEngine, createC2paWasmEngine, createLocalKeySigner } from '../../src/provenance/c2pa/c2pa-wasm.ts';
 import { createLocalSigningIdentity } from '../../src/provenance/c2pa/local-ca.ts';
 import { effectiveUse, extractTrainingMining } from '../../src/provenance/c2pa/training-mining.ts';
-import type {
-  C2paSigner,
-  ManifestAssertion,
-  ManifestDefinition,
-  ManifestReadResult,
-  ReadResult,
-} from '../../src/provenance/c2pa/types.ts';
+import type { C2paSigner, ManifestAssertion, ManifestDefinition, ManifestReadResult, ReadResult } from '../../src/provenance/c2pa/types.ts';
 import { makeJpeg, makeMp4, makePng } from '../fixtures/media.ts';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -61,8 +55,7 @@ function expectManifest(r: ReadResult): ManifestReadResult {
   return r;
 }
 
-const byBase = (r: ManifestReadResult, label: string): ManifestAssertion[] =>
-  r.assertions.filter((a) => a.label.replace(/__\d+$/, '').replace(/\.v\d+$/, '') === label);
+const byBase = (r: ManifestReadResult, label: string): ManifestAssertion[] => r.assertions.filter((a) => a.label.replace(/__\d+$/, '').replace(/\.v\d+$/, '') === label);
 
 type CreatedAction = {
   action: string;
@@ -134,9 +127,7 @@ describe('output manifest signed by c2pa-rs', () => {
     const tm = extractTrainingMining(r);
     expect(tm).toHaveLength(8);
     expect(tm.every((e) => e.use === 'notAllowed')).toBe(true);
-    expect(tm.map((e) => e.key).sort()).toEqual(
-      [...PURPOSES.map((p) => `c2pa.${p}`), ...PURPOSES.map((p) => `cawg.${p}`)].sort(),
-    );
+    expect(tm.map((e) => e.key).sort()).toEqual([...PURPOSES.map((p) => `c2pa.${p}`), ...PURPOSES.map((p) => `cawg.${p}`)].sort());
     for (const p of PURPOSES) expect(effectiveUse(tm, p)).toBe('notAllowed');
 
     // ingredients: the model and both source assets, all inputTo, declared without bytes
@@ -175,11 +166,7 @@ describe('output manifest signed by c2pa-rs', () => {
     delete lineage.promptSha256;
     delete lineage.prompt;
     delete lineage.generator;
-    const r = await signAndRead(
-      makePng({ seed: 9 }),
-      'image/png',
-      buildOutputManifest({ title: 'frame.png', mimeType: 'image/png', lineage, allowFurtherTraining: true }),
-    );
+    const r = await signAndRead(makePng({ seed: 9 }), 'image/png', buildOutputManifest({ title: 'frame.png', mimeType: 'image/png', lineage, allowFurtherTraining: true }));
     const tm = extractTrainingMining(r);
     expect(tm).toHaveLength(8);
     expect(tm.every((e) => e.use === 'allowed')).toBe(true);
@@ -277,9 +264,7 @@ describe('output manifest signed by c2pa-rs', () => {
     expect(readOutputLineage(await engine.read({ bytes: makeJpeg(), mimeType: 'image/jpeg' }))).toBeNull();
     const r = await signAndRead(makeJpeg({ seed: 3 }), 'image/jpeg', {
       title: 'plain.jpg',
-      assertions: [
-        { label: 'c2pa.actions', data: { actions: [{ action: 'c2pa.created', digitalSourceType: TRAINED_ALGORITHMIC_MEDIA }] } },
-      ],
+      assertions: [{ label: 'c2pa.actions', data: { actions: [{ action: 'c2pa.created', digitalSourceType: TRAINED_ALGORITHMIC_MEDIA }] } }],
     });
     expect(readOutputLineage(r)).toBeNull();
   });
@@ -288,11 +273,7 @@ describe('output manifest signed by c2pa-rs', () => {
     const manifest = buildOutputManifest({ title: 't.png', mimeType: 'image/png', lineage: LINEAGE, allowFurtherTraining: false });
     const tampered: ManifestDefinition = {
       ...manifest,
-      assertions: manifest.assertions?.map((a) =>
-        a.label === LINEAGE_LABEL
-          ? { ...a, data: { ...(a.data as object), auditIndex: '4711', dataset: { id: 'ds_01HZV7' } } }
-          : a,
-      ),
+      assertions: manifest.assertions?.map((a) => (a.label === LINEAGE_LABEL ? { ...a, data: { ...(a.data as object), auditIndex: '4711', dataset: { id: 'ds_01HZV7' } } } : a)),
     };
     const r = await signAndRead(makePng({ seed: 4 }), 'image/png', tampered);
     expect(byBase(r, LINEAGE_LABEL)).toHaveLength(1);
@@ -340,9 +321,7 @@ describe('readOutputLineage on read results (shape checks)', () => {
   it('null for a non-object, for two lineage assertions, and for no manifest', () => {
     expect(readOutputLineage(resultWith({ label: LINEAGE_LABEL, data: 'lineage' }))).toBeNull();
     expect(readOutputLineage(resultWith({ label: LINEAGE_LABEL, data: null }))).toBeNull();
-    expect(
-      readOutputLineage(resultWith({ label: LINEAGE_LABEL, data: wire }, { label: `${LINEAGE_LABEL}__1`, data: wire })),
-    ).toBeNull();
+    expect(readOutputLineage(resultWith({ label: LINEAGE_LABEL, data: wire }, { label: `${LINEAGE_LABEL}__1`, data: wire }))).toBeNull();
     expect(readOutputLineage({ kind: 'no_manifest' })).toBeNull();
   });
 });
@@ -350,8 +329,7 @@ describe('readOutputLineage on read results (shape checks)', () => {
 describe('buildOutputManifest (definition only)', () => {
   const build = (over: Partial<Parameters<typeof buildOutputManifest>[0]> = {}) =>
     buildOutputManifest({ title: 'o.jpg', mimeType: 'image/jpeg', lineage: LINEAGE, allowFurtherTraining: false, ...over });
-  const tmData = (m: ManifestDefinition, label: string) =>
-    (m.assertions?.find((a) => a.label === label)?.data as { entries: Record<string, { use: string }> }).entries;
+  const tmData = (m: ManifestDefinition, label: string) => (m.assertions?.find((a) => a.label === label)?.data as { entries: Record<string, { use: string }> }).entries;
 
   it('ai_inference follows allowFurtherTraining unless set on its own', () => {
     expect(tmData(build({ allowInference: true }), 'c2pa.training-mining')).toEqual({
@@ -371,20 +349,14 @@ describe('buildOutputManifest (definition only)', () => {
   it('the created action references the model and every source asset by ingredient id', () => {
     const m = build();
     const created = (m.assertions?.[0]?.data as { actions: CreatedAction[] }).actions[0]!;
-    expect(created.parameters?.ingredientIds).toEqual([
-      MODEL_INGREDIENT_LABEL,
-      sourceAssetIngredientLabel('ast_stairwell'),
-      sourceAssetIngredientLabel('ast_hallway'),
-    ]);
+    expect(created.parameters?.ingredientIds).toEqual([MODEL_INGREDIENT_LABEL, sourceAssetIngredientLabel('ast_stairwell'), sourceAssetIngredientLabel('ast_hallway')]);
     expect(m.ingredients?.map((i) => i.label)).toEqual(created.parameters?.ingredientIds);
     expect(m.format).toBe('image/jpeg');
     expect(m.claim_generator_info).toBeUndefined(); // the engine's default applies
   });
 
   it('lineageSourceAssets maps ledger asset records', () => {
-    expect(lineageSourceAssets([{ id: 'ast_1', sha256: 'AB'.repeat(32), title: 'T' }])).toEqual([
-      { assetId: 'ast_1', sha256: 'ab'.repeat(32), title: 'T' },
-    ]);
+    expect(lineageSourceAssets([{ id: 'ast_1', sha256: 'AB'.repeat(32), title: 'T' }])).toEqual([{ assetId: 'ast_1', sha256: 'ab'.repeat(32), title: 'T' }]);
   });
 
   it('refuses what it cannot sign truthfully', () => {
@@ -393,9 +365,7 @@ describe('buildOutputManifest (definition only)', () => {
     expect(() => build({ lineage: { ...LINEAGE, policyDigest: 'nope' } })).toThrow(/policyDigest/);
     expect(() => build({ lineage: { ...LINEAGE, auditIndex: -3 } })).toThrow(/auditIndex/);
     expect(() => build({ lineage: { ...LINEAGE, prompt: 'a', promptSha256: sha('b') } })).toThrow(/promptSha256/);
-    expect(() =>
-      build({ lineage: { ...LINEAGE, sourceAssets: [LINEAGE.sourceAssets[0]!, LINEAGE.sourceAssets[0]!] } }),
-    ).toThrow(/twice/);
+    expect(() => build({ lineage: { ...LINEAGE, sourceAssets: [LINEAGE.sourceAssets[0]!, LINEAGE.sourceAssets[0]!] } })).toThrow(/twice/);
   });
 
   it('canonical form: hex lowercased, nullable keys filled, prompt withheld by default', () => {

@@ -2,24 +2,11 @@ import { cp, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
-import {
-  PolicySetError,
-  miningTests,
-  type AssetDecision,
-  type AssetFacts,
-  type EvaluationStats,
-  type GateRequest,
-  type LicenseFacts,
-} from '../../src/gate/policy-engine.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type AssetDecision, type AssetFacts, type EvaluationStats, type GateRequest, type LicenseFacts, miningTests, PolicySetError } from '../../src/gate/policy-engine.ts';
+import { buildCedarRequest, createRequestBuilder, PolicyInputError, parseInstant } from '../../src/gate/policy-input.ts';
 import { loadPolicySet } from '../../src/gate/policy-loader.ts';
-import {
-  PolicyInputError,
-  buildCedarRequest,
-  createRequestBuilder,
-  parseInstant,
-} from '../../src/gate/policy-input.ts';
 
 const SHIPPED = fileURLToPath(new URL('../../policies', import.meta.url));
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -79,8 +66,7 @@ const REQUEST: GateRequest = {
   at: '2026-03-15T12:00:00Z',
 };
 
-const summary = (d: AssetDecision | undefined): [string, string[]] | undefined =>
-  d && [d.decision, d.reasons.map((r) => r.policyId)];
+const summary = (d: AssetDecision | undefined): [string, string[]] | undefined => d && [d.decision, d.reasons.map((r) => r.policyId)];
 
 describe('loadPolicySet: rejected policy sets', () => {
   it('syntax error names the file, line:column and Cedar message', async () => {
@@ -88,9 +74,7 @@ describe('loadPolicySet: rejected policy sets', () => {
     // Column counts characters: the line holds a non-ASCII "é" before the error (Cedar reports bytes).
     expect(err.message).toContain('broken.cedar:6:63: ');
     expect(err.message).toMatch(/unexpected token `\}`/);
-    expect(err.issues).toEqual([
-      expect.objectContaining({ file: 'broken.cedar', line: 6, column: 63 }),
-    ]);
+    expect(err.issues).toEqual([expect.objectContaining({ file: 'broken.cedar', line: 6, column: 63 })]);
   });
 
   it('schema violations name the file, position, policy @id and Cedar message', async () => {
@@ -117,20 +101,14 @@ describe('loadPolicySet: rejected policy sets', () => {
 
   it('an unguarded optional attribute is rejected at load (strict validation)', async () => {
     const dir = await shippedCopy();
-    await writeFile(
-      path.join(dir, 'zz-unguarded.cedar'),
-      '@id("unguarded")\n@reason("r")\nforbid (principal, action, resource)\nwhen { context.license.revoked };\n',
-    );
+    await writeFile(path.join(dir, 'zz-unguarded.cedar'), '@id("unguarded")\n@reason("r")\nforbid (principal, action, resource)\nwhen { context.license.revoked };\n');
     const err = await loadError(dir);
     expect(err.message).toMatch(/zz-unguarded\.cedar:4:8: .*optional attribute `license`/);
   });
 
   it('a policy that can never apply is rejected (validator warnings are errors)', async () => {
     const dir = await shippedCopy();
-    await writeFile(
-      path.join(dir, 'zz-impossible.cedar'),
-      '@id("impossible")\n@reason("r")\nforbid (principal, action, resource)\nwhen { false };\n',
-    );
+    await writeFile(path.join(dir, 'zz-impossible.cedar'), '@id("impossible")\n@reason("r")\nforbid (principal, action, resource)\nwhen { false };\n');
     const err = await loadError(dir);
     expect(err.message).toMatch(/zz-impossible\.cedar:1:1: .*impossible/);
   });
@@ -227,9 +205,7 @@ describe('digest and edited policy sets', () => {
     const schemaEdited = await shippedCopy();
     const schemaText = await readFile(path.join(SHIPPED, 'schema.cedarschema'), 'utf8');
     await writeFile(path.join(schemaEdited, 'schema.cedarschema'), `// v2\n${schemaText}`);
-    const digests = await Promise.all(
-      [edited, renamed, schemaEdited].map(async (d) => (await loadPolicySet(d)).digest),
-    );
+    const digests = await Promise.all([edited, renamed, schemaEdited].map(async (d) => (await loadPolicySet(d)).digest));
     expect(new Set([base, ...digests]).size).toBe(4);
   });
 
@@ -241,20 +217,13 @@ describe('digest and edited policy sets', () => {
       training,
       (await readFile(training, 'utf8')).replace(
         '  context has license &&\n  !context.license.revoked &&',
-        [
-          '  context has license &&',
-          '  context.request.purpose == Clearframe::Purpose::"evaluation" &&',
-          '  !context.license.revoked &&',
-        ].join('\n'),
+        ['  context has license &&', '  context.request.purpose == Clearframe::Purpose::"evaluation" &&', '  !context.license.revoked &&'].join('\n'),
       ),
     );
     const tightened = await loadPolicySet(dir);
     const shipped = await loadPolicySet(SHIPPED);
     expect(summary(tightened.evaluate(REQUEST, [asset('a')])[0])).toEqual(['deny', ['default-deny']]);
-    expect(summary(tightened.evaluate({ ...REQUEST, purpose: 'evaluation' }, [asset('a')])[0])).toEqual([
-      'allow',
-      ['training-permitted'],
-    ]);
+    expect(summary(tightened.evaluate({ ...REQUEST, purpose: 'evaluation' }, [asset('a')])[0])).toEqual(['allow', ['training-permitted']]);
     expect(summary(shipped.evaluate(REQUEST, [asset('a')])[0])).toEqual(['allow', ['training-permitted']]);
   });
 });
@@ -345,10 +314,7 @@ describe('policy-input', () => {
       approval: { present: false },
       license: {
         licensee: { __entity: { type: 'Clearframe::Vendor', id: 'acme-vfx' } },
-        vendors: [
-          { __entity: { type: 'Clearframe::Vendor', id: 'b' } },
-          { __entity: { type: 'Clearframe::Vendor', id: 'z' } },
-        ],
+        vendors: [{ __entity: { type: 'Clearframe::Vendor', id: 'b' } }, { __entity: { type: 'Clearframe::Vendor', id: 'z' } }],
         baseModelFamilies: ['veo'],
         termEnd: { __extn: { fn: 'datetime', arg: '2027-01-01T00:00:00.000Z' } },
       },
@@ -490,7 +456,7 @@ describe('deduplication', () => {
     expect(ds.every((d) => d.decision === 'allow')).toBe(true);
   });
 
-  it('a malformed license id or version denies although its terms equal a valid license\'s', async () => {
+  it("a malformed license id or version denies although its terms equal a valid license's", async () => {
     const set = await loadPolicySet(SHIPPED);
     const ds = set.evaluate(REQUEST, [
       asset('a'),

@@ -2,17 +2,17 @@
 import { describe, expect, it } from 'vitest';
 
 import {
-  DEFAULT_MAX_DEPTH,
-  evaluateRightsChain,
-  worstVerdict,
   type AssetNode,
   type ChainVerdict,
+  DEFAULT_MAX_DEPTH,
   type EvaluatedOutput,
+  evaluateRightsChain,
   type LicenseSnapshot,
   type OutputNode,
   type ProposedUse,
   type RuleName,
   type Verdict,
+  worstVerdict,
 } from '../../src/rights/chain.ts';
 
 const NOW = '2026-06-01T00:00:00.000Z';
@@ -62,16 +62,8 @@ function output(over: Partial<OutputNode> = {}): OutputNode {
 function failingRules(node: EvaluatedOutput, seen = new Set<EvaluatedOutput>()): RuleName[] {
   if (seen.has(node)) return [];
   seen.add(node);
-  const bad = (cs: { rule: RuleName; result: string }[]) =>
-    cs.filter((c) => c.result === 'fail' || c.result === 'requiresApproval').map((c) => c.rule);
-  return [
-    ...bad(node.checks),
-    ...node.assets.flatMap((a) => [
-      ...bad(a.checks),
-      ...bad(a.now.checks),
-      ...(a.derivedFrom ? failingRules(a.derivedFrom, seen) : []),
-    ]),
-  ];
+  const bad = (cs: { rule: RuleName; result: string }[]) => cs.filter((c) => c.result === 'fail' || c.result === 'requiresApproval').map((c) => c.rule);
+  return [...bad(node.checks), ...node.assets.flatMap((a) => [...bad(a.checks), ...bad(a.now.checks), ...(a.derivedFrom ? failingRules(a.derivedFrom, seen) : [])])];
 }
 
 const evalChain = (root: OutputNode, use: ProposedUse = USE): ChainVerdict => evaluateRightsChain(root, use, NOW);
@@ -109,7 +101,13 @@ describe('evaluateRightsChain: one rule at a time', () => {
 
   const cases: Array<[string, OutputNode, ProposedUse, Verdict, RuleName[]]> = [
     ['derivatives notAllowed', withNow({ grants: { training: 'allowed', derivatives: 'notAllowed', commercial: 'allowed' } }), USE, 'notCleared', ['derivatives-grant']],
-    ['derivatives requiresApproval, none recorded', withNow({ grants: { training: 'allowed', derivatives: 'requiresApproval', commercial: 'allowed' } }), USE, 'requiresApproval', ['derivatives-grant']],
+    [
+      'derivatives requiresApproval, none recorded',
+      withNow({ grants: { training: 'allowed', derivatives: 'requiresApproval', commercial: 'allowed' } }),
+      USE,
+      'requiresApproval',
+      ['derivatives-grant'],
+    ],
     [
       'derivatives requiresApproval, approved for the vendor over the date',
       withNow({ grants: { training: 'allowed', derivatives: 'requiresApproval', commercial: 'allowed' }, approvals: [approval()] }),
@@ -138,9 +136,27 @@ describe('evaluateRightsChain: one rule at a time', () => {
       'requiresApproval',
       ['derivatives-grant'],
     ],
-    ['commercial notAllowed, commercial use', withNow({ grants: { training: 'allowed', derivatives: 'allowed', commercial: 'notAllowed' } }), USE, 'notCleared', ['commercial-grant']],
-    ['commercial notAllowed, non-commercial use', withNow({ grants: { training: 'allowed', derivatives: 'allowed', commercial: 'notAllowed' } }), { ...USE, commercial: false }, 'cleared', []],
-    ['commercial requiresApproval', withNow({ grants: { training: 'allowed', derivatives: 'allowed', commercial: 'requiresApproval' } }), USE, 'requiresApproval', ['commercial-grant']],
+    [
+      'commercial notAllowed, commercial use',
+      withNow({ grants: { training: 'allowed', derivatives: 'allowed', commercial: 'notAllowed' } }),
+      USE,
+      'notCleared',
+      ['commercial-grant'],
+    ],
+    [
+      'commercial notAllowed, non-commercial use',
+      withNow({ grants: { training: 'allowed', derivatives: 'allowed', commercial: 'notAllowed' } }),
+      { ...USE, commercial: false },
+      'cleared',
+      [],
+    ],
+    [
+      'commercial requiresApproval',
+      withNow({ grants: { training: 'allowed', derivatives: 'allowed', commercial: 'requiresApproval' } }),
+      USE,
+      'requiresApproval',
+      ['commercial-grant'],
+    ],
     ['territory not licensed', output(), { ...USE, territory: 'FR' }, 'notCleared', ['territory']],
     ['medium not licensed', output(), { ...USE, media: 'broadcast' }, 'notCleared', ['media']],
     ['use date after the term', output(), { ...USE, date: '2029-03-01T00:00:00Z' }, 'notCleared', ['term']],
@@ -176,9 +192,7 @@ describe('evaluateRightsChain: one rule at a time', () => {
 
   it('reasons name the asset and the license', () => {
     const v = evalChain(withNow({ grants: { training: 'allowed', derivatives: 'notAllowed', commercial: 'allowed' } }));
-    expect(v.reasons).toEqual([
-      'output out_1 → training asset "Stairwell, night, key frame 3" (ast_stairwell), license lic_stairwell v2 (current): derivatives: not allowed',
-    ]);
+    expect(v.reasons).toEqual(['output out_1 → training asset "Stairwell, night, key frame 3" (ast_stairwell), license lic_stairwell v2 (current): derivatives: not allowed']);
   });
 
   it('a requiresApproval and a notCleared together → notCleared', () => {

@@ -3,15 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  type AssetDecision,
-  type AssetFacts,
-  type GateRequest,
-  type LicenseFacts,
-  type PolicySet,
-} from '../../src/gate/policy-engine.ts';
-import { loadPolicySet } from '../../src/gate/policy-loader.ts';
+import { type AssetDecision, type AssetFacts, type GateRequest, type LicenseFacts, type PolicySet } from '../../src/gate/policy-engine.ts';
 import { baseModelFamily, stricterTrainingMining } from '../../src/gate/policy-input.ts';
+import { loadPolicySet } from '../../src/gate/policy-loader.ts';
 
 const POLICY_DIR = fileURLToPath(new URL('../../policies', import.meta.url));
 
@@ -74,8 +68,7 @@ function expectDeny(d: AssetDecision, ...policyIds: string[]): void {
   expect(ids(d)).toEqual(policyIds);
 }
 
-const requiresApproval = (): LicenseFacts =>
-  license({ grants: { training: 'requiresApproval', derivatives: 'notAllowed', commercial: 'allowed' } });
+const requiresApproval = (): LicenseFacts => license({ grants: { training: 'requiresApproval', derivatives: 'notAllowed', commercial: 'allowed' } });
 
 const approval = (over: Partial<AssetFacts['approvals'][number]> = {}): AssetFacts['approvals'][number] => ({
   vendor: 'acme-vfx',
@@ -168,10 +161,12 @@ describe('shipped policy set', () => {
       }
     });
     const together = shipped.evaluate(gate(), batch);
-    expect(together.map((d) => [d.assetId, d.decision, ids(d)])).toEqual(batch.map((a) => {
-      const d = decide(a);
-      return [a.assetId, d.decision, ids(d)];
-    }));
+    expect(together.map((d) => [d.assetId, d.decision, ids(d)])).toEqual(
+      batch.map((a) => {
+        const d = decide(a);
+        return [a.assetId, d.decision, ids(d)];
+      }),
+    );
     expect(new Set(together.map((d) => d.decision))).toEqual(new Set(['allow', 'deny']));
   });
 
@@ -187,14 +182,7 @@ describe('shipped policy set', () => {
       }),
       gate({ vendor: 'shady-vendor' }),
     );
-    expectDeny(
-      d,
-      'cawg-training-mining-not-allowed',
-      'license-revoked',
-      'vendor-not-licensed',
-      'training-not-allowed',
-      'base-model-not-licensed',
-    );
+    expectDeny(d, 'cawg-training-mining-not-allowed', 'license-revoked', 'vendor-not-licensed', 'training-not-allowed', 'base-model-not-licensed');
   });
 
   it('the permit alone refuses every violation (removing a forbid cannot open the gate)', async () => {
@@ -254,23 +242,13 @@ describe('embedded training-mining assertions', () => {
     }
   });
   it('C2PA notAllowed refuses even if CAWG allows', () => {
-    expectDeny(
-      decide(asset({ c2paTrainingMining: 'notAllowed', cawgTrainingMining: 'allowed' })),
-      'c2pa-training-mining-not-allowed',
-    );
+    expectDeny(decide(asset({ c2paTrainingMining: 'notAllowed', cawgTrainingMining: 'allowed' })), 'c2pa-training-mining-not-allowed');
   });
   it('CAWG notAllowed refuses even if C2PA allows', () => {
-    expectDeny(
-      decide(asset({ c2paTrainingMining: 'allowed', cawgTrainingMining: 'notAllowed' })),
-      'cawg-training-mining-not-allowed',
-    );
+    expectDeny(decide(asset({ c2paTrainingMining: 'allowed', cawgTrainingMining: 'notAllowed' })), 'cawg-training-mining-not-allowed');
   });
   it('both sources notAllowed name both', () => {
-    expectDeny(
-      decide(asset({ c2paTrainingMining: 'notAllowed', cawgTrainingMining: 'notAllowed' })),
-      'c2pa-training-mining-not-allowed',
-      'cawg-training-mining-not-allowed',
-    );
+    expectDeny(decide(asset({ c2paTrainingMining: 'notAllowed', cawgTrainingMining: 'notAllowed' })), 'c2pa-training-mining-not-allowed', 'cawg-training-mining-not-allowed');
   });
   it('a caller-merged value (stricter of both) in c2paTrainingMining refuses', () => {
     const merged = stricterTrainingMining('allowed', 'notAllowed');
@@ -308,10 +286,8 @@ describe('license term [termStart, termEnd)', () => {
 });
 
 describe('approval window [validFrom, validUntil) for requiresApproval', () => {
-  const withApprovals = (...approvals: AssetFacts['approvals']): AssetFacts =>
-    asset({ license: requiresApproval(), approvals });
-  const at = (t: string, ...approvals: AssetFacts['approvals']): AssetDecision =>
-    decide(withApprovals(...approvals), gate({ at: t }));
+  const withApprovals = (...approvals: AssetFacts['approvals']): AssetFacts => asset({ license: requiresApproval(), approvals });
+  const at = (t: string, ...approvals: AssetFacts['approvals']): AssetDecision => decide(withApprovals(...approvals), gate({ at: t }));
 
   it('a covering approval allows', () => expectAllow(at(AT, approval())));
   it('starts at validFrom (inclusive)', () => {
@@ -364,10 +340,7 @@ describe('malformed facts deny', () => {
     expect(ds[0]?.reasons[0]?.reason).toMatch(/request\.at/);
   });
   it('an unparsable license term denies that asset only', () => {
-    const ds = shipped.evaluate(gate(), [
-      asset({ license: license({ termEnd: '2027-02-30T00:00:00Z' }) }),
-      asset({ assetId: 'asset-2' }),
-    ]);
+    const ds = shipped.evaluate(gate(), [asset({ license: license({ termEnd: '2027-02-30T00:00:00Z' }) }), asset({ assetId: 'asset-2' })]);
     expect(ds.map((d) => [d.assetId, d.decision, ids(d)])).toEqual([
       ['asset-1', 'deny', ['invalid-facts']],
       ['asset-2', 'allow', ['training-permitted']],

@@ -1,17 +1,17 @@
-import { createPrivateKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  NoteError,
   ed25519KeyId,
   ed25519Signer,
   formatCheckpoint,
+  NoteError,
+  type NoteSigner,
+  type NoteVerifier,
   parseCheckpoint,
   parseVerifierKey,
   signNote,
   verifierKeyString,
   verifyNote,
-  type NoteSigner,
-  type NoteVerifier,
 } from '../../src/audit/signed-note.ts';
 
 // golang.org/x/mod @ fe2ec04f7c3c3aa6fad97631aafcff6e49e2d1db, sumdb/note/note_test.go
@@ -19,18 +19,14 @@ import {
 const PETER_VKEY = 'PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW';
 const PETER_SKEY = 'PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz';
 const ENOCH_VKEY = 'EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop';
-const TEXT =
-  'If you think cryptography is the answer to your problem,\n' + "then you don't know what your problem is.\n";
-const PETER_SIG =
-  '\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n';
-const ENOCH_SIG =
-  '\u2014 EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n';
+const TEXT = 'If you think cryptography is the answer to your problem,\n' + "then you don't know what your problem is.\n";
+const PETER_SIG = '\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n';
+const ENOCH_SIG = '\u2014 EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n';
 
 // C2SP/C2SP @ 5ba5ee830903e91240fc6f9f3a7a9293d49e69c9, signed-note.md "Example"
 // and tlog-checkpoint.md (the example checkpoint body).
 const C2SP_VKEY = 'example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k';
-const C2SP_NOTE =
-  'This is an example message.\n\n\u2014 example.com/foo Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=\n';
+const C2SP_NOTE = 'This is an example message.\n\n\u2014 example.com/foo Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=\n';
 const C2SP_CHECKPOINT = 'example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n';
 
 /** Ed25519 KeyObject from a raw 32-byte seed (PKCS#8 wrapping per RFC 8410). */
@@ -244,14 +240,7 @@ describe('checkpoints', () => {
       extensions: ['ext one', 'ext two'],
     };
     const note = await signNote(formatCheckpoint(checkpoint), signer);
-    expect(note.split('\n').slice(0, 6)).toEqual([
-      'clearframe.example/audit',
-      '9007199254740991',
-      'BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=',
-      'ext one',
-      'ext two',
-      '',
-    ]);
+    expect(note.split('\n').slice(0, 6)).toEqual(['clearframe.example/audit', '9007199254740991', 'BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=', 'ext one', 'ext two', '']);
     const { body, verifiedBy } = verifyNote(note, [verifier]);
     expect(verifiedBy).toEqual(['clearframe.example/audit']);
     expect(parseCheckpoint(body)).toEqual(checkpoint);

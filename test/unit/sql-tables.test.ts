@@ -10,9 +10,7 @@ const SRC = path.resolve('src');
 const folders = readdirSync(SRC).filter((d) => statSync(path.join(SRC, d)).isDirectory());
 
 function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sourceFiles(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
-  );
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sourceFiles(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
 }
 
 async function tablesOf(file: string): Promise<string[]> {
@@ -23,7 +21,9 @@ async function tablesOf(file: string): Promise<string[]> {
 
 /** Table names after FROM, JOIN, INTO or UPDATE in a file's code (comments dropped). */
 function namedTables(file: string): Set<string> {
-  const code = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+  const code = readFileSync(file, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/\/\/.*$/gm, '');
   return new Set([...code.matchAll(/\b(?:from|join|into|update)\s+([a-z_][a-z0-9_]*)/g)].map((m) => m[1]!));
 }
 

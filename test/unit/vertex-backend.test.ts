@@ -4,9 +4,9 @@ import {
   type CreateTuningJobInput,
   isTerminalTuningState,
   parseApiEndpoint,
-  vertexApiEndpoint,
   VertexError,
   type VertexTuningBackend,
+  vertexApiEndpoint,
   vertexTuningBackend,
 } from '../../src/tuning/vertex.ts';
 import { type FakeVertex, startFakeVertex } from '../support/fake-vertex.ts';
@@ -198,14 +198,10 @@ describe.each(['grpc', 'rest'] as const)('Vertex tuning backend: real GenAiTunin
 
   it('bad input is refused locally: the fake sees no call', async () => {
     await expect(backend.getTuningJob('tuningJobs/1')).rejects.toThrow(RangeError);
-    await expect(backend.getTuningJob(`projects/${PROJECT}/locations/europe-west4/tuningJobs/1`)).rejects.toThrow(
-      /us-central1/,
-    );
+    await expect(backend.getTuningJob(`projects/${PROJECT}/locations/europe-west4/tuningJobs/1`)).rejects.toThrow(/us-central1/);
     await expect(backend.createTuningJob(input({ location: 'europe-west4' }))).rejects.toThrow(RangeError);
     await expect(backend.createTuningJob(input({ project: 'a/b' }))).rejects.toThrow(RangeError);
-    await expect(
-      backend.createTuningJob(input({ hyperParameters: { adapterSize: 3 as never } })),
-    ).rejects.toThrow(/adapterSize/);
+    await expect(backend.createTuningJob(input({ hyperParameters: { adapterSize: 3 as never } }))).rejects.toThrow(/adapterSize/);
     await expect(backend.createTuningJob(input({ hyperParameters: { epochCount: 0 } }))).rejects.toThrow(/epochCount/);
     await expect(backend.createTuningJob(input({ baseModel: '' }))).rejects.toThrow(/baseModel/);
     expect(fake.requests).toEqual([]);

@@ -21,16 +21,16 @@
  * `reserveSize` bytes long (c2pa-rs does NOT re-check this in direct mode; a
  * shorter signature box shifts the manifest and breaks the data hash).
  */
-import { createPrivateKey, sign as nodeSign, webcrypto, type KeyObject } from 'node:crypto';
+import { createPrivateKey, type KeyObject, sign as nodeSign, webcrypto } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 
 import initC2paWasm, { WasmBuilder, WasmReader } from '@contentauth/c2pa-wasm';
 
 import { buildCoseSign1, CoseSizeError } from './cose-sign1.ts';
-import { type RawRead, ReadThread } from './read-thread.ts';
 import { C2paError, engineErrorKind, engineErrorText, engineFailureCodes } from './errors.ts';
 import { matchesMimeType, normalizeMimeType } from './formats.ts';
+import { type RawRead, ReadThread } from './read-thread.ts';
 import { sigTst2Header, sigTst2MessageImprint, TimestampError } from './timestamp.ts';
 import type {
   C2paSigner,
@@ -71,8 +71,7 @@ export class BytesBlob extends Blob {
 
   override slice(start?: number, end?: number, contentType?: string): BytesBlob {
     const len = this.content.length;
-    const clamp = (v: number | undefined, dflt: number) =>
-      v === undefined ? dflt : v < 0 ? Math.max(len + v, 0) : Math.min(v, len);
+    const clamp = (v: number | undefined, dflt: number) => (v === undefined ? dflt : v < 0 ? Math.max(len + v, 0) : Math.min(v, len));
     const s = clamp(start, 0);
     const e = Math.max(clamp(end, len), s);
     return new BytesBlob(this.content.subarray(s, e), contentType ?? '');
@@ -148,10 +147,7 @@ export function computeReserveSize(certChainDer: readonly Uint8Array[], opts: { 
 }
 
 /** A C2paSigner backed by a local P-256 private key (node:crypto). */
-export function createLocalKeySigner(opts: {
-  privateKey: string | KeyObject;
-  certChainDer: Uint8Array[];
-}): C2paSigner {
+export function createLocalKeySigner(opts: { privateKey: string | KeyObject; certChainDer: Uint8Array[] }): C2paSigner {
   const key = typeof opts.privateKey === 'string' ? createPrivateKey(opts.privateKey) : opts.privateKey;
   if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
     throw new Error('createLocalKeySigner: ES256 needs an EC P-256 private key');
@@ -314,12 +310,7 @@ export class C2paWasmEngine implements ManifestEngine {
     let signed: Uint8Array;
     try {
       for (const ing of ingredients) await addIngredient(builder, ing);
-      const out = (await builder.signAndGetManifestBytes(
-        signerDefinition,
-        [],
-        mimeType,
-        new BytesBlob(input.bytes, mimeType),
-      )) as { asset?: unknown; manifest?: unknown };
+      const out = (await builder.signAndGetManifestBytes(signerDefinition, [], mimeType, new BytesBlob(input.bytes, mimeType))) as { asset?: unknown; manifest?: unknown };
       if (!(out.asset instanceof Uint8Array) || !(out.manifest instanceof Uint8Array)) {
         throw new C2paError('engine_error', 'c2pa-wasm returned an unexpected sign result');
       }
@@ -453,10 +444,7 @@ function checkAsset(bytes: Uint8Array, declared: string, what: string): Supporte
   return mimeType;
 }
 
-async function addIngredient(
-  builder: WasmBuilder,
-  ing: IngredientInput & { mimeType: SupportedMimeType },
-): Promise<void> {
+async function addIngredient(builder: WasmBuilder, ing: IngredientInput & { mimeType: SupportedMimeType }): Promise<void> {
   const json = JSON.stringify({
     title: ing.title ?? 'ingredient',
     relationship: ing.relationship ?? 'componentOf',
@@ -465,14 +453,7 @@ async function addIngredient(
   await builder.addIngredientFromBlob(json, ing.mimeType, new BytesBlob(ing.bytes, ing.mimeType));
 }
 
-const ASSET_ERROR_KINDS = new Set([
-  'UnsupportedType',
-  'InvalidAsset',
-  'NotFound',
-  'IoError',
-  'BadParam',
-  'InvalidMimeType',
-]);
+const ASSET_ERROR_KINDS = new Set(['UnsupportedType', 'InvalidAsset', 'NotFound', 'IoError', 'BadParam', 'InvalidMimeType']);
 const MANIFEST_ERROR_KINDS = new Set([
   'JumbfParseError',
   'JumbfBoxNotFound',
@@ -524,7 +505,10 @@ function mapEngineError(err: unknown, op: 'sign' | 'read'): C2paError {
   if (op === 'sign' && kind === 'InvalidManifest') {
     // c2pa-rs' own verify-after-sign rejected the result; say why.
     // (untrusted is always listed when no anchors are configured; it is not why signing failed)
-    return refusedSign(engineFailureCodes(text).filter((c) => c !== 'signingCredential.untrusted'), { engineMessage: text, cause: err, detail: short });
+    return refusedSign(
+      engineFailureCodes(text).filter((c) => c !== 'signingCredential.untrusted'),
+      { engineMessage: text, cause: err, detail: short },
+    );
   }
   if (op === 'sign' && (kind === 'JsonError' || kind === 'AssertionEncoding')) {
     return new C2paError('invalid_manifest_definition', `manifest rejected by c2pa-rs: ${short}`, {
@@ -575,8 +559,7 @@ function toReadResult(store: Record<string, unknown>, activeLabelFromReader: str
   }
   const failureCodes = [...new Set(validation.failure.map((f) => f.code))];
   const state = store.validation_state;
-  const validationState: ValidationState =
-    state === 'Trusted' || state === 'Valid' || state === 'Invalid' ? state : failureCodes.length ? 'Invalid' : 'Valid';
+  const validationState: ValidationState = state === 'Trusted' || state === 'Valid' || state === 'Invalid' ? state : failureCodes.length ? 'Invalid' : 'Valid';
   const trusted = validation.success.some((s) => s.code === 'signingCredential.trusted');
   const intact = failureCodes.every((c) => TRUST_FAILURE_CODES.has(c));
   return {

@@ -50,9 +50,7 @@ export interface BuildCoseSign1Options {
    * `sigTst2` from `sigTst2Header` in timestamp.ts). Computed after signing because a
    * C2PA v2 time-stamp covers the signature.
    */
-  unprotected?: (signature: Uint8Array, protectedHeader: Uint8Array) =>
-    | Promise<Map<string | number, unknown>>
-    | Map<string | number, unknown>;
+  unprotected?: (signature: Uint8Array, protectedHeader: Uint8Array) => Promise<Map<string | number, unknown>> | Map<string | number, unknown>;
 }
 
 export interface DecodedCoseSign1 {
@@ -98,8 +96,7 @@ export function cborDecode(bytes: Uint8Array): unknown {
 /** Serialized protected header: { 1: alg, 33: x5chain }. */
 export function encodeProtectedHeader(certChainDer: readonly Uint8Array[]): Uint8Array {
   if (certChainDer.length === 0) throw new Error('x5chain needs at least the signing certificate');
-  const x5chain =
-    certChainDer.length === 1 ? toPlainBytes(certChainDer[0] as Uint8Array) : certChainDer.map(toPlainBytes);
+  const x5chain = certChainDer.length === 1 ? toPlainBytes(certChainDer[0] as Uint8Array) : certChainDer.map(toPlainBytes);
   return cborEncode(
     new Map<number, unknown>([
       [COSE_HEADER_ALG, COSE_ALG_ES256],
@@ -157,10 +154,7 @@ export async function buildCoseSign1(opts: BuildCoseSign1Options): Promise<Uint8
  * in pad length except for jumps at CBOR length-prefix boundaries (24, 256,
  * 65536), which a second small pad absorbs.
  */
-function solvePadding(
-  sizeOf: (pads: Array<[string, number]>) => number,
-  target: number,
-): Array<[string, number]> | null {
+function solvePadding(sizeOf: (pads: Array<[string, number]>) => number, target: number): Array<[string, number]> | null {
   const base = sizeOf([['pad', 0]]);
   if (base > target) return null;
   const tryOne = (n: number) => (sizeOf([['pad', n]]) === target ? n : null);

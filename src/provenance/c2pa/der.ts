@@ -141,7 +141,7 @@ export function namedBitString(bits: readonly number[]): Uint8Array {
   const bytes = new Uint8Array(Math.floor(maxBit / 8) + 1);
   for (const b of bits) {
     const idx = Math.floor(b / 8);
-    bytes[idx] = (bytes[idx] ?? 0) | (0x80 >> b % 8);
+    bytes[idx] = (bytes[idx] ?? 0) | (0x80 >> (b % 8));
   }
   const last = bytes[bytes.length - 1] ?? 0;
   let unused = 0;

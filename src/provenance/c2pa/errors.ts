@@ -30,11 +30,7 @@ export class C2paError extends Error {
   /** C2PA validation failure codes behind the error, when c2pa-rs reported some. */
   readonly validationCodes: string[];
 
-  constructor(
-    code: C2paErrorCode,
-    message: string,
-    opts: { engineMessage?: string; cause?: unknown; validationCodes?: string[] } = {},
-  ) {
+  constructor(code: C2paErrorCode, message: string, opts: { engineMessage?: string; cause?: unknown; validationCodes?: string[] } = {}) {
     super(message, opts.cause !== undefined ? { cause: opts.cause } : undefined);
     this.name = 'C2paError';
     this.code = code;

@@ -17,16 +17,12 @@ const ALIASES: Record<string, SupportedMimeType> = {
 export function normalizeMimeType(mimeType: string): SupportedMimeType | undefined {
   const base = (mimeType.split(';')[0] ?? '').trim().toLowerCase();
   const resolved = ALIASES[base] ?? base;
-  return (SUPPORTED_MIME_TYPES as readonly string[]).includes(resolved)
-    ? (resolved as SupportedMimeType)
-    : undefined;
+  return (SUPPORTED_MIME_TYPES as readonly string[]).includes(resolved) ? (resolved as SupportedMimeType) : undefined;
 }
 
-const ascii = (b: Uint8Array, start: number, end: number) =>
-  String.fromCharCode(...b.subarray(start, Math.min(end, b.length)));
+const ascii = (b: Uint8Array, start: number, end: number) => String.fromCharCode(...b.subarray(start, Math.min(end, b.length)));
 
-const startsWith = (b: Uint8Array, sig: readonly number[], offset = 0) =>
-  b.length >= offset + sig.length && sig.every((v, i) => b[offset + i] === v);
+const startsWith = (b: Uint8Array, sig: readonly number[], offset = 0) => b.length >= offset + sig.length && sig.every((v, i) => b[offset + i] === v);
 
 type Family = 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff' | 'bmff';
 

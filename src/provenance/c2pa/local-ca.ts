@@ -24,15 +24,7 @@
  * issuer name and verifies the leaf's signature with it), which matches the
  * C2PA test chains in c2pa-rs that also leave the root out.
  */
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  randomBytes,
-  sign as nodeSign,
-  type KeyObject,
-} from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign as nodeSign, randomBytes } from 'node:crypto';
 
 import {
   bitString,
@@ -192,8 +184,7 @@ export function issueSigningCertificate(
     publicKey = pair.publicKey;
     privateKeyPem = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   } else {
-    publicKey =
-      typeof opts.publicKey === 'string' ? createPublicKey(opts.publicKey) : opts.publicKey;
+    publicKey = typeof opts.publicKey === 'string' ? createPublicKey(opts.publicKey) : opts.publicKey;
   }
   const details = publicKey.asymmetricKeyDetails;
   if (publicKey.asymmetricKeyType !== 'ec' || details?.namedCurve !== 'prime256v1') {
@@ -214,11 +205,7 @@ export function issueSigningCertificate(
     extension(OIDS.keyUsage, true, namedBitString([0])),
     extension(OIDS.extKeyUsage, opts.extendedKeyUsageCritical ?? false, seq(...ekus.map(oid))),
     extension(OIDS.subjectKeyIdentifier, false, octetString(keyIdentifier(spki))),
-    extension(
-      OIDS.authorityKeyIdentifier,
-      false,
-      seq(implicitPrimitive(0, keyIdentifier(caInfo.spki))),
-    ),
+    extension(OIDS.authorityKeyIdentifier, false, seq(implicitPrimitive(0, keyIdentifier(caInfo.spki)))),
   ];
 
   const notBefore = new Date(now.getTime() - CLOCK_SKEW_MS);
@@ -268,11 +255,10 @@ export function issueTimestampingCertificate(
 }
 
 /** Convenience: a fresh root plus a signing certificate with a generated key. */
-export function createLocalSigningIdentity(opts: {
-  caSubject?: DistinguishedName;
-  signerSubject?: DistinguishedName;
-  now?: Date;
-} = {}): { ca: LocalCa; signer: SigningCertificate & { privateKeyPem: string } } {
+export function createLocalSigningIdentity(opts: { caSubject?: DistinguishedName; signerSubject?: DistinguishedName; now?: Date } = {}): {
+  ca: LocalCa;
+  signer: SigningCertificate & { privateKeyPem: string };
+} {
   const ca = createLocalCa({
     ...(opts.caSubject ? { subject: opts.caSubject } : {}),
     ...(opts.now ? { now: opts.now } : {}),
@@ -333,9 +319,7 @@ function encodeName(dn: DistinguishedName): Uint8Array {
 
 function extension(id: string, critical: boolean, valueDer: Uint8Array): Uint8Array {
   // DEFAULT FALSE must be omitted in DER.
-  return critical
-    ? seq(oid(id), bool(true), octetString(valueDer))
-    : seq(oid(id), octetString(valueDer));
+  return critical ? seq(oid(id), bool(true), octetString(valueDer)) : seq(oid(id), octetString(valueDer));
 }
 
 function randomSerial(): Uint8Array {
@@ -394,10 +378,7 @@ function parseCertificateBasics(certDer: Uint8Array): CertificateBasics {
 }
 
 function parseX509Time(tag: number, s: string): Date {
-  const m =
-    tag === 0x17
-      ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s)
-      : /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s);
+  const m = tag === 0x17 ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s) : /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s);
   if (!m) throw new Error(`unsupported certificate time: ${s}`);
   const n = m.slice(1).map(Number) as [number, number, number, number, number, number];
   const year = tag === 0x17 ? (n[0] >= 50 ? 1900 + n[0] : 2000 + n[0]) : n[0];

@@ -24,20 +24,7 @@
 import { createHash } from 'node:crypto';
 
 import { cborEncode, counterSignatureStructure } from './cose-sign1.ts';
-import {
-  bool,
-  decodeOid,
-  nullValue,
-  octetString,
-  oid,
-  readChildren,
-  readTlv,
-  seq,
-  smallInt,
-  TAG,
-  uintBytes,
-  type DerNode,
-} from './der.ts';
+import { bool, type DerNode, decodeOid, nullValue, octetString, oid, readChildren, readTlv, seq, smallInt, TAG, uintBytes } from './der.ts';
 
 export const TSP_OIDS = {
   sha256: '2.16.840.1.101.3.4.2.1',
@@ -226,7 +213,9 @@ function readStatusInfo(node: DerNode | undefined): { status: number; statusText
   for (const child of children.slice(1)) {
     if (child.tag === TAG.SEQUENCE) {
       // PKIFreeText: SEQUENCE OF UTF8String
-      statusText = readChildren(child).map((s) => new TextDecoder().decode(s.content)).join(' ');
+      statusText = readChildren(child)
+        .map((s) => new TextDecoder().decode(s.content))
+        .join(' ');
     } else if (child.tag === TAG.BIT_STRING) {
       failInfo = namedBits(child.content);
     }
@@ -239,7 +228,7 @@ function namedBits(content: Uint8Array): string[] {
   const names: string[] = [];
   const bits = (content.length - 1) * 8 - (content[0] ?? 0);
   for (let bit = 0; bit < bits; bit++) {
-    if (((content[1 + Math.floor(bit / 8)] ?? 0) & (0x80 >> bit % 8)) !== 0) names.push(FAIL_INFO[bit] ?? `bit ${bit}`);
+    if (((content[1 + Math.floor(bit / 8)] ?? 0) & (0x80 >> (bit % 8))) !== 0) names.push(FAIL_INFO[bit] ?? `bit ${bit}`);
   }
   return names;
 }

@@ -9,13 +9,9 @@
  *
  * Both: `{ entries: { <key>: { use: 'allowed'|'notAllowed'|'constrained', constraint_info?: string } } }`.
  */
-import type {
-  AssertionDefinition,
-  ManifestJson,
-  ReadResult,
-  TrainingMiningEntry,
-} from './types.ts';
+
 import { isOneOf, TRAINING_MINING_USES, type TrainingMiningUse } from '../../vocabulary/rights.ts';
+import type { AssertionDefinition, ManifestJson, ReadResult, TrainingMiningEntry } from './types.ts';
 
 export const TRAINING_MINING_LABELS = ['c2pa.training-mining', 'cawg.training-mining'] as const;
 export type TrainingMiningLabel = (typeof TRAINING_MINING_LABELS)[number];
@@ -34,10 +30,7 @@ export interface TrainingMiningPermission {
  * Build a training-mining assertion. `entries` keys may be given short
  * (`ai_training`) or fully qualified (`cawg.ai_training`).
  */
-export function trainingMiningAssertion(
-  namespace: 'c2pa' | 'cawg',
-  entries: Record<string, TrainingMiningPermission>,
-): AssertionDefinition {
+export function trainingMiningAssertion(namespace: 'c2pa' | 'cawg', entries: Record<string, TrainingMiningPermission>): AssertionDefinition {
   const data: Record<string, { use: TrainingMiningUse; constraint_info?: string }> = {};
   for (const [key, perm] of Object.entries(entries)) {
     const fullKey = key.includes('.') ? key : `${namespace}.${key}`;
@@ -89,10 +82,7 @@ function entriesOf(manifest: ManifestJson, manifestLabel: string): TrainingMinin
  * in the store (`scope: 'all'`, e.g. to honour ingredients' restrictions).
  * Returns [] for 'no manifest'.
  */
-export function extractTrainingMining(
-  result: ReadResult,
-  opts: { scope?: 'active' | 'all' } = {},
-): TrainingMiningEntry[] {
+export function extractTrainingMining(result: ReadResult, opts: { scope?: 'active' | 'all' } = {}): TrainingMiningEntry[] {
   if (result.kind !== 'manifest') return [];
   if (opts.scope === 'all') {
     return Object.entries(result.manifests).flatMap(([label, m]) => entriesOf(m, label));

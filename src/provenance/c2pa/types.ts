@@ -4,8 +4,9 @@
  * Manifest/assertion JSON follows c2pa-rs' ManifestDefinition / Reader JSON
  * shapes (snake_case), so definitions can be passed to c2pa-rs verbatim.
  */
-import type { TimestampAuthority } from './tsa-client.ts';
+
 import type { TrainingMiningUse } from '../../vocabulary/rights.ts';
+import type { TimestampAuthority } from './tsa-client.ts';
 
 /** Container formats the adapter accepts (all embedded by c2pa-rs). */
 export const SUPPORTED_MIME_TYPES = [
