@@ -110,7 +110,7 @@ async function main() {
   // The Dockerfile's runtime stage: package files and tools/ (it holds the cbor-extract override), then
   // the production install, then the build and the files it reads at run time. No src/, no tsx.
   for (const f of ['package.json', 'package-lock.json', 'tools']) cpSync(path.join(repo, f), path.join(work, f), { recursive: true });
-  let t = performance.now();
+  const t = performance.now();
   const ci = spawnSync('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund'], { cwd: work, env: { ...process.env, NODE_ENV: 'production' }, encoding: 'utf8' });
   if (ci.status !== 0) fail(`npm ci --omit=dev failed (${ci.status ?? ci.error?.message}): ${lastLine(ci.stderr ?? '')}`);
   console.log(`dist-smoke: npm ci --omit=dev in ${since(t)} (${work})`);

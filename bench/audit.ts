@@ -26,7 +26,7 @@ import { HASH_SIZE, hashRange, leafHash, leafHashInto, MerkleTreeBuilder, parent
 import { auditEvents, auditNodes } from '../src/audit/tables.ts';
 import { verifyStoredLog } from '../src/audit/verify-log.ts';
 import { copyBinaryBatches } from '../src/db/copy-binary.ts';
-import { type Database, type Db } from '../src/db/database.ts';
+import type { Database, Db } from '../src/db/database.ts';
 import { type BenchDatabase, type BenchSection, createBenchDatabase, type Distribution, distribution, FixtureGen, fmt, intFromEnv, now, Reporter, rng } from './harness.ts';
 
 const ACTOR = { sub: 'bench@clearframe.dev', role: 'legal' };

@@ -144,7 +144,7 @@ export class Ledger {
       if (!taken) this.waiting--;
     });
     if (together.ok) {
-      together.batch.forEach((item, i) => item.resolve(together.values[i]));
+      for (const [i, item] of together.batch.entries()) item.resolve(together.values[i]);
       return;
     }
     if (together.batch.length === 1) {
@@ -301,7 +301,7 @@ export class Ledger {
     const tree = MerkleTreeBuilder.resume(tip.size, tip.frontier, { onNode: (id, hash) => nodes.push({ level: id.level, index: id.index, hash }) });
     tree.push(leafHash(event.leaf));
     const hashes = Buffer.alloc(32 * nodes.length);
-    nodes.forEach((n, i) => hashes.set(n.hash, 32 * i));
+    for (const [i, n] of nodes.entries()) hashes.set(n.hash, 32 * i);
     const params = [tip.size, Buffer.from(event.leaf), nodes.map((n) => n.level), nodes.map((n) => n.index), hashes];
     let written: { value: T; appendedAt: number };
     try {

@@ -233,6 +233,7 @@ function malformed(message: string): NoteError {
 
 // Signed notes must be valid UTF-8 with no control characters other than newline.
 function isValidNoteText(text: string): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this rejects
   return !/[\u0000-\u0009\u000b-\u001f]|\p{Surrogate}/u.test(text);
 }
 

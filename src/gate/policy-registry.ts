@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { recordedAs } from '../audit/event.ts';
 import type { Ledger } from '../audit/ledger.ts';
-import { type PolicySet } from './policy-engine.ts';
+import type { PolicySet } from './policy-engine.ts';
 import { loadPolicySet } from './policy-loader.ts';
 import { policySets } from './tables.ts';
 

@@ -2,7 +2,7 @@ import { desc, eq, inArray } from 'drizzle-orm';
 import { getAsset } from '../assets/service.ts';
 import { type Actor, entryColumns, recordedAs } from '../audit/event.ts';
 import type { ChangeContext, Ledger } from '../audit/ledger.ts';
-import { type Queryable } from '../db/database.ts';
+import type { Queryable } from '../db/database.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { newId } from '../db/ids.ts';
 import { problems } from '../http/problem.ts';

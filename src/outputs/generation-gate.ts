@@ -1,7 +1,7 @@
 // The generation gate: may this checkpoint make outputs now?
 import { checkpointStatus } from '../checkpoints/service.ts';
-import { type Queryable } from '../db/database.ts';
-import { Problem, problems } from '../http/problem.ts';
+import type { Queryable } from '../db/database.ts';
+import { type Problem, problems } from '../http/problem.ts';
 import type { CheckpointRow, ClearanceRow } from './plan.ts';
 
 /**

@@ -3,7 +3,7 @@ import { eq, sql } from 'drizzle-orm';
 import { assets } from '../assets/tables.ts';
 import { checkpoints } from '../checkpoints/tables.ts';
 import { resolveMembers } from '../datasets/service.ts';
-import { type Database, type Queryable } from '../db/database.ts';
+import type { Database, Queryable } from '../db/database.ts';
 import { WrittenOnce } from '../db/written-once.ts';
 import { clearances } from '../gate/tables.ts';
 import { problems } from '../http/problem.ts';

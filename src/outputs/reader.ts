@@ -1,6 +1,6 @@
 // The reader of output records: an output with its withdrawal, as the API shows it.
 import { eq } from 'drizzle-orm';
-import { type Queryable } from '../db/database.ts';
+import type { Queryable } from '../db/database.ts';
 import { problems } from '../http/problem.ts';
 import { outputs, outputWithdrawals } from './tables.ts';
 

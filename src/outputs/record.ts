@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { type Column, getTableColumns } from 'drizzle-orm';
 import { type AuditEvent, entryColumns, recordedAs } from '../audit/event.ts';
-import { type LogTip } from '../audit/ledger.ts';
+import type { LogTip } from '../audit/ledger.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { queryTextPrepared } from '../db/database.ts';
 import { C2paError } from '../provenance/c2pa/errors.ts';

@@ -88,7 +88,7 @@ describe.skipIf(databaseUnavailable())('assets and versioned licenses', () => {
       };
       const oldestFirst = [...history.items].reverse();
       expect(oldestFirst.map((l) => l.version)).toEqual([1, 2, 3, 4, 5, 6]);
-      oldestFirst.forEach((l, i) => expect(l.supersedes).toBe(i === 0 ? null : oldestFirst[i - 1]!.id));
+      for (const [i, l] of oldestFirst.entries()) expect(l.supersedes).toBe(i === 0 ? null : oldestFirst[i - 1]!.id);
     }
   });
 

@@ -144,7 +144,7 @@ describe.skipIf(databaseUnavailable())('the audit log', () => {
               most = Math.max(most, active);
               const keys = keyOf(i) ?? [];
               if (keys.some((k) => inUse.has(k))) clash = true;
-              keys.forEach((k) => inUse.add(k));
+              for (const k of keys) inUse.add(k);
               try {
                 const e = record({ action: 'test.keyed', subjectId: `k${i}`, content: { i } });
                 await tx.execute(sql`select pg_sleep(0.002)`);
@@ -152,7 +152,7 @@ describe.skipIf(databaseUnavailable())('the audit log', () => {
                 return e.index;
               } finally {
                 active--;
-                keys.forEach((k) => inUse.delete(k));
+                for (const k of keys) inUse.delete(k);
               }
             },
             { touches: keyOf(i) },

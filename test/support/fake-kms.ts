@@ -443,9 +443,9 @@ export async function startFakeKms(opts: { transport?: FakeTransport } = {}): Pr
         transport,
         rpc: 'AsymmetricSign',
         name: q.name ?? '',
-        ...(digest && digest.length ? { digestSha256: Buffer.from(digest) } : {}),
+        ...(digest?.length ? { digestSha256: Buffer.from(digest) } : {}),
         ...(int64(q.digestCrc32c) === undefined ? {} : { digestCrc32c: int64(q.digestCrc32c) }),
-        ...(q.data && q.data.length ? { data: Buffer.from(q.data) } : {}),
+        ...(q.data?.length ? { data: Buffer.from(q.data) } : {}),
         ...(int64(q.dataCrc32c) === undefined ? {} : { dataCrc32c: int64(q.dataCrc32c) }),
         headers: metadataObject(call.metadata),
       };

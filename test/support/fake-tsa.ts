@@ -88,7 +88,7 @@ export interface ParsedRequest {
 /** Read a DER TimeStampReq (RFC 3161 §2.4.1) as a TSA must. */
 export function parseTimeStampRequest(der: Uint8Array): ParsedRequest {
   const [version, imprint, ...rest] = readChildren(readTlv(der));
-  if (!version || version.tag !== 0x02 || version.content[0] !== 1) throw new Error('TimeStampReq version is not 1');
+  if (version?.tag !== 0x02 || version.content[0] !== 1) throw new Error('TimeStampReq version is not 1');
   const [alg, hashed] = readChildren(imprint!);
   const [algOid] = readChildren(alg!);
   let nonce: bigint | undefined;

@@ -88,6 +88,7 @@ describe('RFC 8785 vectors', () => {
 
 describe('canonicalize', () => {
   it('serializes numbers as in the RFC 8785 §3.2.2 example', () => {
+    // biome-ignore lint/correctness/noPrecisionLoss: the RFC 8785 example is a literal that loses precision
     expect(canonicalize([333333333.33333329, 1e30, 4.5, 2e-3, 0.000000000000000000000000001])).toBe('[333333333.3333333,1e+30,4.5,0.002,1e-27]');
     expect(canonicalize([-0, 1e21, 1e-7, 0.000001, 100])).toBe('[0,1e+21,1e-7,0.000001,100]');
   });
@@ -122,7 +123,8 @@ describe('canonicalize', () => {
     for (const value of [
       undefined,
       [undefined],
-      [1, , 3], // eslint-disable-line no-sparse-arrays
+      // biome-ignore lint/suspicious/noSparseArray: a hole is the case under test
+      [1, , 3],
       10n,
       { big: 10n },
       () => 1,

@@ -212,11 +212,9 @@ describe('hashing (RFC 9162 §2.1.1)', () => {
   });
 
   it('computes the published hash of every perfect subtree', () => {
-    NODE_HASHES.forEach((row, level) =>
-      row.forEach((want, index) => {
-        expect(hex(nodeLookup(LEAF_HASHES)({ level, index }))).toBe(want);
-      }),
-    );
+    for (const [level, row] of NODE_HASHES.entries()) {
+      for (const [index, want] of row.entries()) expect(hex(nodeLookup(LEAF_HASHES)({ level, index }))).toBe(want);
+    }
   });
 
   it('agrees with the recursive definition for sizes 0..64', () => {

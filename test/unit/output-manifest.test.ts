@@ -329,7 +329,7 @@ describe('readOutputLineage on read results (shape checks)', () => {
 describe('buildOutputManifest (definition only)', () => {
   const build = (over: Partial<Parameters<typeof buildOutputManifest>[0]> = {}) =>
     buildOutputManifest({ title: 'o.jpg', mimeType: 'image/jpeg', lineage: LINEAGE, allowFurtherTraining: false, ...over });
-  const tmData = (m: ManifestDefinition, label: string) => (m.assertions?.find((a) => a.label === label)?.data as { entries: Record<string, { use: string }> }).entries;
+  const tmData = (m: ManifestDefinition, label: string) => (m.assertions!.find((a) => a.label === label)!.data as { entries: Record<string, { use: string }> }).entries;
 
   it('ai_inference follows allowFurtherTraining unless set on its own', () => {
     expect(tmData(build({ allowInference: true }), 'c2pa.training-mining')).toEqual({
@@ -348,7 +348,7 @@ describe('buildOutputManifest (definition only)', () => {
 
   it('the created action references the model and every source asset by ingredient id', () => {
     const m = build();
-    const created = (m.assertions?.[0]?.data as { actions: CreatedAction[] }).actions[0]!;
+    const created = (m.assertions![0]!.data as { actions: CreatedAction[] }).actions[0]!;
     expect(created.parameters?.ingredientIds).toEqual([MODEL_INGREDIENT_LABEL, sourceAssetIngredientLabel('ast_stairwell'), sourceAssetIngredientLabel('ast_hallway')]);
     expect(m.ingredients?.map((i) => i.label)).toEqual(created.parameters?.ingredientIds);
     expect(m.format).toBe('image/jpeg');

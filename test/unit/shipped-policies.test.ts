@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type AssetDecision, type AssetFacts, type GateRequest, type LicenseFacts, type PolicySet } from '../../src/gate/policy-engine.ts';
+import type { AssetDecision, AssetFacts, GateRequest, LicenseFacts, PolicySet } from '../../src/gate/policy-engine.ts';
 import { baseModelFamily, stricterTrainingMining } from '../../src/gate/policy-input.ts';
 import { loadPolicySet } from '../../src/gate/policy-loader.ts';
 

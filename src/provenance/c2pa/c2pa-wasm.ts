@@ -609,10 +609,10 @@ export function activeManifestLabelFromJumbf(store: Uint8Array): string | undefi
     return new TextDecoder().decode(store.subarray(begin, p));
   };
   const [top] = boxes(0, store.length);
-  if (!top || top.type !== 'jumb') return undefined;
+  if (top?.type !== 'jumb') return undefined;
   const children = boxes(top.start, top.end);
   const desc = children[0];
-  if (!desc || desc.type !== 'jumd' || jumdLabel(desc) !== 'c2pa') return undefined;
+  if (desc?.type !== 'jumd' || jumdLabel(desc) !== 'c2pa') return undefined;
   let label: string | undefined;
   for (const child of children.slice(1)) {
     if (child.type !== 'jumb') continue;
