@@ -24,6 +24,8 @@ export async function exportEvidence(q: Queryable, origin: string, signer: Signe
     verifierKey: auditVerifierKey(origin, signer),
     checkpoint: head.note,
     exportedAt: new Date().toISOString(),
+    from,
+    to: end,
     entries,
   };
 }
