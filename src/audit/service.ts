@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/database.ts';
 import { WrittenOnce } from '../db/written-once.ts';
-import { problems } from '../http/problem.ts';
+import { Problem, problems } from '../http/problem.ts';
 import type { Signer } from '../signing/signer.ts';
 import { ed25519Raw } from '../signing/signer.ts';
 import { consistencyProof, inclusionProof, readEvents, rootHash, type StoredEvent, treeSize } from './log-store.ts';
@@ -56,6 +56,17 @@ export function eventView(e: StoredEvent) {
 export async function listEvents(q: Queryable, from: number, limit: number) {
   const size = await treeSize(q);
   const events = await readEvents(q, from, limit);
+  // Every index of the page below the tree's size is an entry: a missing one is a damaged log, said as
+  // such, never a short page whose `next` a client would follow forever.
+  const expected = Math.max(0, Math.min(from + limit, size) - from);
+  if (events.length !== expected) {
+    const at = events.findIndex((e, i) => e.index !== from + i);
+    const missing = from + (at === -1 ? events.length : at);
+    throw new Problem(500, 'internal', `the audit log is damaged: entry ${missing} is missing (the tree has ${size} entries); run clearframe audit verify`, {
+      missingIndex: missing,
+      treeSize: size,
+    });
+  }
   return { treeSize: size, events: events.map(eventView), next: from + events.length < size ? from + events.length : null };
 }
 
