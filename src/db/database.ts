@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -10,6 +9,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { lockPgliteDir } from './pglite-lock.ts';
+import { makePrivate } from './private-dir.ts';
 
 /**
  * The query surface both drivers share; services are written against this alone. Each capability's
@@ -45,7 +45,7 @@ export type OpenOptions = { kind: 'pglite'; dataDir?: string /* undefined: in me
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   if (opts.kind === 'pglite') {
-    if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
+    if (opts.dataDir) makePrivate(opts.dataDir);
     const unlock = opts.dataDir ? lockPgliteDir(opts.dataDir) : () => {};
     const client = opts.dataDir ? new PGlite(opts.dataDir) : new PGlite();
     await client.waitReady.catch((e: unknown) => {
@@ -61,6 +61,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
       ready: () => migrationsApplied(db as unknown as Db),
       close: async () => {
         await client.close();
+        if (opts.dataDir) makePrivate(opts.dataDir);
         unlock();
       },
     };
