@@ -8,6 +8,7 @@ import { problems } from '../http/problem.ts';
 import { requireRole } from '../http/role-guard.ts';
 import { router } from '../http/validation.ts';
 import type { ManifestEngine } from '../provenance/c2pa/types.ts';
+import { uploadedMediaType } from './declared-type.ts';
 import { readEmbeddedTrainingMining } from './embedded-terms.ts';
 import { Asset, AssetCreateJson, AssetCreateMultipart, AssetList, AssetListQuery, sha256Hex } from './schemas.ts';
 import { assetView, type FindOutput, getAsset, listAssets, registerAsset } from './service.ts';
@@ -57,7 +58,7 @@ export function assetRoutes(app: AssetDeps) {
       if (contentType.toLowerCase().startsWith('multipart/form-data')) {
         const form = c.req.valid('form') as z.infer<typeof AssetCreateMultipart>;
         const bytes = new Uint8Array(await form.file.arrayBuffer());
-        const mediaType = form.mediaType || form.file.type || 'application/octet-stream';
+        const mediaType = uploadedMediaType(form.mediaType || form.file.type || undefined, bytes);
         input = {
           sha256: sha256Hex.parse(createHash('sha256').update(bytes).digest('hex')),
           title: form.title,

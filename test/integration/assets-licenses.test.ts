@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { treeSize } from '../../src/audit/log-store.ts';
+import { makePng } from '../fixtures/media.ts';
 import { databaseUnavailable } from '../support/db.ts';
 import { assetBody, licenseBody } from '../support/fixtures.ts';
 import { startTestService, type TestService } from '../support/service.ts';
@@ -39,7 +40,7 @@ describe.skipIf(databaseUnavailable())('assets and versioned licenses', () => {
   });
 
   it('hashes an uploaded file itself (multipart)', async () => {
-    const bytes = new TextEncoder().encode('pretend this is a PNG of a stairwell');
+    const bytes = makePng({ seed: 21 }); // a real PNG: a declared type must agree with the bytes (issue 21)
     const form = new FormData();
     form.set('file', new File([bytes], 'stairwell.png', { type: 'image/png' }));
     form.set('title', 'Stairwell upload');
