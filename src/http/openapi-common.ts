@@ -32,6 +32,9 @@ export const errorResponses = {
 
 export const bearer = [{ bearerAuth: [] }];
 
+/** The `createRoute` fields of a public route: no token (`security: []` overrides any default). */
+export const publicRoute = { security: [] as { [name: string]: string[] }[] };
+
 export const IdParam = (prefix: string) =>
   z.object({
     id: z
