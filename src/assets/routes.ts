@@ -3,7 +3,7 @@ import { createRoute, type z } from '@hono/zod-openapi';
 import type { Ledger } from '../audit/ledger.ts';
 import type { TokenVerifier } from '../auth/tokens.ts';
 import type { Database } from '../db/database.ts';
-import { bearer, errorResponses, IdParam } from '../http/openapi-common.ts';
+import { errorResponses, guardedBy, IdParam } from '../http/openapi-common.ts';
 import { problems } from '../http/problem.ts';
 import { requireRole } from '../http/role-guard.ts';
 import { router } from '../http/validation.ts';
@@ -33,8 +33,7 @@ export function assetRoutes(app: AssetDeps) {
       path: '/v1/assets',
       tags: ['Assets'],
       summary: 'Register a concept-art asset by its hash, or upload the file and let the server hash it',
-      security: bearer,
-      middleware: [writers] as const,
+      ...guardedBy(writers),
       request: {
         body: {
           content: {
@@ -87,8 +86,7 @@ export function assetRoutes(app: AssetDeps) {
       path: '/v1/assets/{id}',
       tags: ['Assets'],
       summary: 'One asset',
-      security: bearer,
-      middleware: [readers] as const,
+      ...guardedBy(readers),
       request: { params: IdParam('ast') },
       responses: { 200: { description: 'The asset', content: { 'application/json': { schema: Asset } } }, ...errorResponses },
     }),
@@ -101,8 +99,7 @@ export function assetRoutes(app: AssetDeps) {
       path: '/v1/assets',
       tags: ['Assets'],
       summary: 'List assets, filtered by production, rights holder or text; cursor pagination',
-      security: bearer,
-      middleware: [readers] as const,
+      ...guardedBy(readers),
       request: { query: AssetListQuery },
       responses: { 200: { description: 'A page of assets', content: { 'application/json': { schema: AssetList } } }, ...errorResponses },
     }),

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { TokenVerifier } from '../auth/tokens.ts';
 import type { Config } from '../config/config.ts';
 import type { Database } from '../db/database.ts';
-import { bearer, errorResponses } from '../http/openapi-common.ts';
+import { errorResponses, guardedBy, publicRoute } from '../http/openapi-common.ts';
 import { requireRole } from '../http/role-guard.ts';
 import { router } from '../http/validation.ts';
 import type { Keyring } from '../signing/keyring.ts';
@@ -44,6 +44,7 @@ export function auditRoutes(app: AuditDeps) {
       path: '/v1/audit/checkpoint',
       tags: ['Audit'],
       summary: 'Signed tree head: a C2SP tlog-checkpoint signed note (public)',
+      ...publicRoute,
       responses: { 200: { description: 'The checkpoint note', content: { 'text/plain': { schema: z.string() } } } },
     }),
     async (c) => {
@@ -59,6 +60,7 @@ export function auditRoutes(app: AuditDeps) {
       path: '/v1/audit/key',
       tags: ['Audit'],
       summary: 'The checkpoint verifier key (public): signed-note vkey and JWK',
+      ...publicRoute,
       responses: {
         200: {
           description: 'Verifier key',
@@ -79,8 +81,7 @@ export function auditRoutes(app: AuditDeps) {
       path: '/v1/audit/events',
       tags: ['Audit'],
       summary: 'Log entries from an index, with their leaf bytes',
-      security: bearer,
-      middleware: [auditors] as const,
+      ...guardedBy(auditors),
       request: { query: z.object({ from: index.default(0), limit: z.coerce.number().int().min(1).max(1000).default(100) }) },
       responses: {
         200: {
@@ -104,8 +105,7 @@ export function auditRoutes(app: AuditDeps) {
       path: '/v1/audit/proofs/inclusion',
       tags: ['Audit'],
       summary: 'RFC 9162 inclusion proof of one entry in the tree of a given size (default: now)',
-      security: bearer,
-      middleware: [auditors] as const,
+      ...guardedBy(auditors),
       request: { query: z.object({ index, treeSize: index.optional() }) },
       responses: {
         200: {
@@ -131,8 +131,7 @@ export function auditRoutes(app: AuditDeps) {
       path: '/v1/audit/proofs/consistency',
       tags: ['Audit'],
       summary: 'RFC 9162 consistency proof between two tree sizes (default to: now)',
-      security: bearer,
-      middleware: [auditors] as const,
+      ...guardedBy(auditors),
       request: { query: z.object({ from: index, to: index.optional() }) },
       responses: {
         200: {
