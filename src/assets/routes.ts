@@ -31,6 +31,7 @@ export function assetRoutes(app: AssetDeps) {
     createRoute({
       method: 'post',
       path: '/v1/assets',
+      operationId: 'registerAsset',
       tags: ['Assets'],
       summary: 'Register a concept-art asset by its hash, or upload the file and let the server hash it',
       ...guardedBy(writers),
@@ -84,6 +85,7 @@ export function assetRoutes(app: AssetDeps) {
     createRoute({
       method: 'get',
       path: '/v1/assets/{id}',
+      operationId: 'getAsset',
       tags: ['Assets'],
       summary: 'One asset',
       ...guardedBy(readers),
@@ -97,6 +99,7 @@ export function assetRoutes(app: AssetDeps) {
     createRoute({
       method: 'get',
       path: '/v1/assets',
+      operationId: 'listAssets',
       tags: ['Assets'],
       summary: 'List assets, filtered by production, rights holder or text; cursor pagination',
       ...guardedBy(readers),

@@ -42,6 +42,7 @@ export function auditRoutes(app: AuditDeps) {
     createRoute({
       method: 'get',
       path: '/v1/audit/checkpoint',
+      operationId: 'getAuditCheckpoint',
       tags: ['Audit'],
       summary: 'Signed tree head: a C2SP tlog-checkpoint signed note (public)',
       ...publicRoute,
@@ -58,6 +59,7 @@ export function auditRoutes(app: AuditDeps) {
     createRoute({
       method: 'get',
       path: '/v1/audit/key',
+      operationId: 'getAuditKey',
       tags: ['Audit'],
       summary: 'The checkpoint verifier key (public): signed-note vkey and JWK',
       ...publicRoute,
@@ -79,6 +81,7 @@ export function auditRoutes(app: AuditDeps) {
     createRoute({
       method: 'get',
       path: '/v1/audit/events',
+      operationId: 'listAuditEvents',
       tags: ['Audit'],
       summary: 'Log entries from an index, with their leaf bytes',
       ...guardedBy(auditors),
@@ -103,6 +106,7 @@ export function auditRoutes(app: AuditDeps) {
     createRoute({
       method: 'get',
       path: '/v1/audit/proofs/inclusion',
+      operationId: 'getInclusionProof',
       tags: ['Audit'],
       summary: 'RFC 9162 inclusion proof of one entry in the tree of a given size (default: now)',
       ...guardedBy(auditors),
@@ -129,6 +133,7 @@ export function auditRoutes(app: AuditDeps) {
     createRoute({
       method: 'get',
       path: '/v1/audit/proofs/consistency',
+      operationId: 'getConsistencyProof',
       tags: ['Audit'],
       summary: 'RFC 9162 consistency proof between two tree sizes (default to: now)',
       ...guardedBy(auditors),

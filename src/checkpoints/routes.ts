@@ -48,6 +48,7 @@ export function checkpointRoutes(app: CheckpointDeps) {
     createRoute({
       method: 'post',
       path: '/v1/checkpoints',
+      operationId: 'registerCheckpoint',
       tags: ['Checkpoints'],
       summary: 'Register a checkpoint trained outside Vertex AI under a standing clearance of the caller',
       ...guardedBy(trainers),
@@ -71,6 +72,7 @@ export function checkpointRoutes(app: CheckpointDeps) {
     createRoute({
       method: 'get',
       path: '/v1/checkpoints/{id}',
+      operationId: 'getCheckpoint',
       tags: ['Checkpoints'],
       summary: 'A checkpoint: clearance, dataset, base model, tuning job, status and status history',
       ...guardedBy(readers),
@@ -84,6 +86,7 @@ export function checkpointRoutes(app: CheckpointDeps) {
     createRoute({
       method: 'get',
       path: '/v1/checkpoints',
+      operationId: 'listCheckpoints',
       tags: ['Checkpoints'],
       summary: 'Checkpoints, newest first (vendors see their own)',
       ...guardedBy(readers),
@@ -99,6 +102,7 @@ export function checkpointRoutes(app: CheckpointDeps) {
     createRoute({
       method: 'post',
       path: '/v1/checkpoints/{id}/retire',
+      operationId: 'retireCheckpoint',
       tags: ['Checkpoints'],
       summary: 'Retire a checkpoint, with a reason',
       ...guardedBy(legal),
@@ -115,6 +119,7 @@ export function checkpointRoutes(app: CheckpointDeps) {
     createRoute({
       method: 'get',
       path: '/v1/assets/{id}/downstream',
+      operationId: 'getAssetDownstream',
       tags: ['Checkpoints'],
       summary: 'What depends on an asset: datasets, clearances and checkpoints (what a revocation would hit)',
       ...guardedBy(legal),

@@ -24,6 +24,7 @@ export function datasetRoutes(app: DatasetDeps) {
     createRoute({
       method: 'post',
       path: '/v1/datasets',
+      operationId: 'createDataset',
       tags: ['Datasets'],
       summary: 'Freeze a set of assets as a dataset; its digest is the Merkle root over their hashes',
       ...guardedBy(users),
@@ -41,6 +42,7 @@ export function datasetRoutes(app: DatasetDeps) {
     createRoute({
       method: 'get',
       path: '/v1/datasets/{id}',
+      operationId: 'getDataset',
       tags: ['Datasets'],
       summary: 'A dataset with its members in canonical (leaf) order',
       ...guardedBy(users),
@@ -57,6 +59,7 @@ export function datasetRoutes(app: DatasetDeps) {
     createRoute({
       method: 'get',
       path: '/v1/datasets',
+      operationId: 'listDatasets',
       tags: ['Datasets'],
       summary: 'Datasets, newest first (a vendor sees its own and the studio’s)',
       ...guardedBy(users),
@@ -70,6 +73,7 @@ export function datasetRoutes(app: DatasetDeps) {
     createRoute({
       method: 'get',
       path: '/v1/datasets/{id}/proofs/inclusion',
+      operationId: 'getDatasetInclusionProof',
       tags: ['Datasets'],
       summary: 'Proof that an asset is (or is not) in the dataset, against its digest',
       ...guardedBy(users),

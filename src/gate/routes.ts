@@ -25,6 +25,7 @@ export function gateRoutes(app: GateDeps) {
     createRoute({
       method: 'get',
       path: '/v1/policies',
+      operationId: 'listPolicies',
       tags: ['Training gate'],
       summary: 'The policy set in force, with its digest',
       ...guardedBy(anyone),
@@ -37,6 +38,7 @@ export function gateRoutes(app: GateDeps) {
     createRoute({
       method: 'post',
       path: '/v1/policies/reload',
+      operationId: 'reloadPolicies',
       tags: ['Training gate'],
       summary: 'Reload policies/ from disk (an invalid set is refused and the current one stays)',
       ...guardedBy(admin),
@@ -61,6 +63,7 @@ export function gateRoutes(app: GateDeps) {
     createRoute({
       method: 'post',
       path: '/v1/datasets/{id}/clearances',
+      operationId: 'requestClearance',
       tags: ['Training gate'],
       summary: 'Ask to train on a dataset: every asset must pass the policies; an allow carries a signed token',
       ...guardedBy(askers),
@@ -80,6 +83,7 @@ export function gateRoutes(app: GateDeps) {
     createRoute({
       method: 'get',
       path: '/v1/clearances/{id}',
+      operationId: 'getClearance',
       tags: ['Training gate'],
       summary: 'A recorded clearance with its per-asset decisions and current standing',
       ...guardedBy(askers),
@@ -93,6 +97,7 @@ export function gateRoutes(app: GateDeps) {
     createRoute({
       method: 'get',
       path: '/v1/clearances',
+      operationId: 'listClearances',
       tags: ['Training gate'],
       summary: 'Clearances, newest first (vendors see their own)',
       ...guardedBy(askers),
@@ -106,6 +111,7 @@ export function gateRoutes(app: GateDeps) {
     createRoute({
       method: 'post',
       path: '/v1/clearances/verify',
+      operationId: 'verifyClearanceToken',
       tags: ['Training gate'],
       summary: 'Check a clearance token: signature, expiry, and whether it still stands',
       ...guardedBy(anyone),
@@ -119,6 +125,7 @@ export function gateRoutes(app: GateDeps) {
     createRoute({
       method: 'post',
       path: '/v1/gate/evaluate',
+      operationId: 'evaluateGate',
       tags: ['Training gate'],
       summary: 'Preview the gate on a dataset or a list of assets: no record, no token',
       ...guardedBy(legal),

@@ -18,6 +18,7 @@ export function keyRoutes(app: KeyDeps) {
     createRoute({
       method: 'get',
       path: '/.well-known/jwks.json',
+      operationId: 'getJwks',
       tags: ['Keys'],
       summary: 'Public verification keys: audit checkpoints (EdDSA), clearances (ES256), and the local token issuer in the embedded mode',
       ...publicRoute,
@@ -39,6 +40,7 @@ export function keyRoutes(app: KeyDeps) {
     createRoute({
       method: 'get',
       path: '/v1/trust/c2pa',
+      operationId: 'getC2paTrustAnchors',
       tags: ['Keys'],
       summary: 'The C2PA trust anchors the service signs outputs under: PEM root certificates, for offline verification',
       description:

@@ -27,6 +27,7 @@ export function licenseRoutes(app: LicenseDeps) {
     createRoute({
       method: 'post',
       path: '/v1/assets/{id}/licenses',
+      operationId: 'addLicenseVersion',
       tags: ['Licenses'],
       summary: 'Record a new license version for an asset; it supersedes the previous version',
       ...guardedBy(legal),
@@ -44,6 +45,7 @@ export function licenseRoutes(app: LicenseDeps) {
     createRoute({
       method: 'get',
       path: '/v1/assets/{id}/licenses',
+      operationId: 'listLicenseVersions',
       tags: ['Licenses'],
       summary: 'License history of an asset, newest first',
       ...guardedBy(legal),
@@ -61,6 +63,7 @@ export function licenseRoutes(app: LicenseDeps) {
     createRoute({
       method: 'get',
       path: '/v1/licenses/{id}',
+      operationId: 'getLicense',
       tags: ['Licenses'],
       summary: 'One license version with its current standing',
       ...guardedBy(legal),
@@ -74,6 +77,7 @@ export function licenseRoutes(app: LicenseDeps) {
     createRoute({
       method: 'post',
       path: '/v1/licenses/{id}/revoke',
+      operationId: 'revokeLicense',
       tags: ['Licenses'],
       summary: 'Revoke a license version (recorded as a revocation; the version itself is not changed). dryRun=true shows what it would hit',
       ...guardedBy(legal),
@@ -101,6 +105,7 @@ export function licenseRoutes(app: LicenseDeps) {
     createRoute({
       method: 'post',
       path: '/v1/licenses/{id}/approvals',
+      operationId: 'addApproval',
       tags: ['Licenses'],
       summary: 'Record an approval for a vendor, purpose and period, where a grant requires one',
       ...guardedBy(legal),
@@ -114,6 +119,7 @@ export function licenseRoutes(app: LicenseDeps) {
     createRoute({
       method: 'get',
       path: '/v1/licenses/{id}/approvals',
+      operationId: 'listApprovals',
       tags: ['Licenses'],
       summary: 'Approvals recorded on a license version',
       ...guardedBy(legal),

@@ -34,6 +34,7 @@ export function outputRoutes(app: OutputDeps) {
     createRoute({
       method: 'post',
       path: '/v1/outputs',
+      operationId: 'signOutput',
       tags: ['Outputs'],
       summary: 'Sign a generated image or video with a C2PA manifest tying it to its checkpoint and source art',
       description:
@@ -77,6 +78,7 @@ export function outputRoutes(app: OutputDeps) {
     createRoute({
       method: 'get',
       path: '/v1/outputs/{id}',
+      operationId: 'getOutput',
       tags: ['Outputs'],
       summary: 'The record of a signed output',
       ...guardedBy(readers),
@@ -90,6 +92,7 @@ export function outputRoutes(app: OutputDeps) {
     createRoute({
       method: 'post',
       path: '/v1/verify',
+      operationId: 'verifyFile',
       tags: ['Outputs'],
       summary: 'Verify a file: C2PA validation, ledger match, lineage, current standing, and the proof of its registration',
       description:

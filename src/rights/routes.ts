@@ -32,6 +32,7 @@ export function rightsRoutes(app: RightsDeps) {
     createRoute({
       method: 'get',
       path: '/v1/outputs/{id}/rights-chain',
+      operationId: 'getRightsChain',
       tags: ['Outputs'],
       summary: 'The derivative-rights chain from an output back to every license, evaluated for a proposed use',
       ...guardedBy(legal),

@@ -47,6 +47,7 @@ export function tuningRoutes(app: TuningRouteDeps) {
     createRoute({
       method: 'post',
       path: '/v1/tuning-jobs',
+      operationId: 'createTuningJob',
       tags: ['Tuning'],
       summary: 'Start a Vertex AI tuning job under a standing clearance (refused with reasons, and nothing sent, otherwise)',
       ...guardedBy(trainers),
@@ -69,6 +70,7 @@ export function tuningRoutes(app: TuningRouteDeps) {
     createRoute({
       method: 'get',
       path: '/v1/tuning-jobs/{id}',
+      operationId: 'getTuningJob',
       tags: ['Tuning'],
       summary: 'A tuning job, refreshed from Vertex AI; a succeeded job’s model is registered as a checkpoint',
       ...guardedBy(readers),

@@ -139,6 +139,12 @@ describe.skipIf(databaseUnavailable())('what distributors and clients read: trus
     }
   });
 
+  it('gives every operation a unique operationId, for generated clients', () => {
+    const ids = operations(doc).map(({ route, op }) => [route, (op as { operationId?: string }).operationId] as const);
+    for (const [route, id] of ids) expect(id, route).toMatch(/^[a-z][A-Za-z0-9]+$/);
+    expect(new Set(ids.map(([, id]) => id)).size).toBe(ids.length);
+  });
+
   it('describes the body of POST /v1/verify: multipart `file`, or the raw file', () => {
     const body = doc.paths['/v1/verify']!.post!.requestBody!;
     expect(body.required).toBe(true);
