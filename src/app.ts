@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { AppContext } from './app-context.ts';
@@ -11,6 +11,7 @@ import { datasetRoutes } from './datasets/routes.ts';
 import { renderDocsPage } from './docs-page.ts';
 import { gateRoutes } from './gate/routes.ts';
 import type { AppEnv } from './http/env.ts';
+import { publicRoute } from './http/openapi-common.ts';
 import { Problem, problemResponse } from './http/problem.ts';
 import { keyRoutes } from './keys/routes.ts';
 import { licenseRoutes } from './licenses/routes.ts';
@@ -19,15 +20,25 @@ import { outputRoutes } from './outputs/routes.ts';
 import { rightsRoutes } from './rights/routes.ts';
 import { tuningRoutes } from './tuning/routes.ts';
 
-const OPENAPI_INFO = {
+/** The document's head: the version, what the service is, and where it answers (PUBLIC_URL). */
+const openApiInfo = (publicUrl: string) => ({
   openapi: '3.1.0',
   info: {
     title: 'Clearframe',
     version: '0.1.0',
     description:
-      'Rights and provenance ledger for concept art used to fine-tune generative models: licenses, training clearances, checkpoints, signed outputs, and a tamper-evident audit log.',
+      'Rights and provenance ledger for concept art used to fine-tune generative models: licenses, training clearances, checkpoints, signed outputs, and a tamper-evident audit log. Each operation behind a bearer token names the token roles it admits in `x-roles`.',
+    license: { name: 'UNLICENSED', identifier: 'LicenseRef-UNLICENSED' },
   },
-};
+  servers: [{ url: publicUrl, description: 'This ledger (PUBLIC_URL)' }],
+});
+
+const Health = z.object({ status: z.literal('ok') });
+const Readiness = z.object({
+  status: z.enum(['ready', 'not ready']),
+  checks: z.object({ database: z.boolean(), migrations: z.boolean(), keys: z.boolean() }),
+});
+const anyJson = z.record(z.string(), z.unknown());
 
 export function createApp(app: AppContext): OpenAPIHono<AppEnv> {
   const api = new OpenAPIHono<AppEnv>();
@@ -71,13 +82,39 @@ export function createApp(app: AppContext): OpenAPIHono<AppEnv> {
 
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
 
-  api.get('/healthz', (c) => c.json({ status: 'ok' }));
-  api.get('/readyz', async (c) => {
-    const database = await app.database.ready().catch(() => false);
-    const keys = Boolean(app.keyring.audit && app.keyring.tokenIssuer);
-    const ready = database && keys;
-    return c.json({ status: ready ? 'ready' : 'not ready', checks: { database, migrations: database, keys } }, ready ? 200 : 503);
-  });
+  const operations = ['Operations'];
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/healthz',
+      tags: operations,
+      summary: 'Liveness: the process answers',
+      operationId: 'healthz',
+      ...publicRoute,
+      responses: { 200: { description: 'Alive', content: { 'application/json': { schema: Health } } } },
+    }),
+    (c) => c.json({ status: 'ok' as const }, 200),
+  );
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/readyz',
+      tags: operations,
+      summary: 'Readiness: the database (with its migrations) and the signing keys',
+      operationId: 'readyz',
+      ...publicRoute,
+      responses: {
+        200: { description: 'Ready', content: { 'application/json': { schema: Readiness } } },
+        503: { description: 'Not ready: the failing check is false', content: { 'application/json': { schema: Readiness } } },
+      },
+    }),
+    async (c) => {
+      const database = await app.database.ready().catch(() => false);
+      const keys = Boolean(app.keyring.audit && app.keyring.tokenIssuer);
+      const ready = database && keys;
+      return c.json({ status: ready ? ('ready' as const) : ('not ready' as const), checks: { database, migrations: database, keys } }, ready ? 200 : 503);
+    },
+  );
 
   api.route('/', keyRoutes(app));
   // Ports of lower capabilities onto higher ones: an asset derives from an output, a revocation reaches checkpoints.
@@ -91,7 +128,26 @@ export function createApp(app: AppContext): OpenAPIHono<AppEnv> {
   api.route('/', outputRoutes(app));
   api.route('/', rightsRoutes(app));
 
-  api.doc31('/openapi.json', OPENAPI_INFO);
-  api.get('/docs', (c) => c.html(renderDocsPage(api.getOpenAPI31Document(OPENAPI_INFO) as never)));
+  api.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/openapi.json',
+    tags: operations,
+    summary: 'This OpenAPI 3.1 document',
+    operationId: 'openapi',
+    ...publicRoute,
+    responses: { 200: { description: 'The OpenAPI 3.1 document', content: { 'application/json': { schema: anyJson } } } },
+  });
+  api.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/docs',
+    tags: operations,
+    summary: 'The API reference, as one self-contained HTML page',
+    operationId: 'docs',
+    ...publicRoute,
+    responses: { 200: { description: 'The reference page', content: { 'text/html': { schema: z.string() } } } },
+  });
+  const info = openApiInfo(app.config.publicUrl);
+  api.doc31('/openapi.json', info);
+  api.get('/docs', (c) => c.html(renderDocsPage(api.getOpenAPI31Document(info) as never)));
   return api;
 }

@@ -3,6 +3,7 @@ type Operation = {
   summary?: string;
   tags?: string[];
   security?: unknown[];
+  'x-roles'?: string[];
   parameters?: { name: string; in: string; required?: boolean }[];
   requestBody?: { content?: Record<string, unknown> };
   responses?: Record<string, { description?: string }>;
@@ -20,7 +21,7 @@ export function renderDocsPage(doc: { info: { title: string; version: string; de
       const responses = Object.entries(op.responses ?? {})
         .map(([code, r]) => `<li><b>${code}</b> ${esc(r.description ?? '')}</li>`)
         .join('');
-      const row = `<section><h3><span class="m ${method}">${method.toUpperCase()}</span> <code>${esc(path)}</code>${op.security?.length ? ' <span class="lock">bearer token</span>' : ''}</h3>
+      const row = `<section><h3><span class="m ${method}">${method.toUpperCase()}</span> <code>${esc(path)}</code>${op.security?.length ? ` <span class="lock">bearer token: ${esc((op['x-roles'] ?? []).join(', '))}</span>` : ' <span class="lock">public</span>'}</h3>
 <p>${esc(op.summary ?? '')}</p>${params ? `<p>Parameters: ${params}</p>` : ''}${body ? `<p>Body: ${body}</p>` : ''}<ul>${responses}</ul></section>`;
       byTag.set(tag, [...(byTag.get(tag) ?? []), row]);
     }

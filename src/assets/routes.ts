@@ -3,7 +3,7 @@ import { createRoute, type z } from '@hono/zod-openapi';
 import type { Ledger } from '../audit/ledger.ts';
 import type { TokenVerifier } from '../auth/tokens.ts';
 import type { Database } from '../db/database.ts';
-import { bearer, errorResponses, IdParam } from '../http/openapi-common.ts';
+import { errorResponses, guardedBy, IdParam } from '../http/openapi-common.ts';
 import { problems } from '../http/problem.ts';
 import { requireRole } from '../http/role-guard.ts';
 import { router } from '../http/validation.ts';
@@ -32,10 +32,10 @@ export function assetRoutes(app: AssetDeps) {
     createRoute({
       method: 'post',
       path: '/v1/assets',
+      operationId: 'registerAsset',
       tags: ['Assets'],
       summary: 'Register a concept-art asset by its hash, or upload the file and let the server hash it',
-      security: bearer,
-      middleware: [writers] as const,
+      ...guardedBy(writers),
       request: {
         body: {
           content: {
@@ -86,10 +86,10 @@ export function assetRoutes(app: AssetDeps) {
     createRoute({
       method: 'get',
       path: '/v1/assets/{id}',
+      operationId: 'getAsset',
       tags: ['Assets'],
       summary: 'One asset',
-      security: bearer,
-      middleware: [readers] as const,
+      ...guardedBy(readers),
       request: { params: IdParam('ast') },
       responses: { 200: { description: 'The asset', content: { 'application/json': { schema: Asset } } }, ...errorResponses },
     }),
@@ -100,10 +100,10 @@ export function assetRoutes(app: AssetDeps) {
     createRoute({
       method: 'get',
       path: '/v1/assets',
+      operationId: 'listAssets',
       tags: ['Assets'],
       summary: 'List assets, filtered by production, rights holder or text; cursor pagination',
-      security: bearer,
-      middleware: [readers] as const,
+      ...guardedBy(readers),
       request: { query: AssetListQuery },
       responses: { 200: { description: 'A page of assets', content: { 'application/json': { schema: AssetList } } }, ...errorResponses },
     }),

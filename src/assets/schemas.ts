@@ -14,7 +14,8 @@ export const AssetCreateJson = z
     title: text(500).openapi({ example: 'Stairwell, night, key frame 3' }),
     mediaType: z
       .string()
-      .regex(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/i, 'must be a media type such as image/png')
+      // Case-insensitive in the pattern itself: a regex flag does not survive into the OpenAPI `pattern`.
+      .regex(/^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$/, 'must be a media type such as image/png')
       .openapi({ example: 'image/png' }),
     creator: text(300).openapi({ example: 'R. Ortiz' }),
     production: text(300).openapi({ example: 'dear-upstairs-neighbors' }),

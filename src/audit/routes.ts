@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { TokenVerifier } from '../auth/tokens.ts';
 import type { Config } from '../config/config.ts';
 import type { Database } from '../db/database.ts';
-import { bearer, errorResponses } from '../http/openapi-common.ts';
+import { errorResponses, guardedBy, publicRoute } from '../http/openapi-common.ts';
 import { requireRole } from '../http/role-guard.ts';
 import { router } from '../http/validation.ts';
 import type { Keyring } from '../signing/keyring.ts';
@@ -42,8 +42,10 @@ export function auditRoutes(app: AuditDeps) {
     createRoute({
       method: 'get',
       path: '/v1/audit/checkpoint',
+      operationId: 'getAuditCheckpoint',
       tags: ['Audit'],
       summary: 'Signed tree head: a C2SP tlog-checkpoint signed note (public)',
+      ...publicRoute,
       responses: { 200: { description: 'The checkpoint note', content: { 'text/plain': { schema: z.string() } } } },
     }),
     async (c) => {
@@ -57,8 +59,10 @@ export function auditRoutes(app: AuditDeps) {
     createRoute({
       method: 'get',
       path: '/v1/audit/key',
+      operationId: 'getAuditKey',
       tags: ['Audit'],
       summary: 'The checkpoint verifier key (public): signed-note vkey and JWK',
+      ...publicRoute,
       responses: {
         200: {
           description: 'Verifier key',
@@ -77,10 +81,10 @@ export function auditRoutes(app: AuditDeps) {
     createRoute({
       method: 'get',
       path: '/v1/audit/events',
+      operationId: 'listAuditEvents',
       tags: ['Audit'],
       summary: 'Log entries from an index, with their leaf bytes',
-      security: bearer,
-      middleware: [auditors] as const,
+      ...guardedBy(auditors),
       request: { query: z.object({ from: index.default(0), limit: z.coerce.number().int().min(1).max(1000).default(100) }) },
       responses: {
         200: {
@@ -102,10 +106,10 @@ export function auditRoutes(app: AuditDeps) {
     createRoute({
       method: 'get',
       path: '/v1/audit/proofs/inclusion',
+      operationId: 'getInclusionProof',
       tags: ['Audit'],
       summary: 'RFC 9162 inclusion proof of one entry in the tree of a given size (default: now)',
-      security: bearer,
-      middleware: [auditors] as const,
+      ...guardedBy(auditors),
       request: { query: z.object({ index, treeSize: index.optional() }) },
       responses: {
         200: {
@@ -129,10 +133,10 @@ export function auditRoutes(app: AuditDeps) {
     createRoute({
       method: 'get',
       path: '/v1/audit/proofs/consistency',
+      operationId: 'getConsistencyProof',
       tags: ['Audit'],
       summary: 'RFC 9162 consistency proof between two tree sizes (default to: now)',
-      security: bearer,
-      middleware: [auditors] as const,
+      ...guardedBy(auditors),
       request: { query: z.object({ from: index, to: index.optional() }) },
       responses: {
         200: {

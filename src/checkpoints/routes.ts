@@ -5,7 +5,7 @@ import type { TokenVerifier } from '../auth/tokens.ts';
 import type { Config } from '../config/config.ts';
 import type { Database } from '../db/database.ts';
 import { clearanceRefusals, refused } from '../gate/clearance-use.ts';
-import { bearer, errorResponses, IdParam, json } from '../http/openapi-common.ts';
+import { errorResponses, guardedBy, IdParam, json } from '../http/openapi-common.ts';
 import { requireRole } from '../http/role-guard.ts';
 import { router } from '../http/validation.ts';
 import type { Keyring } from '../signing/keyring.ts';
@@ -48,10 +48,10 @@ export function checkpointRoutes(app: CheckpointDeps) {
     createRoute({
       method: 'post',
       path: '/v1/checkpoints',
+      operationId: 'registerCheckpoint',
       tags: ['Checkpoints'],
       summary: 'Register a checkpoint trained outside Vertex AI under a standing clearance of the caller',
-      security: bearer,
-      middleware: [trainers] as const,
+      ...guardedBy(trainers),
       request: { body: { required: true, ...json(CheckpointCreate) } },
       responses: { 201: { description: 'Registered', ...json(Checkpoint) }, ...errorResponses },
     }),
@@ -72,10 +72,10 @@ export function checkpointRoutes(app: CheckpointDeps) {
     createRoute({
       method: 'get',
       path: '/v1/checkpoints/{id}',
+      operationId: 'getCheckpoint',
       tags: ['Checkpoints'],
       summary: 'A checkpoint: clearance, dataset, base model, tuning job, status and status history',
-      security: bearer,
-      middleware: [readers] as const,
+      ...guardedBy(readers),
       request: { params: IdParam('ckp') },
       responses: { 200: { description: 'The checkpoint', ...json(Checkpoint) }, ...errorResponses },
     }),
@@ -86,10 +86,10 @@ export function checkpointRoutes(app: CheckpointDeps) {
     createRoute({
       method: 'get',
       path: '/v1/checkpoints',
+      operationId: 'listCheckpoints',
       tags: ['Checkpoints'],
       summary: 'Checkpoints, newest first (vendors see their own)',
-      security: bearer,
-      middleware: [readers] as const,
+      ...guardedBy(readers),
       request: {
         query: z.object({ clearanceId: z.string().optional(), cursor: z.string().regex(/^\d+$/).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }),
       },
@@ -102,10 +102,10 @@ export function checkpointRoutes(app: CheckpointDeps) {
     createRoute({
       method: 'post',
       path: '/v1/checkpoints/{id}/retire',
+      operationId: 'retireCheckpoint',
       tags: ['Checkpoints'],
       summary: 'Retire a checkpoint, with a reason',
-      security: bearer,
-      middleware: [legal] as const,
+      ...guardedBy(legal),
       request: { params: IdParam('ckp'), body: { required: true, ...json(z.object({ reason: z.string().trim().min(1).max(2000) }).strict()) } },
       responses: { 200: { description: 'The retired checkpoint', ...json(Checkpoint) }, ...errorResponses },
     }),
@@ -119,10 +119,10 @@ export function checkpointRoutes(app: CheckpointDeps) {
     createRoute({
       method: 'get',
       path: '/v1/assets/{id}/downstream',
+      operationId: 'getAssetDownstream',
       tags: ['Checkpoints'],
       summary: 'What depends on an asset: datasets, clearances and checkpoints (what a revocation would hit)',
-      security: bearer,
-      middleware: [legal] as const,
+      ...guardedBy(legal),
       request: { params: IdParam('ast') },
       responses: { 200: { description: 'Dependents', ...json(z.record(z.string(), z.unknown())) }, ...errorResponses },
     }),

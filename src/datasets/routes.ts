@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Ledger } from '../audit/ledger.ts';
 import type { TokenVerifier } from '../auth/tokens.ts';
 import type { Database } from '../db/database.ts';
-import { bearer, errorResponses, IdParam, json } from '../http/openapi-common.ts';
+import { errorResponses, guardedBy, IdParam, json } from '../http/openapi-common.ts';
 import { requireRole } from '../http/role-guard.ts';
 import { router } from '../http/validation.ts';
 import { Dataset, DatasetCreate, DatasetMembershipProof, DatasetWithMembers } from './schemas.ts';
@@ -24,10 +24,10 @@ export function datasetRoutes(app: DatasetDeps) {
     createRoute({
       method: 'post',
       path: '/v1/datasets',
+      operationId: 'createDataset',
       tags: ['Datasets'],
       summary: 'Freeze a set of assets as a dataset; its digest is the Merkle root over their hashes',
-      security: bearer,
-      middleware: [users] as const,
+      ...guardedBy(users),
       request: { body: { required: true, ...json(DatasetCreate) } },
       responses: { 201: { description: 'The dataset', ...json(Dataset) }, ...errorResponses },
     }),
@@ -42,10 +42,10 @@ export function datasetRoutes(app: DatasetDeps) {
     createRoute({
       method: 'get',
       path: '/v1/datasets/{id}',
+      operationId: 'getDataset',
       tags: ['Datasets'],
       summary: 'A dataset with its members in canonical (leaf) order',
-      security: bearer,
-      middleware: [users] as const,
+      ...guardedBy(users),
       request: { params: IdParam('dst') },
       responses: { 200: { description: 'The dataset', ...json(DatasetWithMembers) }, ...errorResponses },
     }),
@@ -59,10 +59,10 @@ export function datasetRoutes(app: DatasetDeps) {
     createRoute({
       method: 'get',
       path: '/v1/datasets',
+      operationId: 'listDatasets',
       tags: ['Datasets'],
       summary: 'Datasets, newest first (a vendor sees its own and the studio’s)',
-      security: bearer,
-      middleware: [users] as const,
+      ...guardedBy(users),
       request: { query: z.object({ cursor: z.string().regex(/^\d+$/).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }) },
       responses: { 200: { description: 'A page', ...json(z.object({ items: z.array(Dataset), nextCursor: z.string().nullable() })) }, ...errorResponses },
     }),
@@ -73,10 +73,10 @@ export function datasetRoutes(app: DatasetDeps) {
     createRoute({
       method: 'get',
       path: '/v1/datasets/{id}/proofs/inclusion',
+      operationId: 'getDatasetInclusionProof',
       tags: ['Datasets'],
       summary: 'Proof that an asset is (or is not) in the dataset, against its digest',
-      security: bearer,
-      middleware: [users] as const,
+      ...guardedBy(users),
       request: { params: IdParam('dst'), query: z.object({ assetId: z.string().min(1).max(100) }) },
       responses: { 200: { description: 'Membership or absence proof', ...json(DatasetMembershipProof) }, ...errorResponses },
     }),

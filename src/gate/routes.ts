@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { datasetMembers, getDataset, resolveMembers } from '../datasets/service.ts';
-import { bearer, errorResponses, IdParam, json } from '../http/openapi-common.ts';
+import { errorResponses, guardedBy, IdParam, json } from '../http/openapi-common.ts';
 import { Problem } from '../http/problem.ts';
 import { requireRole } from '../http/role-guard.ts';
 import { router } from '../http/validation.ts';
@@ -25,10 +25,10 @@ export function gateRoutes(app: GateDeps) {
     createRoute({
       method: 'get',
       path: '/v1/policies',
+      operationId: 'listPolicies',
       tags: ['Training gate'],
       summary: 'The policy set in force, with its digest',
-      security: bearer,
-      middleware: [anyone] as const,
+      ...guardedBy(anyone),
       responses: { 200: { description: 'Policies', ...json(PolicyList) }, ...errorResponses },
     }),
     (c) => c.json(policyList(), 200),
@@ -38,10 +38,10 @@ export function gateRoutes(app: GateDeps) {
     createRoute({
       method: 'post',
       path: '/v1/policies/reload',
+      operationId: 'reloadPolicies',
       tags: ['Training gate'],
       summary: 'Reload policies/ from disk (an invalid set is refused and the current one stays)',
-      security: bearer,
-      middleware: [admin] as const,
+      ...guardedBy(admin),
       responses: { 200: { description: 'The policy set now in force', ...json(PolicyList.extend({ changed: z.boolean() })) }, ...errorResponses },
     }),
     async (c) => {
@@ -63,10 +63,10 @@ export function gateRoutes(app: GateDeps) {
     createRoute({
       method: 'post',
       path: '/v1/datasets/{id}/clearances',
+      operationId: 'requestClearance',
       tags: ['Training gate'],
       summary: 'Ask to train on a dataset: every asset must pass the policies; an allow carries a signed token',
-      security: bearer,
-      middleware: [askers] as const,
+      ...guardedBy(askers),
       request: { params: IdParam('dst'), body: { required: true, ...json(ClearanceCreate) } },
       responses: { 201: { description: 'The decision (allow or deny), recorded', ...json(ClearanceResult) }, ...errorResponses },
     }),
@@ -83,10 +83,10 @@ export function gateRoutes(app: GateDeps) {
     createRoute({
       method: 'get',
       path: '/v1/clearances/{id}',
+      operationId: 'getClearance',
       tags: ['Training gate'],
       summary: 'A recorded clearance with its per-asset decisions and current standing',
-      security: bearer,
-      middleware: [askers] as const,
+      ...guardedBy(askers),
       request: { params: IdParam('clr') },
       responses: { 200: { description: 'The clearance', ...json(ClearanceRecord) }, ...errorResponses },
     }),
@@ -97,10 +97,10 @@ export function gateRoutes(app: GateDeps) {
     createRoute({
       method: 'get',
       path: '/v1/clearances',
+      operationId: 'listClearances',
       tags: ['Training gate'],
       summary: 'Clearances, newest first (vendors see their own)',
-      security: bearer,
-      middleware: [askers] as const,
+      ...guardedBy(askers),
       request: { query: z.object({ datasetId: z.string().optional(), cursor: z.string().regex(/^\d+$/).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }) },
       responses: { 200: { description: 'A page', ...json(z.object({ items: z.array(z.record(z.string(), z.unknown())), nextCursor: z.string().nullable() })) }, ...errorResponses },
     }),
@@ -111,10 +111,10 @@ export function gateRoutes(app: GateDeps) {
     createRoute({
       method: 'post',
       path: '/v1/clearances/verify',
+      operationId: 'verifyClearanceToken',
       tags: ['Training gate'],
       summary: 'Check a clearance token: signature, expiry, and whether it still stands',
-      security: bearer,
-      middleware: [anyone] as const,
+      ...guardedBy(anyone),
       request: { body: { required: true, ...json(ClearanceVerify) } },
       responses: { 200: { description: 'The verdict', ...json(ClearanceVerdict) }, ...errorResponses },
     }),
@@ -125,10 +125,10 @@ export function gateRoutes(app: GateDeps) {
     createRoute({
       method: 'post',
       path: '/v1/gate/evaluate',
+      operationId: 'evaluateGate',
       tags: ['Training gate'],
       summary: 'Preview the gate on a dataset or a list of assets: no record, no token',
-      security: bearer,
-      middleware: [legal] as const,
+      ...guardedBy(legal),
       request: { body: { required: true, ...json(GateEvaluate) } },
       responses: {
         200: {

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import type { RoleGuard } from './role-guard.ts';
 
 export const ProblemSchema = z
   .object({
@@ -31,6 +32,17 @@ export const errorResponses = {
 } as const;
 
 export const bearer = [{ bearerAuth: [] }];
+
+/**
+ * The `createRoute` fields of a route behind a role guard: its bearer security, the guard as its
+ * middleware, and the guard's roles as `x-roles`, so the document cannot name other roles than the guard's.
+ */
+export function guardedBy<G extends RoleGuard>(guard: G) {
+  return { security: bearer, middleware: [guard] as [G], 'x-roles': [...guard.roles] };
+}
+
+/** The `createRoute` fields of a public route: no token (`security: []` overrides any default). */
+export const publicRoute = { security: [] as { [name: string]: string[] }[] };
 
 export const IdParam = (prefix: string) =>
   z.object({

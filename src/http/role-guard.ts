@@ -4,9 +4,12 @@ import { problems } from './problem.ts';
 
 export type AuthEnv = { Variables: { principal: Principal } };
 
+/** The role guard of a route: the middleware, and the roles it lets through (the OpenAPI `x-roles` of the route). */
+export type RoleGuard = MiddlewareHandler<AuthEnv> & { readonly roles: readonly Role[] };
+
 /** Requires a valid bearer token whose role is one of `roles`: 401 without one, 403 for another role. */
-export function requireRole(verify: TokenVerifier, ...roles: Role[]): MiddlewareHandler<AuthEnv> {
-  return async (c, next) => {
+export function requireRole(verify: TokenVerifier, ...roles: Role[]): RoleGuard {
+  const guard: MiddlewareHandler<AuthEnv> = async (c, next) => {
     const header = c.req.header('authorization');
     const match = header?.match(/^Bearer\s+([A-Za-z0-9._~+/=-]+)\s*$/i);
     if (!match) throw problems.unauthenticated('send a bearer token: Authorization: Bearer <JWT>');
@@ -23,4 +26,5 @@ export function requireRole(verify: TokenVerifier, ...roles: Role[]): Middleware
     c.set('principal', principal);
     await next();
   };
+  return Object.assign(guard, { roles: Object.freeze([...roles]) });
 }

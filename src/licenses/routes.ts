@@ -3,7 +3,7 @@ import { getAsset } from '../assets/service.ts';
 import type { Ledger } from '../audit/ledger.ts';
 import type { TokenVerifier } from '../auth/tokens.ts';
 import type { Database } from '../db/database.ts';
-import { bearer, errorResponses, IdParam, json } from '../http/openapi-common.ts';
+import { errorResponses, guardedBy, IdParam, json } from '../http/openapi-common.ts';
 import { requireRole } from '../http/role-guard.ts';
 import { router } from '../http/validation.ts';
 import { listApprovals, recordApproval } from './approvals.ts';
@@ -27,10 +27,10 @@ export function licenseRoutes(app: LicenseDeps) {
     createRoute({
       method: 'post',
       path: '/v1/assets/{id}/licenses',
+      operationId: 'addLicenseVersion',
       tags: ['Licenses'],
       summary: 'Record a new license version for an asset; it supersedes the previous version',
-      security: bearer,
-      middleware: [legal] as const,
+      ...guardedBy(legal),
       request: { params: IdParam('ast'), body: { required: true, ...json(LicenseCreate) } },
       responses: { 201: { description: 'The new version', ...json(License) }, ...errorResponses },
     }),
@@ -45,10 +45,10 @@ export function licenseRoutes(app: LicenseDeps) {
     createRoute({
       method: 'get',
       path: '/v1/assets/{id}/licenses',
+      operationId: 'listLicenseVersions',
       tags: ['Licenses'],
       summary: 'License history of an asset, newest first',
-      security: bearer,
-      middleware: [legal] as const,
+      ...guardedBy(legal),
       request: { params: IdParam('ast') },
       responses: { 200: { description: 'Every version, newest first', ...json(LicenseHistory) }, ...errorResponses },
     }),
@@ -63,10 +63,10 @@ export function licenseRoutes(app: LicenseDeps) {
     createRoute({
       method: 'get',
       path: '/v1/licenses/{id}',
+      operationId: 'getLicense',
       tags: ['Licenses'],
       summary: 'One license version with its current standing',
-      security: bearer,
-      middleware: [legal] as const,
+      ...guardedBy(legal),
       request: { params: IdParam('lic') },
       responses: { 200: { description: 'The version', ...json(License) }, ...errorResponses },
     }),
@@ -77,10 +77,10 @@ export function licenseRoutes(app: LicenseDeps) {
     createRoute({
       method: 'post',
       path: '/v1/licenses/{id}/revoke',
+      operationId: 'revokeLicense',
       tags: ['Licenses'],
       summary: 'Revoke a license version (recorded as a revocation; the version itself is not changed). dryRun=true shows what it would hit',
-      security: bearer,
-      middleware: [legal] as const,
+      ...guardedBy(legal),
       request: {
         params: IdParam('lic'),
         query: z.object({ dryRun: z.enum(['true', 'false']).optional().openapi({ description: 'true: change nothing, list the clearances and checkpoints it would hit' }) }),
@@ -105,10 +105,10 @@ export function licenseRoutes(app: LicenseDeps) {
     createRoute({
       method: 'post',
       path: '/v1/licenses/{id}/approvals',
+      operationId: 'addApproval',
       tags: ['Licenses'],
       summary: 'Record an approval for a vendor, purpose and period, where a grant requires one',
-      security: bearer,
-      middleware: [legal] as const,
+      ...guardedBy(legal),
       request: { params: IdParam('lic'), body: { required: true, ...json(ApprovalCreate) } },
       responses: { 201: { description: 'The approval', ...json(Approval) }, ...errorResponses },
     }),
@@ -119,10 +119,10 @@ export function licenseRoutes(app: LicenseDeps) {
     createRoute({
       method: 'get',
       path: '/v1/licenses/{id}/approvals',
+      operationId: 'listApprovals',
       tags: ['Licenses'],
       summary: 'Approvals recorded on a license version',
-      security: bearer,
-      middleware: [legal] as const,
+      ...guardedBy(legal),
       request: { params: IdParam('lic') },
       responses: { 200: { description: 'Approvals, oldest first', ...json(z.object({ items: z.array(Approval) })) }, ...errorResponses },
     }),

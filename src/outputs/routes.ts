@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { bearer, errorResponses, IdParam, json } from '../http/openapi-common.ts';
+import { errorResponses, guardedBy, IdParam, json } from '../http/openapi-common.ts';
 import { Problem, problems } from '../http/problem.ts';
 import { requireRole } from '../http/role-guard.ts';
 import { router } from '../http/validation.ts';
@@ -20,6 +20,9 @@ const OutputUpload = z
   })
   .openapi('OutputUpload');
 
+/** The raw bodies POST /v1/verify reads (besides multipart). */
+const VERIFY_MEDIA_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'video/mp4', 'video/quicktime', 'application/octet-stream'] as const;
+
 export function outputRoutes(app: OutputDeps) {
   const generators = requireRole(app.verifyToken, 'generator', 'admin');
   const verifiers = requireRole(app.verifyToken, 'distributor', 'legal', 'admin');
@@ -31,12 +34,12 @@ export function outputRoutes(app: OutputDeps) {
     createRoute({
       method: 'post',
       path: '/v1/outputs',
+      operationId: 'signOutput',
       tags: ['Outputs'],
       summary: 'Sign a generated image or video with a C2PA manifest tying it to its checkpoint and source art',
       description:
         'The checkpoint must be active and its clearance standing; otherwise 409 and nothing is signed or recorded. The answer is the signed file; its id is in the Clearframe-Output-Id header.',
-      security: bearer,
-      middleware: [generators] as const,
+      ...guardedBy(generators),
       request: { body: { required: true, content: { 'multipart/form-data': { schema: OutputUpload } } } },
       responses: {
         200: { description: 'The signed file', content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } },
@@ -75,10 +78,10 @@ export function outputRoutes(app: OutputDeps) {
     createRoute({
       method: 'get',
       path: '/v1/outputs/{id}',
+      operationId: 'getOutput',
       tags: ['Outputs'],
       summary: 'The record of a signed output',
-      security: bearer,
-      middleware: [readers] as const,
+      ...guardedBy(readers),
       request: { params: IdParam('out') },
       responses: { 200: { description: 'The output', ...json(z.record(z.string(), z.unknown())) }, ...errorResponses },
     }),
@@ -89,11 +92,25 @@ export function outputRoutes(app: OutputDeps) {
     createRoute({
       method: 'post',
       path: '/v1/verify',
+      operationId: 'verifyFile',
       tags: ['Outputs'],
       summary: 'Verify a file: C2PA validation, ledger match, lineage, current standing, and the proof of its registration',
-      description: 'Send the file as multipart (field `file`) or as the raw body with its content type.',
-      security: bearer,
-      middleware: [verifiers] as const,
+      description:
+        'Send the file as multipart (field `file`) or as the raw body with its content type (JPEG, PNG, WebP, MP4 or MOV; `application/octet-stream`: sniffed from the bytes).',
+      ...guardedBy(verifiers),
+      // Plain JSON schemas, not zod: the handler reads the body itself (no validator, no media-type gate).
+      request: {
+        body: {
+          required: true,
+          description: 'The file to verify',
+          content: {
+            'multipart/form-data': {
+              schema: { type: 'object', properties: { file: { type: 'string', format: 'binary', description: 'the file' } }, required: ['file'] },
+            },
+            ...Object.fromEntries(VERIFY_MEDIA_TYPES.map((type) => [type, { schema: { type: 'string' as const, format: 'binary' } }])),
+          },
+        },
+      },
       responses: { 200: { description: 'The verdict', ...json(z.record(z.string(), z.unknown())) }, ...errorResponses },
     }),
     async (c) => {

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { TokenVerifier } from '../auth/tokens.ts';
 import type { Database } from '../db/database.ts';
-import { bearer, errorResponses, IdParam, json } from '../http/openapi-common.ts';
+import { errorResponses, guardedBy, IdParam, json } from '../http/openapi-common.ts';
 import { requireRole } from '../http/role-guard.ts';
 import { router } from '../http/validation.ts';
 import { isTerritory } from '../licenses/territories.ts';
@@ -32,10 +32,10 @@ export function rightsRoutes(app: RightsDeps) {
     createRoute({
       method: 'get',
       path: '/v1/outputs/{id}/rights-chain',
+      operationId: 'getRightsChain',
       tags: ['Outputs'],
       summary: 'The derivative-rights chain from an output back to every license, evaluated for a proposed use',
-      security: bearer,
-      middleware: [legal] as const,
+      ...guardedBy(legal),
       request: { params: IdParam('out'), query: ProposedUse },
       responses: { 200: { description: 'The chain and its verdict', ...json(z.record(z.string(), z.unknown())) }, ...errorResponses },
     }),

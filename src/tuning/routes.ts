@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { TokenVerifier } from '../auth/tokens.ts';
-import { bearer, errorResponses, IdParam, json } from '../http/openapi-common.ts';
+import { errorResponses, guardedBy, IdParam, json } from '../http/openapi-common.ts';
 import { requireRole } from '../http/role-guard.ts';
 import { router } from '../http/validation.ts';
 import type { TuningDeps } from './service.ts';
@@ -47,10 +47,10 @@ export function tuningRoutes(app: TuningRouteDeps) {
     createRoute({
       method: 'post',
       path: '/v1/tuning-jobs',
+      operationId: 'createTuningJob',
       tags: ['Tuning'],
       summary: 'Start a Vertex AI tuning job under a standing clearance (refused with reasons, and nothing sent, otherwise)',
-      security: bearer,
-      middleware: [trainers] as const,
+      ...guardedBy(trainers),
       request: { body: { required: true, ...json(TuningJobCreate) } },
       responses: {
         201: { description: 'Submitted to Vertex AI', ...json(TuningJob) },
@@ -70,10 +70,10 @@ export function tuningRoutes(app: TuningRouteDeps) {
     createRoute({
       method: 'get',
       path: '/v1/tuning-jobs/{id}',
+      operationId: 'getTuningJob',
       tags: ['Tuning'],
       summary: 'A tuning job, refreshed from Vertex AI; a succeeded job’s model is registered as a checkpoint',
-      security: bearer,
-      middleware: [readers] as const,
+      ...guardedBy(readers),
       request: { params: IdParam('tun'), query: z.object({ refresh: z.enum(['true', 'false']).default('true') }) },
       responses: { 200: { description: 'The job', ...json(TuningJob) }, ...errorResponses },
     }),
