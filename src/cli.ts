@@ -108,8 +108,25 @@ async function main(argv: string[]): Promise<void> {
       if (values.port !== undefined || values.host !== undefined) {
         config = configFrom({ ...process.env, ...(values.port !== undefined ? { PORT: values.port } : {}), ...(values.host !== undefined ? { HOST: values.host } : {}) });
       }
+      // A signal during start-up (migrations, keys) is kept until the runtime is whole, then it stops the
+      // same way: killed in the middle, the embedded database could be left half-written. A second one exits.
+      let signalledEarly: NodeJS.Signals | undefined;
+      const early = (signal: NodeJS.Signals) => {
+        if (signalledEarly) process.exit(1);
+        signalledEarly = signal;
+        process.stderr.write(`clearframe: ${signal} during start-up; stopping once started (again to exit now)\n`);
+      };
+      process.on('SIGINT', early);
+      process.on('SIGTERM', early);
       const runtime = await startRuntime(config);
+      process.off('SIGINT', early);
+      process.off('SIGTERM', early);
       const { logger } = runtime.ctx;
+      if (signalledEarly) {
+        await runtime.close();
+        logger.info({ signal: signalledEarly }, 'clearframe stopped');
+        process.exit(0);
+      }
       // Without TLS or HTTP/2 options @hono/node-server's server is a node:http Server.
       const server = serve({ fetch: runtime.app.fetch, port: config.port, hostname: config.host }, (info) => {
         const identityFile = writeServiceIdentity(config);

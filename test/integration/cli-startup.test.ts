@@ -238,6 +238,24 @@ describe.skipIf(databaseUnavailable())('the clearframe command at start-up (issu
     expect(JSON.parse(Buffer.from(token.stdout.trim().split('.')[1]!, 'base64url').toString())).toMatchObject({ iss: 'studio-ledger' });
   });
 
+  it('SIGTERM during start-up stops the service cleanly once it has started (exit 0, one stop line, port free)', async () => {
+    const port = await freePort();
+    const data = mkdtempSync(path.join(tmpdir(), 'clearframe-early-stop-'));
+    const child = spawn(process.execPath, [BIN, 'serve'], { env: { ...env, DATA_DIR: data, PORT: String(port), LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = collect(child);
+    try {
+      // The first start-up log line (keys created, or loaded) comes before the policies, the C2PA engine and listening.
+      expect(await until(() => out.stdout().includes('\n'), 60_000)).toBe(true);
+      child.kill('SIGTERM');
+      expect(await exited(child)).toBe(0);
+      expect(out.stdout()).toMatch(/clearframe stopped/);
+      expect(await portAnswers(port)).toBe(false);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(data, { recursive: true, force: true });
+    }
+  });
+
   it('`npm start` then SIGTERM to npm stops the whole process tree and frees the port', async () => {
     const port = await freePort();
     const data = mkdtempSync(path.join(tmpdir(), 'clearframe-npm-start-'));
