@@ -252,6 +252,11 @@ async function main(argv: string[]): Promise<void> {
         if (verdict.keySource === 'bundle') process.stderr.write('note: checked with the key inside the bundle; pass --key with the published key to rule out a substituted one\n');
         process.exit(verdict.ok ? 0 : 1);
       }
+      // Arguments first: a refusal then leaves no database open behind it.
+      if (sub === 'export') {
+        if (values.from === undefined || !/^\d+$/.test(values.from)) fail('--from N is required');
+        if (values.to !== undefined && !/^\d+$/.test(values.to)) fail('--to must be a number');
+      }
       const database = await openConfiguredDatabase(config);
       try {
         if (sub === 'verify') {
@@ -262,8 +267,6 @@ async function main(argv: string[]): Promise<void> {
           process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
           process.exitCode = result.ok ? 0 : 1;
         } else if (sub === 'export') {
-          if (values.from === undefined || !/^\d+$/.test(values.from)) fail('--from N is required');
-          if (values.to !== undefined && !/^\d+$/.test(values.to)) fail('--to must be a number');
           config = asTheService(config);
           const keyring = await loadKeyring(config.keysDir, config.keys);
           const bundle = await exportEvidence(database.db, config.auditOrigin, keyring.audit, Number(values.from), values.to ? Number(values.to) : undefined).finally(() =>

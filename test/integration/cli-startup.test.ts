@@ -183,6 +183,14 @@ describe.skipIf(databaseUnavailable())('the clearframe command at start-up (issu
     expect(r.stderr).toMatch(/no-such-bundle\.json/);
   });
 
+  it('a refused `audit export` leaves no database open behind it (no stale PGlite lock)', async () => {
+    const r = await runCli(env, ['audit', 'export', '--to', '3']);
+    expect(r.code).toBe(2);
+    expectOneLineError(r);
+    expect(r.stderr).toMatch(/--from N is required/);
+    expect(() => readFileSync(path.join(dir, 'pglite', 'clearframe.pid'))).toThrow();
+  });
+
   it('serve on a port in use says so in one line naming the port, HOST and PORT, and exits non-zero', async () => {
     const held = await holdPort();
     try {
