@@ -14,6 +14,9 @@ COPY src ./src
 RUN npm run build
 
 FROM node:20-bookworm-slim
+# HOST=0.0.0.0 listens beyond the container, so PUBLIC_URL is required and has no default here: give
+# the URL clients reach the service at, `docker run -e PUBLIC_URL=https://ledger.example ...`. It names
+# every checkpoint origin, clearance issuer and manifest; start-up refuses to run without it.
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080 \

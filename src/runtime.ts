@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'drizzle-orm';
 import pino, { type Logger } from 'pino';
 import { createApp } from './app.ts';
 import type { AppContext } from './app-context.ts';
@@ -11,6 +13,7 @@ import { registerKeys } from './keys/register.ts';
 import { createC2paWasmEngine } from './provenance/c2pa/c2pa-wasm.ts';
 import { httpTimestampAuthority } from './provenance/c2pa/tsa-client.ts';
 import { initKeys, type Keyring, loadKeyring } from './signing/keyring.ts';
+import { KmsSignerError } from './signing/kms-signer.ts';
 import { parseApiEndpoint, vertexTuningBackend } from './tuning/vertex.ts';
 
 export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
@@ -21,8 +24,85 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
   });
 }
 
-export async function openConfiguredDatabase(config: Config): Promise<Database> {
-  return config.databaseUrl ? openDatabase({ kind: 'postgres', url: config.databaseUrl }) : openDatabase({ kind: 'pglite', dataDir: path.join(config.dataDir, 'pglite') });
+/** A start-up failure stated in one line, naming what to change; the CLI prints it as it is. */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+/**
+ * The configured database, answering: PostgreSQL is tried `config.databaseConnect.attempts` times
+ * (a server still starting, a container not yet up), then the failure names DATABASE_URL (its host and
+ * database only: the URL may hold a password). PGlite failures name the directory and DATA_DIR.
+ */
+export async function openConfiguredDatabase(config: Config, opts: { logger?: Logger } = {}): Promise<Database> {
+  if (!config.databaseUrl) {
+    const dir = path.join(config.dataDir, 'pglite');
+    try {
+      return await openDatabase({ kind: 'pglite', dataDir: dir });
+    } catch (e) {
+      const message = firstLine(e);
+      // The lock's own message already names the directory and what to do.
+      if (/in use by process/.test(message)) throw new StartupError(message, { cause: e });
+      throw new StartupError(`cannot open the embedded database in ${dir} (DATA_DIR=${config.dataDir}, or set DATABASE_URL): ${message}`, { cause: e });
+    }
+  }
+  const where = describeDatabaseUrl(config.databaseUrl);
+  const { attempts, intervalMs } = config.databaseConnect;
+  const started = performance.now();
+  for (let attempt = 1; ; attempt++) {
+    const database = await openDatabase({ kind: 'postgres', url: config.databaseUrl });
+    try {
+      await database.db.execute(sql`select 1`);
+      return database;
+    } catch (thrown) {
+      await database.close().catch(() => {});
+      // drizzle wraps the driver's error ("Failed query: ..."): the driver's says what went wrong.
+      const e = thrown instanceof Error && thrown.cause instanceof Error ? thrown.cause : thrown;
+      const sqlState = (e as { code?: unknown }).code;
+      // A PostgreSQL answer (bad password, no such database) will not change by waiting; 57P03: starting up.
+      const answered = typeof sqlState === 'string' && /^[0-9A-Z]{5}$/.test(sqlState) && sqlState !== '57P03';
+      if (answered || attempt >= attempts) {
+        const seconds = ((performance.now() - started) / 1000).toFixed(1);
+        const tries = answered ? '' : ` after ${attempts} attempt${attempts === 1 ? '' : 's'} over ${seconds} s (DATABASE_CONNECT_ATTEMPTS)`;
+        throw new StartupError(`cannot use the database at DATABASE_URL (${where})${tries}: ${firstLine(e)}`, { cause: e });
+      }
+      opts.logger?.warn({ database: where, attempt, of: attempts, err: firstLine(e) }, 'database not answering yet; retrying');
+      await sleep(intervalMs);
+    }
+  }
+}
+
+/** host:port/database of a postgres:// URL, without user or password. */
+function describeDatabaseUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.host}${u.pathname}`;
+  } catch {
+    return 'unparsable URL';
+  }
+}
+
+function firstLine(e: unknown): string {
+  const text = e instanceof Error ? e.message || String((e as NodeJS.ErrnoException).code ?? e.name) : String(e);
+  const line = text.split('\n')[0]!.trim();
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}
+
+/**
+ * Cloud KMS not answering (refused, unreachable, no answer within the deadline) as one line naming
+ * KMS_API_ENDPOINT and KMS_TIMEOUT_MS; gax's own message repeats every retried error and runs to kilobytes.
+ */
+function kmsUnreachable(config: Config, e: unknown): StartupError | undefined {
+  if (config.keys.backend !== 'kms') return undefined;
+  let cause: unknown = e;
+  while (cause instanceof Error && !(cause instanceof KmsSignerError)) cause = cause.cause;
+  if (!(cause instanceof KmsSignerError) || (cause.grpcCode !== 14 && cause.grpcCode !== 4)) return undefined;
+  const variable = /^(KMS_[A-Z0-9_]+):/.exec((e as Error).message)?.[1] ?? 'the KMS keys';
+  const { endpoint, timeoutMs } = config.keys;
+  const at = endpoint
+    ? `KMS_API_ENDPOINT (${endpoint.protocol}://${endpoint.host}${endpoint.port ? `:${endpoint.port}` : ''})`
+    : 'cloudkms.googleapis.com (KMS_API_ENDPOINT unset)';
+  return new StartupError(`Cloud KMS at ${at} did not answer for ${variable} within KMS_TIMEOUT_MS=${timeoutMs} ms: ${cause.status ?? 'UNAVAILABLE'}`, { cause: e });
 }
 
 export type Runtime = { ctx: AppContext; app: ReturnType<typeof createApp>; close(): Promise<void> };
@@ -30,13 +110,15 @@ export type Runtime = { ctx: AppContext; app: ReturnType<typeof createApp>; clos
 /** Everything the service needs, in start-up order: database and migrations, keys, then the routes. */
 export async function startRuntime(config: Config, opts: { database?: Database; logger?: Logger } = {}): Promise<Runtime> {
   const logger = opts.logger ?? createLogger(config);
-  const database = opts.database ?? (await openConfiguredDatabase(config));
+  const database = opts.database ?? (await openConfiguredDatabase(config, { logger }));
   let keyring: Keyring | undefined;
   try {
     await database.migrate();
     const created = initKeys(config.keysDir, config.keys);
     if (created.length > 0) logger.info({ keysDir: config.keysDir, created }, 'created local keys');
-    keyring = await loadKeyring(config.keysDir, config.keys);
+    keyring = await loadKeyring(config.keysDir, config.keys).catch((e: unknown) => {
+      throw kmsUnreachable(config, e) ?? e;
+    });
     logger.info({ backend: keyring.backend, audit: keyring.audit.kid, clearance: keyring.clearance.kid, c2pa: keyring.c2pa.signer.kid }, 'signing keys loaded');
     const ledger = new Ledger(database);
     await registerKeys(ledger, [

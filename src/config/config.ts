@@ -30,7 +30,13 @@ const kmsKeyVersion = optionalString.pipe(
 
 /** With KEY_BACKEND=kms these name the keys; the C2PA signer also needs its certificate chain. */
 const KMS_REQUIRED = ['KMS_AUDIT_KEY', 'KMS_CLEARANCE_KEY', 'KMS_C2PA_KEY', 'C2PA_CERT_CHAIN'] as const;
-const KMS_ONLY = [...KMS_REQUIRED, 'C2PA_TRUST_ANCHOR', 'KMS_API_ENDPOINT'] as const;
+const KMS_ONLY = [...KMS_REQUIRED, 'C2PA_TRUST_ANCHOR', 'KMS_API_ENDPOINT', 'KMS_TIMEOUT_MS'] as const;
+
+/** Hosts that only this machine can reach: there `http://HOST:PORT` is a fine default public URL. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
 
 const envSchema = z
   .object({
@@ -63,6 +69,15 @@ const envSchema = z
       .max(366 * 24 * 3600)
       .default(24 * 3600),
     CLEARANCE_AUDIENCE: z.string().min(1).default('clearframe-training'),
+    TOKEN_MAX_TTL_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .max(366 * 24 * 3600)
+      .default(30 * 24 * 3600),
+    DATABASE_CONNECT_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+    DATABASE_CONNECT_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(1500),
+    KMS_TIMEOUT_MS: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.coerce.number().int().min(100).max(300_000).optional()),
     VERTEX_PROJECT: optionalString,
     VERTEX_LOCATION: optionalString,
     VERTEX_API_ENDPOINT: optionalString,
@@ -96,6 +111,14 @@ const envSchema = z
     ),
   })
   .superRefine((env, ctx) => {
+    // http://0.0.0.0:8080 would be written into every checkpoint origin, clearance issuer and manifest.
+    if (env.PUBLIC_URL === undefined && !isLoopbackHost(env.HOST)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PUBLIC_URL'],
+        message: `HOST=${env.HOST} listens beyond this machine, so PUBLIC_URL is required (the URL clients use; it names the checkpoint origin, clearance issuer and manifests)`,
+      });
+    }
     if ((env.VERTEX_PROJECT === undefined) !== (env.VERTEX_LOCATION === undefined)) {
       ctx.addIssue({ code: 'custom', path: [env.VERTEX_PROJECT ? 'VERTEX_LOCATION' : 'VERTEX_PROJECT'], message: 'VERTEX_PROJECT and VERTEX_LOCATION go together' });
     }
@@ -140,6 +163,8 @@ export type KeysConfig =
       c2paCertChainFile: string;
       /** The root that issued the chain, when configured with C2PA_TRUST_ANCHOR. */
       c2paTrustAnchorPem: string | undefined;
+      /** How long one Cloud KMS call may take, retries included (KMS_TIMEOUT_MS). */
+      timeoutMs: number;
       /** Unset: cloudkms.googleapis.com with Application Default Credentials. */
       endpoint: { host: string; port: number | undefined; protocol: 'http' | 'https' } | undefined;
     };
@@ -157,6 +182,10 @@ export type Config = {
   maxUploadBytes: number;
   policiesDir: string;
   clearance: { issuer: string; audience: string; ttlSeconds: number };
+  /** The longest lifetime `clearframe token issue --ttl` accepts. */
+  tokenMaxTtlSeconds: number;
+  /** Connecting to the database at start: how many attempts, how long apart. */
+  databaseConnect: { attempts: number; intervalMs: number };
   /** Vertex AI tuning; null when not configured (tuning answers 503, everything else works). */
   vertex: { project: string; location: string; apiEndpoint: string | undefined } | null;
   /** How often the taint sweep writes the audit events that expired license terms caused (0: never). */
@@ -175,6 +204,9 @@ export type Config = {
 /** How long one TSA request may take. Signing waits for it inside the audit append, so keep it short. */
 export const DEFAULT_TSA_TIMEOUT_MS = 10_000;
 
+/** Cloud KMS calls at start and per signature; the client's own default is 30 s. */
+export const DEFAULT_KMS_TIMEOUT_MS = 10_000;
+
 /** The policies shipped with this checkout: <repo>/policies. */
 export const SHIPPED_POLICIES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../policies');
 
@@ -185,7 +217,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const dataDir = path.resolve(e.DATA_DIR);
-  const publicUrl = e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`;
+  const publicUrl = e.PUBLIC_URL ?? `http://${e.HOST.includes(':') && !e.HOST.startsWith('[') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`;
   return {
     port: e.PORT,
     host: e.HOST,
@@ -201,6 +233,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     policiesDir: path.resolve(e.POLICIES_DIR ?? SHIPPED_POLICIES_DIR),
     clearance: { issuer: publicUrl, audience: e.CLEARANCE_AUDIENCE, ttlSeconds: e.CLEARANCE_TTL_SECONDS },
+    tokenMaxTtlSeconds: e.TOKEN_MAX_TTL_SECONDS,
+    databaseConnect: { attempts: e.DATABASE_CONNECT_ATTEMPTS, intervalMs: e.DATABASE_CONNECT_INTERVAL_MS },
     vertex: e.VERTEX_PROJECT && e.VERTEX_LOCATION ? { project: e.VERTEX_PROJECT, location: e.VERTEX_LOCATION, apiEndpoint: e.VERTEX_API_ENDPOINT } : null,
     taintSweepSeconds: e.TAINT_SWEEP_SECONDS,
     trustAnchorsPem: e.C2PA_TRUST_ANCHORS ? readPemFiles(e.C2PA_TRUST_ANCHORS) : [],
@@ -231,6 +265,7 @@ function kmsKeysConfig(e: z.infer<typeof envSchema>): KeysConfig {
     c2paCertChainPem: chain,
     c2paCertChainFile: chainFile,
     c2paTrustAnchorPem: anchor,
+    timeoutMs: e.KMS_TIMEOUT_MS ?? DEFAULT_KMS_TIMEOUT_MS,
     endpoint,
   };
 }

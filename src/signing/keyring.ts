@@ -154,7 +154,7 @@ async function loadKmsKeyring(dir: string, keys: KmsKeys, tokenIssuer: Keyring['
     const kms = async (variable: string, keyVersionName: string, want: Signer['alg']) => {
       let signer: Signer;
       try {
-        signer = await createKmsSigner({ keyVersionName, client });
+        signer = await createKmsSigner({ keyVersionName, client, timeoutMs: keys.timeoutMs });
       } catch (err) {
         throw new KeyringError(`${variable}: ${(err as Error).message}`, { cause: err });
       }

@@ -47,3 +47,40 @@ describe('configuration from the environment', () => {
     expect(issues({ TSA_TIMEOUT_MS: '2500' })).toEqual([{ variable: 'TSA_TIMEOUT_MS', message: expect.stringMatching(/only used with TSA_URL/) }]);
   });
 });
+
+describe('start-up configuration (issue 16)', () => {
+  const issues = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+    } catch (e) {
+      if (e instanceof ConfigError) return e.issues;
+      throw e;
+    }
+    return [];
+  };
+
+  it('TOKEN_MAX_TTL_SECONDS bounds `token issue --ttl`: 30 days by default, validated like the others', () => {
+    expect(loadConfig({}).tokenMaxTtlSeconds).toBe(30 * 24 * 3600);
+    expect(loadConfig({ TOKEN_MAX_TTL_SECONDS: '3600' }).tokenMaxTtlSeconds).toBe(3600);
+    expect(issues({ TOKEN_MAX_TTL_SECONDS: 'forever' }).map((i) => i.variable)).toEqual(['TOKEN_MAX_TTL_SECONDS']);
+    expect(issues({ TOKEN_MAX_TTL_SECONDS: '0' }).map((i) => i.variable)).toEqual(['TOKEN_MAX_TTL_SECONDS']);
+  });
+
+  it('refuses a non-loopback HOST without PUBLIC_URL, naming both (no http://0.0.0.0 origins)', () => {
+    const refused = issues({ HOST: '0.0.0.0' });
+    expect(refused).toHaveLength(1);
+    expect(refused[0]!.message).toMatch(/HOST/);
+    expect(refused[0]!.message).toMatch(/PUBLIC_URL/);
+    expect(issues({ HOST: '::' }).length).toBe(1);
+    expect(issues({ HOST: '10.0.0.5' }).length).toBe(1);
+    expect(loadConfig({ HOST: '0.0.0.0', PUBLIC_URL: 'https://ledger.studio.example' }).auditOrigin).toBe('ledger.studio.example/clearframe/audit');
+    for (const host of ['127.0.0.1', 'localhost', '::1', '127.0.1.1']) expect(issues({ HOST: host })).toEqual([]);
+  });
+
+  it('the database connection retry at start is bounded and configurable', () => {
+    expect(loadConfig({}).databaseConnect).toEqual({ attempts: 5, intervalMs: 1500 });
+    expect(loadConfig({ DATABASE_CONNECT_ATTEMPTS: '1' }).databaseConnect.attempts).toBe(1);
+    expect(issues({ DATABASE_CONNECT_ATTEMPTS: '0' }).map((i) => i.variable)).toEqual(['DATABASE_CONNECT_ATTEMPTS']);
+    expect(issues({ DATABASE_CONNECT_INTERVAL_MS: 'soon' }).map((i) => i.variable)).toEqual(['DATABASE_CONNECT_INTERVAL_MS']);
+  });
+});
