@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { serve } from '@hono/node-server';
 import { type EvidenceBundle, verifyBundle } from './audit/bundle.ts';
 import { exportEvidence } from './audit/export.ts';
+import { type LogFetch, type MonitorResult, type MonitorState, monitorLog } from './audit/monitor.ts';
 import { verifyStoredLog } from './audit/verify-log.ts';
 import { issueToken, ROLES, type Role } from './auth/tokens.ts';
 import { sweepTaints } from './checkpoints/service.ts';
@@ -31,6 +32,10 @@ const USAGE = `clearframe <command>
                                          check an evidence bundle offline, without the server
   audit export --from N [--to M] [--out FILE]
                                          write an evidence bundle for entries N..M-1
+  audit monitor URL [--state FILE] [--key VKEY] [--token T]
+                                         check the log at URL still extends the checkpoint kept in FILE
+                                         (consistency proof; --token: legal or admin); exit 0 when it does,
+                                         1 on a rollback or fork, 3 when it cannot be checked
   verify FILE [--server URL [--token T]] [--bundle FILE [--key VKEY]] [--type MIME]
                                          check a signed output: with a server, its full verdict
                                          (ledger match, standing, proof); without, the manifest
@@ -233,6 +238,10 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'audit': {
+      if (sub === 'monitor') {
+        process.exitCode = await auditMonitor(rest);
+        return;
+      }
       if (sub !== 'verify' && sub !== 'export') usage(`unknown: audit ${sub ?? ''}`);
       const { values } = parseArgs({
         args: rest,
@@ -329,6 +338,49 @@ async function main(argv: string[]): Promise<void> {
  * Every failure is one line on stderr (stdout stays for what a command prints: a token, a bundle, a
  * verdict), exit 2 for usage, 1 otherwise. LOG_LEVEL=debug or trace adds the stack for a developer.
  */
+/**
+ * `audit monitor`: the log at URL against the checkpoint this monitor last accepted (src/audit/monitor.ts).
+ * The state file is written only when the log checks out, so a rollback or fork keeps being reported.
+ */
+async function auditMonitor(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { state: { type: 'string' }, key: { type: 'string' }, token: { type: 'string' } },
+  });
+  const [url, ...extra] = positionals;
+  if (!url || extra.length > 0) usage('audit monitor needs one URL, the service to watch');
+  let base: URL;
+  try {
+    base = new URL(url);
+  } catch {
+    usage(`audit monitor: not a URL: ${url}`);
+  }
+  const state = values.state && existsSync(values.state) ? (JSON.parse(readFileSync(values.state, 'utf8')) as MonitorState) : undefined;
+  const token = values.token ?? process.env.CLEARFRAME_TOKEN;
+  const fetchLog: LogFetch = (p, headers) => fetch(new URL(p, base), { headers });
+  let result: MonitorResult;
+  try {
+    result = await monitorLog(fetchLog, { ...(state ? { state } : {}), ...(values.key ? { verifierKey: values.key } : {}), ...(token ? { token } : {}) });
+  } catch (e) {
+    result = { status: 'invalid', detail: `cannot reach ${base.origin}: ${(e as Error).message}` };
+  }
+  const { state: next, ...shown } = result as MonitorResult & { state?: MonitorState };
+  process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
+  if (next && values.state) writeFileSync(values.state, `${JSON.stringify(next, null, 2)}\n`);
+  if (result.status === 'first' && result.keyFromLog)
+    process.stderr.write('note: first run; the verifier key was taken from the log itself: pass --key with the published key to pin a known one\n');
+  if (result.status === 'rolled-back' || result.status === 'forked') {
+    process.stderr.write(`clearframe: ${result.detail}\n`);
+    return 1;
+  }
+  if (result.status === 'invalid') {
+    process.stderr.write(`clearframe: ${result.detail}\n`);
+    return 3;
+  }
+  return 0;
+}
+
 main(process.argv.slice(2)).catch((e: unknown) => {
   if (isParseArgsError(e)) usage(e.message);
   if (e instanceof ConfigError) fail(e.message, 2);
