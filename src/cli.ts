@@ -36,10 +36,12 @@ const USAGE = `clearframe <command>
                                          check the log at URL still extends the checkpoint kept in FILE
                                          (consistency proof; --token: legal or admin); exit 0 when it does,
                                          1 on a rollback or fork, 3 when it cannot be checked
-  verify FILE [--server URL [--token T]] [--bundle FILE [--key VKEY]] [--type MIME]
+  verify FILE [--server URL [--token T]] [--bundle FILE [--key VKEY]] [--trust URL|FILE] [--type MIME]
                                          check a signed output: with a server, its full verdict
                                          (ledger match, standing, proof); without, the manifest
-                                         against the local trust anchors and, given a bundle, the proofs
+                                         against the local trust anchors and, given a bundle, the proofs;
+                                         --trust: the anchors a service publishes (its /v1/trust/c2pa, or
+                                         that PEM saved to a file)
 
 clearframe --help, clearframe COMMAND --help: this text. Bad usage or configuration exits with 2.
 
@@ -294,7 +296,14 @@ async function main(argv: string[]): Promise<void> {
       const { values, positionals } = parseArgs({
         args: argv.slice(1),
         allowPositionals: true,
-        options: { server: { type: 'string' }, token: { type: 'string' }, bundle: { type: 'string' }, key: { type: 'string' }, type: { type: 'string' } },
+        options: {
+          server: { type: 'string' },
+          token: { type: 'string' },
+          bundle: { type: 'string' },
+          key: { type: 'string' },
+          type: { type: 'string' },
+          trust: { type: 'string' },
+        },
       });
       const file = positionals[0];
       if (!file) fail(`verify needs a FILE\n\n${USAGE}`);
@@ -317,6 +326,7 @@ async function main(argv: string[]): Promise<void> {
         const anchors = [...config.trustAnchorsPem];
         const localCa = path.join(config.keysDir, C2PA_FILES.caCert);
         if (existsSync(localCa)) anchors.push(readFileSync(localCa, 'utf8'));
+        if (values.trust) anchors.push(...(await trustAnchorsFrom(values.trust)));
         const bundle = values.bundle ? (JSON.parse(readFileSync(values.bundle, 'utf8')) as EvidenceBundle) : undefined;
         result = await verifyOffline(createC2paWasmEngine({ trustAnchorsPem: anchors }), bytes, {
           ...(values.type ? { mimeType: values.type } : {}),
@@ -338,6 +348,22 @@ async function main(argv: string[]): Promise<void> {
  * Every failure is one line on stderr (stdout stays for what a command prints: a token, a bundle, a
  * verdict), exit 2 for usage, 1 otherwise. LOG_LEVEL=debug or trace adds the stack for a developer.
  */
+/** PEM certificates from a service's GET /v1/trust/c2pa (an http(s) URL) or a file: each block as a PEM. */
+async function trustAnchorsFrom(source: string): Promise<string[]> {
+  let text: string;
+  if (/^https?:\/\//i.test(source)) {
+    const res = await fetch(source).catch((e: unknown) => fail(`--trust: cannot reach ${source}: ${(e as Error).message}`, 1));
+    if (!res.ok) fail(`--trust: ${source} answered ${res.status}`, 1);
+    text = await res.text();
+  } else {
+    if (!existsSync(source)) fail(`--trust: no file ${source}`);
+    text = readFileSync(source, 'utf8');
+  }
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) fail(`--trust: ${source} holds no PEM certificate`);
+  return blocks.map((b) => `${b}\n`);
+}
+
 /**
  * `audit monitor`: the log at URL against the checkpoint this monitor last accepted (src/audit/monitor.ts).
  * The state file is written only when the log checks out, so a rollback or fork keeps being reported.
