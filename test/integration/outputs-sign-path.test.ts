@@ -194,7 +194,7 @@ describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work
       expect(v.verdict).toBe('verified');
       expect(v.sha256).toBe(sha(signed));
       expect(v.ledger).toMatchObject({ match: 'exact', outputId: output.id });
-      expect(v.standing).toMatchObject({ checkpoint: { id: checkpoint.id, status: 'active' }, clearance: { standing: 'standing' } });
+      expect(v.standing).toMatchObject({ status: 'good', cause: null, checkpoint: { id: checkpoint.id, status: 'active' }, clearance: { standing: 'standing' } });
       expect(v.proof!.index).toBe(output.auditIndex);
       expect(v.proof!.treeSize).toBeGreaterThan(output.auditIndex);
     }
@@ -363,6 +363,7 @@ describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work
     const v = await verifyFile(ctx, asSigned!, 'image/jpeg');
     expect(v.verdict).toBe('withdrawn');
     expect(v.ledger).toMatchObject({ match: 'exact', outputId, withdrawal: { auditIndex: size + 1 } });
+    expect(v.standing).toMatchObject({ status: 'withdrawn', cause: { code: 'output-withdrawn' } });
     const chain = await svc.call('GET', `/v1/outputs/${outputId}/rights-chain`, { token: legal });
     const body = (await chain.json()) as { verdict: string; reasons: string[] };
     expect(body.verdict).toBe('notCleared');
