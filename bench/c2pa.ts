@@ -304,7 +304,10 @@ export async function benchCheckpoint(rt: Runtime, config: Config): Promise<Setu
         body: call.json !== undefined ? JSON.stringify(call.json) : undefined,
       }),
   } as unknown as TestService;
-  const made = await activeCheckpoint(svc, await token('legal', 'lee@studio.example'), await token('vendor', 'ml@acme.example', 'acme-vfx'), 2);
+  // The signed outputs name a source asset: its license must allow derivatives (src/outputs/source-clearance.ts).
+  const made = await activeCheckpoint(svc, await token('legal', 'lee@studio.example'), await token('vendor', 'ml@acme.example', 'acme-vfx'), 2, {
+    grants: { training: 'allowed', derivatives: 'allowed', commercial: 'notAllowed' },
+  });
   if (!made.checkpoint.id?.startsWith('ckp_')) throw new Error(`no checkpoint: ${JSON.stringify(made.checkpoint)}`);
   return made;
 }

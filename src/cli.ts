@@ -336,7 +336,7 @@ async function main(argv: string[]): Promise<void> {
       }
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       const evidence = (result as { evidence?: { ok: boolean } | null }).evidence;
-      process.exitCode = (result.verdict === 'verified' || result.verdict === 'valid') && evidence?.ok !== false ? 0 : 1;
+      process.exitCode = (await import('./outputs/verify-exit.ts')).verifyExitCode({ ...result, evidence }); // one code per outcome: docs/outputs.md
       return;
     }
     default:

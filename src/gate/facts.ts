@@ -51,14 +51,14 @@ const factJoins = sql`join assets a on a.id = m.asset_id
     and not exists (select 1 from license_versions later where later.supersedes_id = lv.id)
   left join license_revocations r on r.license_id = lv.id`;
 
-/** Training approvals on the current license versions of the members (`m`). */
-const approvalsOf = (members: SQL) => sql`select la.license_id, la.vendor, la.purpose,
+/** Approvals of one grant (training for the gate) on the license versions of the members (`m`). */
+const approvalsOf = (members: SQL, grant: ApprovalGrant = 'training') => sql`select la.license_id, la.vendor, la.purpose,
     to_char(la.valid_from at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as valid_from,
     to_char(la.valid_until at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as valid_until
   from ${members}
   join license_versions lv on lv.asset_id = m.asset_id
   join license_approvals la on la.license_id = lv.id
-  where la.grant = 'training'`;
+  where la.grant = ${grant}`;
 
 /**
  * What the policies see about each member of a dataset, read straight from dataset_assets by the dataset
@@ -76,16 +76,20 @@ export async function loadDatasetFacts(q: Queryable, datasetId: string): Promise
   return { members, facts: toFacts(ordered, approvals) };
 }
 
+/** The grant whose approvals come with the facts: `training` for the gate, `derivatives` for an output's sources. */
+export type ApprovalGrant = 'training' | 'derivatives';
+
 /**
  * The same facts for members given by asset id (a preview of assets not in a dataset), in the order given.
  * The ids go as one array parameter (not one bind parameter each, which is slow to build and stops at 65,535).
+ * `approvals` are those recorded for `grant` (training unless asked).
  */
-export async function loadAssetFacts(q: Queryable, members: readonly Member[]): Promise<AssetFacts[]> {
+export async function loadAssetFacts(q: Queryable, members: readonly Member[], grant: ApprovalGrant = 'training'): Promise<AssetFacts[]> {
   const ids = sql.param(members.map((m) => m.assetId));
   const byId = sql`(select asset_id, (p - 1)::int as position from unnest(${ids}::text[]) with ordinality as t(asset_id, p)) m`;
   const [rows, approvals] = await Promise.all([
     queryRows<FactRow>(q, sql`select m.position, m.asset_id, '' as sha256, ${factColumns} from ${byId} ${factJoins}`),
-    queryRows<ApprovalRow>(q, approvalsOf(byId)),
+    queryRows<ApprovalRow>(q, approvalsOf(byId, grant)),
   ]);
   const byPosition: FactRow[] = [];
   for (const r of rows) keepLatest(byPosition, Number(r.position), r);

@@ -159,6 +159,7 @@ export async function revokeLicense(
   try {
     return await ledger.change(actor, async ({ tx, record }) => {
       const current = await getLicense(tx, licenseId);
+      await refuseSuperseded(tx, current);
       if (current.revocation) {
         throw problems.conflict(`license ${licenseId} was already revoked at ${current.revocation.revokedAt}`, {
           revocation: current.revocation,
@@ -187,9 +188,32 @@ export async function revokeLicense(
   }
 }
 
+/**
+ * Revocation applies to a license as it stands: a version that has been superseded is history, and
+ * revoking it would leave the current terms standing while appearing to end the contract. Refused with
+ * the current version's id; revoking that one falls on every earlier version too (gate/resting.ts,
+ * checkpoints/service.ts#checkpointsHitBy). The current version is the asset's latest: every new version
+ * supersedes the latest (addLicenseVersion).
+ */
+async function refuseSuperseded(q: Queryable, license: LicenseView): Promise<void> {
+  if (!license.supersededBy) return;
+  const [latest] = await q
+    .select({ id: licenseVersions.id, version: licenseVersions.version })
+    .from(licenseVersions)
+    .where(eq(licenseVersions.assetId, license.assetId))
+    .orderBy(desc(licenseVersions.version))
+    .limit(1);
+  const currentLicenseId = latest?.id ?? license.supersededBy;
+  throw problems.conflict(
+    `license ${license.id} (version ${license.version}) is superseded; the current version is ${currentLicenseId} (version ${latest?.version ?? license.version + 1}): revoke the current version, which revokes the license`,
+    { licenseId: license.id, currentLicenseId },
+  );
+}
+
 /** What a revocation would hit, without making it: for legal to see before deciding. */
 export async function revocationImpact(q: Queryable, licenseId: string, downstream: RevocationDownstream) {
   const license = await getLicense(q, licenseId);
+  await refuseSuperseded(q, license);
   const { wouldRevokeClearances, wouldTaintCheckpoints } = await downstream.impact(q, license);
   return { license, dryRun: true as const, wouldRevokeClearances, wouldTaintCheckpoints };
 }

@@ -15,6 +15,7 @@ import { checkpointsSeen, checkpointWithClearance, type OutputHashes, type Outpu
 import { c2paProblem, supportedType } from './problems.ts';
 import type { OutputRow } from './reader.ts';
 import { outputEvent, outputValues, recordAt, sha256, withdrawIfRecorded } from './record.ts';
+import { readSourceFacts, refuseUnclearedSources, type SourceUse, sourceRefusals, sourcesProblem } from './source-clearance.ts';
 import { outputs } from './tables.ts';
 
 /**
@@ -60,13 +61,25 @@ export async function signOutput(app: OutputDeps, principal: Principal, input: O
   tipRead?.catch(() => {}); // likewise
   const database = app.database;
   const db = database.db;
-  const [sourcesRead, checkpointRead] = await Promise.allSettled([
+  // The sources' rights (license, revocation, approvals: these change, so read on every sign, never kept)
+  // are read beside the rows, once the tip is known: read after the log had the tip's size, anything
+  // recorded since moves the log past it and the sign is checked again (see uncleared below).
+  const sourceFactsRead = tipRead ? tipRead.then(() => readSourceFacts(db, input.sourceAssetIds)) : readSourceFacts(db, input.sourceAssetIds);
+  const [sourcesRead, checkpointRead, factsRead] = await Promise.allSettled([
     sourceAssets(database, input.sourceAssetIds),
     checkpointsSeen.read(database, input.checkpointId, () => checkpointWithClearance(db, input.checkpointId)),
+    sourceFactsRead,
   ]);
   // The same answer as when these were read one after another: the source list is judged first.
   if (sourcesRead.status === 'rejected') throw sourcesRead.reason;
   if (checkpointRead.status === 'rejected') throw checkpointRead.reason;
+  if (factsRead.status === 'rejected') throw factsRead.reason;
+  const uncleared = sourceRefusals(factsRead.value, sourceUse(checkpointRead.value));
+  if (uncleared.length > 0) {
+    // Refused before anything is hashed or signed; a checkpoint that may not make outputs at all answers first.
+    const { refusal } = await generationGate(db, checkpointRead.value.checkpoint, checkpointRead.value.clearance);
+    throw refusal ?? sourcesProblem(uncleared);
+  }
   const plan: SignPlan = {
     id: newId('out'),
     input,
@@ -87,12 +100,19 @@ export async function signOutput(app: OutputDeps, principal: Principal, input: O
     } catch (e) {
       if (e instanceof TipPassed && !restarted) {
         tip = await app.ledger.tip();
+        // The sources' rights as of the new tip: read after it, like the first time.
+        refuseUnclearedSources(await readSourceFacts(db, input.sourceAssetIds), sourceUse(plan));
         restarted = true;
       } else if (e instanceof LogMovedOn) break;
       else throw e;
     }
   }
   return signUnderLock(app, principal, plan, await originalDigest);
+}
+
+/** The use an output's sources are put to: by the checkpoint's vendor, under its clearance's purpose, now. */
+function sourceUse(p: Pick<SignPlan, 'checkpoint' | 'clearance'>): SourceUse {
+  return { vendor: p.checkpoint.vendor, purpose: p.clearance.purpose as SourceUse['purpose'], baseModel: p.checkpoint.baseModel, at: new Date() };
 }
 
 /**
@@ -167,6 +187,7 @@ async function signUnderLock(app: OutputDeps, principal: Principal, plan: SignPl
   const output = await app.ledger.change(principal, async ({ tx, record }) => {
     const { refusal } = await generationGate(tx, plan.checkpoint, plan.clearance);
     if (refusal) throw refusal;
+    refuseUnclearedSources(await readSourceFacts(tx, plan.input.sourceAssetIds), sourceUse(plan));
     // Recorded first for its index; the content is completed below, before the entry is sealed.
     const event = record({ action: 'output.signed', subjectId: plan.id, content: {} });
     signed = await signManifest(app, plan, event.index);

@@ -12,6 +12,7 @@ import { resolveMimeType } from '../provenance/c2pa/formats.ts';
 import type { ReadResult } from '../provenance/c2pa/types.ts';
 import type { OutputDeps } from './deps.ts';
 import { readOutputLineage } from './manifest.ts';
+import { outputStandingOf } from './output-standing.ts';
 import { isUnreadableFile } from './problems.ts';
 import { withdrawalView } from './reader.ts';
 import { outputs, outputWithdrawals } from './tables.ts';
@@ -146,10 +147,17 @@ async function ledgerFacts(app: OutputDeps, row: OutputMatch, size: Promise<numb
   return { standing, proof };
 }
 
-/** Whether the rights under an output still hold: its checkpoint's status, with the causes. */
-async function outputStanding(app: OutputDeps, { checkpoint, clearance }: OutputMatch) {
+/**
+ * Whether the rights under an output still hold: `status` (good, tainted, withdrawn) and its `cause`
+ * (output-standing.ts), then its checkpoint's status and its clearance's standing, with their causes.
+ */
+async function outputStanding(app: OutputDeps, { checkpoint, clearance, withdrawal }: OutputMatch) {
   const s = await checkpointStatus(app.database.db, checkpoint, new Date(), { clearance });
-  return { checkpoint: { id: checkpoint.id, status: s.status, causes: s.causes }, clearance: { id: s.clearance.id, standing: s.standing.status, causes: s.standing.causes } };
+  return {
+    ...outputStandingOf({ withdrawal, checkpoint: s, clearance: s.standing }),
+    checkpoint: { id: checkpoint.id, status: s.status, causes: s.causes },
+    clearance: { id: s.clearance.id, standing: s.standing.status, causes: s.standing.causes },
+  };
 }
 
 /**

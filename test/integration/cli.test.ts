@@ -127,7 +127,7 @@ describe.skipIf(databaseUnavailable())('the clearframe command', { timeout: 180_
     const file = path.join(dir, 'frame.jpg');
     let distributorToken: string;
     try {
-      const { checkpoint } = await activeCheckpoint(shim as never, await mint('legal'), await mint('vendor'), 1);
+      const { checkpoint, assets } = await activeCheckpoint(shim as never, await mint('legal'), await mint('vendor'), 1);
       const form = new FormData();
       form.set('file', new File([makeJpeg({ seed: 77 })], 'frame.jpg', { type: 'image/jpeg' }));
       form.set('checkpointId', checkpoint.id);
@@ -137,7 +137,13 @@ describe.skipIf(databaseUnavailable())('the clearframe command', { timeout: 180_
       distributorToken = await mint('distributor');
       const online = await cliStatus('verify', file, '--server', `http://127.0.0.1:${port}`, '--token', distributorToken, '--type', 'image/jpeg');
       expect(online.code).toBe(0);
-      expect(JSON.parse(online.stdout)).toMatchObject({ verdict: 'verified', ledger: { match: 'exact' } });
+      expect(JSON.parse(online.stdout)).toMatchObject({ verdict: 'verified', ledger: { match: 'exact' }, standing: { status: 'good' } });
+      // Its rights fall away: still verified, but the exit code says tainted (docs/outputs.md).
+      const revoked = await shim.call('POST', `/v1/licenses/${assets[0]!.licenseId}/revoke`, { token: await mint('legal'), json: { reason: 'contract terminated' } });
+      expect(revoked.status).toBe(200);
+      const tainted = await cliStatus('verify', file, '--server', `http://127.0.0.1:${port}`, '--token', distributorToken, '--type', 'image/jpeg');
+      expect(tainted.code).toBe(3);
+      expect(JSON.parse(tainted.stdout)).toMatchObject({ verdict: 'verified', standing: { status: 'tainted', cause: { code: 'license-revoked' } } });
     } finally {
       await new Promise((r) => server.close(r));
       await runtime.close();

@@ -35,6 +35,8 @@ import { startTestService, type TestService } from '../support/service.ts';
 
 const GENERATOR = { sub: 'render-farm', role: 'generator' as const };
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+/** Sources used for a derivative need a license that allows one (src/outputs/source-clearance.ts). */
+const DERIVATIVES = { grants: { training: 'allowed', derivatives: 'allowed', commercial: 'notAllowed' } };
 
 /** The service's engine, with a log of sign calls and an optional failure in place of the signature. */
 function spyEngine(real: ManifestEngine, fail?: () => unknown) {
@@ -161,7 +163,7 @@ describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work
   });
 
   it('records the hashes of the input and of the signed bytes, and verify finds them with a proof', async () => {
-    const { checkpoint, assets } = await activeCheckpoint(svc, legal, vendor, 2);
+    const { checkpoint, assets } = await activeCheckpoint(svc, legal, vendor, 2, DERIVATIVES);
     for (const [bytes, mimeType] of [
       [makeJpeg({ seed: 46 }), 'image/jpeg'],
       [makeMp4({ frames: 4, seed: 46 }), 'video/mp4'],
@@ -192,14 +194,14 @@ describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work
       expect(v.verdict).toBe('verified');
       expect(v.sha256).toBe(sha(signed));
       expect(v.ledger).toMatchObject({ match: 'exact', outputId: output.id });
-      expect(v.standing).toMatchObject({ checkpoint: { id: checkpoint.id, status: 'active' }, clearance: { standing: 'standing' } });
+      expect(v.standing).toMatchObject({ status: 'good', cause: null, checkpoint: { id: checkpoint.id, status: 'active' }, clearance: { standing: 'standing' } });
       expect(v.proof!.index).toBe(output.auditIndex);
       expect(v.proof!.treeSize).toBeGreaterThan(output.auditIndex);
     }
   });
 
   it('the sign holds no lock: a change landing meanwhile is not held up, and the output is made again under the lock with the next index', async () => {
-    const { checkpoint, assets } = await activeCheckpoint(svc, legal, vendor, 1);
+    const { checkpoint, assets } = await activeCheckpoint(svc, legal, vendor, 1, DERIVATIVES);
     const db = ctx.database.db;
     const key = countingKey(ctx);
     let landed: { assetId: string } | undefined;
@@ -361,6 +363,7 @@ describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work
     const v = await verifyFile(ctx, asSigned!, 'image/jpeg');
     expect(v.verdict).toBe('withdrawn');
     expect(v.ledger).toMatchObject({ match: 'exact', outputId, withdrawal: { auditIndex: size + 1 } });
+    expect(v.standing).toMatchObject({ status: 'withdrawn', cause: { code: 'output-withdrawn' } });
     const chain = await svc.call('GET', `/v1/outputs/${outputId}/rights-chain`, { token: legal });
     const body = (await chain.json()) as { verdict: string; reasons: string[] };
     expect(body.verdict).toBe('notCleared');

@@ -49,7 +49,10 @@ describe.skipIf(databaseUnavailable())('signed outputs, verification and rights 
   }
 
   it('signs JPEG, PNG and MP4 outputs that c2pa-rs validates with every assertion, and verifies them with a proof', async () => {
-    const { checkpoint, clearance, dataset, assets } = await activeCheckpoint(svc, legal, vendor);
+    // Its source is used for a derivative: its license allows that (outputs-sources.test.ts has the refusals).
+    const { checkpoint, clearance, dataset, assets } = await activeCheckpoint(svc, legal, vendor, 2, {
+      grants: { training: 'allowed', derivatives: 'allowed', commercial: 'notAllowed' },
+    });
     const engine = createC2paWasmEngine({ trustAnchorsPem: svc.runtime.ctx.keyring.c2pa.trustAnchorsPem });
     for (const [bytes, type] of [
       [makeJpeg({ seed: 1 }), 'image/jpeg'],
