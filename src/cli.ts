@@ -12,6 +12,7 @@ import { issueToken, ROLES, type Role } from './auth/tokens.ts';
 import { sweepTaints } from './checkpoints/service.ts';
 import { type Config, ConfigError, loadConfig } from './config/config.ts';
 import { readServiceIdentity, withServiceIdentity, writeServiceIdentity } from './config/identity.ts';
+import { verifyExitCode } from './outputs/verify-exit.ts';
 import { verifyOffline } from './outputs/verify-offline.ts';
 import { createC2paWasmEngine } from './provenance/c2pa/c2pa-wasm.ts';
 import { openConfiguredDatabase, StartupError, startRuntime } from './runtime.ts';
@@ -336,7 +337,7 @@ async function main(argv: string[]): Promise<void> {
       }
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       const evidence = (result as { evidence?: { ok: boolean } | null }).evidence;
-      process.exitCode = (await import('./outputs/verify-exit.ts')).verifyExitCode({ ...result, evidence }); // one code per outcome: docs/outputs.md
+      process.exitCode = verifyExitCode({ ...result, evidence }); // one code per outcome: docs/outputs.md
       return;
     }
     default:

@@ -80,6 +80,8 @@ export function licenseRoutes(app: LicenseDeps) {
       operationId: 'revokeLicense',
       tags: ['Licenses'],
       summary: 'Revoke a license version (recorded as a revocation; the version itself is not changed). dryRun=true shows what it would hit',
+      description:
+        'Only the current version can be revoked, which revokes the license with every earlier version; a superseded version answers 409 with `currentLicenseId` (the dry run too).',
       ...guardedBy(legal),
       request: {
         params: IdParam('lic'),

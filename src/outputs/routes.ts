@@ -38,7 +38,7 @@ export function outputRoutes(app: OutputDeps) {
       tags: ['Outputs'],
       summary: 'Sign a generated image or video with a C2PA manifest tying it to its checkpoint and source art',
       description:
-        'The checkpoint must be active and its clearance standing; otherwise 409 and nothing is signed or recorded. The answer is the signed file; its id is in the Clearframe-Output-Id header.',
+        "The checkpoint must be active and its clearance standing, and each source asset cleared for derivative use by the checkpoint's vendor; otherwise 409 (with `refusedSources` for sources) and nothing is signed or recorded. The answer is the signed file; its id is in the Clearframe-Output-Id header.",
       ...guardedBy(generators),
       request: { body: { required: true, content: { 'multipart/form-data': { schema: OutputUpload } } } },
       responses: {
