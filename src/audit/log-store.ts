@@ -3,7 +3,7 @@ import type { Queryable } from '../db/database.ts';
 import { queryRowsPrepared } from '../db/database.ts';
 import type { AuditEvent } from './event.ts';
 import { assembleProof, consistencyProofPlan, emptyRoot, hashRange, inclusionProofPlan, type NodeId, rootPlan } from './merkle.ts';
-import { auditEvents } from './tables.ts';
+import { auditEvents, auditSignedHeads } from './tables.ts';
 
 /**
  * Storage of the log: events and perfect-subtree hashes. All Merkle maths lives in merkle.ts;
@@ -143,4 +143,24 @@ export async function writeAppend(q: Queryable, events: StoredEvent[], nodes: St
         from unnest(${sql.param(nodes.map((n) => n.level))}::int2[], ${sql.param(nodes.map((n) => n.index))}::int8[]) with ordinality as y(lv, ix, o)`,
     'append_entries',
   );
+}
+
+/** A tree head the service signed, as it is remembered (audit_signed_heads). */
+export type SignedHead = { treeSize: number; rootHash: Uint8Array };
+
+/** The largest tree the service has signed a head for, of any origin or key (there is one tree). */
+export async function largestSignedHead(q: Queryable): Promise<SignedHead | undefined> {
+  const [row] = await q
+    .select({ treeSize: auditSignedHeads.treeSize, rootHash: auditSignedHeads.rootHash })
+    .from(auditSignedHeads)
+    .orderBy(sql`${auditSignedHeads.treeSize} desc`)
+    .limit(1)
+    .prepare('largest_signed_head')
+    .execute();
+  return row;
+}
+
+/** Remembers a signed head (append-only; the same origin, key and size once). */
+export async function rememberSignedHead(q: Queryable, head: { origin: string; keyId: string } & SignedHead): Promise<void> {
+  await q.insert(auditSignedHeads).values(head).onConflictDoNothing();
 }

@@ -47,7 +47,10 @@ export async function monitorLog(fetchLog: LogFetch, opts: { state?: MonitorStat
   if (opts.state && opts.state.verifierKey !== verifierKey) return { status: 'invalid', detail: 'the verifier key given is not the one the state was kept with' };
 
   const res = await fetchLog('/v1/audit/checkpoint', {});
-  if (!res.ok) return { status: 'invalid', detail: `GET /v1/audit/checkpoint answered ${res.status}` };
+  if (!res.ok) {
+    const problem = (await res.json().catch(() => null)) as { detail?: string } | null;
+    return { status: 'invalid', detail: `GET /v1/audit/checkpoint answered ${res.status}${problem?.detail ? `: ${problem.detail}` : ''}` };
+  }
   const note = await res.text();
   let checkpoint: Checkpoint;
   try {

@@ -3,7 +3,7 @@ import { WrittenOnce } from '../db/written-once.ts';
 import { Problem, problems } from '../http/problem.ts';
 import type { Signer } from '../signing/signer.ts';
 import { ed25519Raw } from '../signing/signer.ts';
-import { consistencyProof, inclusionProof, readEvents, rootHash, type StoredEvent, treeSize } from './log-store.ts';
+import { consistencyProof, inclusionProof, largestSignedHead, readEvents, rememberSignedHead, rootHash, type SignedHead, type StoredEvent, treeSize } from './log-store.ts';
 import { leafHash } from './merkle.ts';
 import { formatCheckpoint, signNote, verifierKeyString } from './signed-note.ts';
 
@@ -29,15 +29,50 @@ export function auditVerifierKey(origin: string, signer: Signer): string {
  */
 const treeHeadsSeen = new WrittenOnce<TreeHead>(256);
 
-/** A signed tree head (C2SP tlog-checkpoint) for the log as it stands now, or at `size`. */
+/**
+ * A signed tree head (C2SP tlog-checkpoint) for the log as it stands now, or at `size`. A head is signed
+ * only for a stored tree that extends every head signed before (audit_signed_heads): a tree smaller than
+ * the largest one signed, or with another root at that size, was rolled back or rewritten, and no head is
+ * signed or served for it (LogRolledBack). Each head signed is remembered before it is handed out.
+ */
 export async function signedTreeHead(q: Queryable, origin: string, signer: Signer, size?: number): Promise<TreeHead> {
   const n = size ?? (await treeSize(q));
   return treeHeadsSeen.read(q, `${origin}\n${signer.kid}\n${n}`, async () => {
-    const root = await rootHash(q, n);
+    const [root, largest] = await Promise.all([rootHash(q, n), largestSignedHead(q)]);
+    if (largest) await extendsSignedHead(q, largest, n, root);
     const body = formatCheckpoint({ origin, treeSize: n, rootHash: root });
     const note = await signNote(body, noteSigner(origin, signer));
+    await rememberSignedHead(q, { origin, keyId: signer.kid, treeSize: n, rootHash: root });
+    if (n >= vouched.treeSize) vouched = { treeSize: n, rootHash: root };
     return { origin, treeSize: n, rootHash: b64(root), note };
   });
+}
+
+/** The largest head this process signed or found the stored tree to extend: checked once, not per head. */
+let vouched: SignedHead = { treeSize: -1, rootHash: new Uint8Array(0) };
+
+/** The stored tree at the size of `largest` must exist and have its root; else the log was rolled back. */
+async function extendsSignedHead(q: Queryable, largest: SignedHead, n: number, rootAtN: Uint8Array): Promise<void> {
+  const stored = largest.treeSize > n ? await treeSize(q) : n;
+  if (stored < largest.treeSize) throw new LogRolledBack(largest.treeSize, stored);
+  if (largest.treeSize === vouched.treeSize && Buffer.from(largest.rootHash).equals(Buffer.from(vouched.rootHash))) return;
+  const root = largest.treeSize === n ? rootAtN : await rootHash(q, largest.treeSize).catch(() => null);
+  if (!root || !Buffer.from(root).equals(Buffer.from(largest.rootHash))) throw new LogRolledBack(largest.treeSize, stored, 'rewritten');
+  vouched = largest;
+}
+
+/** The stored log no longer extends a head the service signed: nothing is signed or served from it. */
+export class LogRolledBack extends Problem {
+  constructor(signedSize: number, storedSize: number, how: 'rolled back' | 'rewritten' = 'rolled back') {
+    super(
+      500,
+      'internal',
+      how === 'rolled back'
+        ? `the audit log was rolled back from ${signedSize} to ${storedSize} entries: the service signed a tree of ${signedSize}; no tree head is signed until it is restored`
+        : `the audit log was rewritten: its tree at ${signedSize} entries is not the one the service signed; no tree head is signed until it is restored`,
+      { signedTreeSize: signedSize, treeSize: storedSize },
+    );
+  }
 }
 
 export function eventView(e: StoredEvent) {

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, index, pgTable, primaryKey, smallint } from 'drizzle-orm/pg-core';
+import { bigint, index, pgTable, primaryKey, smallint, text, timestamp } from 'drizzle-orm/pg-core';
 import { bytea } from '../db/columns.ts';
 
 /**
@@ -31,4 +31,21 @@ export const auditNodes = pgTable(
     hash: bytea('hash').notNull(),
   },
   (t) => [primaryKey({ columns: [t.level, t.index] })],
+);
+
+/**
+ * Every tree head the service signed, outside the tree's own rows (append-only): what the log has vouched
+ * for. A stored tree smaller than the largest head signed, or whose root at that size differs, was rolled
+ * back or rewritten; the service then refuses to sign or serve a head, and `audit verify` says so.
+ */
+export const auditSignedHeads = pgTable(
+  'audit_signed_heads',
+  {
+    origin: text('origin').notNull(),
+    keyId: text('key_id').notNull(),
+    treeSize: bigint('tree_size', { mode: 'number' }).notNull(),
+    rootHash: bytea('root_hash').notNull(),
+    signedAt: timestamp('signed_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.origin, t.keyId, t.treeSize] }), index('audit_signed_heads_size_idx').on(t.treeSize)],
 );

@@ -3,13 +3,14 @@ import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
 import { copyBinaryBatches, int8At } from '../db/copy-binary.ts';
 import { type Database, type Queryable, queryRows } from '../db/database.ts';
 import { HashHelper } from './hash-helper.ts';
+import { largestSignedHead } from './log-store.ts';
 import { HASH_SIZE, hashRange, leafHashInto, parentsInto, rootPlan } from './merkle.ts';
 import { auditEvents, auditNodes } from './tables.ts';
 
 export type LogProblem = {
   /** The first log entry (index) that disagrees, when the fault can be pinned to one. */
   index: number;
-  kind: 'missing-entry' | 'leaf-mismatch' | 'leaf-hash-mismatch' | 'node-mismatch' | 'missing-node';
+  kind: 'missing-entry' | 'leaf-mismatch' | 'leaf-hash-mismatch' | 'node-mismatch' | 'missing-node' | 'rolled-back' | 'signed-head-mismatch';
   detail: string;
 };
 
@@ -19,7 +20,7 @@ export type LogVerification = { entries: number; ok: boolean; problem?: LogProbl
 export type LogSource = { db: Queryable; copyOut?: Database['copyOut'] };
 
 // At one index an entry's own fault is named before its hashes'.
-const KIND_ORDER: LogProblem['kind'][] = ['missing-entry', 'leaf-mismatch', 'leaf-hash-mismatch', 'missing-node', 'node-mismatch'];
+const KIND_ORDER: LogProblem['kind'][] = ['missing-entry', 'leaf-mismatch', 'leaf-hash-mismatch', 'missing-node', 'node-mismatch', 'rolled-back', 'signed-head-mismatch'];
 
 /**
  * Recomputes the whole tree from the stored leaves and compares every stored hash with it; names the
@@ -202,12 +203,24 @@ async function verify(
     width = parentsWidth;
   }
 
+  // The tree as recomputed, against the largest head the service signed: a tree that does not reach it,
+  // or has another root at its size, was rolled back or rewritten consistently, which no stored hash shows.
+  const rootAt = (size: number) => hashRange(rootPlan(size).map((id) => new Uint8Array(levels[id.level]!.subarray(id.index * HASH_SIZE, (id.index + 1) * HASH_SIZE))));
+  const signed = await largestSignedHead(db);
+  if (signed && signed.treeSize > entries) {
+    problems.push({ index: entries, kind: 'rolled-back', detail: `rolled back from ${signed.treeSize} to ${entries}: the service signed a tree of ${signed.treeSize} entries` });
+  } else if (signed && problems.length === 0 && !Buffer.from(rootAt(signed.treeSize)).equals(Buffer.from(signed.rootHash))) {
+    problems.push({
+      index: Math.max(0, signed.treeSize - 1),
+      kind: 'signed-head-mismatch',
+      detail: `the tree of ${signed.treeSize} entries is not the one the service signed at that size: the log was rewritten`,
+    });
+  }
   if (problems.length > 0) {
     problems.sort((a, b) => a.index - b.index || KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind));
     return { entries, ok: false, problem: problems[0]!, rootHash: null };
   }
-  const root = hashRange(rootPlan(entries).map((id) => new Uint8Array(levels[id.level]!.subarray(id.index * HASH_SIZE, (id.index + 1) * HASH_SIZE))));
-  return { entries, ok: true, rootHash: root };
+  return { entries, ok: true, rootHash: rootAt(entries) };
 }
 
 function nodeProblem(height: number, index: number, kind: 'missing-node' | 'node-mismatch'): LogProblem {

@@ -60,6 +60,10 @@ describe.skipIf(databaseUnavailable())('the audit log monitor', () => {
       await tx.execute(sql`alter table audit_events disable trigger user`);
       await tx.execute(sql`alter table audit_nodes disable trigger user`);
       await tx.execute(sql`delete from audit_events where idx >= ${size - 2}`);
+      // A thorough attacker also drops what the service remembers signing; only the monitor's copy is left.
+      await tx.execute(sql`alter table audit_signed_heads disable trigger user`);
+      await tx.execute(sql`delete from audit_signed_heads`);
+      await tx.execute(sql`alter table audit_signed_heads enable trigger user`);
       await tx.execute(sql`alter table audit_events enable trigger user`);
       await tx.execute(sql`alter table audit_nodes enable trigger user`);
     });
