@@ -3,8 +3,9 @@
 // Dockerfile's second stage copies and installs (production dependencies only, dist/ and no src/), then
 // the service started as the image starts it (`node dist/cli.js serve`) and through bin/clearframe.js,
 // each until /healthz and /readyz answer, then stopped with SIGTERM. It also runs the Dockerfile's
-// HEALTHCHECK command and both worker threads (they are started by file name from import.meta.url, so a
-// file tsc does not emit, or a path that only holds in src/, shows up here and nowhere else).
+// HEALTHCHECK command, /docs with its Swagger UI bundle (read from the production install), and both
+// worker threads (they are started by file name from import.meta.url, so a file tsc does not emit, or a
+// path that only holds in src/, shows up here and nowhere else).
 // Run after `npm run build`. Exits non-zero with one line on stderr on any failure.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -134,6 +135,15 @@ async function main() {
     });
     const body = await res.text();
     if (res.status !== 200 || JSON.parse(body).verdict !== 'no-manifest') fail(`POST /v1/verify (the read thread) answered ${res.status}: ${body.slice(0, 200)}`);
+    // The API reference and the Swagger UI bundle it loads, read from swagger-ui-dist in the production install.
+    const docs = await get(`${base}/docs`);
+    const bundle = /<script src="(\/docs\/assets\/[^"]+\/swagger-ui-bundle\.js)"/.exec(docs.body)?.[1];
+    if (docs.status !== 200 || !bundle) fail(`GET /docs answered ${docs.status} without the Swagger UI bundle: ${docs.body.slice(0, 200)}`);
+    const js = await fetch(`${base}${bundle}`, { signal: AbortSignal.timeout(10_000) });
+    const jsBytes = Buffer.from(await js.arrayBuffer());
+    const want = readFileSync(path.join(work, 'node_modules', 'swagger-ui-dist', 'swagger-ui-bundle.js'));
+    if (js.status !== 200 || !js.headers.get('content-type')?.includes('javascript') || !jsBytes.equals(want))
+      fail(`GET ${bundle} answered ${js.status} (${js.headers.get('content-type')}, ${jsBytes.length} bytes), not swagger-ui-dist's bundle`);
   });
 
   // Through the command's entry point: with no src/ beside it, bin/clearframe.js must take dist/.

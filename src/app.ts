@@ -8,7 +8,7 @@ import { auditRoutes } from './audit/routes.ts';
 import { revocationDownstream } from './checkpoints/downstream.ts';
 import { checkpointRoutes } from './checkpoints/routes.ts';
 import { datasetRoutes } from './datasets/routes.ts';
-import { renderDocsPage } from './docs-page.ts';
+import { docsAsset, docsContentSecurityPolicy, renderDocsPage, swaggerUiVersion } from './docs-page.ts';
 import { gateRoutes } from './gate/routes.ts';
 import type { AppEnv } from './http/env.ts';
 import { publicRoute } from './http/openapi-common.ts';
@@ -141,13 +141,36 @@ export function createApp(app: AppContext): OpenAPIHono<AppEnv> {
     method: 'get',
     path: '/docs',
     tags: operations,
-    summary: 'The API reference, as one self-contained HTML page',
+    summary: 'The API reference (Swagger UI, served by this service with its assets), with try-it',
     operationId: 'docs',
     ...publicRoute,
-    responses: { 200: { description: 'The reference page', content: { 'text/html': { schema: z.string() } } } },
+    responses: {
+      200: {
+        description: 'The reference page; its scripts and stylesheet answer under `/docs/assets/<swagger-ui-dist version>/`',
+        headers: {
+          'Content-Security-Policy': { description: 'Only this origin: the page loads nothing from elsewhere', schema: { type: 'string' } },
+        },
+        content: { 'text/html': { schema: z.string() } },
+      },
+    },
   });
   const info = openApiInfo(app.config.publicUrl);
   api.doc31('/openapi.json', info);
-  api.get('/docs', (c) => c.html(renderDocsPage(api.getOpenAPI31Document(info) as never)));
+  api.get('/docs', (c) => {
+    c.header('content-security-policy', docsContentSecurityPolicy);
+    c.header('x-content-type-options', 'nosniff');
+    c.header('cache-control', 'no-cache');
+    return c.html(renderDocsPage(info.info));
+  });
+  // The page's assets, from the swagger-ui-dist package: a fixed allow-list of names, the version in the path.
+  api.get('/docs/assets/:version/:name', (c) => {
+    const { version, name } = c.req.param();
+    const asset = version === swaggerUiVersion ? docsAsset(name) : undefined;
+    if (!asset) throw new Problem(404, 'not-found', `no docs asset ${c.req.path}`);
+    c.header('content-type', asset.contentType);
+    c.header('cache-control', 'public, max-age=31536000, immutable');
+    c.header('x-content-type-options', 'nosniff');
+    return c.body(asset.body as Uint8Array<ArrayBuffer>, 200);
+  });
   return api;
 }
