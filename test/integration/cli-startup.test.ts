@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, databaseUnavailable, type TestDatabase, testDbKind } from '../support/db.ts';
+import { freePort } from '../support/free-port.ts';
 
 const BIN = path.resolve('bin/clearframe.js');
 const ROOT = path.resolve('.');
@@ -21,14 +22,6 @@ function runCli(env: NodeJS.ProcessEnv, args: string[], timeout = 60_000): Promi
 }
 
 /** A port nothing listens on (free when returned). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
 async function holdPort(): Promise<{ port: number; server: Server }> {
   const server = createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/free-port.ts';
 
 // The README's "A first session" runs as written (issue 16): its ```sh block, extracted here, runs with
 // bash -euo pipefail from the checkout's root against a service of its own (embedded PGlite in a temp
@@ -23,14 +23,6 @@ function firstSessionScript(readme: string): string {
   const blocks = [...section.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
   if (blocks.length === 0) throw new Error('"## A first session" has no ```sh block');
   return blocks.join('\n');
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 type Run = { code: number | null; stdout: string; stderr: string };
