@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/config.ts';
 
+/** What start-up would refuse in `env`: the ConfigError's issues, none when it loads. */
+function issues(env: Record<string, string>) {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.issues;
+    throw e;
+  }
+  return [];
+}
+
 describe('configuration from the environment', () => {
   it('defaults to the embedded mode', () => {
     const c = loadConfig({});
@@ -31,15 +42,6 @@ describe('configuration from the environment', () => {
     expect(loadConfig({}).timestamping).toBeNull();
     expect(loadConfig({ TSA_URL: 'http://timestamp.digicert.com' }).timestamping).toEqual({ url: 'http://timestamp.digicert.com', timeoutMs: 10_000 });
     expect(loadConfig({ TSA_URL: 'https://tsa.example/rfc3161', TSA_TIMEOUT_MS: '2500' }).timestamping).toEqual({ url: 'https://tsa.example/rfc3161', timeoutMs: 2500 });
-    const issues = (env: Record<string, string>) => {
-      try {
-        loadConfig(env);
-      } catch (e) {
-        if (e instanceof ConfigError) return e.issues;
-        throw e;
-      }
-      return [];
-    };
     expect(issues({ TSA_URL: 'tsa.example' })).toEqual([{ variable: 'TSA_URL', message: expect.stringMatching(/http:\/\/ or https:\/\/ URL/) }]);
     expect(issues({ TSA_URL: 'ldap://tsa.example' }).map((i) => i.variable)).toEqual(['TSA_URL']);
     expect(issues({ TSA_URL: 'https://tsa.example', TSA_TIMEOUT_MS: 'soon' }).map((i) => i.variable)).toEqual(['TSA_TIMEOUT_MS']);
@@ -49,16 +51,6 @@ describe('configuration from the environment', () => {
 });
 
 describe('start-up configuration (issue 16)', () => {
-  const issues = (env: Record<string, string>) => {
-    try {
-      loadConfig(env);
-    } catch (e) {
-      if (e instanceof ConfigError) return e.issues;
-      throw e;
-    }
-    return [];
-  };
-
   it('TOKEN_MAX_TTL_SECONDS bounds `token issue --ttl`: 30 days by default, validated like the others', () => {
     expect(loadConfig({}).tokenMaxTtlSeconds).toBe(30 * 24 * 3600);
     expect(loadConfig({ TOKEN_MAX_TTL_SECONDS: '3600' }).tokenMaxTtlSeconds).toBe(3600);
