@@ -9,9 +9,9 @@ import { matchesMimeType, normalizeMimeType, resolveMimeType, sniffFamily } from
  */
 export function uploadedMediaType(declared: string | undefined, bytes: Uint8Array): string {
   const given = declared && declared.split(';')[0]!.trim().toLowerCase() !== 'application/octet-stream' ? declared : undefined;
-  if (!given) return resolveMimeType(undefined, bytes) ?? 'application/octet-stream';
-  const supported = normalizeMimeType(given);
   const actual = resolveMimeType(undefined, bytes);
+  if (!given) return actual ?? 'application/octet-stream';
+  const supported = normalizeMimeType(given);
   const agrees = supported ? matchesMimeType(bytes, supported) : sniffFamily(bytes) === undefined;
   if (!agrees) {
     throw problems.validation(`the file was declared ${given} but its bytes are ${actual ?? `not ${given}`}`, [
