@@ -99,6 +99,14 @@ function configFrom(env: NodeJS.ProcessEnv): Config {
   }
 }
 
+/** A stop that hangs (a connection, the database) exits after 15 s rather than holding the port forever. */
+function exitIfStuck(signal: NodeJS.Signals): void {
+  setTimeout(() => {
+    process.stderr.write(`clearframe: did not stop within 15 s of ${signal}; exiting\n`);
+    process.exit(1);
+  }, 15_000).unref();
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, sub, ...rest] = argv;
   if (command === undefined || command === 'help' || argv.includes('--help') || argv.includes('-h')) {
@@ -131,6 +139,7 @@ async function main(argv: string[]): Promise<void> {
       process.off('SIGTERM', early);
       const { logger } = runtime.ctx;
       if (signalledEarly) {
+        exitIfStuck(signalledEarly);
         await runtime.close();
         logger.info({ signal: signalledEarly }, 'clearframe stopped');
         process.exit(0);
@@ -174,10 +183,7 @@ async function main(argv: string[]): Promise<void> {
         clearInterval(sweep);
         const started = performance.now();
         setTimeout(() => http.closeAllConnections(), 5_000).unref();
-        setTimeout(() => {
-          process.stderr.write(`clearframe: did not stop within 15 s of ${signal}; exiting\n`);
-          process.exit(1);
-        }, 15_000).unref();
+        exitIfStuck(signal);
         server.close(() => {
           void runtime.close().then(
             () => {
