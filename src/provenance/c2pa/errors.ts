@@ -8,8 +8,10 @@ export type C2paErrorCode =
   | 'unsupported_media_type'
   /** The bytes are not a parseable file of the declared type (garbage, truncated, mislabelled). */
   | 'asset_parse_error'
-  /** A C2PA manifest store is present but cannot be parsed. */
+  /** A C2PA manifest store is present but cannot be parsed or validated (unknown algorithm, pre-release…). */
   | 'manifest_parse_error'
+  /** The file names a remote manifest (XMP `dcterms:provenance`) and carries none: not fetched unless allowed. */
+  | 'remote_manifest'
   /** The manifest definition given to `sign` was rejected by c2pa-rs. */
   | 'invalid_manifest_definition'
   /** The signer callback failed (KMS error, bad key, wrong signature size…). */
@@ -29,13 +31,16 @@ export class C2paError extends Error {
   readonly engineMessage: string | undefined;
   /** C2PA validation failure codes behind the error, when c2pa-rs reported some. */
   readonly validationCodes: string[];
+  /** The URL of the manifest a `remote_manifest` file points to. */
+  readonly remoteUrl: string | undefined;
 
-  constructor(code: C2paErrorCode, message: string, opts: { engineMessage?: string; cause?: unknown; validationCodes?: string[] } = {}) {
+  constructor(code: C2paErrorCode, message: string, opts: { engineMessage?: string; cause?: unknown; validationCodes?: string[]; remoteUrl?: string } = {}) {
     super(message, opts.cause !== undefined ? { cause: opts.cause } : undefined);
     this.name = 'C2paError';
     this.code = code;
     this.engineMessage = opts.engineMessage;
     this.validationCodes = opts.validationCodes ?? [];
+    this.remoteUrl = opts.remoteUrl;
   }
 }
 
@@ -69,3 +74,115 @@ export function engineFailureCodes(text: string): string[] {
   }
   return [...new Set(codes)];
 }
+
+/** `C2pa(RemoteManifestUrl("https://…"))` → the URL. */
+export function engineRemoteUrl(text: string): string | undefined {
+  return /^C2pa\(RemoteManifest(?:Url|Fetch)\("((?:[^"\\]|\\.)*)"\)/.exec(text)?.[1];
+}
+
+/**
+ * What each c2pa-rs error (its `Error` variant, sdk/src/error.rs) means when it comes from a READ of a file
+ * already sniffed as its type: every class has a reading, so a file that parses always gets a verdict.
+ *  - asset: the container itself does not parse (truncated, malformed boxes, nesting or subfile bombs);
+ *  - manifest: a manifest store is there and cannot be read or validated (JUMBF, claim, COSE, algorithm…);
+ *  - remote: the file points to a manifest elsewhere and carries none;
+ *  - absent: no manifest at all (only with no store present: see store-presence.ts);
+ *  - engine: c2pa-rs itself failed (memory, internal, a thread), nothing the file says.
+ * A variant missing here (a newer c2pa-rs) reads as `manifest`: the file parsed and c2pa-rs refused its
+ * manifest, which is the file's verdict, never a 500.
+ */
+export type ReadErrorClass = 'asset' | 'manifest' | 'remote' | 'absent' | 'engine';
+export const READ_ERROR_CLASS: Readonly<Record<string, ReadErrorClass>> = {
+  JumbfNotFound: 'absent',
+  ProvenanceMissing: 'absent',
+  RemoteManifestUrl: 'remote',
+  RemoteManifestFetch: 'remote',
+  UnsupportedType: 'asset',
+  InvalidAsset: 'asset',
+  NotFound: 'asset',
+  IoError: 'asset',
+  BadParam: 'asset',
+  InvalidMimeType: 'asset',
+  TryFromIntError: 'asset',
+  XmpReadError: 'asset',
+  ImageError: 'asset',
+  PdfReadError: 'asset',
+  BmffError: 'asset',
+  GifError: 'asset',
+  JpegError: 'asset',
+  FlacError: 'asset',
+  PdfError: 'asset',
+  PngError: 'asset',
+  RiffError: 'asset',
+  SvgError: 'asset',
+  TiffError: 'asset',
+  InsufficientMemory: 'engine',
+  InternalError: 'engine',
+  ThreadReceiveError: 'engine',
+  OperationCancelled: 'engine',
+  NotImplemented: 'engine',
+  // Everything else c2pa-rs raises while reading is about the manifest store it found.
+  JumbfParseError: 'manifest',
+  JumbfBoxNotFound: 'manifest',
+  InvalidClaim: 'manifest',
+  ClaimDecoding: 'manifest',
+  ClaimMissing: 'manifest',
+  ClaimMissingSignatureBox: 'manifest',
+  ClaimVersion: 'manifest',
+  ClaimInvalidContent: 'manifest',
+  ClaimMissingHardBinding: 'manifest',
+  ClaimMultipleHardBinding: 'manifest',
+  ClaimUnsigned: 'manifest',
+  ClaimVerification: 'manifest',
+  CoseSignature: 'manifest',
+  CoseSignatureAlgorithmNotSupported: 'manifest',
+  CoseError: 'manifest',
+  CoseInvalidCert: 'manifest',
+  CoseVerifier: 'manifest',
+  CoseSigboxTooSmall: 'manifest',
+  CoseNoCerts: 'manifest',
+  AssertionDecoding: 'manifest',
+  AssertionMissing: 'manifest',
+  AssertionInvalidRedaction: 'manifest',
+  AssertionRedactionNotFound: 'manifest',
+  AssertionSpecificError: 'manifest',
+  HashMismatch: 'manifest',
+  PrereleaseError: 'manifest',
+  IncompatibleVersion: 'manifest',
+  VersionCompatibility: 'manifest',
+  UnknownAlgorithm: 'manifest',
+  InvalidEcdsaSignature: 'manifest',
+  MissingDataBox: 'manifest',
+  TooManyManifestStores: 'manifest',
+  TooManyAssertions: 'manifest',
+  UpdateManifestInvalid: 'manifest',
+  CyclicIngredients: 'manifest',
+  InvalidManifest: 'manifest',
+  ValidationRule: 'manifest',
+  CborError: 'manifest',
+  JsonError: 'manifest',
+  RawSignatureValidationError: 'manifest',
+  CertificateProfileError: 'manifest',
+  CertificateTrustError: 'manifest',
+  InvalidCertificateError: 'manifest',
+  TimeStampError: 'manifest',
+  VerifiableCredentialInvalid: 'manifest',
+};
+
+/**
+ * The C2PA validation code c2pa-rs gives a read error (validation_status.rs `code_from_error`; unknown
+ * algorithm: store.rs' test_no_alg; JUMBF: the spec's `claim.malformed`); `general.error` otherwise.
+ */
+export const READ_ERROR_STATUS: Readonly<Record<string, string>> = {
+  ClaimMissing: 'claim.missing',
+  AssertionMissing: 'assertion.missing',
+  AssertionDecoding: 'assertion.required.missing',
+  HashMismatch: 'assertion.dataHash.mismatch',
+  UnknownAlgorithm: 'algorithm.unsupported',
+  CoseSignatureAlgorithmNotSupported: 'algorithm.unsupported',
+  PrereleaseError: 'com.adobe.prerelease',
+  RemoteManifestUrl: 'manifest.inaccessible',
+  RemoteManifestFetch: 'manifest.inaccessible',
+  JumbfParseError: 'claim.malformed',
+  JumbfBoxNotFound: 'claim.malformed',
+};
