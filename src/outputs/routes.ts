@@ -4,6 +4,7 @@ import { Problem, problems } from '../http/problem.ts';
 import { requireRole } from '../http/role-guard.ts';
 import { router } from '../http/validation.ts';
 import type { OutputDeps } from './deps.ts';
+import { SUPPORTED_TYPES_TEXT } from './problems.ts';
 import { getOutput, outputView } from './reader.ts';
 import { signOutput } from './sign.ts';
 import { VERIFY_VERDICTS, verifyFile } from './verify.ts';
@@ -71,7 +72,8 @@ export function outputRoutes(app: OutputDeps) {
         200: { description: 'The signed file', content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } },
         ...errorResponses,
         413: { ...errorResponses[422], description: 'Larger than MAX_OUTPUT_BYTES' },
-        415: { ...errorResponses[422], description: 'Not JPEG, PNG, WebP, MP4 or MOV' },
+        415: { ...errorResponses[422], description: `Not ${SUPPORTED_TYPES_TEXT}` },
+        422: { ...errorResponses[422], description: 'Invalid fields, or a file that does not decode as its type (e.g. a truncated JPEG or MP4); nothing is signed or recorded' },
         502: { ...errorResponses[422], description: 'The signing key (Cloud KMS) or the time-stamp authority (TSA_URL) failed; nothing is signed or recorded' },
       },
     }),
