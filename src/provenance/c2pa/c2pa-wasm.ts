@@ -28,7 +28,7 @@ import { createRequire } from 'node:module';
 import initC2paWasm, { WasmBuilder, WasmReader } from '@contentauth/c2pa-wasm';
 
 import { buildCoseSign1, CoseSizeError } from './cose-sign1.ts';
-import { C2paError, engineErrorKind, engineErrorText, engineFailureCodes, engineRemoteUrl, READ_ERROR_CLASS, READ_ERROR_STATUS } from './errors.ts';
+import { C2paError, engineErrorKind, engineErrorText, engineFailureCodes, READ_ERROR_CLASS, readError } from './errors.ts';
 import { matchesMimeType, normalizeMimeType, structureProblem } from './formats.ts';
 import { type RawRead, ReadThread } from './read-thread.ts';
 import { findEmbeddedManifestStore } from './store-presence.ts';
@@ -518,35 +518,11 @@ function mapEngineError(err: unknown, op: 'sign' | 'read'): C2paError {
       cause: err,
     });
   }
-  if (op === 'read') return readFailure(err, text, kind, short);
+  if (op === 'read') return readError(err);
   if (kind && ASSET_ERROR_KINDS.has(kind)) {
     return new C2paError('asset_parse_error', `asset could not be parsed: ${short}`, { engineMessage: text, cause: err });
   }
   return new C2paError('engine_error', `c2pa-rs ${op} failed: ${short}`, { engineMessage: text, cause: err });
-}
-
-/** A refused read, by c2pa-rs' error class (READ_ERROR_CLASS): every class but the engine's own is the file's. */
-function readFailure(err: unknown, text: string, kind: string | undefined, short: string): C2paError {
-  const cls = kind === undefined ? 'engine' : (READ_ERROR_CLASS[kind] ?? 'manifest');
-  const status = kind ? READ_ERROR_STATUS[kind] : undefined;
-  const failures = kind === 'InvalidManifest' ? engineFailureCodes(text) : [];
-  const opts = { engineMessage: text, cause: err, validationCodes: failures.length > 0 ? failures : status ? [status] : [] };
-  switch (cls) {
-    case 'remote': {
-      const remoteUrl = engineRemoteUrl(text);
-      return new C2paError('remote_manifest', `the manifest is not in the file but at ${remoteUrl ?? 'a remote URL'}, which is not fetched`, {
-        ...opts,
-        ...(remoteUrl ? { remoteUrl } : {}),
-      });
-    }
-    case 'asset':
-      return new C2paError('asset_parse_error', `asset could not be parsed: ${short}`, opts);
-    case 'engine':
-      return new C2paError('engine_error', `c2pa-rs read failed: ${short}`, opts);
-    default:
-      // 'absent' met after the store was opened is a store that went missing inside itself: unreadable.
-      return new C2paError('manifest_parse_error', `manifest store could not be read: ${short}`, opts);
-  }
 }
 
 function asStatusList(v: unknown): ValidationStatusEntry[] {

@@ -167,6 +167,35 @@ export const READ_ERROR_CLASS: Readonly<Record<string, ReadErrorClass>> = {
   InvalidCertificateError: 'manifest',
   TimeStampError: 'manifest',
   VerifiableCredentialInvalid: 'manifest',
+  // The rest: mostly raised when c2pa-rs builds or signs; met on a read, they are about what it read
+  // (HTTP errors: only a remote manifest fetch, off unless configured, makes requests on a read).
+  AssertionEncoding: 'manifest',
+  ClaimEncoding: 'manifest',
+  ClaimSelfRedact: 'manifest',
+  ClaimDisallowedRedaction: 'manifest',
+  CoseX5ChainMissing: 'manifest',
+  CoseTimeStampGeneration: 'manifest',
+  JumbfCreationError: 'manifest',
+  FailedToRemoteSign: 'manifest',
+  UnsupportedThumbnailFormat: 'manifest',
+  MissingSignerSettings: 'manifest',
+  MissingAutoCreatedActionSourceType: 'manifest',
+  EmbeddingError: 'manifest',
+  IngredientNotFound: 'manifest',
+  FileNotFound: 'asset',
+  ResourceNotFound: 'manifest',
+  XmpWriteError: 'manifest',
+  XmpNotSupported: 'asset',
+  XmlWriteError: 'manifest',
+  InvalidSigningKey: 'manifest',
+  Utf8Error: 'manifest',
+  HttpError: 'remote',
+  HttpResolverError: 'remote',
+  TomlSerializationError: 'manifest',
+  OtherError: 'manifest',
+  RawSignerError: 'manifest',
+  C2PAValidation: 'manifest',
+  Mp3Error: 'asset',
 };
 
 /**
@@ -186,3 +215,31 @@ export const READ_ERROR_STATUS: Readonly<Record<string, string>> = {
   JumbfParseError: 'claim.malformed',
   JumbfBoxNotFound: 'claim.malformed',
 };
+
+/** A refused read as the adapter's error, by c2pa-rs' error class (READ_ERROR_CLASS): every class but the engine's own is the file's. */
+export function readError(err: unknown): C2paError {
+  if (err instanceof C2paError) return err;
+  const text = engineErrorText(err);
+  const kind = engineErrorKind(text);
+  const short = text.length > 500 ? `${text.slice(0, 500)}…` : text;
+  const cls = kind === undefined ? 'engine' : (READ_ERROR_CLASS[kind] ?? 'manifest');
+  const status = kind ? READ_ERROR_STATUS[kind] : undefined;
+  const failures = kind === 'InvalidManifest' ? engineFailureCodes(text) : [];
+  const opts = { engineMessage: text, cause: err, validationCodes: failures.length > 0 ? failures : status ? [status] : [] };
+  switch (cls) {
+    case 'remote': {
+      const remoteUrl = engineRemoteUrl(text);
+      return new C2paError('remote_manifest', `the manifest is not in the file but at ${remoteUrl ?? 'a remote URL'}, which is not fetched`, {
+        ...opts,
+        ...(remoteUrl ? { remoteUrl } : {}),
+      });
+    }
+    case 'asset':
+      return new C2paError('asset_parse_error', `asset could not be parsed: ${short}`, opts);
+    case 'engine':
+      return new C2paError('engine_error', `c2pa-rs read failed: ${short}`, opts);
+    default:
+      // 'absent' met after the store was opened is a store that went missing inside itself: unreadable.
+      return new C2paError('manifest_parse_error', `manifest store could not be read: ${short}`, opts);
+  }
+}
