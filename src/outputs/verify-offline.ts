@@ -12,7 +12,7 @@ import { readRefusal, SUPPORTED_TYPES_TEXT } from './problems.ts';
  */
 export async function verifyOffline(engine: ManifestEngine, bytes: Uint8Array, opts: { mimeType?: string; bundle?: EvidenceBundle; verifierKey?: string }) {
   const mimeType = resolveMimeType(opts.mimeType, bytes);
-  if (!mimeType) return { verdict: 'unsupported' as const, detail: `not a ${SUPPORTED_TYPES_TEXT.replace(' or ', ', ')} file` };
+  if (!mimeType) return { verdict: 'unsupported' as const, detail: `not a ${SUPPORTED_TYPES_TEXT} file` };
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   let read;
   try {

@@ -24,6 +24,8 @@ describe('the conformance corpus, offline', () => {
   });
 
   it('names the URL of a remote manifest and never fetches it', async () => {
+    // Off unless an engine is made to fetch (the service and the CLI never are).
+    expect(JSON.parse(engine.settingsJson()).verify.remote_manifest_fetch).toBe(false);
     const result = (await verifyOffline(engine, fixture('cloud.jpg'), {})) as Offline;
     expect(result.c2pa?.remoteUrl).toBe('https://cai-manifests.adobe.com/manifests/adobe-urn-uuid-5f37e182-3687-462e-a7fb-573462780391');
     const png = (await verifyOffline(engine, fixture('libpng-test_with_url.png'), {})) as Offline;
