@@ -15,6 +15,7 @@ export const SIGN_FAILURES: Record<C2paErrorCode, { status: ContentfulStatusCode
   unsupported_media_type: { status: 415, type: 'unsupported-media-type', detail: (m) => m },
   asset_parse_error: { status: 422, type: 'unprocessable', detail: (m) => `the file does not parse as its type: ${m}` },
   manifest_parse_error: { status: 422, type: 'unprocessable', detail: (m) => `the file does not parse as its type: ${m}` },
+  remote_manifest: { status: 422, type: 'unprocessable', detail: (m) => `the file's manifest is remote: ${m}` },
   signing_failed: { status: 502, type: 'upstream', detail: (m) => `the signing key failed: ${m}` },
   // Configured time-stamping is never skipped: no token, no signed output.
   timestamp_failed: { status: 502, type: 'upstream', detail: (m) => `the time-stamp authority failed, so nothing was signed: ${m}` },
@@ -33,16 +34,37 @@ export function c2paProblem(e: C2paError): Problem {
 }
 
 /**
- * Read failures that mean the file itself cannot be read as its type: a verification answers `damaged`
- * for these. Any other engine error is not the file's verdict.
+ * The verdict a verification gives a file whose manifest c2pa-rs refused to read, by the engine's code:
+ * every code the file is to blame for has one (a file that parses always gets a verdict); undefined only
+ * for the engine's own failure (a 500). A remote manifest is never fetched: its URL is the answer.
  */
-export function isUnreadableFile(e: unknown): e is C2paError {
-  return e instanceof C2paError && (e.code === 'asset_parse_error' || e.code === 'manifest_parse_error' || e.code === 'unsupported_media_type');
+export const READ_VERDICTS: Record<C2paErrorCode, 'damaged' | 'remote-manifest' | undefined> = {
+  unsupported_media_type: 'damaged',
+  asset_parse_error: 'damaged',
+  manifest_parse_error: 'damaged',
+  remote_manifest: 'remote-manifest',
+  // Sign-side codes: a read never raises them, and if one did it would be the engine's, not the file's.
+  invalid_manifest_definition: undefined,
+  signing_failed: undefined,
+  timestamp_failed: undefined,
+  invalid_signing_credential: undefined,
+  sign_self_check_failed: undefined,
+  engine_error: undefined,
+};
+
+/** A refused read's verdict (READ_VERDICTS) with what to report beside it; undefined: not the file's. */
+export function readRefusal(e: unknown): { verdict: 'damaged' | 'remote-manifest'; detail: string; codes: string[]; remoteUrl: string | null } | undefined {
+  if (!(e instanceof C2paError)) return undefined;
+  const verdict = READ_VERDICTS[e.code];
+  return verdict ? { verdict, detail: e.message, codes: e.validationCodes, remoteUrl: e.remoteUrl ?? null } : undefined;
 }
+
+/** The container types a file can be signed and verified as, in users' words (one list for every answer). */
+export const SUPPORTED_TYPES_TEXT = 'JPEG, PNG, WebP, GIF, TIFF, AVIF, HEIF, MP4 or MOV';
 
 export function supportedType(declared: string | undefined, bytes: Uint8Array): SupportedMimeType {
   const mimeType = declared ? normalizeMimeType(declared) : undefined;
-  if (!mimeType) throw new Problem(415, 'unsupported-media-type', `unsupported media type ${JSON.stringify(declared ?? '')}: send JPEG, PNG, WebP, MP4 or MOV`);
+  if (!mimeType) throw new Problem(415, 'unsupported-media-type', `unsupported media type ${JSON.stringify(declared ?? '')}: send ${SUPPORTED_TYPES_TEXT}`);
   if (!matchesMimeType(bytes, mimeType)) throw new Problem(422, 'unprocessable', `the file does not parse as ${mimeType}`);
   return mimeType;
 }

@@ -4,9 +4,10 @@ import { Problem, problems } from '../http/problem.ts';
 import { requireRole } from '../http/role-guard.ts';
 import { router } from '../http/validation.ts';
 import type { OutputDeps } from './deps.ts';
+import { SUPPORTED_TYPES_TEXT } from './problems.ts';
 import { getOutput, outputView } from './reader.ts';
 import { signOutput } from './sign.ts';
-import { verifyFile } from './verify.ts';
+import { VERIFY_VERDICTS, verifyFile } from './verify.ts';
 
 const OutputUpload = z
   .object({
@@ -21,7 +22,33 @@ const OutputUpload = z
   .openapi('OutputUpload');
 
 /** The raw bodies POST /v1/verify reads (besides multipart). */
-const VERIFY_MEDIA_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'video/mp4', 'video/quicktime', 'application/octet-stream'] as const;
+const VERIFY_MEDIA_TYPES = [
+  'image/jpeg',
+  'image/png',
+  'image/webp',
+  'image/gif',
+  'image/tiff',
+  'image/avif',
+  'image/heif',
+  'video/mp4',
+  'video/quicktime',
+  'application/octet-stream',
+] as const;
+
+/** A verification's answer: the verdict (docs/outputs.md says what each means), then what it rests on. */
+const Verification = z
+  .object({
+    verdict: z.enum(VERIFY_VERDICTS),
+    detail: z.string(),
+    sha256: z.string(),
+    mimeType: z.string(),
+    c2pa: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .openapi({ description: "c2pa-rs's findings: codes, trust, the CAWG identity status; for `remote-manifest` the URL (`remoteUrl`), not fetched" }),
+  })
+  .passthrough()
+  .openapi('Verification');
 
 export function outputRoutes(app: OutputDeps) {
   const generators = requireRole(app.verifyToken, 'generator', 'admin');
@@ -45,7 +72,8 @@ export function outputRoutes(app: OutputDeps) {
         200: { description: 'The signed file', content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } },
         ...errorResponses,
         413: { ...errorResponses[422], description: 'Larger than MAX_OUTPUT_BYTES' },
-        415: { ...errorResponses[422], description: 'Not JPEG, PNG, WebP, MP4 or MOV' },
+        415: { ...errorResponses[422], description: `Not ${SUPPORTED_TYPES_TEXT}` },
+        422: { ...errorResponses[422], description: 'Invalid fields, or a file that does not decode as its type (e.g. a truncated JPEG or MP4); nothing is signed or recorded' },
         502: { ...errorResponses[422], description: 'The signing key (Cloud KMS) or the time-stamp authority (TSA_URL) failed; nothing is signed or recorded' },
       },
     }),
@@ -96,7 +124,7 @@ export function outputRoutes(app: OutputDeps) {
       tags: ['Outputs'],
       summary: 'Verify a file: C2PA validation, ledger match, lineage, current standing, and the proof of its registration',
       description:
-        'Send the file as multipart (field `file`) or as the raw body with its content type (JPEG, PNG, WebP, MP4 or MOV; `application/octet-stream`: sniffed from the bytes).',
+        'Send the file as multipart (field `file`) or as the raw body with its content type (JPEG, PNG, WebP, GIF, TIFF, AVIF, HEIF, MP4 or MOV; `application/octet-stream`: sniffed from the bytes). Every file that parses gets a verdict; a remote manifest is never fetched (`remote-manifest`, with its URL).',
       ...guardedBy(verifiers),
       // Plain JSON schemas, not zod: the handler reads the body itself (no validator, no media-type gate).
       request: {
@@ -111,7 +139,7 @@ export function outputRoutes(app: OutputDeps) {
           },
         },
       },
-      responses: { 200: { description: 'The verdict', ...json(z.record(z.string(), z.unknown())) }, ...errorResponses },
+      responses: { 200: { description: 'The verdict', ...json(Verification) }, ...errorResponses },
     }),
     async (c) => {
       const type = c.req.header('content-type') ?? '';

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { type EvidenceBundle, verifyBundle } from '../audit/bundle.ts';
-import { C2paError } from '../provenance/c2pa/errors.ts';
 import { resolveMimeType } from '../provenance/c2pa/formats.ts';
 import type { ManifestEngine, ReadResult } from '../provenance/c2pa/types.ts';
 import { readOutputLineage } from './manifest.ts';
+import { readRefusal, SUPPORTED_TYPES_TEXT } from './problems.ts';
 
 /**
  * `clearframe verify FILE` without a server: the manifest against the given trust anchors, its lineage,
@@ -12,14 +12,16 @@ import { readOutputLineage } from './manifest.ts';
  */
 export async function verifyOffline(engine: ManifestEngine, bytes: Uint8Array, opts: { mimeType?: string; bundle?: EvidenceBundle; verifierKey?: string }) {
   const mimeType = resolveMimeType(opts.mimeType, bytes);
-  if (!mimeType) return { verdict: 'unsupported' as const, detail: 'not a JPEG, PNG, WebP, MP4 or MOV file' };
+  if (!mimeType) return { verdict: 'unsupported' as const, detail: `not a ${SUPPORTED_TYPES_TEXT} file` };
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   let read;
   try {
     read = await engine.read({ bytes, mimeType });
   } catch (e) {
-    if (e instanceof C2paError) return { verdict: 'damaged' as const, detail: e.message, sha256 };
-    throw e;
+    // The service's reading of a refused read (problems.ts), so the two agree on every file.
+    const refused = readRefusal(e);
+    if (!refused) throw e;
+    return { verdict: refused.verdict, detail: refused.detail, sha256, c2pa: { codes: refused.codes, remoteUrl: refused.remoteUrl } };
   }
   if (read.kind !== 'manifest') return { verdict: 'no-manifest' as const, sha256 };
   const lineage = readOutputLineage(read);
@@ -27,7 +29,14 @@ export async function verifyOffline(engine: ManifestEngine, bytes: Uint8Array, o
   const result = {
     verdict: verdict as 'tampered' | 'untrusted' | 'valid',
     sha256,
-    c2pa: { validationState: read.validationState, trusted: read.trusted, intact: read.intact, failureCodes: read.failureCodes, timeStamp: timeStampOf(read) },
+    c2pa: {
+      validationState: read.validationState,
+      trusted: read.trusted,
+      intact: read.intact,
+      failureCodes: read.failureCodes,
+      timeStamp: timeStampOf(read),
+      identity: read.identity,
+    },
     lineage,
     evidence: null as null | { ok: boolean; reasons: string[] },
   };

@@ -13,7 +13,7 @@ import type { ReadResult } from '../provenance/c2pa/types.ts';
 import type { OutputDeps } from './deps.ts';
 import { readOutputLineage } from './manifest.ts';
 import { outputStandingOf } from './output-standing.ts';
-import { isUnreadableFile } from './problems.ts';
+import { readRefusal, SUPPORTED_TYPES_TEXT } from './problems.ts';
 import { withdrawalView } from './reader.ts';
 import { outputs, outputWithdrawals } from './tables.ts';
 import { timeStampOf } from './verify-offline.ts';
@@ -22,22 +22,28 @@ const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
 /**
  * The distributor's verdict on a file:
- *  - damaged: the file does not parse as its type;
- *  - no-manifest: nothing to verify;
+ *  - damaged: the file does not parse as its type, or carries a manifest store that cannot be read or
+ *    validated (a changed box byte, an unknown signature algorithm, a pre-release manifest);
+ *  - remote-manifest: the file names a manifest elsewhere (its URL is given) and carries none; the service
+ *    never fetches it, so nothing is verified;
+ *  - no-manifest: nothing to verify (no manifest store anywhere in the file);
  *  - tampered: a manifest whose hashes no longer match the content (altered since signing);
  *  - untrusted: intact, but signed by no configured trust anchor (a manifest from elsewhere);
  *  - unregistered: trusted and intact, but not an output this ledger recorded;
  *  - verified: trusted, intact, and byte-for-byte an output this ledger recorded;
  *  - withdrawn: byte-for-byte an output this ledger recorded and then withdrew (its signed file failed the
  *    read-back, so it was never handed out): whatever its manifest says, no rights rest on it.
+ * A CAWG identity assertion's credential counts like the claim's own: untrusted, not tampered
+ * (`c2pa.identity` reports its status beside).
  * Standing (checkpoint taint, revoked or expired licenses) is reported beside the verdict: a verified
  * file can still be one whose rights have since fallen away.
  */
-export type VerifyVerdict = 'damaged' | 'no-manifest' | 'tampered' | 'untrusted' | 'unregistered' | 'verified' | 'withdrawn';
+export const VERIFY_VERDICTS = ['damaged', 'remote-manifest', 'no-manifest', 'tampered', 'untrusted', 'unregistered', 'verified', 'withdrawn'] as const;
+export type VerifyVerdict = (typeof VERIFY_VERDICTS)[number];
 
 export async function verifyFile(app: OutputDeps, bytes: Uint8Array, declaredType: string | undefined) {
   const mimeType = resolveMimeType(declaredType, bytes);
-  if (!mimeType) throw new Problem(415, 'unsupported-media-type', `cannot verify ${declaredType ?? 'this'} file: send JPEG, PNG, WebP, MP4 or MOV`);
+  if (!mimeType) throw new Problem(415, 'unsupported-media-type', `cannot verify ${declaredType ?? 'this'} file: send ${SUPPORTED_TYPES_TEXT}`);
   const db = app.database.db;
   // Two things at once: c2pa-rs reads the file on its read thread (the service's engine posts the read
   // within this call), while this thread hashes the file and asks the ledger for an output with exactly
@@ -59,10 +65,20 @@ export async function verifyFile(app: OutputDeps, bytes: Uint8Array, declaredTyp
   try {
     read = await reading;
   } catch (e) {
-    if (isUnreadableFile(e)) {
-      return { verdict: 'damaged' as VerifyVerdict, detail: e.message, sha256: await digest, mimeType, c2pa: null, ledger: null, lineage: null, standing: null, proof: null };
-    }
-    throw e;
+    const refused = readRefusal(e);
+    if (!refused) throw e;
+    return {
+      verdict: refused.verdict as VerifyVerdict,
+      detail: refused.detail,
+      sha256: await digest,
+      mimeType,
+      // What c2pa-rs said: the codes it gives the failure, and the URL of a remote manifest (not fetched).
+      c2pa: { codes: refused.codes, remoteUrl: refused.remoteUrl },
+      ledger: null,
+      lineage: null,
+      standing: null,
+      proof: null,
+    };
   }
   const fileSha256 = await digest;
   if (read.kind !== 'manifest') {
@@ -111,6 +127,7 @@ export async function verifyFile(app: OutputDeps, bytes: Uint8Array, declaredTyp
       failureCodes: read.failureCodes,
       successCodes: read.validation.success.map((s) => s.code),
       timeStamp: timeStampOf(read),
+      identity: read.identity,
     },
     ledger: output
       ? {

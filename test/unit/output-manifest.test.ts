@@ -293,6 +293,7 @@ describe('readOutputLineage on read results (shape checks)', () => {
     failureCodes: [],
     trusted: true,
     intact: true,
+    identity: null,
     raw: {},
   });
   const wire = JSON.parse(JSON.stringify(LINEAGE, (_k, v: unknown) => (v === null ? undefined : v))) as Record<string, unknown>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { c2paProblem, isUnreadableFile, SIGN_FAILURES } from '../../src/outputs/problems.ts';
+import { c2paProblem, READ_VERDICTS, readRefusal, SIGN_FAILURES } from '../../src/outputs/problems.ts';
 import { C2paError, type C2paErrorCode } from '../../src/provenance/c2pa/errors.ts';
 
 // The one place C2PA engine errors become HTTP answers (issue 15): every code the engine raises has one.
@@ -8,6 +8,7 @@ describe('C2PA engine errors as answers', () => {
     unsupported_media_type: [415, 'unsupported-media-type'],
     asset_parse_error: [422, 'unprocessable'],
     manifest_parse_error: [422, 'unprocessable'],
+    remote_manifest: [422, 'unprocessable'],
     signing_failed: [502, 'upstream'],
     timestamp_failed: [502, 'upstream'],
     invalid_manifest_definition: [500, 'internal'],
@@ -30,9 +31,22 @@ describe('C2PA engine errors as answers', () => {
     expect(c2paProblem(e).cause).toBe(e);
   });
 
-  it('says which read failures make a file unreadable as its type (verify answers damaged)', () => {
-    const unreadable = (Object.keys(expected) as C2paErrorCode[]).filter((code) => isUnreadableFile(new C2paError(code, 'x')));
-    expect(unreadable.sort()).toEqual(['asset_parse_error', 'manifest_parse_error', 'unsupported_media_type']);
-    expect(isUnreadableFile(new Error('asset_parse_error'))).toBe(false);
+  it("gives every read failure the file is to blame for a verdict, and only the engine's own none", () => {
+    const verdicts = Object.fromEntries((Object.keys(expected) as C2paErrorCode[]).map((code) => [code, readRefusal(new C2paError(code, 'x'))?.verdict ?? null]));
+    expect(verdicts).toEqual({
+      unsupported_media_type: 'damaged',
+      asset_parse_error: 'damaged',
+      manifest_parse_error: 'damaged',
+      remote_manifest: 'remote-manifest',
+      signing_failed: null,
+      timestamp_failed: null,
+      invalid_manifest_definition: null,
+      invalid_signing_credential: null,
+      sign_self_check_failed: null,
+      engine_error: null,
+    });
+    expect(Object.keys(READ_VERDICTS).sort()).toEqual(Object.keys(expected).sort());
+    expect(readRefusal(new Error('asset_parse_error'))).toBeUndefined();
+    expect(readRefusal(new C2paError('remote_manifest', 'x', { remoteUrl: 'https://m.example/1' }))?.remoteUrl).toBe('https://m.example/1');
   });
 });

@@ -28,9 +28,10 @@ import { createRequire } from 'node:module';
 import initC2paWasm, { WasmBuilder, WasmReader } from '@contentauth/c2pa-wasm';
 
 import { buildCoseSign1, CoseSizeError } from './cose-sign1.ts';
-import { C2paError, engineErrorKind, engineErrorText, engineFailureCodes } from './errors.ts';
-import { matchesMimeType, normalizeMimeType } from './formats.ts';
+import { C2paError, engineErrorKind, engineErrorText, engineFailureCodes, READ_ERROR_CLASS, readError } from './errors.ts';
+import { matchesMimeType, normalizeMimeType, structureProblem } from './formats.ts';
 import { type RawRead, ReadThread } from './read-thread.ts';
+import { findEmbeddedManifestStore } from './store-presence.ts';
 import { sigTst2Header, sigTst2MessageImprint, TimestampError } from './timestamp.ts';
 import type {
   C2paSigner,
@@ -208,6 +209,12 @@ export const TRUST_FAILURE_CODES: ReadonlySet<string> = new Set([
   'signingCredential.ocsp.unknown',
   'timeStamp.untrusted',
   'timeStamp.outsideValidity',
+  // The CAWG identity assertion's credential, told apart from its integrity as the claim's own is: an
+  // identity signed by an issuer no one configured is untrusted, not altered.
+  'cawg.x509.credential.untrusted',
+  'cawg.x509.signature.outside_validity',
+  'cawg.ica.untrusted_issuer',
+  'cawg.ica.did_unavailable',
 ]);
 
 export class C2paWasmEngine implements ManifestEngine {
@@ -252,6 +259,9 @@ export class C2paWasmEngine implements ManifestEngine {
   async sign(input: SignInput): Promise<SignResult> {
     await loadC2paWasm();
     const mimeType = checkAsset(input.bytes, input.mimeType, 'asset');
+    // Signing vouches for the file as it is: one that does not decode as its type is refused, not signed.
+    const cut = structureProblem(input.bytes, mimeType);
+    if (cut) throw new C2paError('asset_parse_error', `the file does not decode as ${mimeType}: ${cut}`);
     const ingredients = (input.ingredients ?? []).map((ing, i) => ({
       ...ing,
       mimeType: checkAsset(ing.bytes, ing.mimeType, `ingredient ${i}`),
@@ -381,8 +391,17 @@ export class C2paWasmEngine implements ManifestEngine {
     const mimeType = checkAsset(input.bytes, input.mimeType, 'asset');
     const raw = await reader(mimeType, input.bytes, this.settingsJson(input.trustAnchorsPem));
     if ('error' in raw) {
-      const kind = engineErrorKind(engineErrorText(raw.error));
-      if (raw.stage === 'open' && (kind === 'JumbfNotFound' || kind === 'ProvenanceMissing')) return { kind: 'no_manifest' };
+      const text = engineErrorText(raw.error);
+      const kind = engineErrorKind(text);
+      if (raw.stage === 'open' && kind !== undefined && READ_ERROR_CLASS[kind] === 'absent') {
+        // c2pa-rs found no store; one that is there but unreadable (a changed box byte) is damaged, not absent.
+        const where = findEmbeddedManifestStore(input.bytes);
+        if (!where) return { kind: 'no_manifest' };
+        throw new C2paError('manifest_parse_error', `the file carries a C2PA manifest store (${where}) that cannot be read: c2pa-rs finds none in it (${kind})`, {
+          engineMessage: text,
+          validationCodes: ['claim.malformed'],
+        });
+      }
       throw mapEngineError(raw.error, 'read');
     }
     try {
@@ -454,23 +473,6 @@ async function addIngredient(builder: WasmBuilder, ing: IngredientInput & { mime
 }
 
 const ASSET_ERROR_KINDS = new Set(['UnsupportedType', 'InvalidAsset', 'NotFound', 'IoError', 'BadParam', 'InvalidMimeType']);
-const MANIFEST_ERROR_KINDS = new Set([
-  'JumbfParseError',
-  'JumbfBoxNotFound',
-  'InvalidClaim',
-  'ClaimDecoding',
-  'ClaimMissing',
-  'ClaimMissingSignatureBox',
-  'CoseSignature',
-  'CoseError',
-  'CoseInvalidCert',
-  'CoseSigboxTooSmall',
-  'AssertionDecoding',
-  'AssertionMissing',
-  'HashMismatch',
-  'PrereleaseError',
-  'IncompatibleVersion',
-]);
 
 /**
  * A sign c2pa-rs' validation refused, by its codes: the signing certificate's fault or the manifest's as
@@ -516,14 +518,9 @@ function mapEngineError(err: unknown, op: 'sign' | 'read'): C2paError {
       cause: err,
     });
   }
+  if (op === 'read') return readError(err);
   if (kind && ASSET_ERROR_KINDS.has(kind)) {
     return new C2paError('asset_parse_error', `asset could not be parsed: ${short}`, { engineMessage: text, cause: err });
-  }
-  if (op === 'read' && kind && MANIFEST_ERROR_KINDS.has(kind)) {
-    return new C2paError('manifest_parse_error', `manifest store could not be parsed: ${short}`, {
-      engineMessage: text,
-      cause: err,
-    });
   }
   return new C2paError('engine_error', `c2pa-rs ${op} failed: ${short}`, { engineMessage: text, cause: err });
 }
@@ -562,6 +559,18 @@ function toReadResult(store: Record<string, unknown>, activeLabelFromReader: str
   const validationState: ValidationState = state === 'Trusted' || state === 'Valid' || state === 'Invalid' ? state : failureCodes.length ? 'Invalid' : 'Valid';
   const trusted = validation.success.some((s) => s.code === 'signingCredential.trusted');
   const intact = failureCodes.every((c) => TRUST_FAILURE_CODES.has(c));
+  const cawg = (list: ValidationStatusEntry[]) => [...new Set(list.filter((e) => e.code.startsWith('cawg.')).map((e) => e.code))];
+  const identityFailure = cawg(validation.failure);
+  const identitySuccess = cawg(validation.success);
+  const identity =
+    identityFailure.length + identitySuccess.length > 0
+      ? {
+          trusted: identitySuccess.includes('cawg.x509.credential.trusted') || identitySuccess.includes('cawg.ica.credential_valid'),
+          intact: identityFailure.every((c) => TRUST_FAILURE_CODES.has(c)),
+          success: identitySuccess,
+          failure: identityFailure,
+        }
+      : null;
   return {
     kind: 'manifest',
     activeManifestLabel,
@@ -573,6 +582,7 @@ function toReadResult(store: Record<string, unknown>, activeLabelFromReader: str
     failureCodes,
     trusted,
     intact,
+    identity,
     raw: store,
   };
 }

@@ -66,3 +66,64 @@ export function resolveMimeType(declared: string | undefined, bytes: Uint8Array)
   const family = sniffFamily(bytes);
   return family ? normalizeMimeType(FAMILY_TYPE[family]) : undefined;
 }
+
+/**
+ * Why the bytes do not decode as their container, or undefined when the structure holds: c2pa-rs signs a
+ * truncated JPEG or MP4 as it is (it hashes what is there), so the adapter checks the container's frame
+ * before it signs. JPEG: its segments lead to the scan, and the scan is closed by an EOI marker; ISO BMFF:
+ * the top-level boxes tile the file exactly; PNG: the chunks lead to IEND. Other containers: c2pa-rs' parse.
+ */
+export function structureProblem(bytes: Uint8Array, mimeType: SupportedMimeType): string | undefined {
+  const family = FAMILY[mimeType];
+  if (family === 'jpeg') return jpegProblem(bytes);
+  if (family === 'bmff') return bmffProblem(bytes);
+  if (family === 'png') return pngProblem(bytes);
+  return undefined;
+}
+
+function jpegProblem(b: Uint8Array): string | undefined {
+  let at = 2;
+  for (;;) {
+    if (at + 4 > b.length) return 'the JPEG ends before its image data';
+    if (b[at] !== 0xff) return `no JPEG marker at byte ${at}`;
+    const marker = b[at + 1]!;
+    if (marker === 0xff) {
+      at++;
+      continue;
+    }
+    const length = (b[at + 2]! << 8) | b[at + 3]!;
+    if (length < 2 || at + 2 + length > b.length) return `the JPEG segment at byte ${at} runs past the end of the file`;
+    at += 2 + length;
+    if (marker === 0xda) break;
+  }
+  const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  return buf.lastIndexOf(Buffer.from([0xff, 0xd9])) >= at ? undefined : 'the JPEG image data is cut off (no end-of-image marker)';
+}
+
+function bmffProblem(b: Uint8Array): string | undefined {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let at = 0;
+  while (at < b.length) {
+    if (at + 8 > b.length) return `the file ends inside a box header at byte ${at}`;
+    let size = dv.getUint32(at);
+    if (size === 1) {
+      if (at + 16 > b.length) return `the file ends inside a box header at byte ${at}`;
+      size = Number(dv.getBigUint64(at + 8));
+    } else if (size === 0) size = b.length - at;
+    if (size < 8) return `a box at byte ${at} has an impossible size`;
+    if (at + size > b.length) return `the '${ascii(b, at + 4, at + 8)}' box at byte ${at} runs past the end of the file (cut off)`;
+    at += size;
+  }
+  return undefined;
+}
+
+function pngProblem(b: Uint8Array): string | undefined {
+  let at = 8;
+  for (;;) {
+    if (at + 12 > b.length) return 'the PNG ends before its IEND chunk (cut off)';
+    const length = ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+    if (at + 12 + length > b.length) return `the PNG chunk at byte ${at} runs past the end of the file (cut off)`;
+    if (ascii(b, at + 4, at + 8) === 'IEND') return undefined;
+    at += 12 + length;
+  }
+}

@@ -172,6 +172,12 @@ export interface ManifestReadResult {
    * expired, revoked — see TRUST_FAILURE_CODES). Fully valid = trusted && failureCodes.length === 0.
    */
   intact: boolean;
+  /**
+   * The CAWG identity assertion's own status, when the manifest has one: its codes (success and failure),
+   * `trusted` when its credential is (`cawg.x509.credential.trusted`), `intact` when no failure is
+   * anything but a trust one. Its trust failures make the file `untrusted`, never `tampered`.
+   */
+  identity: { trusted: boolean; intact: boolean; success: string[]; failure: string[] } | null;
   /** The full c2pa-rs Reader manifest store JSON. */
   raw: Record<string, unknown>;
 }
