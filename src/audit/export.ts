@@ -3,7 +3,7 @@ import type { Queryable } from '../db/database.ts';
 import type { Signer } from '../signing/signer.ts';
 import { BUNDLE_FORMAT, type BundleEntry, type BundleHeader, type EvidenceBundle } from './bundle.ts';
 import { nodeKey, readEvents, readNodes, treeSize } from './log-store.ts';
-import { assembleProof, distinctNodeIds, inclusionProofPlan } from './merkle.ts';
+import { assembleProof, inclusionProofPlan, type NodeId } from './merkle.ts';
 import { auditVerifierKey, signedTreeHead } from './service.ts';
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
@@ -52,13 +52,24 @@ export async function streamEvidence(q: Queryable, origin: string, signer: Signe
       throw new Error(`the audit log is damaged: entry ${a + (missing === -1 ? events.length : missing)} is missing; run clearframe audit verify`);
     }
     const plans = events.map((e) => inclusionProofPlan(e.index, size));
-    const nodes = await readNodes(q, distinctNodeIds(...plans));
-    const lookup = (id: { level: number; index: number }) => {
+    const nodes = await readNodes(q, pageNodeIds(plans));
+    const lookup = (id: NodeId) => {
       const h = nodes.get(nodeKey(id));
       if (!h) throw new Error(`the audit log is damaged: it is missing node ${nodeKey(id)}; run clearframe audit verify`);
       return h;
     };
-    const page = events.map(({ leaf, ...event }, i) => ({ index: event.index, leaf: b64(leaf), event, inclusionProof: assembleProof(plans[i]!, lookup).map(b64) }));
+    // Most of a page's proofs share their upper elements: each element is hashed and encoded once a page.
+    const encoded = new Map<string, string>();
+    const element = (ids: readonly NodeId[]) => {
+      const key = ids.length === 1 ? nodeKey(ids[0]!) : `${nodeKey(ids[0]!)}+${ids.length}`;
+      let text = encoded.get(key);
+      if (text === undefined) {
+        text = b64(assembleProof([ids], lookup)[0]!);
+        encoded.set(key, text);
+      }
+      return text;
+    };
+    const page = events.map(({ leaf, ...event }, i) => ({ index: event.index, leaf: b64(leaf), event, inclusionProof: plans[i]!.map(element) }));
     opts.onPage?.({ from: a, to: b });
     return page;
   };
@@ -75,6 +86,13 @@ export async function streamEvidence(q: Queryable, origin: string, signer: Signe
     }
   }
   return { header, treeSize: size, pages: pages() };
+}
+
+/** The distinct nodes of a page's proof plans (a number per node: index·64 + level, exact below 2^47 leaves). */
+function pageNodeIds(plans: readonly NodeId[][][]): NodeId[] {
+  const seen = new Map<number, NodeId>();
+  for (const plan of plans) for (const element of plan) for (const id of element) seen.set(id.index * 64 + id.level, id);
+  return [...seen.values()];
 }
 
 /** The whole bundle in memory: for small ranges (an output's registration, tests). */
