@@ -34,9 +34,11 @@ const USAGE = `clearframe <command>
   audit verify [--hash-here]             recompute the whole log from the database; names the first bad entry
                                          (--hash-here: leaf hashes here too, not by PostgreSQL beside the rows)
   audit verify --bundle FILE [--key VKEY]
-                                         check an evidence bundle offline, without the server
+                                         check an evidence bundle offline, without the server (read
+                                         as a stream: any size)
   audit export --from N [--to M] [--out FILE]
-                                         write an evidence bundle for entries N..M-1
+                                         write an evidence bundle for entries N..M-1, streamed (progress
+                                         and, at the end, the file, its entries and checkpoint size on stderr)
   audit monitor URL [--state FILE] [--key VKEY] [--token T]
                                          check the log at URL still extends the checkpoint kept in FILE
                                          (consistency proof; --token: legal or admin); exit 0 when it does,
