@@ -1,12 +1,55 @@
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EvidenceBundle, verifyBundle } from '../../src/audit/bundle.ts';
-import { exportEvidence } from '../../src/audit/export.ts';
+import { type BundleVerdict, type EvidenceBundle, verifyBundle as verifyInMemory } from '../../src/audit/bundle.ts';
+import { verifyBundleText } from '../../src/audit/bundle-file.ts';
+import { exportEvidence, streamEvidence, writeEvidence } from '../../src/audit/export.ts';
 import { databaseUnavailable } from '../support/db.ts';
 import { assetBody } from '../support/fixtures.ts';
 import { startTestService, type TestService } from '../support/service.ts';
 
 // The offline verifier of an evidence bundle checks what a reader is shown, not only the leaves
 // (issue 21): displayed fields equal to the leaf, the range the bundle claims, each proof its own entry's.
+/** The text `audit export` writes for a bundle (edited or not), as its stream would. */
+async function exportedText(bundle: EvidenceBundle): Promise<string> {
+  const { entries, ...header } = bundle;
+  let text = '';
+  const out = new Writable({
+    write(chunk, _encoding, done) {
+      text += String(chunk);
+      done();
+    },
+  });
+  await writeEvidence(
+    {
+      header,
+      treeSize: 0,
+      pages: (async function* () {
+        yield entries;
+      })(),
+    },
+    out,
+  );
+  return text;
+}
+
+/** Chunks of `size` characters: a stream whose edges fall anywhere, inside strings and numbers. */
+async function* chunks(text: string, size: number) {
+  for (let i = 0; i < text.length; i += size) yield text.slice(i, i + size);
+}
+
+/**
+ * Every bundle is checked three ways, which must agree: in memory, streamed from the text the export
+ * writes (one entry a line), and streamed from compact JSON cut into 7-character chunks.
+ */
+async function verifyBundle(bundle: EvidenceBundle, key?: string): Promise<BundleVerdict> {
+  const inMemory = await verifyInMemory(JSON.parse(JSON.stringify(bundle)), key);
+  const exported = await verifyBundleText(chunks(await exportedText(bundle), 4096), key);
+  const compact = await verifyBundleText(chunks(JSON.stringify(bundle), 7), key);
+  expect(exported).toEqual(inMemory);
+  expect(compact).toEqual(inMemory);
+  return inMemory;
+}
+
 describe.skipIf(databaseUnavailable())('evidence bundles against edits', () => {
   let svc: TestService;
   let vkey: string;
@@ -25,7 +68,47 @@ describe.skipIf(databaseUnavailable())('evidence bundles against edits', () => {
 
   it('claims the range it holds, and verifies as exported', async () => {
     expect({ from: bundle.from, to: bundle.to, indices: bundle.entries.map((e) => e.index) }).toEqual({ from: 1, to: 6, indices: [1, 2, 3, 4, 5] });
-    expect(await verifyBundle(copy(), vkey)).toMatchObject({ ok: true, entriesChecked: 5, failures: [] });
+    expect(await verifyBundle(copy(), vkey)).toMatchObject({ ok: true, format: 'clearframe-audit-evidence/v1', entriesChecked: 5, failures: [] });
+  });
+
+  it('writes the first entry before it reads the last page, and reads back what it wrote', async () => {
+    const { keyring, config, database } = svc.runtime.ctx;
+    const read: string[] = [];
+    const stream = await streamEvidence(database.db, config.auditOrigin, keyring.audit, 1, 6, { pageSize: 2, onPage: (p) => read.push(`${p.from}..${p.to}`) });
+    let text = '';
+    let readWhenFirstEntryWritten: string[] | undefined;
+    const out = new Writable({
+      write(chunk, _encoding, done) {
+        text += String(chunk);
+        if (!readWhenFirstEntryWritten && text.includes('"inclusionProof"')) readWhenFirstEntryWritten = [...read];
+        done();
+      },
+      highWaterMark: 1, // every write waits for its drain, as a slow disk would make it
+    });
+    await writeEvidence(stream, out);
+    // Pages aligned to the page size: [1,2), [2,4), [4,6). When the first entry goes out, the one read
+    // ahead may be under way, the last is not: nothing waits for the whole range.
+    expect(read).toEqual(['1..2', '2..4', '4..6']);
+    expect(readWhenFirstEntryWritten).not.toContain('4..6');
+    expect(JSON.parse(text)).toEqual({ ...bundle, exportedAt: expect.any(String), checkpoint: expect.any(String) });
+    expect((await verifyBundleText(chunks(text, 100), vkey)).ok).toBe(true);
+  });
+
+  it('checks an entry as soon as it is read, before the bundle ends', async () => {
+    const text = await exportedText(copy());
+    const entryStart = text.indexOf('"inclusionProof"');
+    const upToFirstEntry = text.slice(0, text.indexOf('\n', entryStart));
+    const checked: number[] = [];
+    let checkedBeforeTheRest: number[] | undefined;
+    async function* paced() {
+      yield upToFirstEntry;
+      checkedBeforeTheRest = [...checked];
+      yield text.slice(upToFirstEntry.length);
+    }
+    const verdict = await verifyBundleText(paced(), vkey, { progressEvery: 1, onProgress: (n) => checked.push(n) });
+    expect(verdict.ok).toBe(true);
+    expect(checkedBeforeTheRest).toEqual([1]);
+    expect(checked).toEqual([1, 2, 3, 4, 5]);
   });
 
   it('refuses a displayed field changed while the leaf is untouched', async () => {
