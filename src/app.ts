@@ -11,8 +11,12 @@ import { datasetRoutes } from './datasets/routes.ts';
 import { docsAsset, docsContentSecurityPolicy, renderDocsPage, swaggerUiVersion } from './docs-page.ts';
 import { gateRoutes } from './gate/routes.ts';
 import type { AppEnv } from './http/env.ts';
+import { loggableError } from './http/error-log.ts';
+import { hostileInput } from './http/json-body.ts';
 import { publicRoute } from './http/openapi-common.ts';
 import { Problem, problemResponse } from './http/problem.ts';
+import { rateLimit } from './http/rate-limit.ts';
+import { securityHeaders } from './http/security-headers.ts';
 import { keyRoutes } from './keys/routes.ts';
 import { licenseRoutes } from './licenses/routes.ts';
 import { findOutput } from './outputs/reader.ts';
@@ -40,6 +44,30 @@ const Readiness = z.object({
 });
 const anyJson = z.record(z.string(), z.unknown());
 
+/** Operations whose JSON bodies are lists of asset ids (up to 200,000): MAX_JSON_LIST_BYTES, not MAX_JSON_BYTES. */
+const LIST_BODY_OPERATIONS = new Set(['createDataset', 'evaluateGate']);
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+
+type RouteDefinition = { method: string; path: string; operationId?: string; request?: { body?: { content?: Record<string, unknown> } } } & Record<string, unknown>;
+
+/**
+ * Each operation's body limits, per media type, as the service enforces them: written into the
+ * OpenAPI document as `x-body-limit` (bytes), and looked up per request by hono's route path.
+ */
+function declareBodyLimits(api: OpenAPIHono<AppEnv>, config: AppContext['config']): Map<string, number> {
+  const jsonLimits = new Map<string, number>();
+  for (const def of api.openAPIRegistry.definitions) {
+    if (def.type !== 'route') continue;
+    const route = def.route as unknown as RouteDefinition;
+    const content = route.request?.body?.content;
+    if (!content) continue;
+    const json = LIST_BODY_OPERATIONS.has(route.operationId ?? '') ? config.http.maxJsonListBytes : config.http.maxJsonBytes;
+    route['x-body-limit'] = Object.fromEntries(Object.keys(content).map((type) => [type, JSON_MEDIA_TYPE.test(type) ? json : config.maxUploadBytes]));
+    jsonLimits.set(`${route.method.toUpperCase()} ${route.path.replace(/\{(\w+)\}/g, ':$1')}`, json);
+  }
+  return jsonLimits;
+}
+
 export function createApp(app: AppContext): OpenAPIHono<AppEnv> {
   const api = new OpenAPIHono<AppEnv>();
 
@@ -56,13 +84,22 @@ export function createApp(app: AppContext): OpenAPIHono<AppEnv> {
     logger.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
   });
 
+  api.use('*', securityHeaders());
+  api.use('*', rateLimit({ ...app.config.http.rateLimit, trustProxy: app.config.http.trustProxy, verifyToken: app.verifyToken }));
+  // Filled once every route is mounted (below): the limits come from the routes' own definitions.
+  let jsonLimits = new Map<string, number>();
+  const uploadLimit = bodyLimit({
+    maxSize: app.config.maxUploadBytes,
+    onError: () => {
+      throw new Problem(413, 'payload-too-large', `the request body is larger than ${app.config.maxUploadBytes} bytes`, { limit: app.config.maxUploadBytes });
+    },
+  });
   api.use(
     '*',
-    bodyLimit({
-      maxSize: app.config.maxUploadBytes,
-      onError: () => {
-        throw new Problem(413, 'payload-too-large', `the request body is larger than ${app.config.maxUploadBytes} bytes`);
-      },
+    hostileInput({
+      json: (method, routePath) => jsonLimits.get(`${method} ${routePath}`) ?? app.config.http.maxJsonBytes,
+      upload: app.config.maxUploadBytes,
+      other: uploadLimit,
     }),
   );
 
@@ -74,7 +111,8 @@ export function createApp(app: AppContext): OpenAPIHono<AppEnv> {
       // e.g. malformed JSON from the validator: still a client error, still problem+json
       return problemResponse(c, new Problem(status as 400, type, err.message || 'the request could not be read'));
     }
-    c.get('logger')?.error({ err }, 'unhandled error');
+    // Never the error as it is: a database error carries the statement's parameters, i.e. request content.
+    c.get('logger')?.error({ err: loggableError(err) }, 'unhandled error');
     return problemResponse(c, new Problem(500, 'internal', 'an internal error occurred; the request id identifies it in the logs', { requestId: c.get('requestId') }));
   });
 
@@ -154,6 +192,7 @@ export function createApp(app: AppContext): OpenAPIHono<AppEnv> {
       },
     },
   });
+  jsonLimits = declareBodyLimits(api, app.config);
   const info = openApiInfo(app.config.publicUrl);
   api.doc31('/openapi.json', info);
   api.get('/docs', (c) => {

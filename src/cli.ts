@@ -1,11 +1,9 @@
 import './v8-flags.ts';
 import { createWriteStream, existsSync, readFileSync, renameSync, rmSync, type WriteStream, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { serve } from '@hono/node-server';
 import type { BundleVerdict, EvidenceBundle } from './audit/bundle.ts';
 import { BundleSyntaxError, verifyBundleFile } from './audit/bundle-file.ts';
 import { streamEvidence, writeEvidence } from './audit/export.ts';
@@ -19,7 +17,7 @@ import type { Database } from './db/database.ts';
 import { verifyExitCode } from './outputs/verify-exit.ts';
 import { verifyOffline } from './outputs/verify-offline.ts';
 import { createC2paWasmEngine } from './provenance/c2pa/c2pa-wasm.ts';
-import { openConfiguredDatabase, StartupError, startRuntime } from './runtime.ts';
+import { openConfiguredDatabase, StartupError, serveHttp, startRuntime } from './runtime.ts';
 import { C2PA_FILES, initKeys, type Keyring, loadKeyring } from './signing/keyring.ts';
 
 const USAGE = `clearframe <command>
@@ -150,12 +148,11 @@ async function main(argv: string[]): Promise<void> {
         logger.info({ signal: signalledEarly }, 'clearframe stopped');
         process.exit(0);
       }
-      // Without TLS or HTTP/2 options @hono/node-server's server is a node:http Server.
-      const server = serve({ fetch: runtime.app.fetch, port: config.port, hostname: config.host }, (info) => {
+      const server = serveHttp(runtime, { port: config.port, hostname: config.host }, (info) => {
         const identityFile = writeServiceIdentity(config);
         logger.info({ url: `http://${config.host}:${info.port}`, publicUrl: config.publicUrl, database: runtime.ctx.database.kind, identityFile }, 'clearframe listening');
       });
-      const http = server as Server;
+      const http = server;
       server.once('error', (err: NodeJS.ErrnoException) => {
         const where = `${config.host}:${config.port}`;
         const message =

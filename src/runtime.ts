@@ -1,5 +1,9 @@
+import { type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { serve } from '@hono/node-server';
 import { sql } from 'drizzle-orm';
 import pino, { type Logger } from 'pino';
 import { createApp } from './app.ts';
@@ -9,6 +13,7 @@ import { tokenVerifier } from './auth/tokens.ts';
 import type { Config } from './config/config.ts';
 import { type Database, openDatabase } from './db/database.ts';
 import { PolicyRegistry } from './gate/policy-registry.ts';
+import { Problem } from './http/problem.ts';
 import { registerKeys } from './keys/register.ts';
 import { createC2paWasmEngine } from './provenance/c2pa/c2pa-wasm.ts';
 import { httpTimestampAuthority } from './provenance/c2pa/tsa-client.ts';
@@ -170,4 +175,80 @@ export async function startRuntime(config: Config, opts: { database?: Database; 
     await database.close().catch(() => {});
     throw e;
   }
+}
+
+/**
+ * Node's own answers to a request it could not hand to the app (headers too large, a request that did not
+ * arrive in time, bytes that are not HTTP), as problem+json. Written on the socket as Node itself would,
+ * then the connection is closed: what is left on it cannot be read as a next request.
+ */
+export function clientErrorAnswer(err: NodeJS.ErrnoException): { status: number; raw: string } | undefined {
+  if (err.code === 'ECONNRESET' || err.code === 'EPIPE') return undefined;
+  const problem =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? new Problem(431, 'headers-too-large', 'the request headers are larger than this server accepts (MAX_HEADER_BYTES)')
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code === 'HPE_HEADERS_TIMEOUT'
+        ? new Problem(408, 'request-timeout', 'the request did not arrive in time (HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS)')
+        : new Problem(400, 'bad-request', 'the request is not HTTP/1.1 this server can read');
+  const body = JSON.stringify(problem.body());
+  const raw = [
+    `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}`,
+    'Content-Type: application/problem+json',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'X-Content-Type-Options: nosniff',
+    'Connection: close',
+    '',
+    body,
+  ].join('\r\n');
+  return { status: problem.status, raw };
+}
+
+/**
+ * The service on a node:http server: Node's limits from the configuration (the whole request within
+ * REQUEST_TIMEOUT_MS, its headers within HEADERS_TIMEOUT_MS and MAX_HEADER_BYTES), Node's own error
+ * answers as problem+json, and at most MAX_CONNECTIONS_PER_CLIENT open connections from one address.
+ */
+export function serveHttp(runtime: Pick<Runtime, 'app' | 'ctx'>, opts: { port: number; hostname: string }, onListening?: (info: AddressInfo) => void): Server {
+  const { http } = runtime.ctx.config;
+  const server = serve(
+    {
+      fetch: runtime.app.fetch,
+      port: opts.port,
+      hostname: opts.hostname,
+      serverOptions: {
+        requestTimeout: http.requestTimeoutMs,
+        headersTimeout: http.headersTimeoutMs,
+        maxHeaderSize: http.maxHeaderBytes,
+        // Node looks for expired requests this often (30 s by default, which would stretch every timeout).
+        connectionsCheckingInterval: Math.min(1000, Math.max(100, Math.floor(http.headersTimeoutMs / 4))),
+      },
+    },
+    onListening,
+  ) as Server<typeof IncomingMessage, typeof ServerResponse>;
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const answer = clientErrorAnswer(err);
+    // A response already begun cannot be replaced by another.
+    const begun = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage?.headersSent;
+    if (answer && socket.writable && !begun) socket.end(answer.raw);
+    else socket.destroy();
+  });
+  const max = http.maxConnectionsPerClient;
+  if (max > 0) {
+    const open = new Map<string, number>();
+    server.on('connection', (socket: Socket) => {
+      const address = socket.remoteAddress ?? '';
+      const count = (open.get(address) ?? 0) + 1;
+      if (count > max) {
+        socket.destroy();
+        return;
+      }
+      open.set(address, count);
+      socket.once('close', () => {
+        const left = (open.get(address) ?? 1) - 1;
+        if (left > 0) open.set(address, left);
+        else open.delete(address);
+      });
+    });
+  }
+  return server;
 }

@@ -61,6 +61,28 @@ const envSchema = z
       .int()
       .positive()
       .default(200 * 1024 * 1024),
+    MAX_JSON_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(1024 * 1024),
+    MAX_JSON_LIST_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(32 * 1024 * 1024),
+    RATE_LIMIT_REQUESTS: z.coerce.number().int().min(0).default(1200),
+    RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+    TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+    REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
+    HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+    MAX_HEADER_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(1024 * 1024)
+      .default(16 * 1024),
+    MAX_CONNECTIONS_PER_CLIENT: z.coerce.number().int().min(0).default(128),
     POLICIES_DIR: optionalString,
     CLEARANCE_TTL_SECONDS: z.coerce
       .number()
@@ -111,6 +133,10 @@ const envSchema = z
     ),
   })
   .superRefine((env, ctx) => {
+    // Node refuses a headers timeout longer than the whole request's.
+    if (env.HEADERS_TIMEOUT_MS > env.REQUEST_TIMEOUT_MS) {
+      ctx.addIssue({ code: 'custom', path: ['HEADERS_TIMEOUT_MS'], message: `must not exceed REQUEST_TIMEOUT_MS (${env.REQUEST_TIMEOUT_MS})` });
+    }
     // http://0.0.0.0:8080 would be written into every checkpoint origin, clearance issuer and manifest.
     if (env.PUBLIC_URL === undefined && !isLoopbackHost(env.HOST)) {
       ctx.addIssue({
@@ -180,6 +206,22 @@ export type Config = {
   auth: { mode: 'local'; issuer: string; audience: string } | { mode: 'jwks'; jwksUrl: string; issuer: string; audience: string };
   auditOrigin: string;
   maxUploadBytes: number;
+  /** What the HTTP server accepts from a client (see the README's Configuration section). */
+  http: {
+    /** JSON bodies; routes that take asset-id lists accept maxJsonListBytes. */
+    maxJsonBytes: number;
+    maxJsonListBytes: number;
+    /** Requests per client per window; 0: no limit. */
+    rateLimit: { requests: number; windowMs: number };
+    /** Clients are named by the right-most X-Forwarded-For entry (a proxy in front adds it). */
+    trustProxy: boolean;
+    /** The whole request, body included, must arrive within requestTimeoutMs; its headers within headersTimeoutMs. */
+    requestTimeoutMs: number;
+    headersTimeoutMs: number;
+    maxHeaderBytes: number;
+    /** Open connections from one address; 0: no limit. */
+    maxConnectionsPerClient: number;
+  };
   policiesDir: string;
   clearance: { issuer: string; audience: string; ttlSeconds: number };
   /** The longest lifetime `clearframe token issue --ttl` accepts. */
@@ -231,6 +273,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : { mode: 'local', issuer: e.AUTH_ISSUER ?? 'clearframe-local', audience: e.AUTH_AUDIENCE ?? 'clearframe' },
     auditOrigin: e.AUDIT_ORIGIN ?? `${new URL(publicUrl).host}/clearframe/audit`,
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
+    http: {
+      maxJsonBytes: e.MAX_JSON_BYTES,
+      maxJsonListBytes: e.MAX_JSON_LIST_BYTES,
+      rateLimit: { requests: e.RATE_LIMIT_REQUESTS, windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000 },
+      trustProxy: e.TRUST_PROXY === 'true',
+      requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
+      maxHeaderBytes: e.MAX_HEADER_BYTES,
+      maxConnectionsPerClient: e.MAX_CONNECTIONS_PER_CLIENT,
+    },
     policiesDir: path.resolve(e.POLICIES_DIR ?? SHIPPED_POLICIES_DIR),
     clearance: { issuer: publicUrl, audience: e.CLEARANCE_AUDIENCE, ttlSeconds: e.CLEARANCE_TTL_SECONDS },
     tokenMaxTtlSeconds: e.TOKEN_MAX_TTL_SECONDS,

@@ -15,6 +15,10 @@ export type ProblemType =
   | 'unprocessable'
   | 'not-ready'
   | 'upstream'
+  | 'too-many-requests'
+  | 'request-timeout'
+  | 'headers-too-large'
+  | 'bad-request'
   | 'internal';
 
 const TITLES: Record<ProblemType, string> = {
@@ -28,6 +32,10 @@ const TITLES: Record<ProblemType, string> = {
   unprocessable: 'The request cannot be processed',
   'not-ready': 'Not configured or not ready',
   upstream: 'An upstream service failed',
+  'too-many-requests': 'Too many requests',
+  'request-timeout': 'The request took too long to arrive',
+  'headers-too-large': 'Request headers too large',
+  'bad-request': 'The request could not be read',
   internal: 'Internal error',
 };
 
@@ -79,6 +87,9 @@ export const problems = {
 export function problemResponse(c: Context, problem: Problem): Response {
   const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
   if (problem.status === 401) headers['www-authenticate'] = 'Bearer';
+  // The body it refused may still be arriving: say the connection ends here, so the client does not
+  // send its next request on a socket that is about to close.
+  if (problem.status === 413) headers.connection = 'close';
   return c.body(JSON.stringify(problem.body(c.req.path)), problem.status, headers);
 }
 
