@@ -13,6 +13,11 @@ export default defineConfig({
         extends: true,
         test: { name: 'pglite', include: ['test/integration/**/*.test.ts'], env: { CLEARFRAME_TEST_DB: 'pglite' } },
       },
+      // The web console in Debian's Chromium (playwright-core), against the service on 127.0.0.1 over PGlite.
+      {
+        extends: true,
+        test: { name: 'browser', include: ['test/browser/**/*.test.ts'], env: { CLEARFRAME_TEST_DB: 'pglite' } },
+      },
       {
         extends: true,
         test: {

@@ -7,6 +7,7 @@ import { assetRoutes } from './assets/routes.ts';
 import { auditRoutes } from './audit/routes.ts';
 import { revocationDownstream } from './checkpoints/downstream.ts';
 import { checkpointRoutes } from './checkpoints/routes.ts';
+import { consoleRoutes } from './console/routes.ts';
 import { datasetRoutes } from './datasets/routes.ts';
 import { docsAsset, docsContentSecurityPolicy, renderDocsPage, swaggerUiVersion } from './docs-page.ts';
 import { gateRoutes } from './gate/routes.ts';
@@ -211,5 +212,8 @@ export function createApp(app: AppContext): OpenAPIHono<AppEnv> {
     c.header('x-content-type-options', 'nosniff');
     return c.body(asset.body as Uint8Array<ArrayBuffer>, 200);
   });
+  // The web console (src/console): its shell and assets, with its own CSP; it reaches the ledger only through
+  // the routes above, from the browser.
+  api.route('/', consoleRoutes());
   return api;
 }

@@ -1,0 +1,282 @@
+// The Verify page: files dropped anywhere (or chosen) each get a row; POST /v1/verify answers the verdict,
+// lineage and standing, and the registration proof in that answer is checked here, in the browser.
+import { ApiError, api, SessionEnded } from './api.ts';
+import { facts, h, replaceChildren } from './dom.ts';
+import { checkRegistrationProof, type ProofCheck, type RegistrationProof, sha256Hex } from './proof.ts';
+
+type Cause = { code?: string; message?: string; cause?: string; kind?: string; at?: string; reason?: string };
+export type VerifyAnswer = {
+  verdict: string;
+  detail: string;
+  sha256: string;
+  mimeType: string;
+  c2pa: { validationState: string; trusted: boolean; intact: boolean; activeManifest: string; failureCodes: string[]; timeStamp: unknown } | null;
+  ledger: { match: 'exact' | 'manifest-only' | 'none'; outputId?: string; auditIndex?: number; withdrawal?: { reason?: string; at?: string } | null } | null;
+  lineage: {
+    outputId: string;
+    checkpoint: { id: string; ref: string; artifactDigest: string | null };
+    baseModel: string;
+    clearanceId: string;
+    dataset: { id: string; digest: string };
+    policyDigest: string;
+    auditIndex: number;
+    sourceAssets: { assetId: string; sha256: string; title: string }[];
+    generator: { name: string; version?: string } | null;
+  } | null;
+  standing: {
+    status: string;
+    cause: Cause | null;
+    checkpoint: { id: string; status: string; causes: Cause[] };
+    clearance: { id: string; standing: string; causes: Cause[] };
+  } | null;
+  proof: (RegistrationProof & { verifierKey: string }) | null;
+};
+
+const ACCEPT = 'image/jpeg,image/png,image/webp,video/mp4,video/quicktime';
+let verifierKey: Promise<string> | null = null;
+const publishedKey = () => {
+  verifierKey ??= fetch('/v1/audit/key', { cache: 'no-store' })
+    .then((r) => r.json() as Promise<{ vkey: string }>)
+    .then((k) => k.vkey);
+  verifierKey.catch(() => {
+    verifierKey = null;
+  });
+  return verifierKey;
+};
+
+export function renderVerify(root: HTMLElement, leave: AbortSignal): void {
+  const input = h('input', { id: 'files', type: 'file', multiple: true, accept: ACCEPT, class: 'visually-hidden' });
+  const results = h('ol', { class: 'results', 'aria-live': 'polite' });
+  const zone = h(
+    'div',
+    { class: 'drop-zone' },
+    h('p', {}, 'Drop files anywhere on this page, or'),
+    h('label', { for: 'files', class: 'button' }, 'Choose files…'),
+    input,
+    h('p', { class: 'help' }, 'JPEG, PNG, WebP, MP4 or MOV. Several at once: each gets its own row.'),
+  );
+  replaceChildren(
+    root,
+    h('h1', {}, 'Verify a file'),
+    h(
+      'p',
+      {},
+      'The ledger says whether a file is one it signed, what it was made from and whether its rights still hold; the proof of its registration is then checked in your browser.',
+    ),
+    zone,
+    results,
+  );
+  const take = (files: FileList | null | undefined) => {
+    for (const file of Array.from(files ?? [])) results.prepend(verifyRow(file));
+  };
+  input.addEventListener('change', () => {
+    take(input.files);
+    input.value = '';
+  });
+  const opts = { signal: leave };
+  document.addEventListener(
+    'dragover',
+    (e) => {
+      e.preventDefault();
+      zone.classList.add('dragging');
+    },
+    opts,
+  );
+  document.addEventListener('dragleave', () => zone.classList.remove('dragging'), opts);
+  document.addEventListener(
+    'drop',
+    (e) => {
+      e.preventDefault();
+      zone.classList.remove('dragging');
+      take(e.dataTransfer?.files);
+    },
+    opts,
+  );
+}
+
+function verifyRow(file: File): HTMLLIElement {
+  const url = URL.createObjectURL(file);
+  const thumb = file.type.startsWith('video/')
+    ? h('video', { src: url, muted: true, preload: 'metadata', class: 'thumb', 'aria-label': `First frame of ${file.name}` })
+    : h('img', { src: url, alt: `Thumbnail of ${file.name}`, class: 'thumb' });
+  const body = h('div', { class: 'result-body' }, h('p', { class: 'pending' }, 'Verifying…'));
+  const row = h(
+    'li',
+    { class: 'result' },
+    h('div', { class: 'result-head' }, thumb, h('h2', { class: 'file-name' }, file.name), h('p', { class: 'file-size' }, size(file.size))),
+    body,
+  );
+  void (async () => {
+    try {
+      const fileSha256 = file.arrayBuffer().then((b) => sha256Hex(new Uint8Array(b)));
+      const res = await api('/v1/verify', { method: 'POST', body: file, headers: { 'content-type': file.type || 'application/octet-stream' } });
+      const answer = (await res.json()) as VerifyAnswer;
+      row.dataset.verdict = answer.verdict;
+      const proof = h(
+        'section',
+        { class: 'proof' },
+        h('h3', {}, 'Proof of registration'),
+        h('p', {}, answer.proof ? 'Checking the proof in your browser…' : 'Nothing to prove: the ledger holds no registration of this file.'),
+      );
+      replaceChildren(body, ...renderAnswer(answer), proof, downloadButton(file, answer, null));
+      if (answer.proof && answer.ledger?.outputId) {
+        const check = await checkRegistrationProof(answer.proof, {
+          vkey: await publishedKey(),
+          outputId: answer.ledger.outputId,
+          ...(answer.ledger.match === 'exact' ? { fileSha256: await fileSha256 } : {}),
+        });
+        replaceChildren(proof, h('h3', {}, 'Proof of registration'), ...renderCheck(check, answer.ledger.match === 'exact'));
+        body.querySelector('.download')?.replaceWith(downloadButton(file, answer, check));
+      }
+    } catch (e) {
+      if (e instanceof SessionEnded) return;
+      replaceChildren(
+        body,
+        h(
+          'p',
+          { class: 'error', role: 'alert' },
+          e instanceof ApiError ? `The service refused this file: ${e.message}` : `Verification failed: ${e instanceof Error ? e.message : String(e)}`,
+        ),
+      );
+    }
+  })();
+  return row;
+}
+
+const VERDICT_WORDS: Record<string, string> = {
+  verified: 'Verified',
+  tampered: 'Tampered',
+  untrusted: 'Untrusted',
+  unregistered: 'Unregistered',
+  withdrawn: 'Withdrawn',
+  'no-manifest': 'No manifest',
+  damaged: 'Damaged',
+};
+
+function renderAnswer(a: VerifyAnswer): Node[] {
+  const nodes: Node[] = [
+    h('p', { class: `verdict verdict-${a.verdict}`, 'data-verdict': a.verdict }, VERDICT_WORDS[a.verdict] ?? a.verdict),
+    h('p', { class: 'detail' }, a.detail),
+  ];
+  const event = a.proof ? leafEvent(a.proof.leaf) : null;
+  if (a.c2pa) {
+    nodes.push(
+      h(
+        'section',
+        {},
+        h('h3', {}, 'Signature'),
+        facts([
+          ['Signer', a.c2pa.trusted ? 'a trusted C2PA signer of this ledger' : `not a trusted signer (${a.c2pa.validationState})`],
+          ['Content', a.c2pa.intact ? 'intact: matches its signed manifest' : 'altered after signing'],
+          ['Signed and registered', event ? `${event.time} at the request of ${event.actor.sub} (${event.actor.role})` : null],
+          ['Time-stamp', a.c2pa.timeStamp ? describe(a.c2pa.timeStamp) : 'none'],
+          ['Manifest', a.c2pa.activeManifest],
+          ['Failures', a.c2pa.failureCodes.length ? a.c2pa.failureCodes.join(', ') : null],
+          ['File SHA-256', h('code', {}, a.sha256)],
+        ]),
+      ),
+    );
+  }
+  const l = a.lineage;
+  if (l) {
+    nodes.push(
+      h(
+        'section',
+        {},
+        h('h3', {}, 'Lineage'),
+        facts([
+          ['Output', h('code', {}, l.outputId)],
+          ['Checkpoint', [h('code', {}, l.checkpoint.id), ` ${l.checkpoint.ref}`]],
+          ['Base model', l.baseModel],
+          ['Dataset', h('code', {}, l.dataset.id)],
+          ['Dataset digest', h('code', {}, l.dataset.digest)],
+          ['Clearance', h('code', {}, l.clearanceId)],
+          ['Policy digest', h('code', {}, l.policyDigest)],
+          ['Generator', l.generator ? `${l.generator.name}${l.generator.version ? ` ${l.generator.version}` : ''}` : null],
+          [
+            'Source art',
+            l.sourceAssets.length
+              ? h('ul', { class: 'sources' }, ...l.sourceAssets.map((s) => h('li', {}, h('span', { class: 'asset-title' }, s.title), ' ', h('code', {}, s.assetId))))
+              : null,
+          ],
+        ]),
+      ),
+    );
+  }
+  const s = a.standing;
+  if (s) {
+    nodes.push(
+      h(
+        'section',
+        {},
+        h('h3', {}, 'Standing now'),
+        h('p', { class: `standing standing-${s.status}`, 'data-standing': s.status }, s.status === 'good' ? 'Good: the rights under this output hold' : s.status),
+        s.cause ? h('p', { class: 'cause' }, s.cause.message ?? s.cause.code ?? '') : null,
+        facts([
+          ['Checkpoint', `${s.checkpoint.status}${causes(s.checkpoint.causes)}`],
+          ['Clearance', `${s.clearance.standing}${causes(s.clearance.causes)}`],
+        ]),
+      ),
+    );
+  }
+  return nodes;
+}
+
+/** `exact`: the entry registers these very bytes; else it registers the output the file's manifest names. */
+function renderCheck(check: ProofCheck, exact: boolean): Node[] {
+  if (!check.ok) return [h('p', { class: 'proof-failed', role: 'alert' }, `The proof did NOT check in your browser: ${check.reason}.`)];
+  return [
+    exact
+      ? h('p', { class: 'proof-checked' }, 'Proof checked in your browser')
+      : h('p', { class: 'proof-other' }, 'The registration of the output this file’s manifest names was checked in your browser; this file is not the bytes it registered.'),
+    facts([
+      ['Entry', `${check.index} of a log of ${check.treeSize} entries`],
+      ['Log', check.origin],
+      ['Signed tree head', [h('code', {}, check.rootHash), ' signed with Ed25519 by the published key ', h('code', {}, check.keyName)]],
+      ['How', 'SHA-256 leaf and node hashes (RFC 9162) folded to the root, and the signature on the checkpoint verified, with your browser’s WebCrypto'],
+    ]),
+  ];
+}
+
+function downloadButton(file: File, answer: VerifyAnswer, check: ProofCheck | null): HTMLButtonElement {
+  const button = h('button', { type: 'button', class: 'download' }, 'Download the verdict (JSON)');
+  button.addEventListener('click', () => {
+    const record = { file: { name: file.name, size: file.size, type: file.type }, verifiedAt: new Date().toISOString(), answer, proofCheckedInBrowser: check };
+    const url = URL.createObjectURL(new Blob([JSON.stringify(record, null, 2)], { type: 'application/json' }));
+    const a = h('a', { href: url, download: `${file.name}.verdict.json` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  });
+  return button;
+}
+
+function leafEvent(leaf: string): { time: string; actor: { sub: string; role: string } } | null {
+  try {
+    const e = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(leaf), (c) => c.charCodeAt(0)))) as { time?: string; actor?: { sub?: string; role?: string } };
+    return { time: String(e.time), actor: { sub: String(e.actor?.sub), role: String(e.actor?.role) } };
+  } catch {
+    return null;
+  }
+}
+
+function causes(list: Cause[]): string {
+  if (!list.length) return '';
+  return `: ${list.map((c) => [c.kind ?? c.cause ?? c.code, c.at ? `since ${c.at}` : null, c.reason ?? c.message].filter(Boolean).join(' ')).join('; ')}`;
+}
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v && typeof v === 'object') {
+    return Object.entries(v as Record<string, unknown>)
+      .filter(([, x]) => x !== null && typeof x !== 'object')
+      .map(([k, x]) => `${k}: ${String(x)}`)
+      .join(', ');
+  }
+  return String(v);
+}
+
+function size(bytes: number): string {
+  return bytes >= 1_048_576 ? `${(bytes / 1_048_576).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`;
+}

@@ -1,0 +1,50 @@
+// The web console at /console: the shell page for every console path (the browser script routes) and its two
+// assets. It calls only the public API, from the browser; nothing here reads the ledger. Not API operations,
+// so not in /openapi.json (as /docs/assets are not).
+import { type Context, Hono } from 'hono';
+import { Problem } from '../http/problem.ts';
+import { type ConsoleAsset, consoleAssets } from './assets.ts';
+import { consoleSecurityHeaders } from './security.ts';
+import { renderShell } from './shell.ts';
+
+export function consoleRoutes() {
+  const r = new Hono();
+  void consoleAssets().catch(() => {}); // bundle while the service starts; a failure is retried on request
+
+  const secure = async (c: Context, next: () => Promise<void>) => {
+    await next();
+    for (const [k, v] of Object.entries(consoleSecurityHeaders)) c.res.headers.set(k, v);
+  };
+  r.use('/console', secure);
+  r.use('/console/*', secure);
+
+  const serve = (pick: (a: Awaited<ReturnType<typeof consoleAssets>>) => ConsoleAsset) => async (c: Context) => {
+    const asset = pick(await consoleAssets());
+    const headers: Record<string, string> = { 'content-type': asset.contentType, etag: asset.etag, 'cache-control': 'no-cache', vary: 'accept-encoding' };
+    if (c.req.header('if-none-match') === asset.etag) return c.body(null, 304, headers);
+    const gzip = /\bgzip\b/.test(c.req.header('accept-encoding') ?? '');
+    if (gzip) headers['content-encoding'] = 'gzip';
+    return c.body((gzip ? asset.gzip : asset.body) as Uint8Array<ArrayBuffer>, 200, headers);
+  };
+  r.get(
+    '/console/assets/console.js',
+    serve((a) => a.script),
+  );
+  r.get(
+    '/console/assets/console.css',
+    serve((a) => a.style),
+  );
+
+  const shell = async (c: Context) => {
+    const a = await consoleAssets();
+    c.header('cache-control', 'no-store');
+    return c.html(renderShell({ scriptEtag: a.script.etag, styleEtag: a.style.etag }));
+  };
+  r.get('/console/assets/*', (c) => {
+    throw new Problem(404, 'not-found', `no console asset ${c.req.path}`);
+  });
+  // Every page path (verify, assets, audit, outputs/{id}/rights-chain, ...): the script routes.
+  r.get('/console', shell);
+  r.get('/console/*', shell);
+  return r;
+}
