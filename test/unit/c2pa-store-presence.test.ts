@@ -41,7 +41,8 @@ describe('findEmbeddedManifestStore on crafted bytes', () => {
   });
   it('finds a C2PA JUMBF store or a jumb/jumd box in any container', () => {
     const uuid = [0x63, 0x32, 0x70, 0x61, 0x00, 0x11, 0x00, 0x10, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71];
-    expect(findEmbeddedManifestStore(bytes('junk', uuid, 'junk'))).toBe('C2PA JUMBF manifest store');
+    expect(findEmbeddedManifestStore(bytes('junk', be32(30), 'jumd', uuid, [3], 'c2pa\0'))).toBe('C2PA JUMBF manifest store');
+    expect(findEmbeddedManifestStore(bytes('junk', uuid, 'junk'))).toBeUndefined(); // a UUID alone is no box
     expect(findEmbeddedManifestStore(bytes(be32(40), 'jumb', be32(32), 'jumd'))).toBe('JUMBF box');
     expect(findEmbeddedManifestStore(bytes('jumbxxxxjump'))).toBeUndefined();
   });

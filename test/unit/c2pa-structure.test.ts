@@ -20,6 +20,12 @@ describe('structureProblem', () => {
       expect({ keep, problem: structureProblem(bytes.subarray(0, keep), mimeType) }).toEqual({ keep, problem: expect.any(String) });
     }
   });
+
+  it('takes zero padding after the last box, not a partial box header', () => {
+    const mp4 = makeMp4({ frames: 1 });
+    expect(structureProblem(new Uint8Array([...mp4, 0, 0, 0, 0]), 'video/mp4')).toBeUndefined();
+    expect(structureProblem(new Uint8Array([...mp4, 0, 0, 0, 9]), 'video/mp4')).toMatch(/ends inside a box header/);
+  });
 });
 
 describe('signing a truncated file', () => {

@@ -104,7 +104,11 @@ function bmffProblem(b: Uint8Array): string | undefined {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   let at = 0;
   while (at < b.length) {
-    if (at + 8 > b.length) return `the file ends inside a box header at byte ${at}`;
+    if (at + 8 > b.length) {
+      // A few zero bytes of padding after the last box (some writers leave them) are not a cut box.
+      if (b.subarray(at).every((v) => v === 0)) return undefined;
+      return `the file ends inside a box header at byte ${at}`;
+    }
     let size = dv.getUint32(at);
     if (size === 1) {
       if (at + 16 > b.length) return `the file ends inside a box header at byte ${at}`;

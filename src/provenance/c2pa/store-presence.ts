@@ -12,7 +12,7 @@
 const C2PA_STORE_UUID = Uint8Array.from([0x63, 0x32, 0x70, 0x61, 0x00, 0x11, 0x00, 0x10, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71]);
 /** The `uuid` box user type c2pa-rs embeds its store under in ISO BMFF (MP4, MOV, HEIF, AVIF). */
 const C2PA_BMFF_UUID = Uint8Array.from([0xd8, 0xfe, 0xc3, 0xd6, 0x1b, 0x0e, 0x48, 0x3c, 0x92, 0x97, 0x58, 0x28, 0x87, 0x7e, 0xc4, 0x81]);
-const ascii = (b: Uint8Array, at: number, n: number) => (at + n <= b.length ? String.fromCharCode(...b.subarray(at, at + n)) : '');
+const ascii = (b: Uint8Array, at: number, n: number) => (at >= 0 && at + n <= b.length ? String.fromCharCode(...b.subarray(at, at + n)) : '');
 const u32 = (b: Uint8Array, at: number) => (at + 4 <= b.length ? ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0 : -1);
 const u16 = (b: Uint8Array, at: number, le = false) => (at + 2 <= b.length ? (le ? b[at]! | (b[at + 1]! << 8) : (b[at]! << 8) | b[at + 1]!) : -1);
 const equalAt = (b: Uint8Array, at: number, sig: Uint8Array) => at + sig.length <= b.length && sig.every((v, i) => b[at + i] === v);
@@ -115,12 +115,15 @@ function bmffStore(b: Uint8Array): string | undefined {
   return undefined;
 }
 
-/** Any container: a JUMBF description box of a C2PA store (or a `jumb` box around a `jumd`). */
+/**
+ * Any container: a JUMBF description box (`jumd`) that is a C2PA store's or sits in a `jumb` box. One native
+ * scan for `jumd` (the store's first child): a changed byte elsewhere in the structure leaves it standing.
+ */
 function jumbfStore(b: Uint8Array): string | undefined {
   const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-  if (buf.includes(Buffer.from(C2PA_STORE_UUID))) return 'C2PA JUMBF manifest store';
-  for (let at = buf.indexOf('jumb', 0, 'latin1'); at >= 0; at = buf.indexOf('jumb', at + 1, 'latin1')) {
-    if (ascii(b, at + 8, 4) === 'jumd') return 'JUMBF box';
+  for (let at = buf.indexOf('jumd', 0, 'latin1'); at >= 0; at = buf.indexOf('jumd', at + 1, 'latin1')) {
+    if (equalAt(b, at + 4, C2PA_STORE_UUID)) return 'C2PA JUMBF manifest store';
+    if (ascii(b, at - 8, 4) === 'jumb') return 'JUMBF box';
   }
   return undefined;
 }
