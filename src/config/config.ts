@@ -74,7 +74,7 @@ const envSchema = z
     RATE_LIMIT_REQUESTS: z.coerce.number().int().min(0).default(1200),
     RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
     TRUST_PROXY: z.enum(['true', 'false']).default('false'),
-    REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
+    REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
     HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
     MAX_HEADER_BYTES: z.coerce
       .number()

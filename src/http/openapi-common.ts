@@ -22,6 +22,10 @@ const problem = (description: string) => ({
 export const authErrors = {
   401: problem('Missing, expired or invalid bearer token'),
   403: problem('The token’s role may not do this'),
+  429: {
+    ...problem('Too many requests from this client (RATE_LIMIT_REQUESTS per RATE_LIMIT_WINDOW_SECONDS)'),
+    headers: { 'Retry-After': { description: 'seconds until the client may send again', schema: { type: 'integer' as const } } },
+  },
 } as const;
 
 export const errorResponses = {

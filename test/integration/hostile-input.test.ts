@@ -126,7 +126,12 @@ describe.skipIf(databaseUnavailable())('hostile input', () => {
     expect(doc.paths['/v1/datasets']!.post!['x-body-limit']).toEqual({ 'application/json': 32 * 1024 * 1024 });
     expect(doc.paths['/v1/gate/evaluate']!.post!['x-body-limit']).toEqual({ 'application/json': 32 * 1024 * 1024 });
     for (const [path, ops] of Object.entries(doc.paths)) {
-      for (const [method, op] of Object.entries(ops)) if (op.requestBody) expect(op['x-body-limit'], `${method} ${path}`).toBeDefined();
+      for (const [method, op] of Object.entries(ops)) {
+        if (op.requestBody) expect(op['x-body-limit'], `${method} ${path}`).toBeDefined();
+        // Every operation behind a token says it can answer 429 with Retry-After.
+        if ((op.security as unknown[] | undefined)?.length)
+          expect((op.responses as Record<string, { headers?: object }>)['429']?.headers, `${method} ${path}`).toHaveProperty('Retry-After');
+      }
     }
   });
 
