@@ -12,7 +12,7 @@
  * PostgreSQL, not PGlite: the bulk load of 1,000,000 entries into PGlite takes far longer than the
  * section's own subject.
  *
- * Knobs: BENCH_EXPORT_ENTRIES (1000000), BENCH_SEED, BENCH_EXPORT_TIMEOUT_S (1800),
+ * Knobs: BENCH_EXPORT_ENTRIES (1000000), BENCH_SEED, BENCH_EXPORT_TIMEOUT_S (3600),
  * BENCH_EXPORT_VERIFY_ARGS (extra arguments for the baseline `audit verify`, space-separated);
  * BENCH_KEEP_DB=1 keeps the database, the data directory and the bundle for inspection.
  */
@@ -34,7 +34,7 @@ const RSS_GOAL_MIB = 300;
 export const auditExportSection: BenchSection = {
   name: 'audit-export',
   title: 'evidence export and offline verification of 1,000,000 entries, beside audit verify',
-  timeoutS: intFromEnv('BENCH_EXPORT_TIMEOUT_S', 1800),
+  timeoutS: intFromEnv('BENCH_EXPORT_TIMEOUT_S', 3600),
   run: runAuditExport,
 };
 
