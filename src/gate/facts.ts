@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Member } from '../datasets/digest.ts';
 import type { Queryable } from '../db/database.ts';
-import { queryRows } from '../db/database.ts';
+import { queryRows, queryRowsPrepared } from '../db/database.ts';
 import type { ApprovalFacts, AssetFacts, LicenseFacts } from './policy-input.ts';
 
 type FactRow = {
@@ -11,6 +11,8 @@ type FactRow = {
   production: string;
   c2pa_training_mining: AssetFacts['c2paTrainingMining'] | null;
   cawg_training_mining: AssetFacts['cawgTrainingMining'] | null;
+  embedded_manifest_state: NonNullable<AssetFacts['embeddedManifest']>;
+  embedded_override: boolean;
   license_id: string | null;
   version: number | null;
   licensee: string | null;
@@ -40,6 +42,7 @@ export type DatasetFacts = { members: (Member & { position: number })[]; facts: 
  * Instants are rendered as ISO 8601 UTC by the server, independent of the session's time zone.
  */
 const factColumns = sql`a.production, a.c2pa_training_mining, a.cawg_training_mining,
+  a.embedded_manifest_state, (o.asset_id is not null) as embedded_override,
   lv.id as license_id, lv.version, lv.licensee, lv.vendors::text as vendors, lv.grant_training, lv.grant_derivatives,
   lv.grant_commercial, lv.territories::text as territories, lv.media::text as media, lv.base_model_families::text as base_model_families,
   to_char(lv.term_start at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as term_start,
@@ -47,6 +50,7 @@ const factColumns = sql`a.production, a.c2pa_training_mining, a.cawg_training_mi
   (r.id is not null) as revoked`;
 
 const factJoins = sql`join assets a on a.id = m.asset_id
+  left join asset_embedded_overrides o on o.asset_id = m.asset_id
   left join license_versions lv on lv.asset_id = m.asset_id
     and not exists (select 1 from license_versions later where later.supersedes_id = lv.id)
   left join license_revocations r on r.license_id = lv.id`;
@@ -88,8 +92,9 @@ export async function loadAssetFacts(q: Queryable, members: readonly Member[], g
   const ids = sql.param(members.map((m) => m.assetId));
   const byId = sql`(select asset_id, (p - 1)::int as position from unnest(${ids}::text[]) with ordinality as t(asset_id, p)) m`;
   const [rows, approvals] = await Promise.all([
-    queryRows<FactRow>(q, sql`select m.position, m.asset_id, '' as sha256, ${factColumns} from ${byId} ${factJoins}`),
-    queryRows<ApprovalRow>(q, approvalsOf(byId, grant)),
+    // Prepared: an output's sign asks this for its sources every time (the text is the same for any ids).
+    queryRowsPrepared<FactRow>(q, sql`select m.position, m.asset_id, '' as sha256, ${factColumns} from ${byId} ${factJoins}`, 'gate_asset_facts'),
+    queryRowsPrepared<ApprovalRow>(q, approvalsOf(byId, grant), 'gate_asset_approvals'),
   ]);
   const byPosition: FactRow[] = [];
   for (const r of rows) keepLatest(byPosition, Number(r.position), r);
@@ -154,6 +159,8 @@ function toFacts(rows: readonly FactRow[], approvalRows: readonly ApprovalRow[])
       production: r.production,
       ...(r.c2pa_training_mining ? { c2paTrainingMining: r.c2pa_training_mining } : {}),
       ...(r.cawg_training_mining ? { cawgTrainingMining: r.cawg_training_mining } : {}),
+      embeddedManifest: r.embedded_manifest_state,
+      embeddedOverride: Boolean(r.embedded_override),
       license,
       approvals: license ? (approvals.get(license.id) ?? none) : none,
     };

@@ -603,6 +603,6 @@ class CedarPolicySet implements PolicySet {
       return deny(SYNTHETIC_POLICY_IDS.evaluationFailure, 'evaluation error: allowed without a determining policy');
     }
     if (fired.length > 0) return { decision: 'deny', reasons: freezeReasons(fired) };
-    return deny(SYNTHETIC_POLICY_IDS.defaultDeny, 'no policy permits training on this asset');
+    return deny(SYNTHETIC_POLICY_IDS.defaultDeny, req.action.id === 'derive' ? 'no policy permits this derivative use of the asset' : 'no policy permits training on this asset');
   }
 }

@@ -6,8 +6,9 @@
  * policies/schema.cedarschema; keep the two in step.
  *
  *   principal  Clearframe::Vendor::"<request.vendor>"
- *   action     Clearframe::Action::"train"
- *   resource   Clearframe::Asset::"<assetId>"  { production, c2paTrainingMining, cawgTrainingMining }
+ *   action     Clearframe::Action::"train" | "derive"   (GateRequest.action, train unless given)
+ *   resource   Clearframe::Asset::"<assetId>"  { production, c2paTrainingMining, cawgTrainingMining,
+ *                                                embeddedManifest, embeddedTermsOverridden }
  *   context    { now, request { purpose, baseModel, baseModelFamily }, license? { ... }, approval { present } }
  *
  * Instants are passed as Cedar `datetime` values (millisecond precision, UTC). Input instants must carry an
@@ -17,6 +18,7 @@
  * deny.
  */
 
+import { EMBEDDED_MANIFEST_STATES, type EmbeddedManifestState } from '../assets/embedded-manifest-state.ts';
 import { GRANT_VALUES, type Grant, isOneOf, TRAINING_MINING_USES, TRAINING_PURPOSES, type TrainingMiningUse, type TrainingPurpose } from '../vocabulary/rights.ts';
 
 export type LicenseFacts = {
@@ -56,13 +58,25 @@ export type AssetFacts = {
   c2paTrainingMining?: TrainingMiningUse;
   /** Embedded CAWG `cawg.training-mining` assertion, if the caller keeps the two sources apart. */
   cawgTrainingMining?: TrainingMiningUse;
+  /** The state of the asset's own C2PA manifest as read at registration ('none' when not given). */
+  embeddedManifest?: EmbeddedManifestState;
+  /** Legal has recorded an override of the embedded terms (of a manifest that cannot be validated). */
+  embeddedOverride?: boolean;
   /** The current license version of the asset, if any. */
   license?: LicenseFacts | null;
   /** Approvals recorded on that license. */
   approvals: ApprovalFacts[];
 };
 
+/**
+ * What the asset is asked for: `train` (a dataset's clearance) or `derive` (reference or conditioning for an
+ * output of the vendor's checkpoint; its approvals are then the derivative grant's).
+ */
+export type GateAction = 'train' | 'derive';
+
 export type GateRequest = {
+  /** 'train' unless given. */
+  action?: GateAction;
   vendor: string;
   purpose: TrainingPurpose;
   /** e.g. 'veo-3.0-generate-001' */
@@ -100,6 +114,8 @@ export const VENDOR_TYPE = `${NAMESPACE}::Vendor`;
 export const ASSET_TYPE = `${NAMESPACE}::Asset`;
 export const ACTION_TYPE = `${NAMESPACE}::Action`;
 export const TRAIN_ACTION: CedarUid = { type: ACTION_TYPE, id: 'train' };
+export const DERIVE_ACTION: CedarUid = { type: ACTION_TYPE, id: 'derive' };
+const ACTIONS: Record<GateAction, CedarUid> = { train: TRAIN_ACTION, derive: DERIVE_ACTION };
 
 /**
  * Model family of a Vertex AI model id: the first dash-separated part of the last path segment, lower case.
@@ -199,6 +215,7 @@ function stringSet(values: unknown, what: string, lower = false): string[] {
 /** Request-level values shared by every asset of one gate request. */
 type PreparedRequest = {
   request: GateRequest;
+  action: CedarUid;
   atMs: number;
   principal: CedarUid;
   requestRecord: Record<string, CedarJson>;
@@ -214,8 +231,11 @@ function prepareRequest(request: GateRequest): PreparedRequest {
     throw new PolicyInputError(`request.baseModel has no model family: ${JSON.stringify(request.baseModel)}`);
   }
   const atMs = parseInstant(request.at, 'floor', 'request.at');
+  const action = ACTIONS[request.action ?? 'train'];
+  if (!action) throw new PolicyInputError(`request.action has an unknown value: ${JSON.stringify(request.action)}`);
   return {
     request,
+    action,
     atMs,
     principal: { type: VENDOR_TYPE, id: request.vendor },
     requestRecord: {
@@ -440,10 +460,16 @@ export function createRequestBuilder(gate: GateRequest, options: { licenseIdenti
     }
     const c2pa = miningId(asset.c2paTrainingMining, 'asset.c2paTrainingMining');
     const cawg = miningId(asset.cawgTrainingMining, 'asset.cawgTrainingMining');
+    const manifest = asset.embeddedManifest ?? 'none';
+    if (!(EMBEDDED_MANIFEST_STATES as readonly string[]).includes(manifest)) {
+      throw new PolicyInputError(`asset.embeddedManifest has an unknown value: ${JSON.stringify(manifest)}`);
+    }
+    const overridden = asset.embeddedOverride ?? false;
+    if (typeof overridden !== 'boolean') throw new PolicyInputError('asset.embeddedOverride must be a boolean');
     const license = asset.license === undefined || asset.license === null ? undefined : licenseOf(asset.license);
     const present = license ? approvalOf(asset.approvals ?? NO_APPROVALS) : false;
     // Every part is JSON, so the separator cannot occur inside one.
-    const key = `${productionMatters ? JSON.stringify(production) : '-'}\n${c2paClass(c2pa)}\n${cawgClass(cawg)}\n${license?.key ?? '-'}\n${present}`;
+    const key = `${productionMatters ? JSON.stringify(production) : '-'}\n${c2paClass(c2pa)}\n${cawgClass(cawg)}\n${license?.key ?? '-'}\n${present}\n${manifest}\n${overridden}`;
 
     return {
       key,
@@ -457,7 +483,7 @@ export function createRequestBuilder(gate: GateRequest, options: { licenseIdenti
         if (license) context.license = license.record;
         return {
           principal: prepared.principal,
-          action: TRAIN_ACTION,
+          action: prepared.action,
           resource,
           context,
           entities: [
@@ -467,6 +493,8 @@ export function createRequestBuilder(gate: GateRequest, options: { licenseIdenti
                 production,
                 c2paTrainingMining: entity(`${NAMESPACE}::TrainingMining`, c2pa),
                 cawgTrainingMining: entity(`${NAMESPACE}::TrainingMining`, cawg),
+                embeddedManifest: entity(`${NAMESPACE}::EmbeddedManifest`, manifest),
+                embeddedTermsOverridden: overridden,
               },
               parents: [],
             },
