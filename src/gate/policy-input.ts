@@ -322,6 +322,13 @@ export type BuiltRequest = {
    * cannot tell apart (a license's id and version, the production, training-mining values no policy names).
    */
   key: string;
+  /**
+   * The same, stable across builders of one policy set (the key's license part is a number per builder):
+   * built on demand, for decisions remembered between evaluations (policy-engine.ts).
+   */
+  stableKey(): string;
+  /** Every instant the request holds besides `now` (the license term), in epoch milliseconds. */
+  instants: readonly number[];
   /** The full Cedar request for this asset (built on demand: one per distinct key is enough). */
   request(): CedarRequest;
 };
@@ -329,6 +336,7 @@ export type BuiltRequest = {
 export type RequestBuilder = (asset: AssetFacts) => BuiltRequest;
 
 const NO_APPROVALS: readonly ApprovalFacts[] = Object.freeze([]);
+const NO_INSTANTS: readonly number[] = Object.freeze([]);
 
 /**
  * Returns a function turning each asset's facts into a Cedar request for `gate`. Throws PolicyInputError if
@@ -355,7 +363,7 @@ export function createRequestBuilder(gate: GateRequest, options: { licenseIdenti
   const c2paClass = miningClass(options.mining?.c2paTrainingMining);
   const cawgClass = miningClass(options.mining?.cawgTrainingMining);
   const prepared = prepareRequest(gate);
-  type Converted = { record: Record<string, CedarJson>; key: string };
+  type Converted = { record: Record<string, CedarJson>; key: string; canonical: string; instants: readonly number[] };
   // Caches by object identity, then by the object's JSON (equal objects built separately, e.g. one per
   // database row), so each distinct license is converted once. Keys are short numbers handed out per
   // distinct converted record, which keeps the per-asset key cheap to build and hash.
@@ -382,7 +390,8 @@ export function createRequestBuilder(gate: GateRequest, options: { licenseIdenti
         key = String(licenseNumbers.size);
         licenseNumbers.set(canonical, key);
       }
-      return { record, key };
+      const instantOf = (v: CedarJson | undefined) => Date.parse((v as { __extn: { arg: string } }).__extn.arg);
+      return { record, key, canonical, instants: [instantOf(record.termStart), instantOf(record.termEnd)] };
     } catch (err) {
       if (err instanceof PolicyInputError) return err;
       throw err;
@@ -473,6 +482,8 @@ export function createRequestBuilder(gate: GateRequest, options: { licenseIdenti
 
     return {
       key,
+      stableKey: () => `${JSON.stringify(production)}\n${c2pa}\n${cawg}\n${license?.canonical ?? '-'}\n${present}\n${manifest}\n${overridden}`,
+      instants: license?.instants ?? NO_INSTANTS,
       request: (): CedarRequest => {
         const resource: CedarUid = { type: ASSET_TYPE, id: assetId };
         const context: Record<string, CedarJson> = {

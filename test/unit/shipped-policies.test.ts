@@ -247,6 +247,48 @@ describe('an embedded manifest that cannot be validated fails closed', () => {
   });
 });
 
+describe("decisions remembered between evaluations (an output's few sources)", () => {
+  it('hold only while now stays strictly inside the same term instants', () => {
+    const derive = (at: string, facts = asset({ license: license({ grants: { training: 'notAllowed', derivatives: 'allowed', commercial: 'allowed' } }) })) =>
+      ids(decide(facts, gate({ action: 'derive', at })));
+    expect(derive('2026-03-15T12:00:00Z')).toEqual(['derivative-use-permitted']);
+    expect(derive('2026-12-31T23:59:59.999Z')).toEqual(['derivative-use-permitted']);
+    expect(derive(TERM_END)).toEqual(['license-outside-term']);
+    expect(derive('2026-03-15T12:00:00Z')).toEqual(['derivative-use-permitted']);
+    expect(derive('2024-12-31T23:59:59.999Z')).toEqual(['license-outside-term']);
+    expect(derive(TERM_START)).toEqual(['derivative-use-permitted']);
+    // other facts, vendor or approval presence are other decisions
+    expect(ids(decide(asset(), gate({ action: 'derive' })))).toEqual(['derivatives-not-allowed']);
+    expect(
+      ids(
+        decide(
+          asset({ license: license({ grants: { training: 'notAllowed', derivatives: 'allowed', commercial: 'allowed' } }) }),
+          gate({ action: 'derive', vendor: 'shady-vendor' }),
+        ),
+      ),
+    ).toEqual(['vendor-not-licensed']);
+    const needs = asset({ license: license({ grants: { training: 'notAllowed', derivatives: 'requiresApproval', commercial: 'allowed' } }), approvals: [approval()] });
+    expect(ids(decide(needs, gate({ action: 'derive', at: '2026-03-15T12:00:00Z' })))).toEqual(['derivative-use-permitted']);
+    expect(ids(decide(needs, gate({ action: 'derive', at: '2026-04-15T12:00:00Z' })))).toEqual(['derivatives-approval-missing']);
+  });
+
+  it('are not remembered by a set whose policies use datetime functions', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'clearframe-dated-'));
+    try {
+      for (const f of ['schema.cedarschema', 'c2pa.cedar', 'derive.cedar', 'license.cedar', 'training.cedar']) await copyFile(path.join(POLICY_DIR, f), path.join(dir, f));
+      await writeFile(
+        path.join(dir, 'season.cedar'),
+        '@id("season-over")\n@reason("The season is over.")\nforbid (principal, action, resource)\nwhen { context.now >= datetime("2026-04-01T00:00:00Z") };\n',
+      );
+      const set = await loadPolicySet(dir);
+      expectAllow(decide(asset(), gate({ at: '2026-03-31T23:59:59Z' }), set));
+      expectDeny(decide(asset(), gate({ at: '2026-04-01T00:00:01Z' }), set), 'season-over');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('vendor', () => {
   it('the licensee may train', () => expectAllow(decide(asset(), gate({ vendor: 'acme-vfx' }))));
   it('a vendor named on the license may train', () => expectAllow(decide(asset(), gate({ vendor: 'pixel-forge' }))));
