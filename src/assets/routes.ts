@@ -9,9 +9,9 @@ import { requireRole } from '../http/role-guard.ts';
 import { router } from '../http/validation.ts';
 import type { ManifestEngine } from '../provenance/c2pa/types.ts';
 import { uploadedMediaType } from './declared-type.ts';
-import { readEmbeddedTrainingMining } from './embedded-terms.ts';
-import { Asset, AssetCreateJson, AssetCreateMultipart, AssetList, AssetListQuery, sha256Hex } from './schemas.ts';
-import { assetView, type FindOutput, getAsset, listAssets, registerAsset } from './service.ts';
+import { readEmbeddedTerms } from './embedded-terms.ts';
+import { Asset, AssetCreateJson, AssetCreateMultipart, AssetList, AssetListQuery, EmbeddedTermsOverride, sha256Hex } from './schemas.ts';
+import { type FindOutput, listAssets, overrideEmbeddedTerms, readAsset, registerAsset } from './service.ts';
 
 /** What the asset routes need from the running service. */
 export type AssetDeps = {
@@ -59,6 +59,7 @@ export function assetRoutes(app: AssetDeps) {
         const form = c.req.valid('form') as z.infer<typeof AssetCreateMultipart>;
         const bytes = new Uint8Array(await form.file.arrayBuffer());
         const mediaType = uploadedMediaType(form.mediaType || form.file.type || undefined, bytes);
+        const embedded = await readEmbeddedTerms(app.c2pa, bytes, mediaType);
         input = {
           sha256: sha256Hex.parse(createHash('sha256').update(bytes).digest('hex')),
           title: form.title,
@@ -69,7 +70,8 @@ export function assetRoutes(app: AssetDeps) {
           rightsHolder: form.rightsHolder,
           derivedFromOutputId: form.derivedFromOutputId,
           byteSize: bytes.byteLength,
-          embeddedTrainingMining: await readEmbeddedTrainingMining(app.c2pa, bytes, mediaType),
+          embeddedTrainingMining: embedded.trainingMining,
+          embeddedManifest: embedded.manifest,
         };
       } else if (contentType) {
         input = c.req.valid('json') as z.infer<typeof AssetCreateJson>;
@@ -93,7 +95,23 @@ export function assetRoutes(app: AssetDeps) {
       request: { params: IdParam('ast') },
       responses: { 200: { description: 'The asset', content: { 'application/json': { schema: Asset } } }, ...errorResponses },
     }),
-    async (c) => c.json(assetView(await getAsset(app.database.db, c.req.valid('param').id)), 200),
+    async (c) => c.json(await readAsset(app.database.db, c.req.valid('param').id), 200),
+  );
+
+  r.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/assets/{id}/embedded-terms-override',
+      operationId: 'overrideEmbeddedTerms',
+      tags: ['Assets'],
+      summary: 'Record legal’s override for art whose own C2PA manifest is invalid, damaged or unreadable, with the reason',
+      description:
+        'Such art is denied for training and derivative use (policy `embedded-manifest-unreadable`) until this is recorded; the override also sets aside the terms read from that manifest. Once per asset, audit-logged as `asset.embedded-terms-overridden`; 409 for art whose manifest is valid or absent.',
+      ...guardedBy(writers),
+      request: { params: IdParam('ast'), body: { content: { 'application/json': { schema: EmbeddedTermsOverride } }, required: true } },
+      responses: { 201: { description: 'Recorded; the asset with its override', content: { 'application/json': { schema: Asset } } }, ...errorResponses },
+    }),
+    async (c) => c.json(await overrideEmbeddedTerms(app.ledger, c.get('principal'), c.req.valid('param').id, c.req.valid('json').reason), 201),
   );
 
   r.openapi(

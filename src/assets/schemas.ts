@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import type { EmbeddedTrainingMining } from './embedded-terms.ts';
+import { EMBEDDED_MANIFEST_STATES, type EmbeddedManifest, type EmbeddedTrainingMining } from './embedded-terms.ts';
 
 export const sha256Hex = z
   .string()
@@ -55,6 +55,19 @@ export const Asset = z
     embeddedTrainingMining: z
       .object({ c2pa: z.string().nullable(), cawg: z.string().nullable() })
       .openapi({ description: 'what the uploaded file’s own C2PA (1.x) and CAWG training-mining assertions say' }),
+    embeddedManifest: z
+      .object({
+        state: z.enum(EMBEDDED_MANIFEST_STATES).openapi({
+          description:
+            'the uploaded file’s own C2PA manifest: none (none seen, or registered by hash), valid, invalid (its integrity fails), damaged (a store that cannot be parsed), unreadable (c2pa-rs could not read the file); the last three deny training and derivative use unless overridden',
+        }),
+        codes: z.array(z.string()).openapi({ description: 'what c2pa-rs said: failure codes, or the error it read the file with' }),
+        override: z
+          .object({ reason: z.string(), by: z.string(), at: z.string(), auditIndex: z.number().int() })
+          .nullable()
+          .openapi({ description: 'legal’s recorded override of the embedded terms, with its reason and audit entry' }),
+      })
+      .openapi({ description: 'the state of the file’s own manifest, read at registration' }),
     createdAt: z.string(),
     createdBy: z.string(),
     auditIndex: z.number().int(),
@@ -77,5 +90,13 @@ export const AssetListQuery = z.object({
 export type AssetCreateInput = z.infer<typeof AssetCreateJson> & {
   byteSize?: number;
   embeddedTrainingMining?: EmbeddedTrainingMining;
+  embeddedManifest?: EmbeddedManifest;
 };
+
+export const EmbeddedTermsOverride = z
+  .object({
+    reason: text(2000).openapi({ example: 'Rights holder confirmed in writing (C-17 annex 2) that the damaged manifest carried no restriction' }),
+  })
+  .strict()
+  .openapi('EmbeddedTermsOverride');
 export type AssetView = z.infer<typeof Asset>;

@@ -1,16 +1,18 @@
-import { and, asc, eq, gt, ilike, or, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, ilike, inArray, or, type SQL } from 'drizzle-orm';
 import { type Actor, entryColumns } from '../audit/event.ts';
 import type { Ledger } from '../audit/ledger.ts';
 import type { Queryable } from '../db/database.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { newId } from '../db/ids.ts';
 import { problems } from '../http/problem.ts';
+import { UNVERIFIED_MANIFEST_STATES } from './embedded-terms.ts';
 import type { AssetCreateInput, AssetView } from './schemas.ts';
-import { assets } from './tables.ts';
+import { assetEmbeddedOverrides, assets } from './tables.ts';
 
 type AssetRow = typeof assets.$inferSelect;
+type OverrideRow = typeof assetEmbeddedOverrides.$inferSelect;
 
-export function assetView(r: AssetRow): AssetView {
+export function assetView(r: AssetRow, override: OverrideRow | null = null): AssetView {
   return {
     id: r.id,
     sha256: r.sha256,
@@ -23,6 +25,11 @@ export function assetView(r: AssetRow): AssetView {
     byteSize: r.byteSize,
     derivedFromOutputId: r.derivedFromOutputId,
     embeddedTrainingMining: { c2pa: r.c2paTrainingMining, cawg: r.cawgTrainingMining },
+    embeddedManifest: {
+      state: r.embeddedManifestState,
+      codes: r.embeddedManifestCodes,
+      override: override && { reason: override.reason, by: override.createdBy, at: override.createdAt.toISOString(), auditIndex: override.auditIndex },
+    },
     createdAt: r.createdAt.toISOString(),
     createdBy: r.createdBy,
     auditIndex: r.auditIndex,
@@ -78,6 +85,8 @@ export async function registerAsset(ledger: Ledger, actor: Actor, input: AssetCr
           byteSize: input.byteSize ?? null,
           c2paTrainingMining: input.embeddedTrainingMining?.c2pa ?? null,
           cawgTrainingMining: input.embeddedTrainingMining?.cawg ?? null,
+          embeddedManifestState: input.embeddedManifest?.state ?? 'none',
+          embeddedManifestCodes: input.embeddedManifest?.codes ?? [],
           derivedFromOutputId: input.derivedFromOutputId ?? null,
         };
         const event = record({ action: 'asset.registered', subjectId: id, content: draft });
@@ -105,6 +114,51 @@ export async function getAsset(q: Queryable, id: string): Promise<AssetRow> {
   return rows[0];
 }
 
+/** One asset as answered: with legal's override of its embedded terms, if any. */
+export async function readAsset(q: Queryable, id: string): Promise<AssetView> {
+  const [row, overrides] = await Promise.all([getAsset(q, id), q.select().from(assetEmbeddedOverrides).where(eq(assetEmbeddedOverrides.assetId, id))]);
+  return assetView(row, overrides[0] ?? null);
+}
+
+/**
+ * Legal's override of art whose own manifest is present but cannot be validated: the policies stop denying
+ * it for that (and for the terms read from that manifest), and the reason is logged in its own entry. Only
+ * for such art (409 otherwise: a valid manifest's terms, or none, are not legal's to set aside), once.
+ */
+export async function overrideEmbeddedTerms(ledger: Ledger, actor: Actor, id: string, reason: string): Promise<AssetView> {
+  const refuseAgain = (o: { auditIndex: number }) => problems.conflict(`asset ${id} already has an override of its embedded terms (audit entry ${o.auditIndex})`, { assetId: id });
+  try {
+    return await ledger.change(
+      actor,
+      async ({ tx, record }) => {
+        const row = await getAsset(tx, id);
+        if (!UNVERIFIED_MANIFEST_STATES.includes(row.embeddedManifestState)) {
+          throw problems.conflict(`asset ${id}'s own manifest is ${row.embeddedManifestState}: only art whose manifest is invalid, damaged or unreadable can be overridden`, {
+            assetId: id,
+            embeddedManifestState: row.embeddedManifestState,
+          });
+        }
+        const [existing] = await tx.select().from(assetEmbeddedOverrides).where(eq(assetEmbeddedOverrides.assetId, id));
+        if (existing) throw refuseAgain(existing);
+        const content = { assetId: id, reason, embeddedManifestState: row.embeddedManifestState, embeddedManifestCodes: row.embeddedManifestCodes };
+        const event = record({ action: 'asset.embedded-terms-overridden', subjectId: id, content });
+        const [override] = await tx
+          .insert(assetEmbeddedOverrides)
+          .values({ assetId: id, reason, ...entryColumns(event) })
+          .returning();
+        return assetView(row, override!);
+      },
+      { touches: [`asset-override:${id}`] },
+    );
+  } catch (e) {
+    if (isUniqueViolation(e, 'asset_embedded_overrides_pkey')) {
+      const [existing] = await ledger.db.select().from(assetEmbeddedOverrides).where(eq(assetEmbeddedOverrides.assetId, id));
+      if (existing) throw refuseAgain(existing);
+    }
+    throw e;
+  }
+}
+
 export async function listAssets(
   q: Queryable,
   f: { production?: string; rightsHolder?: string; q?: string; cursor?: string; limit: number },
@@ -124,8 +178,20 @@ export async function listAssets(
     .orderBy(asc(assets.seq))
     .limit(f.limit + 1);
   const page = rows.slice(0, f.limit);
+  const overridden = page.some((r) => UNVERIFIED_MANIFEST_STATES.includes(r.embeddedManifestState))
+    ? await q
+        .select()
+        .from(assetEmbeddedOverrides)
+        .where(
+          inArray(
+            assetEmbeddedOverrides.assetId,
+            page.map((r) => r.id),
+          ),
+        )
+    : [];
+  const overrideOf = new Map(overridden.map((o) => [o.assetId, o]));
   return {
-    items: page.map(assetView),
+    items: page.map((r) => assetView(r, overrideOf.get(r.id) ?? null)),
     nextCursor: rows.length > f.limit ? String(page[page.length - 1]!.seq) : null,
   };
 }

@@ -1,5 +1,6 @@
-import { bigint, bigserial, index, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, index, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import type { TrainingMiningUse } from '../vocabulary/rights.ts';
+import type { EmbeddedManifestState } from './embedded-terms.ts';
 
 /** A registered piece of concept art. Rows are never updated: terms live in license versions. */
 export const assets = pgTable(
@@ -18,6 +19,9 @@ export const assets = pgTable(
     // Read from the uploaded file's own C2PA manifest (C2PA 1.x and CAWG assertions), when it has one.
     c2paTrainingMining: text('c2pa_training_mining').$type<TrainingMiningUse>(),
     cawgTrainingMining: text('cawg_training_mining').$type<TrainingMiningUse>(),
+    // What became of that manifest: a present one that cannot be validated denies until legal overrides.
+    embeddedManifestState: text('embedded_manifest_state').$type<EmbeddedManifestState>().notNull().default('none'),
+    embeddedManifestCodes: jsonb('embedded_manifest_codes').$type<string[]>().notNull().default([]),
     // An output registered back as art: the rights chain continues through that output's own sources.
     derivedFromOutputId: text('derived_from_output_id'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
@@ -26,3 +30,17 @@ export const assets = pgTable(
   },
   (t) => [uniqueIndex('assets_production_sha256_key').on(t.production, t.sha256), index('assets_rights_holder_idx').on(t.rightsHolder)],
 );
+
+/**
+ * Legal's decision on art whose own manifest is present but cannot be validated (invalid, damaged,
+ * unreadable): the embedded terms do not bind it, for the reason given. Once per asset, never changed.
+ */
+export const assetEmbeddedOverrides = pgTable('asset_embedded_overrides', {
+  assetId: text('asset_id')
+    .primaryKey()
+    .references(() => assets.id),
+  reason: text('reason').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+  createdBy: text('created_by').notNull(),
+  auditIndex: bigint('audit_index', { mode: 'number' }).notNull(),
+});

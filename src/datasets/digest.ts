@@ -54,6 +54,12 @@ export function verifyMembership(digest: string, proof: MembershipProof): boolea
  * the membership proofs of those (adjacent) neighbours; the first or last alone at either end.
  */
 export function absenceNeighbours(ordered: readonly Member[], sha256: string): number[] {
+  const lo = lowerBound(ordered, sha256);
+  return [lo - 1, lo].filter((i) => i >= 0 && i < ordered.length);
+}
+
+/** The first position whose sha256 is not below `sha256` (the length if none). */
+function lowerBound(ordered: readonly Member[], sha256: string): number {
   let lo = 0;
   let hi = ordered.length;
   while (lo < hi) {
@@ -61,7 +67,21 @@ export function absenceNeighbours(ordered: readonly Member[], sha256: string): n
     if (ordered[mid]!.sha256 < sha256) lo = mid + 1;
     else hi = mid;
   }
-  return [lo - 1, lo].filter((i) => i >= 0 && i < ordered.length);
+  return lo;
+}
+
+/**
+ * Where the content `sha256` sits in a canonically ordered dataset: the digest commits to content, not to
+ * asset ids, so a proof answers for the bytes. The member listed as `assetId` if it is one (two members may
+ * carry equal bytes, registered under different productions), else the first member with those bytes, else
+ * none: then the bracketing neighbours prove the bytes absent.
+ */
+export function locateContent(ordered: readonly Member[], sha256: string, assetId?: string): { member: number } | { neighbours: number[] } {
+  const own = assetId === undefined ? -1 : ordered.findIndex((m) => m.assetId === assetId && m.sha256 === sha256);
+  if (own >= 0) return { member: own };
+  const at = lowerBound(ordered, sha256);
+  if (at < ordered.length && ordered[at]!.sha256 === sha256) return { member: at };
+  return { neighbours: [at - 1, at].filter((i) => i >= 0 && i < ordered.length) };
 }
 
 /** Checks an absence proof: adjacent members, verified against the digest, that bracket `sha256`. */

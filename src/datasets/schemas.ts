@@ -41,8 +41,13 @@ export const DatasetMembershipProof = z
     datasetId: z.string(),
     digest: z.string(),
     assetId: z.string(),
-    included: z.boolean(),
-    proof: Proof.nullable().openapi({ description: 'when included: the asset’s inclusion proof' }),
+    sha256: z.string().openapi({ description: 'the asset’s content hash: what the digest commits to, and what the proof is for' }),
+    included: z.boolean().openapi({ description: 'whether these bytes are a member (as this asset, or as another asset with the same content)' }),
+    memberAssetId: z
+      .string()
+      .nullable()
+      .openapi({ description: 'when included: the member the bytes are listed as (the asset itself, or the same bytes registered under another production)' }),
+    proof: Proof.nullable().openapi({ description: 'when included: the inclusion proof of that member' }),
     absence: z.array(Proof).nullable().openapi({ description: 'when not included: inclusion proofs of the adjacent members that bracket its hash' }),
   })
   .openapi('DatasetMembershipProof');

@@ -7,7 +7,7 @@ import type { Principal } from '../auth/tokens.ts';
 import { type Queryable, queryRowsPrepared } from '../db/database.ts';
 import { newId } from '../db/ids.ts';
 import { problems } from '../http/problem.ts';
-import { absenceNeighbours, canonicalOrder, datasetDigest, type Member, membershipProofs } from './digest.ts';
+import { canonicalOrder, datasetDigest, locateContent, type Member, membershipProofs } from './digest.ts';
 import type { DatasetView } from './schemas.ts';
 import { datasetAssets, datasets } from './tables.ts';
 
@@ -110,17 +110,20 @@ export async function listDatasets(q: Queryable, principal: Principal, f: { curs
   return { items: page.map(datasetView), nextCursor: rows.length > f.limit ? String(page[page.length - 1]!.auditIndex) : null };
 }
 
+/**
+ * The proof for an asset's content: the digest commits to the members' sha256, so the answer is for those
+ * bytes. `memberAssetId` names the member they are listed as (the asset itself, or the same bytes registered
+ * under another production); otherwise the bracketing neighbours prove the bytes absent.
+ */
 export async function membershipProof(q: Queryable, dataset: DatasetRow, assetId: string) {
-  const members = await datasetMembers(q, dataset.id);
-  const at = members.findIndex((m) => m.assetId === assetId);
-  if (at >= 0) {
-    const [proof] = membershipProofs(members, [at]);
-    return { datasetId: dataset.id, digest: dataset.digest, assetId, included: true, proof: proof!, absence: null };
-  }
   const [asset] = await q.select({ sha256: assets.sha256 }).from(assets).where(eq(assets.id, assetId));
   if (!asset) throw problems.notFound(`no asset ${assetId}`);
-  // Same content under another asset id is still "that content is in the dataset", but not this asset:
-  // answer with the bracketing neighbours of its hash, which prove the hash is absent when it is.
-  const neighbours = absenceNeighbours(members, asset.sha256).filter((i) => members[i]!.sha256 !== asset.sha256);
-  return { datasetId: dataset.id, digest: dataset.digest, assetId, included: false, proof: null, absence: membershipProofs(members, neighbours) };
+  const members = await datasetMembers(q, dataset.id);
+  const found = locateContent(members, asset.sha256, assetId);
+  const answer = { datasetId: dataset.id, digest: dataset.digest, assetId, sha256: asset.sha256 };
+  if ('member' in found) {
+    const [proof] = membershipProofs(members, [found.member]);
+    return { ...answer, included: true, memberAssetId: members[found.member]!.assetId, proof: proof!, absence: null };
+  }
+  return { ...answer, included: false, memberAssetId: null, proof: null, absence: membershipProofs(members, found.neighbours) };
 }

@@ -1,7 +1,8 @@
 import { type SQL, sql } from 'drizzle-orm';
+import { UNVERIFIED_MANIFEST_STATES } from '../assets/embedded-manifest-state.ts';
 import type { Member } from '../datasets/digest.ts';
 import type { Queryable } from '../db/database.ts';
-import { queryRows } from '../db/database.ts';
+import { queryRows, queryRowsPrepared } from '../db/database.ts';
 import type { ApprovalFacts, AssetFacts, LicenseFacts } from './policy-input.ts';
 
 type FactRow = {
@@ -11,6 +12,7 @@ type FactRow = {
   production: string;
   c2pa_training_mining: AssetFacts['c2paTrainingMining'] | null;
   cawg_training_mining: AssetFacts['cawgTrainingMining'] | null;
+  embedded_manifest_state: NonNullable<AssetFacts['embeddedManifest']>;
   license_id: string | null;
   version: number | null;
   licensee: string | null;
@@ -40,6 +42,7 @@ export type DatasetFacts = { members: (Member & { position: number })[]; facts: 
  * Instants are rendered as ISO 8601 UTC by the server, independent of the session's time zone.
  */
 const factColumns = sql`a.production, a.c2pa_training_mining, a.cawg_training_mining,
+  a.embedded_manifest_state,
   lv.id as license_id, lv.version, lv.licensee, lv.vendors::text as vendors, lv.grant_training, lv.grant_derivatives,
   lv.grant_commercial, lv.territories::text as territories, lv.media::text as media, lv.base_model_families::text as base_model_families,
   to_char(lv.term_start at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as term_start,
@@ -73,7 +76,7 @@ export async function loadDatasetFacts(q: Queryable, datasetId: string): Promise
   const ordered: FactRow[] = [];
   for (const r of rows) keepLatest(ordered, Number(r.position), r);
   const members = ordered.map((r) => ({ position: Number(r.position), assetId: r.asset_id, sha256: r.sha256 }));
-  return { members, facts: toFacts(ordered, approvals) };
+  return { members, facts: toFacts(ordered, approvals, await overriddenAmong(q, ordered)) };
 }
 
 /** The grant whose approvals come with the facts: `training` for the gate, `derivatives` for an output's sources. */
@@ -88,8 +91,9 @@ export async function loadAssetFacts(q: Queryable, members: readonly Member[], g
   const ids = sql.param(members.map((m) => m.assetId));
   const byId = sql`(select asset_id, (p - 1)::int as position from unnest(${ids}::text[]) with ordinality as t(asset_id, p)) m`;
   const [rows, approvals] = await Promise.all([
-    queryRows<FactRow>(q, sql`select m.position, m.asset_id, '' as sha256, ${factColumns} from ${byId} ${factJoins}`),
-    queryRows<ApprovalRow>(q, approvalsOf(byId, grant)),
+    // Prepared: an output's sign asks this for its sources every time (the text is the same for any ids).
+    queryRowsPrepared<FactRow>(q, sql`select m.position, m.asset_id, '' as sha256, ${factColumns} from ${byId} ${factJoins}`, 'gate_asset_facts'),
+    queryRowsPrepared<ApprovalRow>(q, approvalsOf(byId, grant), 'gate_asset_approvals'),
   ]);
   const byPosition: FactRow[] = [];
   for (const r of rows) keepLatest(byPosition, Number(r.position), r);
@@ -98,8 +102,26 @@ export async function loadAssetFacts(q: Queryable, members: readonly Member[], g
     if (!r) throw new Error(`asset ${m.assetId} vanished`); // assets are append-only: cannot happen
     return { ...r, sha256: m.sha256 };
   });
-  return toFacts(ordered, approvals);
+  return toFacts(ordered, approvals, await overriddenAmong(q, ordered));
 }
+
+/**
+ * The assets among the rows that legal has overridden. Only art whose own manifest cannot be validated can
+ * have an override, so the statement runs only when some row is such art: the sign path's sources (and most
+ * datasets) read nothing more than before.
+ */
+async function overriddenAmong(q: Queryable, rows: readonly FactRow[]): Promise<ReadonlySet<string>> {
+  const ids = rows.filter((r) => UNVERIFIED_MANIFEST_STATES.includes(r.embedded_manifest_state)).map((r) => r.asset_id);
+  if (ids.length === 0) return NO_OVERRIDES;
+  const found = await queryRowsPrepared<{ asset_id: string }>(
+    q,
+    sql`select asset_id from asset_embedded_overrides where asset_id = any(${sql.param(ids)}::text[])`,
+    'gate_asset_overrides',
+  );
+  return new Set(found.map((r) => r.asset_id));
+}
+
+const NO_OVERRIDES: ReadonlySet<string> = new Set();
 
 /** Places a row at its member position; should a broken version chain give two, the higher version wins. */
 function keepLatest(rows: FactRow[], position: number, r: FactRow): void {
@@ -121,7 +143,7 @@ class Parsed {
   }
 }
 
-function toFacts(rows: readonly FactRow[], approvalRows: readonly ApprovalRow[]): AssetFacts[] {
+function toFacts(rows: readonly FactRow[], approvalRows: readonly ApprovalRow[], overridden: ReadonlySet<string>): AssetFacts[] {
   const approvals = new Map<string, ApprovalFacts[]>();
   for (const a of approvalRows) {
     const list = approvals.get(a.license_id) ?? [];
@@ -154,6 +176,8 @@ function toFacts(rows: readonly FactRow[], approvalRows: readonly ApprovalRow[])
       production: r.production,
       ...(r.c2pa_training_mining ? { c2paTrainingMining: r.c2pa_training_mining } : {}),
       ...(r.cawg_training_mining ? { cawgTrainingMining: r.cawg_training_mining } : {}),
+      embeddedManifest: r.embedded_manifest_state,
+      embeddedOverride: overridden.has(r.asset_id),
       license,
       approvals: license ? (approvals.get(license.id) ?? none) : none,
     };

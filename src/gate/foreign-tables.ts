@@ -1,4 +1,4 @@
-import { assets } from '../assets/tables.ts';
+import { assetEmbeddedOverrides, assets } from '../assets/tables.ts';
 import { datasetAssets } from '../datasets/tables.ts';
 import { licenseApprovals, licenseRevocations, licenseVersions } from '../licenses/tables.ts';
 
@@ -8,4 +8,4 @@ import { licenseApprovals, licenseRevocations, licenseVersions } from '../licens
  * test/unit/sql-tables.test.ts fails when SQL in src/gate names another capability's table that is
  * not listed here, so the dependency shows in the imports above and a rename cannot go unnoticed.
  */
-export const TABLES_NAMED_IN_SQL = [assets, datasetAssets, licenseApprovals, licenseRevocations, licenseVersions];
+export const TABLES_NAMED_IN_SQL = [assetEmbeddedOverrides, assets, datasetAssets, licenseApprovals, licenseRevocations, licenseVersions];

@@ -42,6 +42,7 @@ import {
   type MiningClasses,
   NAMESPACE,
   PolicyInputError,
+  parseInstant,
   type RequestBuilder,
 } from './policy-input.ts';
 
@@ -492,10 +493,21 @@ export function buildPolicySet(dir: string, schemaFile: PolicySource | undefined
     const tested = mining.get(attr);
     miningClasses[attr] = tested === null ? null : Object.freeze([...(tested ?? [])].sort());
   }
-  return new CedarPolicySet(digest, policies, byId, policySetId, schemaName, anyNamesAsset, anyReadsLicenseIdentity, anyReadsProduction, Object.freeze(miningClasses));
+  const timeFolding = !policies.some((p) => TIME_FUNCTIONS.test(p.text));
+  return new CedarPolicySet(digest, policies, byId, policySetId, schemaName, anyNamesAsset, anyReadsLicenseIdentity, anyReadsProduction, Object.freeze(miningClasses), timeFolding);
 }
 
 type Decision = { decision: 'allow' | 'deny'; reasons: readonly DecisionReason[] };
+
+/**
+ * Datetime and duration functions and methods of Cedar. A policy without them can only compare `now` with
+ * the request's other instants (the license term), so a decision holds while `now` stays strictly between
+ * the same two of them (see CedarPolicySet.remembered). Matched in the text: a false match only turns that off.
+ */
+const TIME_FUNCTIONS = /\b(datetime|duration|offset|durationSince|toDate|toTime|toDays|toHours|toMinutes|toSeconds|toMilliseconds)\s*\(/;
+/** Evaluations of at most this many assets (an output's sources) remember their decisions across calls. */
+const REMEMBER_UP_TO = 16;
+const REMEMBER_AT_MOST = 512;
 
 const freezeReasons = (reasons: DecisionReason[]): readonly DecisionReason[] => Object.freeze(reasons.map((r) => Object.freeze({ ...r })));
 
@@ -523,6 +535,8 @@ class CedarPolicySet implements PolicySet {
     private readonly production: boolean,
     /** Per training-mining attribute, the values the policies tell apart (null: every value). */
     readonly miningClasses: Readonly<MiningClasses>,
+    /** No policy uses a datetime function: decisions may be remembered for a window of time. */
+    private readonly timeFolding: boolean,
   ) {
     this.policies = Object.freeze(loaded.map(({ id, reason, effect, file, line, column }) => Object.freeze({ id, reason, effect, file, line, column })));
   }
@@ -537,6 +551,9 @@ class CedarPolicySet implements PolicySet {
     }
     const decided = new Map<string, Decision>();
     const out: AssetDecision[] = new Array<AssetDecision>(assets.length);
+    // A sign asks for one or a few sources, on every output: one Cedar call costs more than the rest of the
+    // check, and its answer holds until the facts, the policy set or the instants around `now` change.
+    const remember = this.timeFolding && build !== undefined && assets.length <= REMEMBER_UP_TO ? this.rememberer(request) : undefined;
     for (let i = 0; i < assets.length; i++) {
       const asset = assets[i] as AssetFacts;
       const assetId = String(asset?.assetId);
@@ -553,7 +570,7 @@ class CedarPolicySet implements PolicySet {
           const key = this.perAsset ? `${JSON.stringify(assetId)}\n${built.key}` : built.key;
           d = decided.get(key);
           if (!d) {
-            d = this.decide(built.request());
+            d = remember ? remember(built, assetId) : this.decide(built.request());
             decided.set(key, d);
           }
         }
@@ -564,6 +581,40 @@ class CedarPolicySet implements PolicySet {
     }
     options?.onStats?.({ assets: assets.length, cedarCalls: decided.size });
     return out;
+  }
+
+  /**
+   * Decisions remembered between evaluations, by the request (but `now`), the asset's facts (and its id when
+   * a policy names assets), each with the open window of instants it holds for: between the request's
+   * nearest instants below and above `now` (a `now` equal to one is not remembered). Bounded; emptied when full.
+   */
+  private readonly remembered = new Map<string, { decision: Decision; after: number; before: number }>();
+
+  private rememberer(request: GateRequest): ((built: BuiltRequest, assetId: string) => Decision) | undefined {
+    let at: number;
+    try {
+      at = parseInstant(request.at, 'floor', 'request.at');
+    } catch {
+      return undefined;
+    }
+    const prefix = JSON.stringify([request.action ?? 'train', request.vendor, request.purpose, request.baseModel]);
+    return (built, assetId) => {
+      const key = `${prefix}\n${this.perAsset ? JSON.stringify(assetId) : '-'}\n${built.stableKey()}`;
+      const hit = this.remembered.get(key);
+      if (hit && hit.after < at && at < hit.before) return hit.decision;
+      const decision = this.decide(built.request());
+      let after = -Infinity;
+      let before = Infinity;
+      for (const i of built.instants) {
+        if (!(i !== at && Number.isFinite(i))) return decision;
+        if (i < at) after = Math.max(after, i);
+        else before = Math.min(before, i);
+      }
+      if (decision.reasons.some((r) => r.policyId === SYNTHETIC_POLICY_IDS.evaluationFailure)) return decision;
+      if (this.remembered.size >= REMEMBER_AT_MOST) this.remembered.clear();
+      this.remembered.set(key, { decision, after, before });
+      return decision;
+    };
   }
 
   private decide(req: CedarRequest): Decision {
@@ -603,6 +654,6 @@ class CedarPolicySet implements PolicySet {
       return deny(SYNTHETIC_POLICY_IDS.evaluationFailure, 'evaluation error: allowed without a determining policy');
     }
     if (fired.length > 0) return { decision: 'deny', reasons: freezeReasons(fired) };
-    return deny(SYNTHETIC_POLICY_IDS.defaultDeny, 'no policy permits training on this asset');
+    return deny(SYNTHETIC_POLICY_IDS.defaultDeny, req.action.id === 'derive' ? 'no policy permits this derivative use of the asset' : 'no policy permits training on this asset');
   }
 }

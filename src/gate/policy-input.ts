@@ -6,8 +6,9 @@
  * policies/schema.cedarschema; keep the two in step.
  *
  *   principal  Clearframe::Vendor::"<request.vendor>"
- *   action     Clearframe::Action::"train"
- *   resource   Clearframe::Asset::"<assetId>"  { production, c2paTrainingMining, cawgTrainingMining }
+ *   action     Clearframe::Action::"train" | "derive"   (GateRequest.action, train unless given)
+ *   resource   Clearframe::Asset::"<assetId>"  { production, c2paTrainingMining, cawgTrainingMining,
+ *                                                embeddedManifest, embeddedTermsOverridden }
  *   context    { now, request { purpose, baseModel, baseModelFamily }, license? { ... }, approval { present } }
  *
  * Instants are passed as Cedar `datetime` values (millisecond precision, UTC). Input instants must carry an
@@ -17,6 +18,7 @@
  * deny.
  */
 
+import { EMBEDDED_MANIFEST_STATES, type EmbeddedManifestState } from '../assets/embedded-manifest-state.ts';
 import { GRANT_VALUES, type Grant, isOneOf, TRAINING_MINING_USES, TRAINING_PURPOSES, type TrainingMiningUse, type TrainingPurpose } from '../vocabulary/rights.ts';
 
 export type LicenseFacts = {
@@ -56,13 +58,25 @@ export type AssetFacts = {
   c2paTrainingMining?: TrainingMiningUse;
   /** Embedded CAWG `cawg.training-mining` assertion, if the caller keeps the two sources apart. */
   cawgTrainingMining?: TrainingMiningUse;
+  /** The state of the asset's own C2PA manifest as read at registration ('none' when not given). */
+  embeddedManifest?: EmbeddedManifestState;
+  /** Legal has recorded an override of the embedded terms (of a manifest that cannot be validated). */
+  embeddedOverride?: boolean;
   /** The current license version of the asset, if any. */
   license?: LicenseFacts | null;
   /** Approvals recorded on that license. */
   approvals: ApprovalFacts[];
 };
 
+/**
+ * What the asset is asked for: `train` (a dataset's clearance) or `derive` (reference or conditioning for an
+ * output of the vendor's checkpoint; its approvals are then the derivative grant's).
+ */
+export type GateAction = 'train' | 'derive';
+
 export type GateRequest = {
+  /** 'train' unless given. */
+  action?: GateAction;
   vendor: string;
   purpose: TrainingPurpose;
   /** e.g. 'veo-3.0-generate-001' */
@@ -100,6 +114,8 @@ export const VENDOR_TYPE = `${NAMESPACE}::Vendor`;
 export const ASSET_TYPE = `${NAMESPACE}::Asset`;
 export const ACTION_TYPE = `${NAMESPACE}::Action`;
 export const TRAIN_ACTION: CedarUid = { type: ACTION_TYPE, id: 'train' };
+export const DERIVE_ACTION: CedarUid = { type: ACTION_TYPE, id: 'derive' };
+const ACTIONS: Record<GateAction, CedarUid> = { train: TRAIN_ACTION, derive: DERIVE_ACTION };
 
 /**
  * Model family of a Vertex AI model id: the first dash-separated part of the last path segment, lower case.
@@ -199,6 +215,7 @@ function stringSet(values: unknown, what: string, lower = false): string[] {
 /** Request-level values shared by every asset of one gate request. */
 type PreparedRequest = {
   request: GateRequest;
+  action: CedarUid;
   atMs: number;
   principal: CedarUid;
   requestRecord: Record<string, CedarJson>;
@@ -214,8 +231,11 @@ function prepareRequest(request: GateRequest): PreparedRequest {
     throw new PolicyInputError(`request.baseModel has no model family: ${JSON.stringify(request.baseModel)}`);
   }
   const atMs = parseInstant(request.at, 'floor', 'request.at');
+  const action = ACTIONS[request.action ?? 'train'];
+  if (!action) throw new PolicyInputError(`request.action has an unknown value: ${JSON.stringify(request.action)}`);
   return {
     request,
+    action,
     atMs,
     principal: { type: VENDOR_TYPE, id: request.vendor },
     requestRecord: {
@@ -302,6 +322,13 @@ export type BuiltRequest = {
    * cannot tell apart (a license's id and version, the production, training-mining values no policy names).
    */
   key: string;
+  /**
+   * The same, stable across builders of one policy set (the key's license part is a number per builder):
+   * built on demand, for decisions remembered between evaluations (policy-engine.ts).
+   */
+  stableKey(): string;
+  /** Every instant the request holds besides `now` (the license term), in epoch milliseconds. */
+  instants: readonly number[];
   /** The full Cedar request for this asset (built on demand: one per distinct key is enough). */
   request(): CedarRequest;
 };
@@ -309,6 +336,7 @@ export type BuiltRequest = {
 export type RequestBuilder = (asset: AssetFacts) => BuiltRequest;
 
 const NO_APPROVALS: readonly ApprovalFacts[] = Object.freeze([]);
+const NO_INSTANTS: readonly number[] = Object.freeze([]);
 
 /**
  * Returns a function turning each asset's facts into a Cedar request for `gate`. Throws PolicyInputError if
@@ -335,7 +363,7 @@ export function createRequestBuilder(gate: GateRequest, options: { licenseIdenti
   const c2paClass = miningClass(options.mining?.c2paTrainingMining);
   const cawgClass = miningClass(options.mining?.cawgTrainingMining);
   const prepared = prepareRequest(gate);
-  type Converted = { record: Record<string, CedarJson>; key: string };
+  type Converted = { record: Record<string, CedarJson>; key: string; canonical: string; instants: readonly number[] };
   // Caches by object identity, then by the object's JSON (equal objects built separately, e.g. one per
   // database row), so each distinct license is converted once. Keys are short numbers handed out per
   // distinct converted record, which keeps the per-asset key cheap to build and hash.
@@ -362,7 +390,8 @@ export function createRequestBuilder(gate: GateRequest, options: { licenseIdenti
         key = String(licenseNumbers.size);
         licenseNumbers.set(canonical, key);
       }
-      return { record, key };
+      const instantOf = (v: CedarJson | undefined) => Date.parse((v as { __extn: { arg: string } }).__extn.arg);
+      return { record, key, canonical, instants: [instantOf(record.termStart), instantOf(record.termEnd)] };
     } catch (err) {
       if (err instanceof PolicyInputError) return err;
       throw err;
@@ -440,13 +469,21 @@ export function createRequestBuilder(gate: GateRequest, options: { licenseIdenti
     }
     const c2pa = miningId(asset.c2paTrainingMining, 'asset.c2paTrainingMining');
     const cawg = miningId(asset.cawgTrainingMining, 'asset.cawgTrainingMining');
+    const manifest = asset.embeddedManifest ?? 'none';
+    if (!(EMBEDDED_MANIFEST_STATES as readonly string[]).includes(manifest)) {
+      throw new PolicyInputError(`asset.embeddedManifest has an unknown value: ${JSON.stringify(manifest)}`);
+    }
+    const overridden = asset.embeddedOverride ?? false;
+    if (typeof overridden !== 'boolean') throw new PolicyInputError('asset.embeddedOverride must be a boolean');
     const license = asset.license === undefined || asset.license === null ? undefined : licenseOf(asset.license);
     const present = license ? approvalOf(asset.approvals ?? NO_APPROVALS) : false;
     // Every part is JSON, so the separator cannot occur inside one.
-    const key = `${productionMatters ? JSON.stringify(production) : '-'}\n${c2paClass(c2pa)}\n${cawgClass(cawg)}\n${license?.key ?? '-'}\n${present}`;
+    const key = `${productionMatters ? JSON.stringify(production) : '-'}\n${c2paClass(c2pa)}\n${cawgClass(cawg)}\n${license?.key ?? '-'}\n${present}\n${manifest}\n${overridden}`;
 
     return {
       key,
+      stableKey: () => `${JSON.stringify(production)}\n${c2pa}\n${cawg}\n${license?.canonical ?? '-'}\n${present}\n${manifest}\n${overridden}`,
+      instants: license?.instants ?? NO_INSTANTS,
       request: (): CedarRequest => {
         const resource: CedarUid = { type: ASSET_TYPE, id: assetId };
         const context: Record<string, CedarJson> = {
@@ -457,7 +494,7 @@ export function createRequestBuilder(gate: GateRequest, options: { licenseIdenti
         if (license) context.license = license.record;
         return {
           principal: prepared.principal,
-          action: TRAIN_ACTION,
+          action: prepared.action,
           resource,
           context,
           entities: [
@@ -467,6 +504,8 @@ export function createRequestBuilder(gate: GateRequest, options: { licenseIdenti
                 production,
                 c2paTrainingMining: entity(`${NAMESPACE}::TrainingMining`, c2pa),
                 cawgTrainingMining: entity(`${NAMESPACE}::TrainingMining`, cawg),
+                embeddedManifest: entity(`${NAMESPACE}::EmbeddedManifest`, manifest),
+                embeddedTermsOverridden: overridden,
               },
               parents: [],
             },

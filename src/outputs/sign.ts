@@ -74,7 +74,7 @@ export async function signOutput(app: OutputDeps, principal: Principal, input: O
   if (sourcesRead.status === 'rejected') throw sourcesRead.reason;
   if (checkpointRead.status === 'rejected') throw checkpointRead.reason;
   if (factsRead.status === 'rejected') throw factsRead.reason;
-  const uncleared = sourceRefusals(factsRead.value, sourceUse(checkpointRead.value));
+  const uncleared = sourceRefusals(app.policies.current, factsRead.value, sourceUse(checkpointRead.value));
   if (uncleared.length > 0) {
     // Refused before anything is hashed or signed; a checkpoint that may not make outputs at all answers first.
     const { refusal } = await generationGate(db, checkpointRead.value.checkpoint, checkpointRead.value.clearance);
@@ -101,7 +101,7 @@ export async function signOutput(app: OutputDeps, principal: Principal, input: O
       if (e instanceof TipPassed && !restarted) {
         tip = await app.ledger.tip();
         // The sources' rights as of the new tip: read after it, like the first time.
-        refuseUnclearedSources(await readSourceFacts(db, input.sourceAssetIds), sourceUse(plan));
+        refuseUnclearedSources(app.policies.current, await readSourceFacts(db, input.sourceAssetIds), sourceUse(plan));
         restarted = true;
       } else if (e instanceof LogMovedOn) break;
       else throw e;
@@ -187,7 +187,7 @@ async function signUnderLock(app: OutputDeps, principal: Principal, plan: SignPl
   const output = await app.ledger.change(principal, async ({ tx, record }) => {
     const { refusal } = await generationGate(tx, plan.checkpoint, plan.clearance);
     if (refusal) throw refusal;
-    refuseUnclearedSources(await readSourceFacts(tx, plan.input.sourceAssetIds), sourceUse(plan));
+    refuseUnclearedSources(app.policies.current, await readSourceFacts(tx, plan.input.sourceAssetIds), sourceUse(plan));
     // Recorded first for its index; the content is completed below, before the entry is sealed.
     const event = record({ action: 'output.signed', subjectId: plan.id, content: {} });
     signed = await signManifest(app, plan, event.index);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { leafHash, nodeHash } from '../../src/audit/merkle.ts';
-import { absenceNeighbours, canonicalOrder, datasetDigest, membershipProofs, verifyAbsence, verifyMembership } from '../../src/datasets/digest.ts';
+import { absenceNeighbours, canonicalOrder, datasetDigest, locateContent, membershipProofs, verifyAbsence, verifyMembership } from '../../src/datasets/digest.ts';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const members = (n: number) => Array.from({ length: n }, (_, i) => ({ assetId: `ast_${i}`, sha256: sha(`art ${i}`) }));
@@ -48,5 +48,20 @@ describe('dataset digest', () => {
     const bogus = membershipProofs(ordered, [3, 5]);
     expect(verifyAbsence(digest, member, bogus)).toBe(false);
     expect(verifyAbsence(digest, member, membershipProofs(ordered, absenceNeighbours(ordered, member)))).toBe(false);
+  });
+
+  it('locates content, not ids: the asset itself, else another member with its bytes, else the neighbours', () => {
+    const twin = { assetId: 'ast_twin', sha256: sha('art 4') };
+    const ordered = canonicalOrder([...members(9), twin]);
+    const digest = datasetDigest(ordered);
+    const at = (found: ReturnType<typeof locateContent>) => ('member' in found ? ordered[found.member]!.assetId : null);
+    expect(at(locateContent(ordered, sha('art 4'), 'ast_twin'))).toBe('ast_twin');
+    expect(at(locateContent(ordered, sha('art 4'), 'ast_4'))).toBe('ast_4');
+    // registered under another production, same bytes: proved as the member that carries them
+    const other = locateContent(ordered, sha('art 7'), 'ast_elsewhere');
+    expect(at(other)).toBe('ast_7');
+    expect(verifyMembership(digest, membershipProofs(ordered, ['member' in other ? other.member : -1])[0]!)).toBe(true);
+    const outside = locateContent(ordered, sha('not in'), 'ast_x');
+    expect('neighbours' in outside && verifyAbsence(digest, sha('not in'), membershipProofs(ordered, outside.neighbours))).toBe(true);
   });
 });

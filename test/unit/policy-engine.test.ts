@@ -300,6 +300,8 @@ describe('policy-input', () => {
           production: 'nightfall',
           c2paTrainingMining: { __entity: { type: 'Clearframe::TrainingMining', id: 'constrained' } },
           cawgTrainingMining: { __entity: { type: 'Clearframe::TrainingMining', id: 'absent' } },
+          embeddedManifest: { __entity: { type: 'Clearframe::EmbeddedManifest', id: 'none' } },
+          embeddedTermsOverridden: false,
         },
         parents: [],
       },

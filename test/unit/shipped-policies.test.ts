@@ -98,14 +98,25 @@ const violations: { policyId: string; facts: AssetFacts; request?: GateRequest }
   },
   { policyId: 'c2pa-training-mining-not-allowed', facts: asset({ c2paTrainingMining: 'notAllowed' }) },
   { policyId: 'cawg-training-mining-not-allowed', facts: asset({ cawgTrainingMining: 'notAllowed' }) },
+  { policyId: 'embedded-manifest-unreadable', facts: asset({ embeddedManifest: 'damaged' }) },
+  { policyId: 'derivatives-not-allowed', facts: asset(), request: gate({ action: 'derive' }) },
+  {
+    policyId: 'derivatives-approval-missing',
+    facts: asset({ license: license({ grants: { training: 'notAllowed', derivatives: 'requiresApproval', commercial: 'allowed' } }) }),
+    request: gate({ action: 'derive' }),
+  },
 ];
 
 describe('shipped policy set', () => {
   it('loads, validates, and names every policy with a reason', () => {
     expect(shipped.digest).toMatch(/^[0-9a-f]{64}$/);
     expect(shipped.policies.map((p) => [p.file, p.id, p.effect])).toEqual([
+      ['c2pa.cedar', 'embedded-manifest-unreadable', 'forbid'],
       ['c2pa.cedar', 'c2pa-training-mining-not-allowed', 'forbid'],
       ['c2pa.cedar', 'cawg-training-mining-not-allowed', 'forbid'],
+      ['derive.cedar', 'derivative-use-permitted', 'permit'],
+      ['derive.cedar', 'derivatives-not-allowed', 'forbid'],
+      ['derive.cedar', 'derivatives-approval-missing', 'forbid'],
       ['license.cedar', 'license-missing', 'forbid'],
       ['license.cedar', 'license-revoked', 'forbid'],
       ['license.cedar', 'license-superseded', 'forbid'],
@@ -192,10 +203,18 @@ describe('shipped policy set', () => {
       const training = await readFile(path.join(POLICY_DIR, 'training.cedar'), 'utf8');
       const permitOnly = training.slice(0, training.indexOf('@id("training-not-allowed")'));
       await writeFile(path.join(dir, 'training.cedar'), permitOnly);
+      const derive = await readFile(path.join(POLICY_DIR, 'derive.cedar'), 'utf8');
+      await writeFile(path.join(dir, 'derive.cedar'), derive.slice(0, derive.indexOf('@id("derivatives-not-allowed")')));
       const set = await loadPolicySet(dir);
-      expect(set.policies.map((p) => p.id)).toEqual(['training-permitted']);
+      expect(set.policies.map((p) => p.id)).toEqual(['derivative-use-permitted', 'training-permitted']);
       expectAllow(decide(asset(), gate(), set));
+      const derivable = asset({ license: license({ grants: { training: 'notAllowed', derivatives: 'allowed', commercial: 'allowed' } }) });
+      expect(ids(decide(derivable, gate({ action: 'derive' }), set))).toEqual(['derivative-use-permitted']);
       for (const v of violations) expectDeny(decide(v.facts, v.request, set), 'default-deny');
+      // the embedded checks hold for derivative use too, by the permit alone
+      for (const over of [{ embeddedManifest: 'invalid' }, { c2paTrainingMining: 'notAllowed' }, { cawgTrainingMining: 'notAllowed' }] as const) {
+        expectDeny(decide({ ...derivable, ...over }, gate({ action: 'derive' }), set), 'default-deny');
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -203,6 +222,70 @@ describe('shipped policy set', () => {
 
   it('an asset without license facts names only the missing license, whatever else it carries', () => {
     expectDeny(decide(asset({ license: null, approvals: [approval()] })), 'license-missing');
+  });
+});
+
+describe('an embedded manifest that cannot be validated fails closed', () => {
+  for (const state of ['invalid', 'damaged', 'unreadable'] as const) {
+    it(`${state}: denied for training and derivative use until legal overrides`, () => {
+      expectDeny(decide(asset({ embeddedManifest: state })), 'embedded-manifest-unreadable');
+      expectAllow(decide(asset({ embeddedManifest: state, embeddedOverride: true })));
+      const derivable = asset({ embeddedManifest: state, license: license({ grants: { training: 'notAllowed', derivatives: 'allowed', commercial: 'allowed' } }) });
+      expectDeny(decide(derivable, gate({ action: 'derive' })), 'embedded-manifest-unreadable');
+      expect(ids(decide({ ...derivable, embeddedOverride: true }, gate({ action: 'derive' })))).toEqual(['derivative-use-permitted']);
+    });
+  }
+  it('none and valid do not refuse; an override also sets aside the terms read from that manifest', () => {
+    expectAllow(decide(asset({ embeddedManifest: 'none' })));
+    expectAllow(decide(asset({ embeddedManifest: 'valid' })));
+    expectDeny(decide(asset({ embeddedManifest: 'valid', c2paTrainingMining: 'notAllowed' })), 'c2pa-training-mining-not-allowed');
+    expectDeny(decide(asset({ embeddedManifest: 'invalid', c2paTrainingMining: 'notAllowed' })), 'embedded-manifest-unreadable', 'c2pa-training-mining-not-allowed');
+    expectAllow(decide(asset({ embeddedManifest: 'invalid', c2paTrainingMining: 'notAllowed', embeddedOverride: true })));
+  });
+  it('an unknown state denies (invalid facts)', () => {
+    expectDeny(decide(asset({ embeddedManifest: 'fine' as never })), 'invalid-facts');
+  });
+});
+
+describe("decisions remembered between evaluations (an output's few sources)", () => {
+  it('hold only while now stays strictly inside the same term instants', () => {
+    const derive = (at: string, facts = asset({ license: license({ grants: { training: 'notAllowed', derivatives: 'allowed', commercial: 'allowed' } }) })) =>
+      ids(decide(facts, gate({ action: 'derive', at })));
+    expect(derive('2026-03-15T12:00:00Z')).toEqual(['derivative-use-permitted']);
+    expect(derive('2026-12-31T23:59:59.999Z')).toEqual(['derivative-use-permitted']);
+    expect(derive(TERM_END)).toEqual(['license-outside-term']);
+    expect(derive('2026-03-15T12:00:00Z')).toEqual(['derivative-use-permitted']);
+    expect(derive('2024-12-31T23:59:59.999Z')).toEqual(['license-outside-term']);
+    expect(derive(TERM_START)).toEqual(['derivative-use-permitted']);
+    // other facts, vendor or approval presence are other decisions
+    expect(ids(decide(asset(), gate({ action: 'derive' })))).toEqual(['derivatives-not-allowed']);
+    expect(
+      ids(
+        decide(
+          asset({ license: license({ grants: { training: 'notAllowed', derivatives: 'allowed', commercial: 'allowed' } }) }),
+          gate({ action: 'derive', vendor: 'shady-vendor' }),
+        ),
+      ),
+    ).toEqual(['vendor-not-licensed']);
+    const needs = asset({ license: license({ grants: { training: 'notAllowed', derivatives: 'requiresApproval', commercial: 'allowed' } }), approvals: [approval()] });
+    expect(ids(decide(needs, gate({ action: 'derive', at: '2026-03-15T12:00:00Z' })))).toEqual(['derivative-use-permitted']);
+    expect(ids(decide(needs, gate({ action: 'derive', at: '2026-04-15T12:00:00Z' })))).toEqual(['derivatives-approval-missing']);
+  });
+
+  it('are not remembered by a set whose policies use datetime functions', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'clearframe-dated-'));
+    try {
+      for (const f of ['schema.cedarschema', 'c2pa.cedar', 'derive.cedar', 'license.cedar', 'training.cedar']) await copyFile(path.join(POLICY_DIR, f), path.join(dir, f));
+      await writeFile(
+        path.join(dir, 'season.cedar'),
+        '@id("season-over")\n@reason("The season is over.")\nforbid (principal, action, resource)\nwhen { context.now >= datetime("2026-04-01T00:00:00Z") };\n',
+      );
+      const set = await loadPolicySet(dir);
+      expectAllow(decide(asset(), gate({ at: '2026-03-31T23:59:59Z' }), set));
+      expectDeny(decide(asset(), gate({ at: '2026-04-01T00:00:01Z' }), set), 'season-over');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,6 +1,19 @@
-import { describe, expect, it } from 'vitest';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SHIPPED_POLICIES_DIR } from '../../src/config/config.ts';
+import type { PolicySet } from '../../src/gate/policy-engine.ts';
 import type { AssetFacts, LicenseFacts } from '../../src/gate/policy-input.ts';
+import { loadPolicySet } from '../../src/gate/policy-loader.ts';
 import { sourceRefusals, sourcesProblem } from '../../src/outputs/source-clearance.ts';
+
+// The shipped Cedar policies decide (action `derive`): reasons come in policy order (file name order,
+// then position: c2pa.cedar, derive.cedar, license.cedar, training.cedar).
+let policies: PolicySet;
+beforeAll(async () => {
+  policies = await loadPolicySet(SHIPPED_POLICIES_DIR);
+});
 
 const license = (over: Partial<LicenseFacts> = {}): LicenseFacts => ({
   id: 'lic_1',
@@ -19,25 +32,25 @@ const license = (over: Partial<LicenseFacts> = {}): LicenseFacts => ({
 });
 const asset = (over: Partial<AssetFacts> = {}): AssetFacts => ({ assetId: 'ast_1', sha256: '', production: 'dun', license: license(), approvals: [], ...over });
 const use = { vendor: 'acme-vfx', purpose: 'fine-tune' as const, baseModel: 'imagen-4.0-generate-001', at: new Date('2027-06-01T00:00:00Z') };
-const causes = (a: AssetFacts) => sourceRefusals([a], use).map((r) => r.cause);
+const causes = (a: AssetFacts) => sourceRefusals(policies, [a], use).map((r) => r.cause);
 
-describe('sourceRefusals: may this art be used as an output source (pure)', () => {
+describe('sourceRefusals: may this art be used as an output source (the gate’s derive decision)', () => {
   it('clears a standing license with a derivative grant for the vendor', () => {
-    expect(sourceRefusals([asset()], use)).toEqual([]);
+    expect(sourceRefusals(policies, [asset()], use)).toEqual([]);
     expect(causes(asset({ license: license({ licensee: 'acme-vfx', vendors: [] }) }))).toEqual([]);
   });
 
   it('names every reason that applies', () => {
     expect(causes(asset({ license: null }))).toEqual(['license-missing']);
     expect(causes(asset({ license: license({ revoked: true, vendors: ['other'], grants: { training: 'allowed', derivatives: 'notAllowed', commercial: 'allowed' } }) }))).toEqual([
+      'derivatives-not-allowed',
       'license-revoked',
       'vendor-not-licensed',
-      'derivatives-not-allowed',
     ]);
     expect(causes(asset({ c2paTrainingMining: 'notAllowed', cawgTrainingMining: 'notAllowed', license: null }))).toEqual([
-      'license-missing',
       'c2pa-training-mining-not-allowed',
       'cawg-training-mining-not-allowed',
+      'license-missing',
     ]);
     expect(causes(asset({ c2paTrainingMining: 'constrained' }))).toEqual([]);
   });
@@ -45,7 +58,8 @@ describe('sourceRefusals: may this art be used as an output source (pure)', () =
   it('reads the term as [start, end)', () => {
     expect(causes(asset({ license: license({ termEnd: '2027-06-01T00:00:00.000Z' }) }))).toEqual(['license-outside-term']);
     expect(causes(asset({ license: license({ termStart: '2027-06-01T00:00:00.000Z' }) }))).toEqual([]);
-    expect(causes(asset({ license: license({ termStart: 'garbage' }) }))).toEqual(['license-outside-term']);
+    // an unreadable term clears nothing
+    expect(causes(asset({ license: license({ termStart: 'garbage' }) }))).toEqual(['invalid-facts']);
   });
 
   it('needs a covering approval where the derivative grant requires one', () => {
@@ -59,6 +73,7 @@ describe('sourceRefusals: may this art be used as an output source (pure)', () =
 
   it('answers 409 naming each refused asset', () => {
     const refused = sourceRefusals(
+      policies,
       [asset({ assetId: 'ast_a', license: null }), asset({ assetId: 'ast_b' }), asset({ assetId: 'ast_c', license: license({ revoked: true }) })],
       use,
     );
@@ -67,5 +82,41 @@ describe('sourceRefusals: may this art be used as an output source (pure)', () =
     expect(p.extensions.refusedAssetIds).toEqual(['ast_a', 'ast_c']);
     expect(p.message).toContain('ast_a (license-missing)');
     expect(p.message).toContain('ast_c (license-revoked)');
+  });
+
+  it('fails closed on art whose own manifest cannot be validated, until legal overrides it', () => {
+    for (const state of ['invalid', 'damaged', 'unreadable'] as const) {
+      expect(causes(asset({ embeddedManifest: state }))).toEqual(['embedded-manifest-unreadable']);
+      expect(causes(asset({ embeddedManifest: state, embeddedOverride: true }))).toEqual([]);
+    }
+    expect(causes(asset({ embeddedManifest: 'invalid', c2paTrainingMining: 'notAllowed' }))).toEqual(['embedded-manifest-unreadable', 'c2pa-training-mining-not-allowed']);
+    expect(causes(asset({ embeddedManifest: 'valid' }))).toEqual([]);
+  });
+
+  it('is decided by the policy files: an edit changes the outcome', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'clearframe-derive-'));
+    try {
+      cpSync(SHIPPED_POLICIES_DIR, dir, { recursive: true });
+      const noDerivatives = asset({ license: license({ grants: { training: 'allowed', derivatives: 'notAllowed', commercial: 'allowed' } }) });
+      expect(causes(noDerivatives)).toEqual(['derivatives-not-allowed']);
+      // The studio lets derivative use ride on the training grant: the permit and the forbid say so.
+      const file = path.join(dir, 'derive.cedar');
+      const edited = readFileSync(file, 'utf8')
+        .replace('context.license.grants.derivatives == Clearframe::Grant::"allowed" ||', 'context.license.grants.training == Clearframe::Grant::"allowed" ||')
+        .replace(/@id\("derivatives-not-allowed"\)[\s\S]*?\};\n/, '');
+      writeFileSync(file, edited);
+      writeFileSync(
+        path.join(dir, 'studio.cedar'),
+        '@id("no-derivatives-for-dun")\n@reason("No derivative use of DUN art this season.")\nforbid (principal, action == Clearframe::Action::"derive", resource)\nwhen { resource.production == "dun-2" };\n',
+      );
+      const edit = await loadPolicySet(dir);
+      expect(edit.digest).not.toBe(policies.digest);
+      expect(sourceRefusals(edit, [noDerivatives], use)).toEqual([]);
+      expect(sourceRefusals(edit, [asset({ production: 'dun-2' })], use).map((r) => r.cause)).toEqual(['no-derivatives-for-dun']);
+      // training is untouched by a derive-only policy
+      expect(edit.evaluate({ ...use, at: use.at.toISOString() }, [asset({ production: 'dun-2' })])[0]!.decision).toBe('allow');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
