@@ -130,17 +130,20 @@ async function main(argv: string[]): Promise<void> {
       }
       // A signal during start-up (migrations, keys) is kept until the runtime is whole, then it stops the
       // same way: killed in the middle, the embedded database could be left half-written. A second one exits.
+      // One listener for the process's whole life: removing the last listener of a signal drops a signal that
+      // has arrived but not yet been dispatched (seen: a SIGTERM at the end of start-up lost, the service
+      // left running), so the listener stays and what it does changes once the service is up.
       let signalledEarly: NodeJS.Signals | undefined;
-      const early = (signal: NodeJS.Signals) => {
+      let stopRunning: ((signal: NodeJS.Signals) => void) | undefined;
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (stopRunning) return stopRunning(signal);
         if (signalledEarly) process.exit(1);
         signalledEarly = signal;
         process.stderr.write(`clearframe: ${signal} during start-up; stopping once started (again to exit now)\n`);
       };
-      process.on('SIGINT', early);
-      process.on('SIGTERM', early);
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       const runtime = await startRuntime(config);
-      process.off('SIGINT', early);
-      process.off('SIGTERM', early);
       const { logger } = runtime.ctx;
       if (signalledEarly) {
         exitIfStuck(signalledEarly);
@@ -198,8 +201,7 @@ async function main(argv: string[]): Promise<void> {
         });
         http.closeIdleConnections();
       };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
+      stopRunning = stop;
       return;
     }
     case 'migrate': {
@@ -412,7 +414,7 @@ const HEAP_GROWING_PERCENT = 25;
 
 /** `audit verify --bundle FILE`: the bundle checked as it is read (src/audit/bundle-file.ts). */
 async function auditVerifyBundle(file: string, key: string | undefined): Promise<number> {
-  if (!existsSync(file)) fail(`--bundle: no file ${file}`);
+  if (!existsSync(file)) fail(`--bundle: no file ${file}`, 1);
   const progress = progressLine('checked');
   let verdict: BundleVerdict;
   try {

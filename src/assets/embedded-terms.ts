@@ -75,8 +75,10 @@ export function failedRead(e: unknown): EmbeddedManifest {
   if (!(e instanceof C2paError)) return { state: 'unreadable', codes: ['engine_error'] };
   const kind = e.engineMessage ? engineErrorKind(e.engineMessage) : undefined;
   const codes = [...new Set([e.code, ...(kind ? [kind] : []), ...e.validationCodes])];
+  // A signature or claim that does not hold is invalid even where the reader files it as a store it could not parse.
+  if (kind && VALIDATION_ERROR_KINDS.test(kind)) return { state: 'invalid', codes };
   if (e.code === 'manifest_parse_error') return { state: 'damaged', codes };
-  if ((kind && VALIDATION_ERROR_KINDS.test(kind)) || e.validationCodes.length > 0) return { state: 'invalid', codes };
+  if (e.validationCodes.length > 0) return { state: 'invalid', codes };
   return { state: 'unreadable', codes };
 }
 

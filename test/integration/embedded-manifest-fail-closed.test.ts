@@ -108,7 +108,9 @@ describe.skipIf(databaseUnavailable())('art whose own manifest cannot be validat
     const first = bytes.indexOf(Buffer.from('jumb'));
     bytes[bytes.indexOf(Buffer.from('jumb'), first + 1)] = 0x4a;
     const asset = await upload(new Uint8Array(bytes), 'nomine-box.jpg');
-    expect(asset.embeddedManifest).toMatchObject({ state: 'damaged', codes: ['manifest-store-unreadable'] });
+    // The C2PA reader finds the store and says it cannot be parsed (the assets' own presence check is the floor).
+    expect(asset.embeddedManifest.state).toBe('damaged');
+    expect(asset.embeddedManifest.codes).toContain('manifest_parse_error');
     const denied = await clear([asset.id]);
     expect(denied.assets[0]!.reasons.map((r) => r.policyId)).toEqual(['embedded-manifest-unreadable']);
   });
