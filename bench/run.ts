@@ -17,6 +17,7 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   gate: async () => (await import('./gate.ts')).gateSection,
   c2pa: async () => (await import('./c2pa.ts')).c2paSection,
   'audit-export': async () => (await import('./audit-export.ts')).auditExportSection,
+  state: async () => (await import('./state.ts')).stateSection,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -8,6 +8,7 @@ import type { BundleVerdict, EvidenceBundle } from './audit/bundle.ts';
 import { BundleSyntaxError, verifyBundleFile } from './audit/bundle-file.ts';
 import { streamEvidence, writeEvidence } from './audit/export.ts';
 import { type LogFetch, type MonitorResult, type MonitorState, monitorLog } from './audit/monitor.ts';
+import { describeDisagreement } from './audit/state-check.ts';
 import { verifyStoredLog } from './audit/verify-log.ts';
 import { issueToken, ROLES, type Role } from './auth/tokens.ts';
 import { sweepTaints } from './checkpoints/service.ts';
@@ -19,6 +20,7 @@ import { verifyOffline } from './outputs/verify-offline.ts';
 import { createC2paWasmEngine } from './provenance/c2pa/c2pa-wasm.ts';
 import { openConfiguredDatabase, StartupError, serveHttp, startRuntime } from './runtime.ts';
 import { C2PA_FILES, initKeys, type Keyring, loadKeyring } from './signing/keyring.ts';
+import { verifyState } from './state-projections.ts';
 
 const USAGE = `clearframe <command>
 
@@ -29,8 +31,11 @@ const USAGE = `clearframe <command>
   token issue --role ROLE --sub NAME [--vendor ID] [--ttl 1h]
                                          print a bearer token from the local issuer key (--ttl: 90s, 15m,
                                          1h, 7d; at most TOKEN_MAX_TTL_SECONDS)
-  audit verify [--hash-here]             recompute the whole log from the database; names the first bad entry
-                                         (--hash-here: leaf hashes here too, not by PostgreSQL beside the rows)
+  audit verify [--hash-here] [--skip-state]
+                                         recompute the whole log from the database; names the first bad entry
+                                         (--hash-here: leaf hashes here too, not by PostgreSQL beside the rows);
+                                         then replays the log against the state tables and names the first
+                                         row that disagrees (--skip-state: not that)
   audit verify --bundle FILE [--key VKEY]
                                          check an evidence bundle offline, without the server (read
                                          as a stream: any size)
@@ -266,6 +271,7 @@ async function main(argv: string[]): Promise<void> {
           to: { type: 'string' },
           out: { type: 'string' },
           'hash-here': { type: 'boolean' },
+          'skip-state': { type: 'boolean' },
         },
       });
       if (sub === 'verify' && values.bundle) {
@@ -282,10 +288,19 @@ async function main(argv: string[]): Promise<void> {
         if (sub === 'verify') {
           const started = performance.now();
           const result = await verifyStoredLog(database, values['hash-here'] ? { leafHashes: 'here' } : {});
+          // The state tables against the events, once the events themselves are known good: a forged row
+          // (triggers disabled) is what a decision would otherwise be made on.
+          const state = values['skip-state'] || !result.ok ? null : await verifyState(database.db);
           const seconds = (performance.now() - started) / 1000;
-          const summary = { ...result, rootHash: result.rootHash ? Buffer.from(result.rootHash).toString('base64') : null, seconds: Number(seconds.toFixed(3)) };
+          const summary = {
+            ...result,
+            rootHash: result.rootHash ? Buffer.from(result.rootHash).toString('base64') : null,
+            state: state ? { ok: state.ok, rows: state.rows, ...(state.problem ? { problem: state.problem, message: describeDisagreement(state.problem) } : {}) } : null,
+            seconds: Number(seconds.toFixed(3)),
+          };
           process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-          process.exitCode = result.ok ? 0 : 1;
+          if (state?.problem) process.stderr.write(`clearframe: state disagrees with the log: ${describeDisagreement(state.problem)}\n`);
+          process.exitCode = result.ok && (state === null || state.ok) ? 0 : 1;
         } else if (sub === 'export') {
           config = asTheService(config);
           boundHeapGrowth();

@@ -12,6 +12,8 @@
  * Records written before this format (an array of groups with asset and license ids) are still read.
  */
 import { createHash } from 'node:crypto';
+import { canonicalize } from '../audit/canonical-json.ts';
+import { jsonSafe } from '../audit/event.ts';
 
 export type DecisionReason = { policyId: string; reason: string };
 
@@ -148,4 +150,14 @@ export function outcomesDigest(outcomes: readonly AssetOutcome[]): string {
   putString(']');
   flush();
   return hash.digest('hex');
+}
+
+/**
+ * SHA-256 of the RFC 8785 serialisation of the stored record, as stored (JSON): the clearance's entry
+ * states it, so a record edited in the table no longer matches its entry (audit/state-replay.ts).
+ */
+export function storedDecisionsSha256(stored: StoredDecisions | unknown): string {
+  return createHash('sha256')
+    .update(canonicalize(jsonSafe(stored)))
+    .digest('hex');
 }

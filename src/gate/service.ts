@@ -9,7 +9,7 @@ import { problems } from '../http/problem.ts';
 import type { TrainingPurpose } from '../vocabulary/rights.ts';
 import { type ClearancePlan, planClearance } from './clearance-plan.ts';
 import { type ClearanceClaims, checkClearanceToken, signClearanceToken } from './clearance-token.ts';
-import { type AssetOutcome, type DecisionReason, expandDecisions, expandGroups, isDecisionRecord } from './decision-record.ts';
+import { type AssetOutcome, type DecisionReason, expandDecisions, expandGroups, isDecisionRecord, storedDecisionsSha256 } from './decision-record.ts';
 import type { GateDeps } from './deps.ts';
 import { loadAssetFacts, loadDatasetFacts } from './facts.ts';
 import type { PolicySet } from './policy-engine.ts';
@@ -148,6 +148,7 @@ export async function requestClearance(app: GateDeps, principal: Principal, data
     // Commits to every asset's decision, reasons and license (the per-asset record is stored and served by
     // GET /v1/clearances/{id}); the resting licenses are those of the allowed assets.
     const recorded = { ...facts, mode: req.mode, decisionsDigest: plan.decisionsDigest };
+    const tokenKid = plan.decision === 'allow' ? app.keyring.clearance.kid : null;
     const event = record({
       action: plan.decision === 'allow' ? 'clearance.granted' : 'clearance.denied',
       subjectId: id,
@@ -156,6 +157,10 @@ export async function requestClearance(app: GateDeps, principal: Principal, data
         counts: { assets: members.length, allowed: plan.allowed.length, denied: plan.denied.length },
         restingLicenseCount: plan.restingLicenseCount,
         expiresAt: plan.expiresAt?.toISOString() ?? null,
+        // The rest of the row, so that every column of it can be replayed from the log (audit/state-replay.ts).
+        issuedAt: at.toISOString(),
+        tokenKid,
+        assetDecisionsSha256: storedDecisionsSha256(plan.record),
       },
     });
     await tx.insert(clearances).values({
@@ -165,7 +170,7 @@ export async function requestClearance(app: GateDeps, principal: Principal, data
       deniedCount: plan.denied.length,
       issuedAt: at,
       expiresAt: plan.expiresAt,
-      tokenKid: plan.decision === 'allow' ? app.keyring.clearance.kid : null,
+      tokenKid,
       createdBy: event.actor.sub,
       auditIndex: event.index,
     });

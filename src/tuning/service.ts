@@ -73,7 +73,7 @@ export async function submitTuningJob(app: TuningDeps, principal: Principal, inp
       displayName: input.displayName ?? null,
       vertexJobName: job.name,
     };
-    const event = record({ action: 'tuning-job.submitted', subjectId: id, content: { ...draft, state: job.state } });
+    const event = record({ action: 'tuning-job.submitted', subjectId: id, content: { ...draft, state: job.state, error: job.error ?? null, tunedModel: job.tunedModel ?? null } });
     await tx.insert(tuningJobs).values({ ...draft, ...entryColumns(event) });
     await tx
       .insert(tuningJobStates)
