@@ -423,7 +423,7 @@ export async function populate(rep: Reporter, bdb: BenchDatabase, sizes: number[
     const ordered = canonicalOrder(list);
     const id = gen.id('dst');
     await bdb.raw`insert into datasets (id, name, digest, asset_count, parent_id, owner_vendor, created_at, created_by, audit_index)
-      values (${id}, ${name}, ${datasetDigest(ordered)}, ${ordered.length}, null, null, ${created}, ${legal}, 0)`;
+      values (${id}, ${name}, ${datasetDigest(ordered)}, ${ordered.length}, null, ${VENDOR}, ${created}, ${legal}, 0)`;
     await insertRows(bdb.raw, 'dataset_assets', [
       col('dataset_id', 'text', new Array(ordered.length).fill(id)),
       col(

@@ -18,6 +18,7 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   c2pa: async () => (await import('./c2pa.ts')).c2paSection,
   'audit-export': async () => (await import('./audit-export.ts')).auditExportSection,
   state: async () => (await import('./state.ts')).stateSection,
+  durability: async () => (await import('./durability.ts')).durabilitySection,
 };
 
 async function main(argv: string[]): Promise<number> {

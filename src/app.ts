@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { AppContext } from './app-context.ts';
 import { assetRoutes } from './assets/routes.ts';
+import { appendBlocker } from './audit/log-store.ts';
 import { auditRoutes } from './audit/routes.ts';
 import { revocationDownstream } from './checkpoints/downstream.ts';
 import { checkpointRoutes } from './checkpoints/routes.ts';
@@ -41,7 +42,8 @@ const openApiInfo = (publicUrl: string) => ({
 const Health = z.object({ status: z.literal('ok') });
 const Readiness = z.object({
   status: z.enum(['ready', 'not ready']),
-  checks: z.object({ database: z.boolean(), migrations: z.boolean(), keys: z.boolean() }),
+  checks: z.object({ database: z.boolean(), migrations: z.boolean(), keys: z.boolean(), auditLog: z.boolean() }),
+  reasons: z.array(z.string()).openapi({ description: 'each failing check in words (empty when ready)' }),
 });
 const anyJson = z.record(z.string(), z.unknown());
 
@@ -139,7 +141,7 @@ export function createApp(app: AppContext): OpenAPIHono<AppEnv> {
       method: 'get',
       path: '/readyz',
       tags: operations,
-      summary: 'Readiness: the database (with its migrations) and the signing keys',
+      summary: 'Readiness: the database (with its migrations), the signing keys, and an audit log that can be appended to',
       operationId: 'readyz',
       ...publicRoute,
       responses: {
@@ -150,8 +152,16 @@ export function createApp(app: AppContext): OpenAPIHono<AppEnv> {
     async (c) => {
       const database = await app.database.ready().catch(() => false);
       const keys = Boolean(app.keyring.audit && app.keyring.tokenIssuer);
-      const ready = database && keys;
-      return c.json({ status: ready ? ('ready' as const) : ('not ready' as const), checks: { database, migrations: database, keys } }, ready ? 200 : 503);
+      // Ready means a write can succeed: a log whose tip lacks its tree nodes refuses every append.
+      const blocker = database ? await appendBlocker(app.database.db).catch((e: unknown) => `the audit log could not be read: ${(e as Error).message}`) : null;
+      const auditLog = database && blocker === null;
+      const reasons = [
+        ...(database ? [] : ['the database does not answer, or a migration is not applied']),
+        ...(keys ? [] : ['the signing keys are not loaded']),
+        ...(blocker ? [blocker] : []),
+      ];
+      const ready = database && keys && auditLog;
+      return c.json({ status: ready ? ('ready' as const) : ('not ready' as const), checks: { database, migrations: database, keys, auditLog }, reasons }, ready ? 200 : 503);
     },
   );
 

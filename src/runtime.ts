@@ -132,7 +132,7 @@ export async function startRuntime(config: Config, opts: { database?: Database; 
       { purpose: 'c2pa-signing', signer: keyring.c2pa.signer },
       ...(config.auth.mode === 'local' ? [{ purpose: 'token-issuer', signer: keyring.tokenIssuer.signer }] : []),
     ]);
-    const verifyToken = tokenVerifier(config.auth, keyring.tokenIssuer.signer.publicJwk as Record<string, unknown>);
+    const verifyToken = tokenVerifier(config.auth, keyring.tokenIssuer.signer.publicJwk as Record<string, unknown>, config.tokenMaxLifetimeSeconds);
     const policies = await PolicyRegistry.open(config.policiesDir, ledger);
     logger.info({ policiesDir: config.policiesDir, digest: policies.current.digest, policies: policies.current.policies.length }, 'policy set loaded');
     const tuning = config.vertex

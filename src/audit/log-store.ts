@@ -1,6 +1,7 @@
 import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/database.ts';
 import { queryRowsPrepared } from '../db/database.ts';
+import { Problem } from '../http/problem.ts';
 import type { AuditEvent } from './event.ts';
 import { assembleProof, consistencyProofPlan, emptyRoot, hashRange, inclusionProofPlan, type NodeId, rootPlan } from './merkle.ts';
 import { auditEvents, auditSignedHeads } from './tables.ts';
@@ -45,12 +46,47 @@ export async function readNodes(q: Queryable, ids: NodeId[]): Promise<Map<string
 
 export const nodeKey = (id: NodeId) => `${id.level}/${id.index}`;
 
+/**
+ * A node the tree needs and the log does not hold: an entry was written outside the append path (its nodes
+ * never were), or nodes were removed. Nothing can be appended or signed until an operator repairs the log,
+ * so it is a 503 naming the log (and /readyz says the same), not an opaque 500.
+ */
+export function missingNode(id: NodeId): Problem {
+  return new Problem(
+    503,
+    'not-ready',
+    `the audit log cannot be appended to or signed: it has no tree node ${nodeKey(id)} (an entry without its nodes, written outside the append path?); GET /readyz names the cause`,
+  );
+}
+
 function lookupIn(nodes: Map<string, Uint8Array>) {
   return (id: NodeId): Uint8Array => {
     const h = nodes.get(nodeKey(id));
-    if (!h) throw new Error(`audit log is missing node ${nodeKey(id)}`);
+    if (!h) throw missingNode(id);
     return h;
   };
+}
+
+/**
+ * Why the log cannot take its next entry, or null: its last entry must have its leaf node, and the tree's
+ * right edge at its size must be stored (what every append resumes from). Two index lookups and one small
+ * read, for /readyz.
+ */
+export async function appendBlocker(q: Queryable): Promise<string | null> {
+  const [tip] = await queryRowsPrepared<{ lastEntry: string | number | null; lastLeaf: string | number | null }>(
+    q,
+    sql.raw(`select (${LAST_INDEX_SQL}) as "lastEntry", (select max(idx) from audit_nodes where level = 0) as "lastLeaf"`),
+    'append_blocker',
+  );
+  const size = treeSizeFromLastIndex(tip?.lastEntry);
+  const leaves = treeSizeFromLastIndex(tip?.lastLeaf);
+  if (size !== leaves) {
+    return `the audit log cannot be appended to: its last entry is ${size - 1} but its last leaf node is ${leaves - 1} (an entry written outside the append path, or nodes removed)`;
+  }
+  const plan = rootPlan(size);
+  const nodes = await readNodes(q, plan);
+  const missing = plan.find((id) => !nodes.has(nodeKey(id)));
+  return missing ? `the audit log cannot be appended to: its tree at size ${size} has no node ${nodeKey(missing)}` : null;
 }
 
 /** The hashes of the tree's right edge (the nodes of rootPlan(size)), to resume appending from. */

@@ -21,7 +21,24 @@ export class TokenError extends Error {}
 
 export type TokenVerifier = (token: string) => Promise<Principal>;
 
-export function tokenVerifier(auth: Config['auth'], localPublicJwk?: Record<string, unknown>): TokenVerifier {
+/** How far in the future a token's `iat` may be (clock skew between issuer and verifier). */
+export const CLOCK_SKEW_SECONDS = 60;
+
+/**
+ * A token must say when it was issued and until when it holds, and that span may not exceed the bound:
+ * a leaked token is then usable for a bounded time, whatever the issuer allowed. An `iat` in the future
+ * (beyond clock skew) would stretch the span past the bound, so it is refused too.
+ */
+export function lifetimeRefusal(payload: { iat?: number; exp?: number }, maxLifetimeSeconds: number, now = Math.floor(Date.now() / 1000)): string | null {
+  const { iat, exp } = payload;
+  if (typeof iat !== 'number') return 'token has no "iat" (issued-at) claim: its lifetime cannot be bounded';
+  if (typeof exp !== 'number') return 'token has no "exp" (expiry) claim: its lifetime cannot be bounded';
+  if (iat > now + CLOCK_SKEW_SECONDS) return 'token "iat" (issued-at) is in the future';
+  if (exp - iat > maxLifetimeSeconds) return `token lifetime (exp - iat) is ${exp - iat} s, longer than the ${maxLifetimeSeconds} s this service accepts`;
+  return null;
+}
+
+export function tokenVerifier(auth: Config['auth'], localPublicJwk?: Record<string, unknown>, maxLifetimeSeconds = Number.POSITIVE_INFINITY): TokenVerifier {
   let keys: JWTVerifyGetKey;
   if (auth.mode === 'jwks') keys = createRemoteJWKSet(new URL(auth.jwksUrl));
   else {
@@ -40,6 +57,8 @@ export function tokenVerifier(auth: Config['auth'], localPublicJwk?: Record<stri
     } catch (e) {
       throw new TokenError(describeJoseError(e));
     }
+    const tooLong = lifetimeRefusal(payload, maxLifetimeSeconds);
+    if (tooLong) throw new TokenError(tooLong);
     const claims = claimsSchema.safeParse(payload);
     if (!claims.success) throw new TokenError(`token claims are not valid: ${claims.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     const { sub, role, vendor } = claims.data;

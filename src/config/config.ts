@@ -97,6 +97,15 @@ const envSchema = z
       .min(60)
       .max(366 * 24 * 3600)
       .default(30 * 24 * 3600),
+    AUTH_MAX_TOKEN_LIFETIME_SECONDS: z.preprocess(
+      (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+      z.coerce
+        .number()
+        .int()
+        .min(60)
+        .max(366 * 24 * 3600)
+        .optional(),
+    ),
     DATABASE_CONNECT_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
     DATABASE_CONNECT_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(1500),
     KMS_TIMEOUT_MS: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.coerce.number().int().min(100).max(300_000).optional()),
@@ -155,6 +164,14 @@ const envSchema = z
         code: 'custom',
         path: ['AUTH_JWKS_URL'],
         message: 'AUTH_JWKS_URL needs AUTH_ISSUER and AUTH_AUDIENCE as well',
+      });
+    }
+    // The embedded issuer would mint tokens that the verifier then refuses.
+    if (env.AUTH_MAX_TOKEN_LIFETIME_SECONDS !== undefined && env.AUTH_MAX_TOKEN_LIFETIME_SECONDS < env.TOKEN_MAX_TTL_SECONDS && env.AUTH_JWKS_URL === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AUTH_MAX_TOKEN_LIFETIME_SECONDS'],
+        message: `is below TOKEN_MAX_TTL_SECONDS (${env.TOKEN_MAX_TTL_SECONDS}): tokens the local issuer may mint would be refused`,
       });
     }
     // A timeout without a TSA would read as if time-stamping were on.
@@ -226,6 +243,8 @@ export type Config = {
   clearance: { issuer: string; audience: string; ttlSeconds: number };
   /** The longest lifetime `clearframe token issue --ttl` accepts. */
   tokenMaxTtlSeconds: number;
+  /** The verifier refuses a token whose lifetime (`exp - iat`) is longer, whoever issued it. */
+  tokenMaxLifetimeSeconds: number;
   /** Connecting to the database at start: how many attempts, how long apart. */
   databaseConnect: { attempts: number; intervalMs: number };
   /** Vertex AI tuning; null when not configured (tuning answers 503, everything else works). */
@@ -286,6 +305,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     policiesDir: path.resolve(e.POLICIES_DIR ?? SHIPPED_POLICIES_DIR),
     clearance: { issuer: publicUrl, audience: e.CLEARANCE_AUDIENCE, ttlSeconds: e.CLEARANCE_TTL_SECONDS },
     tokenMaxTtlSeconds: e.TOKEN_MAX_TTL_SECONDS,
+    tokenMaxLifetimeSeconds: e.AUTH_MAX_TOKEN_LIFETIME_SECONDS ?? e.TOKEN_MAX_TTL_SECONDS,
     databaseConnect: { attempts: e.DATABASE_CONNECT_ATTEMPTS, intervalMs: e.DATABASE_CONNECT_INTERVAL_MS },
     vertex: e.VERTEX_PROJECT && e.VERTEX_LOCATION ? { project: e.VERTEX_PROJECT, location: e.VERTEX_LOCATION, apiEndpoint: e.VERTEX_API_ENDPOINT } : null,
     taintSweepSeconds: e.TAINT_SWEEP_SECONDS,

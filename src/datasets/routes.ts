@@ -61,7 +61,7 @@ export function datasetRoutes(app: DatasetDeps) {
       path: '/v1/datasets',
       operationId: 'listDatasets',
       tags: ['Datasets'],
-      summary: 'Datasets, newest first (a vendor sees its own and the studio’s)',
+      summary: 'Datasets, newest first (a vendor sees its own)',
       ...guardedBy(users),
       request: { query: z.object({ cursor: z.string().regex(/^\d+$/).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }) },
       responses: { 200: { description: 'A page', ...json(z.object({ items: z.array(Dataset), nextCursor: z.string().nullable() })) }, ...errorResponses },

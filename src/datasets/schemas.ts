@@ -6,6 +6,9 @@ export const DatasetCreate = z
   .object({
     name: z.string().trim().min(1).max(300).openapi({ example: 'DUN style pass 1' }),
     assetIds: z.array(z.string().min(1).max(100)).min(1, 'a dataset needs at least one asset').max(MAX_DATASET_ASSETS),
+    vendor: z.string().min(1).max(200).optional().openapi({
+      description: 'the vendor the dataset is frozen for (legal and admin); a vendor’s own dataset is its vendor’s. Without it, a studio dataset: vendors do not see it',
+    }),
   })
   .strict()
   .openapi('DatasetCreate');

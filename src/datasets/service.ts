@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { and, asc, desc, eq, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, lt, type SQL, sql } from 'drizzle-orm';
 import { assets } from '../assets/tables.ts';
 import { entryColumns } from '../audit/event.ts';
 import type { ChangeContext, Ledger } from '../audit/ledger.ts';
@@ -72,18 +72,31 @@ export async function insertDataset(
   return datasetView(row!);
 }
 
-export async function createDataset(ledger: Ledger, principal: Principal, input: { name: string; assetIds: string[] }): Promise<DatasetView> {
-  const members = await resolveMembers(ledger.db, input.assetIds);
-  return ledger.change(principal, (ctx) => insertDataset(ctx, { name: input.name, members, parentId: null, ownerVendor: principal.role === 'vendor' ? principal.vendor! : null }));
+/** Whose a new dataset is: a vendor freezes for itself; legal and admin for the studio, or for the vendor they name. */
+export function datasetOwner(principal: Principal, asked: string | undefined): string | null {
+  if (principal.role !== 'vendor') return asked ?? null;
+  if (asked !== undefined && asked !== principal.vendor) throw problems.forbidden(`a token for vendor "${principal.vendor}" cannot freeze a dataset for "${asked}"`);
+  return principal.vendor!;
 }
 
-/** A vendor sees its own datasets and the studio's (made by legal or admin); others see all. */
+export async function createDataset(ledger: Ledger, principal: Principal, input: { name: string; assetIds: string[]; vendor?: string }): Promise<DatasetView> {
+  const ownerVendor = datasetOwner(principal, input.vendor);
+  const members = await resolveMembers(ledger.db, input.assetIds);
+  return ledger.change(principal, (ctx) => insertDataset(ctx, { name: input.name, members, parentId: null, ownerVendor }));
+}
+
+/**
+ * A dataset belongs to whoever froze it: a vendor (or the vendor legal froze it for) or the studio.
+ * A vendor sees only its vendor's; legal and admin see all. Member ids and hashes say what the studio
+ * licensed, so a studio dataset is not shown to vendors.
+ */
 export function canSeeDataset(principal: Principal, d: { ownerVendor: string | null }): boolean {
-  return principal.role !== 'vendor' || d.ownerVendor === null || d.ownerVendor === principal.vendor;
+  return principal.role !== 'vendor' || (d.ownerVendor !== null && d.ownerVendor === principal.vendor);
 }
 
 export async function getDataset(q: Queryable, id: string, principal: Principal): Promise<DatasetRow> {
   const [row] = await q.select().from(datasets).where(eq(datasets.id, id));
+  // Another's dataset answers exactly as an unknown id: its existence is not disclosed.
   if (!row || !canSeeDataset(principal, row)) throw problems.notFound(`no dataset ${id}`);
   return row;
 }
@@ -98,7 +111,7 @@ export async function datasetMembers(q: Queryable, id: string): Promise<(Member 
 
 export async function listDatasets(q: Queryable, principal: Principal, f: { cursor?: string; limit: number }) {
   const where: SQL[] = [];
-  if (principal.role === 'vendor') where.push(or(isNull(datasets.ownerVendor), eq(datasets.ownerVendor, principal.vendor!))!);
+  if (principal.role === 'vendor') where.push(eq(datasets.ownerVendor, principal.vendor!));
   if (f.cursor) where.push(lt(datasets.auditIndex, Number(f.cursor)));
   const rows = await q
     .select()

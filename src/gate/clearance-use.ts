@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import type { Principal } from '../auth/tokens.ts';
-import { Problem } from '../http/problem.ts';
+import { Problem, problems } from '../http/problem.ts';
 import { checkClearanceToken } from './clearance-token.ts';
 import type { GateDeps } from './deps.ts';
 import { standingOf } from './service.ts';
@@ -10,7 +10,8 @@ import { clearances } from './tables.ts';
 type ClearanceRow = typeof clearances.$inferSelect;
 
 /**
- * Every reason a clearance does not let this caller train this model now. Empty means go.
+ * Every reason a clearance does not let this caller train this model now. Empty means go. An unknown
+ * clearance, or another vendor's, is a 404 thrown here.
  * Used before anything is sent to Vertex, and before an external checkpoint is registered.
  */
 export async function clearanceRefusals(
@@ -28,10 +29,9 @@ export async function clearanceRefusals(
     clearanceId = check.claims.jti;
   }
   const [clearance] = await app.database.db.select().from(clearances).where(eq(clearances.id, clearanceId!));
-  if (!clearance) return { clearance: null, reasons: [...reasons, `no clearance ${clearanceId}`] };
-  if (principal.role === 'vendor' && clearance.vendor !== principal.vendor) {
-    return { clearance: null, reasons: [`clearance ${clearance.id} was not given to vendor "${principal.vendor}"`] };
-  }
+  // Another vendor's clearance answers exactly as an unknown id (as GET /v1/clearances/{id} does): a
+  // different message would tell a vendor that the id exists.
+  if (!clearance || (principal.role === 'vendor' && clearance.vendor !== principal.vendor)) throw problems.notFound(`no clearance ${clearanceId}`);
   if (clearance.decision !== 'allow') reasons.push(`clearance ${clearance.id} is a denial`);
   if (clearance.purpose !== 'fine-tune') reasons.push(`clearance ${clearance.id} is for ${clearance.purpose}, not fine-tune`);
   if (clearance.baseModel !== ask.baseModel) reasons.push(`clearance ${clearance.id} is for ${clearance.baseModel}, not ${ask.baseModel}`);

@@ -129,7 +129,8 @@ export async function requestClearance(app: GateDeps, principal: Principal, data
           name: `${requested.name} (cleared subset)`,
           members: members.filter((_, i) => evaluation.outcomes[i]!.decision === 'allow'),
           parentId: requested.id,
-          ownerVendor: requested.ownerVendor,
+          // A studio dataset's cleared subset is what the vendor trains on: it is the vendor's to read.
+          ownerVendor: requested.ownerVendor ?? req.vendor,
         })
       : null;
     const clearedDataset = derived ?? datasetView(requested);

@@ -155,6 +155,8 @@ describe.skipIf(databaseUnavailable())('clearance records', () => {
       svc,
       legal,
       assets.map((a) => a.assetId),
+      'style pass',
+      'acme-vfx',
     );
     const racing = revokingFirst(assets[1]!.licenseId!);
     const result = await requestClearance(racing.app, VENDOR, d.id, ASK);
@@ -175,6 +177,8 @@ describe.skipIf(databaseUnavailable())('clearance records', () => {
       svc,
       legal,
       assets.map((a) => a.assetId),
+      'style pass',
+      'acme-vfx',
     );
     const racing = revokingFirst(unrelated.licenseId!);
     const result = await requestClearance(racing.app, VENDOR, d.id, ASK);

@@ -36,7 +36,7 @@ describe.skipIf(databaseUnavailable())('policies legal can edit', () => {
 
   it('changes decisions and the policy digest when a policy file is added, and logs the new set', async () => {
     const a = await licensedAsset(svc, legal);
-    const d = await dataset(svc, legal, [a.assetId]);
+    const d = await dataset(svc, legal, [a.assetId], 'style pass', 'acme-vfx');
     const ask = async () =>
       (await (await svc.call('POST', `/v1/datasets/${d.id}/clearances`, { token: vendor, json: { purpose: 'fine-tune', baseModel: 'veo-3.0-generate-001' } })).json()) as Clearance;
     const before = await ask();
@@ -139,7 +139,7 @@ describe.skipIf(databaseUnavailable())('art that says it must not be used for tr
     expect(a2.embeddedTrainingMining).toEqual({ c2pa: null, cawg: 'notAllowed' });
     expect(plain.embeddedTrainingMining).toEqual({ c2pa: null, cawg: null });
 
-    const d = await dataset(svc, legal, [a1.id, a2.id, plain.id]);
+    const d = await dataset(svc, legal, [a1.id, a2.id, plain.id], 'style pass', 'acme-vfx');
     const res = await svc.call('POST', `/v1/datasets/${d.id}/clearances`, { token: vendor, json: { purpose: 'fine-tune', baseModel: 'imagen-4.0-generate-001' } });
     const c = (await res.json()) as Clearance;
     expect(c.decision).toBe('deny');

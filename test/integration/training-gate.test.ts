@@ -229,7 +229,7 @@ print(json.dumps({"jti": tok.claims["jti"], "sub": tok.claims["sub"], "kid": tok
   it('refuses vendors the license does not name, other model families, and unlicensed art', async () => {
     const a = await licensedAsset(svc, legal, { vendors: ['other-house'], baseModelFamilies: ['imagen'] });
     const none = await licensedAsset(svc, legal, null);
-    const d = await dataset(svc, legal, [a.assetId, none.assetId]);
+    const d = await dataset(svc, legal, [a.assetId, none.assetId], 'style pass', 'acme-vfx');
     const { body } = await ask(d.id, {});
     const byId = new Map(body.assets.map((o) => [o.assetId, o.reasons.map((r) => r.policyId).sort()]));
     expect(byId.get(a.assetId)).toEqual(['base-model-not-licensed', 'vendor-not-licensed']);
@@ -238,7 +238,7 @@ print(json.dumps({"jti": tok.claims["jti"], "sub": tok.claims["sub"], "kid": tok
 
   it('keeps vendors to their own vendor and clearances', async () => {
     const a = await licensedAsset(svc, legal);
-    const d = await dataset(svc, legal, [a.assetId]);
+    const d = await dataset(svc, legal, [a.assetId], 'style pass', 'acme-vfx');
     expect((await ask(d.id, { vendor: 'other-house' })).status).toBe(403);
     expect((await ask(d.id, {}, legal)).status).toBe(422); // legal must name the vendor
     const mine = await ask(d.id, {});

@@ -1,3 +1,4 @@
+import { decodeJwt } from 'jose';
 import { assetBody, licenseBody } from './fixtures.ts';
 import type { TestService } from './service.ts';
 
@@ -11,8 +12,9 @@ export async function licensedAsset(svc: TestService, token: string, license: Re
   return { assetId: a.id, sha256: a.sha256, licenseId: l.id as string | null };
 }
 
-export async function dataset(svc: TestService, token: string, assetIds: string[], name = 'style pass') {
-  const res = await svc.call('POST', '/v1/datasets', { token, json: { name, assetIds } });
+/** Freezes a dataset; `vendor` (with a legal or admin token) freezes it for that vendor, else it is the studio's. */
+export async function dataset(svc: TestService, token: string, assetIds: string[], name = 'style pass', vendor?: string) {
+  const res = await svc.call('POST', '/v1/datasets', { token, json: { name, assetIds, ...(vendor ? { vendor } : {}) } });
   if (res.status !== 201) throw new Error(`dataset: ${res.status} ${await res.text()}`);
   return (await res.json()) as { id: string; digest: string; assetCount: number };
 }
@@ -25,6 +27,8 @@ export async function activeCheckpoint(svc: TestService, legal: string, vendor: 
     svc,
     legal,
     assets.map((a) => a.assetId),
+    'style pass',
+    vendorOf(vendor),
   );
   const clearance = (await (
     await svc.call('POST', `/v1/datasets/${d.id}/clearances`, { token: vendor, json: { purpose: 'fine-tune', baseModel: 'imagen-4.0-generate-001' } })
@@ -36,4 +40,9 @@ export async function activeCheckpoint(svc: TestService, legal: string, vendor: 
   });
   const checkpoint = (await res.json()) as { id: string };
   return { assets, dataset: d, clearance, checkpoint };
+}
+
+/** The vendor id a vendor token speaks for. */
+export function vendorOf(token: string): string {
+  return String(decodeJwt(token).vendor);
 }
