@@ -75,7 +75,7 @@ describe.skipIf(databaseUnavailable())('clearframe audit verify replays the stat
         licenseBody({ grants: { training: 'notAllowed', derivatives: 'notAllowed', commercial: 'notAllowed' } }),
       );
       expect(license.status).toBe(201);
-      const d = (await (await call('legal', 'POST', '/v1/datasets', { name: 'key frames', assetIds: [asset.id] })).json()) as { id: string };
+      const d = (await (await call('legal', 'POST', '/v1/datasets', { name: 'key frames', assetIds: [asset.id], vendor: 'acme-vfx' })).json()) as { id: string };
       const clearance = (await (await call('vendor', 'POST', `/v1/datasets/${d.id}/clearances`, { purpose: 'fine-tune', baseModel: 'imagen-4.0-generate-001' })).json()) as {
         decision: string;
       };

@@ -3,7 +3,7 @@ import { makeJpeg } from '../fixtures/media.ts';
 import { brokenArt } from '../support/broken-art.ts';
 import { databaseUnavailable } from '../support/db.ts';
 import { licenseBody } from '../support/fixtures.ts';
-import { dataset, licensedAsset } from '../support/gate-fixtures.ts';
+import { dataset, licensedAsset, vendorOf } from '../support/gate-fixtures.ts';
 import { startTestService, type TestService } from '../support/service.ts';
 
 type Asset = {
@@ -39,7 +39,7 @@ describe.skipIf(databaseUnavailable())('art whose own manifest cannot be validat
     return asset;
   }
   const clear = async (assetIds: string[]) => {
-    const d = await dataset(svc, legal, assetIds);
+    const d = await dataset(svc, legal, assetIds, 'style pass', vendorOf(vendor));
     const res = await svc.call('POST', `/v1/datasets/${d.id}/clearances`, { token: vendor, json: { purpose: 'fine-tune', baseModel: 'imagen-4.0-generate-001' } });
     return (await res.json()) as Clearance;
   };

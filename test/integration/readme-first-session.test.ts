@@ -105,7 +105,7 @@ describe.skipIf(process.env.CLEARFRAME_TEST_DB !== 'pglite')('README: A first se
 
   it('verifies the whole log and the exported bundle with the service stopped', () => {
     const lines = run.stdout.split('\n');
-    expect(lines.some((l) => /^\{"ok":true,"entries":\d+\}$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^\{"ok":true,"entries":\d+,"state":true\}$/.test(l))).toBe(true);
     expect(lines.at(lines.findIndex((l) => l.startsWith('ASSET=')) - 1)).toBe('{"ok":true}');
     expect(run.stderr).not.toMatch(/curl: \(/);
   });

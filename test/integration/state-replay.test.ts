@@ -64,6 +64,8 @@ describe.skipIf(databaseUnavailable())('the state tables replayed from the log',
       svc,
       legal,
       art.map((a) => a.assetId),
+      'style pass',
+      'acme-vfx',
     );
     const clearance = (await (
       await svc.call('POST', `/v1/datasets/${d.id}/clearances`, { token: vendor, json: { purpose: 'fine-tune', baseModel: 'veo-3.0-generate-001' } })
