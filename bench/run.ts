@@ -16,6 +16,7 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   audit: async () => (await import('./audit.ts')).auditSection,
   gate: async () => (await import('./gate.ts')).gateSection,
   c2pa: async () => (await import('./c2pa.ts')).c2paSection,
+  console: async () => (await import('./console.ts')).consoleSection,
 };
 
 async function main(argv: string[]): Promise<number> {
