@@ -19,6 +19,7 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   'audit-export': async () => (await import('./audit-export.ts')).auditExportSection,
   state: async () => (await import('./state.ts')).stateSection,
   durability: async () => (await import('./durability.ts')).durabilitySection,
+  console: async () => (await import('./console.ts')).consoleSection,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -9,7 +9,6 @@ import { renderShell } from './shell.ts';
 
 export function consoleRoutes() {
   const r = new Hono();
-  void consoleAssets().catch(() => {}); // bundle while the service starts; a failure is retried on request
 
   const secure = async (c: Context, next: () => Promise<void>) => {
     await next();
@@ -40,7 +39,7 @@ export function consoleRoutes() {
     c.header('cache-control', 'no-store');
     return c.html(renderShell({ scriptEtag: a.script.etag, styleEtag: a.style.etag }));
   };
-  r.get('/console/assets/*', (c) => {
+  r.get('/console/assets/:name{.+}', (c) => {
     throw new Problem(404, 'not-found', `no console asset ${c.req.path}`);
   });
   // Every page path (verify, assets, audit, outputs/{id}/rights-chain, ...): the script routes.

@@ -24,6 +24,7 @@ describe('the web console in Chromium', () => {
   let base: string;
   let browser: Browser;
   let distributor: string;
+  let legalToken: string;
   let signed: Uint8Array;
   let tampered: Uint8Array;
   let outputId: string;
@@ -35,6 +36,7 @@ describe('the web console in Chromium', () => {
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const [legal, vendor, generator] = await Promise.all([svc.token('legal'), svc.token('vendor'), svc.token('generator')]);
     distributor = await svc.token('distributor', 'qc@distributor.example');
+    legalToken = legal;
     // A source asset whose title is markup: the console must show it as those characters.
     const { checkpoint } = await activeCheckpoint(svc, legal, vendor, 1);
     const source = await licensedAsset(svc, legal, { grants: { training: 'allowed', derivatives: 'allowed', commercial: 'notAllowed' } }, { title: XSS_TITLE });
@@ -185,6 +187,26 @@ describe('the web console in Chromium', () => {
     expect(record.proofCheckedInBrowser.ok).toBe(true);
 
     await page.screenshot({ path: path.join(SHOTS, 'verify.png'), fullPage: true });
+    expect(await serious(page)).toEqual([]);
+    expect(violations).toEqual([]);
+    await context.close();
+  });
+
+  it('lists assets for legal, searchable, with a title made of markup shown as text', async () => {
+    const { context, page, violations, dialogs } = await tab();
+    await page.goto(`${base}/console/assets`); // a deep link, through sign-in
+    await page.locator('input[name="token"]').fill(legalToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Assets' }).waitFor();
+    await expect.poll(() => page.locator('table.assets tbody tr').count()).toBe(2);
+    await page.getByLabel('Text in title or creator').fill('onerror');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => page.locator('table.assets tbody tr').count()).toBe(1);
+    expect(await page.locator('table.assets .asset-title').textContent()).toBe(XSS_TITLE);
+    expect(new URL(page.url()).search).toBe('?q=onerror'); // the filter, not the token, in the URL
+    expect(await page.locator('img[src="x"]').count()).toBe(0);
+    expect(dialogs).toEqual([]);
+    await page.screenshot({ path: path.join(SHOTS, 'assets.png'), fullPage: true });
     expect(await serious(page)).toEqual([]);
     expect(violations).toEqual([]);
     await context.close();

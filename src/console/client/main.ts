@@ -1,13 +1,17 @@
 // The console's one script: a small router over the server's shell. Signed out, every page shows the
 // sign-in form and keeps its URL, so a deep link works once signed in.
 import { whenSessionEnds } from './api.ts';
+import { renderAssets } from './assets.ts';
 import { h, replaceChildren } from './dom.ts';
 import { claims, expired, rememberPlace, signOut, token } from './session.ts';
 import { renderSignIn } from './signin.ts';
 import { renderVerify } from './verify.ts';
 
-type Page = { title: string; path: string; roles: string[] };
-const PAGES: Page[] = [{ title: 'Verify', path: '/console/verify', roles: ['distributor', 'legal', 'admin'] }];
+type Page = { title: string; path: string; roles: string[]; render: (root: HTMLElement, leave: AbortSignal) => void };
+const PAGES: Page[] = [
+  { title: 'Verify', path: '/console/verify', roles: ['distributor', 'legal', 'admin'], render: renderVerify },
+  { title: 'Assets', path: '/console/assets', roles: ['legal', 'admin'], render: renderAssets },
+];
 
 let leavePage: AbortController = new AbortController();
 
@@ -43,14 +47,20 @@ function render(notice?: string): void {
   }
   replaceChildren(
     nav,
-    h('ul', {}, ...PAGES.map((p) => h('li', {}, h('a', { href: p.path, 'data-nav': true, 'aria-current': location.pathname === p.path ? 'page' : null }, p.title)))),
+    h(
+      'ul',
+      {},
+      ...PAGES.filter((p) => p.roles.includes(who.role)).map((p) =>
+        h('li', {}, h('a', { href: p.path, 'data-nav': true, 'aria-current': location.pathname === p.path ? 'page' : null }, p.title)),
+      ),
+    ),
     h('p', { class: 'who' }, `${who.sub} (${who.role})`),
     signOutButton(),
   );
   const page = PAGES.find((p) => p.path === location.pathname);
   if (!page) {
     document.title = 'Not here yet · Clearframe';
-    replaceChildren(main(), h('h1', {}, 'Not here yet'), h('p', {}, 'This page of the console is not built yet. Verify is.'));
+    replaceChildren(main(), h('h1', {}, 'Not here yet'), h('p', {}, 'This page of the console is not built yet.'));
     return;
   }
   document.title = `${page.title} · Clearframe`;
@@ -58,7 +68,7 @@ function render(notice?: string): void {
     replaceChildren(main(), h('h1', {}, page.title), h('p', {}, `Your role (${who.role}) cannot use this page; it is for ${page.roles.join(', ')}.`));
     return;
   }
-  renderVerify(main(), leavePage.signal);
+  page.render(main(), leavePage.signal);
 }
 
 function signOutButton(): HTMLButtonElement {
