@@ -39,7 +39,10 @@ export function consoleRoutes() {
     c.header('cache-control', 'no-store');
     return c.html(renderShell({ scriptEtag: a.script.etag, styleEtag: a.style.etag }));
   };
+  // A file name (with an extension) under /console/assets/ is a script or style that is not here; anything
+  // else there is an asset's page (/console/assets/{id}), which the script renders.
   r.get('/console/assets/:name{.+}', (c) => {
+    if (!c.req.param('name').includes('.')) return shell(c);
     throw new Problem(404, 'not-found', `no console asset ${c.req.path}`);
   });
   // Every page path (verify, assets, audit, outputs/{id}/rights-chain, ...): the script routes.

@@ -94,6 +94,7 @@ describe('the web console in Chromium', () => {
       '/console',
       '/console/verify',
       '/console/outputs/out_x/rights-chain',
+      '/console/assets/ast_x',
       '/console/assets/console.js',
       '/console/assets/console.css',
       '/console/assets/nope.js',

@@ -7,11 +7,33 @@ import { claims, expired, rememberPlace, signOut, token } from './session.ts';
 import { renderSignIn } from './signin.ts';
 import { renderVerify } from './verify.ts';
 
-type Page = { title: string; path: string; roles: string[]; render: (root: HTMLElement, leave: AbortSignal) => void };
+/**
+ * A page of the console. `path` is its entry in the navigation; `match` (when given) also takes the page's
+ * deeper paths, such as `/console/assets/{id}`, and hands its groups to `render` as `params`. A page with
+ * `nav: false` answers its paths but has no entry in the navigation.
+ */
+type Page = {
+  title: string;
+  path: string;
+  match?: RegExp;
+  nav?: false;
+  roles: string[];
+  render: (root: HTMLElement, leave: AbortSignal, params: string[]) => void;
+};
 const PAGES: Page[] = [
   { title: 'Verify', path: '/console/verify', roles: ['distributor', 'legal', 'admin'], render: renderVerify },
   { title: 'Assets', path: '/console/assets', roles: ['legal', 'admin'], render: renderAssets },
 ];
+
+/** The page a path belongs to, with what its pattern captured. */
+function pageFor(pathname: string): { page: Page; params: string[] } | null {
+  for (const page of PAGES) {
+    if (page.path === pathname) return { page, params: [] };
+    const m = page.match?.exec(pathname);
+    if (m) return { page, params: m.slice(1).map((v) => decodeURIComponent(v)) };
+  }
+  return null;
+}
 
 let leavePage: AbortController = new AbortController();
 
@@ -50,25 +72,26 @@ function render(notice?: string): void {
     h(
       'ul',
       {},
-      ...PAGES.filter((p) => p.roles.includes(who.role)).map((p) =>
+      ...PAGES.filter((p) => p.nav !== false && p.roles.includes(who.role)).map((p) =>
         h('li', {}, h('a', { href: p.path, 'data-nav': true, 'aria-current': location.pathname === p.path ? 'page' : null }, p.title)),
       ),
     ),
     h('p', { class: 'who' }, `${who.sub} (${who.role})`),
     signOutButton(),
   );
-  const page = PAGES.find((p) => p.path === location.pathname);
-  if (!page) {
+  const found = pageFor(location.pathname);
+  if (!found) {
     document.title = 'Not here yet · Clearframe';
     replaceChildren(main(), h('h1', {}, 'Not here yet'), h('p', {}, 'This page of the console is not built yet.'));
     return;
   }
+  const { page, params } = found;
   document.title = `${page.title} · Clearframe`;
   if (!page.roles.includes(who.role)) {
     replaceChildren(main(), h('h1', {}, page.title), h('p', {}, `Your role (${who.role}) cannot use this page; it is for ${page.roles.join(', ')}.`));
     return;
   }
-  page.render(main(), leavePage.signal);
+  page.render(main(), leavePage.signal, params);
 }
 
 function signOutButton(): HTMLButtonElement {
