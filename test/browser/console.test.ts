@@ -3,26 +3,21 @@
  * against the whole service listening on 127.0.0.1 over PGlite. One browser for the file; each test a fresh
  * context (a fresh tab's sessionStorage) unless it says otherwise.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { serve } from '@hono/node-server';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeJpeg, tamperImageData } from '../fixtures/media.ts';
+import { type ConsoleHarness, SHOTS, seriousA11yViolations, startConsole } from '../support/console-browser.ts';
 import { activeCheckpoint, licensedAsset } from '../support/gate-fixtures.ts';
-import { startTestService, type TestService } from '../support/service.ts';
+import type { TestService } from '../support/service.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = path.resolve('test-results/console');
 const XSS_TITLE = '<img src=x onerror=alert(1)>';
-const AXE = readFileSync(path.resolve('node_modules/axe-core/axe.min.js'), 'utf8');
 
 describe('the web console in Chromium', () => {
+  let harness: ConsoleHarness;
   let svc: TestService;
-  let server: ReturnType<typeof serve>;
   let base: string;
-  let browser: Browser;
   let distributor: string;
   let legalToken: string;
   let signed: Uint8Array;
@@ -30,10 +25,9 @@ describe('the web console in Chromium', () => {
   let outputId: string;
 
   beforeAll(async () => {
-    svc = await startTestService();
-    server = serve({ fetch: svc.runtime.app.fetch, hostname: '127.0.0.1', port: 0 });
-    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    harness = await startConsole();
+    svc = harness.svc;
+    base = harness.base;
     const [legal, vendor, generator] = await Promise.all([svc.token('legal'), svc.token('vendor'), svc.token('generator')]);
     distributor = await svc.token('distributor', 'qc@distributor.example');
     legalToken = legal;
@@ -49,30 +43,12 @@ describe('the web console in Chromium', () => {
     outputId = res.headers.get('clearframe-output-id')!;
     signed = new Uint8Array(await res.arrayBuffer());
     tampered = tamperImageData(signed, 'image/jpeg');
-    mkdirSync(SHOTS, { recursive: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
   });
   afterAll(async () => {
-    await browser?.close();
-    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
-    await svc?.close();
+    await harness?.close();
   });
 
-  /** A fresh tab; its CSP reports and dialogs are collected (none is expected). */
-  async function tab(): Promise<{ context: BrowserContext; page: Page; violations: string[]; dialogs: string[] }> {
-    const context = await browser.newContext({ acceptDownloads: true });
-    const page = await context.newPage();
-    const violations: string[] = [];
-    const dialogs: string[] = [];
-    page.on('console', (m) => {
-      if (/Content[ -]Security[ -]Policy/i.test(m.text())) violations.push(m.text());
-    });
-    page.on('dialog', (d) => {
-      dialogs.push(d.message());
-      void d.dismiss();
-    });
-    return { context, page, violations, dialogs };
-  }
+  const tab = () => harness.tab();
 
   async function signIn(page: Page, token: string) {
     await page.locator('input[name="token"]').fill(token);
@@ -80,14 +56,7 @@ describe('the web console in Chromium', () => {
     await page.getByRole('heading', { name: 'Verify a file' }).waitFor();
   }
 
-  /** axe-core run in the page (evaluated over the DevTools protocol: the CSP rightly refuses an injected script tag). */
-  async function serious(page: Page): Promise<string[]> {
-    await page.evaluate(AXE);
-    const found = (await page.evaluate(() => (globalThis as unknown as { axe: { run(): Promise<unknown> } }).axe.run())) as {
-      violations: { id: string; impact: string; nodes: unknown[] }[];
-    };
-    return found.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}, ${v.nodes.length})`);
-  }
+  const serious = seriousA11yViolations;
 
   it('serves every console response with a strict CSP that refuses framing, inline script and eval', async () => {
     for (const p of [
