@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { createLocalJWKSet, createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 import type { Config } from '../config/config.ts';
+import { rememberVerified, type VerifiedTokenOptions } from './verified-tokens.ts';
 
 export const ROLES = ['admin', 'legal', 'vendor', 'distributor', 'generator'] as const;
 export type Role = (typeof ROLES)[number];
@@ -38,14 +39,22 @@ export function lifetimeRefusal(payload: { iat?: number; exp?: number }, maxLife
   return null;
 }
 
-export function tokenVerifier(auth: Config['auth'], localPublicJwk?: Record<string, unknown>, maxLifetimeSeconds = Number.POSITIVE_INFINITY): TokenVerifier {
+/** Verified tokens remembered by default: enough for every client of a busy instance; a minute at most. */
+export const VERIFIED_TOKEN_MEMORY: VerifiedTokenOptions = { maxEntries: 10_000, maxAgeSeconds: 60 };
+
+export function tokenVerifier(
+  auth: Config['auth'],
+  localPublicJwk?: Record<string, unknown>,
+  maxLifetimeSeconds = Number.POSITIVE_INFINITY,
+  memory: VerifiedTokenOptions = VERIFIED_TOKEN_MEMORY,
+): TokenVerifier {
   let keys: JWTVerifyGetKey;
   if (auth.mode === 'jwks') keys = createRemoteJWKSet(new URL(auth.jwksUrl));
   else {
     if (!localPublicJwk) throw new Error('local token verification needs the issuer key');
     keys = createLocalJWKSet({ keys: [localPublicJwk] });
   }
-  return async (token) => {
+  return rememberVerified(async (token) => {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, keys, {
@@ -63,8 +72,9 @@ export function tokenVerifier(auth: Config['auth'], localPublicJwk?: Record<stri
     if (!claims.success) throw new TokenError(`token claims are not valid: ${claims.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     const { sub, role, vendor } = claims.data;
     if (role === 'vendor' && !vendor) throw new TokenError('a vendor token needs a `vendor` claim');
-    return vendor ? { sub, role, vendor } : { sub, role };
-  };
+    const principal: Principal = vendor ? { sub, role, vendor } : { sub, role };
+    return { principal, exp: payload.exp! };
+  }, memory);
 }
 
 function describeJoseError(e: unknown): string {
