@@ -20,6 +20,7 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   state: async () => (await import('./state.ts')).stateSection,
   durability: async () => (await import('./durability.ts')).durabilitySection,
   console: async () => (await import('./console.ts')).consoleSection,
+  http: async () => (await import('./http.ts')).httpSection,
 };
 
 async function main(argv: string[]): Promise<number> {
