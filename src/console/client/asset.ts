@@ -64,6 +64,7 @@ type Impact = { wouldRevokeClearances: { id: string; vendor: string; decision: s
 const uploaded = new Map<string, File>();
 
 const GRANT_VALUES = ['allowed', 'requiresApproval', 'notAllowed'] as const;
+const GRANTS = ['training', 'derivatives', 'commercial'] as const;
 const when = (iso: string) => iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
 const list = (s: string) =>
   s
@@ -78,8 +79,11 @@ const dayEnd = (d: string) => (d ? `${d}T23:59:59Z` : '');
 
 /** /console/assets/{id}; `new` is the registration form. */
 export function renderAsset(root: HTMLElement, leave: AbortSignal, params: string[]): void {
-  const id = params[0] ?? '';
-  if (id === 'new') return renderRegister(root);
+  const id = params[0] ?? 'new'; // the entry's own path, /console/assets/new, arrives without params
+  if (id === 'new') {
+    renderRegister(root);
+    return;
+  }
   replaceChildren(root, h('h1', {}, 'Asset'), h('p', { class: 'help', role: 'status' }, 'Loading…'));
   void load(root, id, leave);
 }
@@ -277,7 +281,13 @@ function approvalForm(current: License, reload: () => void): HTMLElement {
   const p = 'approval';
   const f = {
     vendor: field(p, 'vendor', 'Vendor', input({ value: current.vendors[0] ?? '' })),
-    grant: field(p, 'grant', 'Grant it approves', select(['training', 'derivatives', 'commercial'], 'training')),
+    grant: field(
+      p,
+      'grant',
+      'Grant it approves',
+      select(GRANTS, GRANTS.find((g) => current.grants[g] === 'requiresApproval') ?? 'training'),
+      'Only a grant that requires approval can be approved.',
+    ),
     purpose: field(p, 'purpose', 'Purpose', select(['fine-tune', 'evaluation'], 'fine-tune')),
     from: field(p, 'validFrom', 'Valid from', h('input', { type: 'date' })),
     until: field(p, 'validUntil', 'Valid until', h('input', { type: 'date' })),
