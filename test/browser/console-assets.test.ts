@@ -97,7 +97,7 @@ describe('the asset page and its license forms in Chromium', () => {
     expect(await page.getByLabel('Territories (comma-separated)').inputValue()).toBe('US, CA');
     expect(await page.getByLabel('Term ends').inputValue()).toBe('2025-06-30');
     expect(await page.getByLabel('Training').inputValue()).toBe('allowed');
-    expect((await svc.call('GET', `/v1/assets/${assetId}/licenses`, { token: legal }).then((r) => r.json())).items).toEqual([]);
+    expect(((await (await svc.call('GET', `/v1/assets/${assetId}/licenses`, { token: legal })).json()) as { items: unknown[] }).items).toEqual([]);
     await clean(t, 'asset-license-error.png');
 
     await page.getByLabel('Term ends').fill('2030-12-31');

@@ -320,7 +320,7 @@ function revokeForm(current: License, reload: () => void): HTMLElement {
   const p = 'revoke';
   const reason = field(p, 'reason', 'Reason', h('textarea', { rows: 2 }), 'Recorded with the revocation, in the audit log.');
   const preview = h('div', { class: 'revoke-preview', 'aria-live': 'polite' });
-  const form = formOf(p, [reason], 'Preview the revocation', preview);
+  const form = formOf(p, [reason], 'Preview the revocation');
   const path = `/v1/licenses/${encodeURIComponent(current.id)}/revoke`;
   reason.control.addEventListener('input', () => preview.replaceChildren()); // a changed reason needs a new preview
   form.element.addEventListener('submit', async (e) => {
@@ -365,6 +365,7 @@ function revokeForm(current: License, reload: () => void): HTMLElement {
     `Revoke the license (version ${current.version})`,
     h('p', { class: 'help' }, 'Revoking the current version revokes the license with every earlier version. First see what it would reach.'),
     form.element,
+    preview,
   );
 }
 

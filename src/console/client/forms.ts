@@ -78,7 +78,11 @@ export function showErrors(form: Form, detail: string, errors: FieldError[] = []
     f.error.textContent = f.error.textContent ? `${f.error.textContent}; ${message}` : message;
     f.control.setAttribute('aria-invalid', 'true');
   }
-  append(form.summary, [h('p', {}, detail), unplaced.length ? h('ul', {}, ...unplaced.map((e) => h('li', {}, `${e.field}: ${e.message}`))) : null]);
+  const placed = errors.length - unplaced.length;
+  append(form.summary, [
+    h('p', {}, placed ? `${detail}. See the marked field${placed === 1 ? '' : 's'} below.` : detail),
+    unplaced.length ? h('ul', {}, ...unplaced.map((e) => h('li', {}, `${e.field}: ${e.message}`))) : null,
+  ]);
   (form.fields.find((f) => f.control.hasAttribute('aria-invalid'))?.control ?? form.summary).focus?.();
 }
 
