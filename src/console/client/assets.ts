@@ -29,7 +29,7 @@ export function renderAssets(root: HTMLElement): void {
     h('thead', {}, h('tr', {}, ...['Title', 'Creator', 'Production', 'Rights holder', 'Type', 'Registered', 'ID'].map((c) => h('th', { scope: 'col' }, c)))),
     body,
   );
-  replaceChildren(root, h('h1', {}, 'Assets'), form, status, table, more);
+  replaceChildren(root, h('h1', {}, 'Assets'), h('p', {}, h('a', { href: '/console/assets/new', 'data-nav': true }, 'Register an asset')), form, status, table, more);
 
   let cursor: string | null = null;
   let shown = 0;
@@ -45,7 +45,7 @@ export function renderAssets(root: HTMLElement): void {
           h(
             'tr',
             {},
-            h('td', { class: 'asset-title' }, a.title),
+            h('td', { class: 'asset-title' }, h('a', { href: `/console/assets/${encodeURIComponent(a.id)}`, 'data-nav': true }, a.title)),
             h('td', {}, a.creator ?? ''),
             h('td', {}, a.production),
             h('td', {}, a.rightsHolder ?? ''),

@@ -1,6 +1,7 @@
 // The console's one script: a small router over the server's shell. Signed out, every page shows the
 // sign-in form and keeps its URL, so a deep link works once signed in.
 import { whenSessionEnds } from './api.ts';
+import { renderAsset } from './asset.ts';
 import { renderAssets } from './assets.ts';
 import { h, replaceChildren } from './dom.ts';
 import { claims, expired, rememberPlace, signOut, token } from './session.ts';
@@ -23,6 +24,7 @@ type Page = {
 const PAGES: Page[] = [
   { title: 'Verify', path: '/console/verify', roles: ['distributor', 'legal', 'admin'], render: renderVerify },
   { title: 'Assets', path: '/console/assets', roles: ['legal', 'admin'], render: renderAssets },
+  { title: 'Asset', path: '/console/assets/new', match: /^\/console\/assets\/([^/]+)$/, nav: false, roles: ['legal', 'admin'], render: renderAsset },
 ];
 
 /** The page a path belongs to, with what its pattern captured. */
