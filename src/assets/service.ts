@@ -7,7 +7,7 @@ import { newId } from '../db/ids.ts';
 import { problems } from '../http/problem.ts';
 import { UNVERIFIED_MANIFEST_STATES } from './embedded-terms.ts';
 import type { AssetCreateInput, AssetView } from './schemas.ts';
-import { assetEmbeddedOverrides, assets } from './tables.ts';
+import { assetEmbeddedOverrides, assetPreviews, assets } from './tables.ts';
 
 type AssetRow = typeof assets.$inferSelect;
 type OverrideRow = typeof assetEmbeddedOverrides.$inferSelect;
@@ -57,7 +57,10 @@ export async function findByHash(q: Queryable, production: string, sha256: strin
  */
 export type FindOutput = (q: Queryable, id: string) => Promise<{ withdrawal: object | null } | undefined>;
 
-export async function registerAsset(ledger: Ledger, actor: Actor, input: AssetCreateInput, findOutput: FindOutput): Promise<AssetView> {
+/** The picture made from an uploaded file (media/preview.ts), stored beside the asset it shows. */
+export type AssetPreview = { mediaType: string; width: number; height: number; bytes: Uint8Array };
+
+export async function registerAsset(ledger: Ledger, actor: Actor, input: AssetCreateInput, findOutput: FindOutput, preview?: AssetPreview | null): Promise<AssetView> {
   try {
     // Its decision reads only this production's rows with this content (the output it derives from, if any,
     // is written once by a change that runs alone): registrations of other content run beside it in a batch.
@@ -94,6 +97,7 @@ export async function registerAsset(ledger: Ledger, actor: Actor, input: AssetCr
           .insert(assets)
           .values({ ...draft, ...entryColumns(event) })
           .returning();
+        if (preview) await tx.insert(assetPreviews).values({ assetId: id, ...preview });
         return assetView(row!);
       },
       { touches: [`asset-content:${input.production}:${input.sha256}`] },
@@ -112,6 +116,14 @@ export async function getAsset(q: Queryable, id: string): Promise<AssetRow> {
   const rows = await q.select().from(assets).where(eq(assets.id, id));
   if (!rows[0]) throw problems.notFound(`no asset ${id}`);
   return rows[0];
+}
+
+/** An asset's preview; 404 for an unknown asset and for one registered without a picture (by hash, or a type not decoded). */
+export async function readPreview(q: Queryable, id: string): Promise<AssetPreview> {
+  const rows = await q.select().from(assetPreviews).where(eq(assetPreviews.assetId, id));
+  if (rows[0]) return rows[0];
+  await getAsset(q, id);
+  throw problems.notFound(`asset ${id} has no preview: it was registered by its hash, or its file is not an image the service decodes`);
 }
 
 /** One asset as answered: with legal's override of its embedded terms, if any. */

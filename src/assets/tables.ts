@@ -1,4 +1,5 @@
-import { bigint, bigserial, index, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bytea } from '../db/columns.ts';
 import type { TrainingMiningUse } from '../vocabulary/rights.ts';
 import type { EmbeddedManifestState } from './embedded-terms.ts';
 
@@ -43,4 +44,19 @@ export const assetEmbeddedOverrides = pgTable('asset_embedded_overrides', {
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
   createdBy: text('created_by').notNull(),
   auditIndex: bigint('audit_index', { mode: 'number' }).notNull(),
+});
+
+/**
+ * The small picture made from an uploaded file at its registration (media/preview.ts), for people to
+ * recognise the art by. Written in the registration's transaction, never changed; no decision reads it, so
+ * the log states the file's hash, not this rendering of it.
+ */
+export const assetPreviews = pgTable('asset_previews', {
+  assetId: text('asset_id')
+    .primaryKey()
+    .references(() => assets.id),
+  mediaType: text('media_type').notNull(),
+  width: integer('width').notNull(),
+  height: integer('height').notNull(),
+  bytes: bytea('bytes').notNull(),
 });

@@ -206,4 +206,26 @@ describe('the asset page and its license forms in Chromium', () => {
     await clean(t, 'asset-xss.png');
     await t.context.close();
   });
+
+  it('shows the preview the service made in any tab, and says why there is none for art registered by hash', async () => {
+    const form = new FormData();
+    form.set('file', new File([makeJpeg({ seed: 31, width: 800, height: 600 })], 'wide.jpg', { type: 'image/jpeg' }));
+    form.set('title', 'Wide establishing shot');
+    form.set('creator', 'R. Ortiz');
+    form.set('production', 'dear-upstairs-neighbors');
+    const uploaded = (await (await svc.call('POST', '/v1/assets', { token: legal, form })).json()) as { id: string };
+    const t = await open(`/console/assets/${uploaded.id}`, legal);
+    // A tab that never had the file: the picture is the service's, fitted inside 320 px.
+    await t.page.waitForFunction(
+      `(() => { const i = document.querySelector('img.asset-thumb'); return !!i && i.complete && i.naturalWidth === 320 && i.naturalHeight === 240; })()`,
+    );
+    expect(await t.page.locator('img.asset-thumb').getAttribute('alt')).toBe('Thumbnail of Wide establishing shot');
+    await clean(t, 'asset-preview.png');
+
+    const { assetId } = await licensedAsset(svc, legal);
+    await t.page.goto(`${base}/console/assets/${assetId}`);
+    await expect.poll(() => t.page.locator('.asset-thumb-none').textContent()).toContain('registered by its hash');
+    expect(await t.page.locator('img.asset-thumb').count()).toBe(0);
+    await t.context.close();
+  });
 });

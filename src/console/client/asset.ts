@@ -2,7 +2,7 @@
 // The page reads GET /v1/assets/{id}, its license versions and each version's approvals, and draws them as one
 // timeline; its forms record or amend a license (POST /v1/assets/{id}/licenses), record an approval, and revoke
 // (the dry run, POST /v1/licenses/{id}/revoke?dryRun=true, is shown before the confirm button).
-import { ApiError, apiJson, SessionEnded } from './api.ts';
+import { ApiError, api, apiJson, SessionEnded } from './api.ts';
 import { append, facts, h, replaceChildren } from './dom.ts';
 import { type Field, field, formOf, sendForm, sendJson, sendMultipart } from './forms.ts';
 
@@ -59,8 +59,8 @@ type Approval = {
 };
 type Impact = { wouldRevokeClearances: { id: string; vendor: string; decision: string; datasetId: string }[]; wouldTaintCheckpoints: { id: string; clearanceId: string }[] };
 
-// Files uploaded in this tab, by asset id: the service keeps an asset's hash, not its bytes, so this tab's
-// own copy is the only thumbnail there is.
+// Files uploaded in this tab, by asset id: the service keeps a preview of the images it decodes, not a
+// video's frames, so for those this tab's own copy is the only thumbnail there is.
 const uploaded = new Map<string, File>();
 
 const GRANT_VALUES = ['allowed', 'requiresApproval', 'notAllowed'] as const;
@@ -91,10 +91,18 @@ export function renderAsset(root: HTMLElement, leave: AbortSignal, params: strin
 async function load(root: HTMLElement, id: string, leave: AbortSignal): Promise<void> {
   try {
     const path = encodeURIComponent(id);
-    const [asset, history] = await Promise.all([apiJson<Asset>(`/v1/assets/${path}`), apiJson<{ items: License[] }>(`/v1/assets/${path}/licenses`)]);
+    const [asset, history, preview] = await Promise.all([
+      apiJson<Asset>(`/v1/assets/${path}`),
+      apiJson<{ items: License[] }>(`/v1/assets/${path}/licenses`),
+      // 404 when the service made none (registered by hash, or not an image it decodes).
+      api(`/v1/assets/${path}/preview`).then(
+        (r) => r.blob(),
+        () => null,
+      ),
+    ]);
     const approvals = (await Promise.all(history.items.map((l) => apiJson<{ items: Approval[] }>(`/v1/licenses/${encodeURIComponent(l.id)}/approvals`)))).flatMap((a) => a.items);
     if (leave.aborted) return;
-    draw(root, asset, history.items, approvals, () => void load(root, id, leave));
+    draw(root, asset, history.items, approvals, preview, () => void load(root, id, leave));
   } catch (e) {
     if (e instanceof SessionEnded || leave.aborted) return;
     replaceChildren(
@@ -106,16 +114,21 @@ async function load(root: HTMLElement, id: string, leave: AbortSignal): Promise<
   }
 }
 
-function draw(root: HTMLElement, asset: Asset, versions: License[], approvals: Approval[], reload: () => void): void {
+function draw(root: HTMLElement, asset: Asset, versions: License[], approvals: Approval[], preview: Blob | null, reload: () => void): void {
   const current = versions[0] ?? null; // newest first
   const file = uploaded.get(asset.id);
-  const thumb = file?.type.startsWith('image/')
-    ? h('img', { class: 'asset-thumb', src: URL.createObjectURL(file), alt: `Thumbnail of ${asset.title}` })
-    : h(
+  const picture = preview ?? (file?.type.startsWith('image/') || file?.type.startsWith('video/') ? file : null);
+  const thumb = !picture
+    ? h(
         'p',
         { class: 'help asset-thumb-none' },
-        file ? 'No thumbnail for this type of file.' : 'No thumbnail: the service keeps the file’s SHA-256, not its bytes. It shows in the tab that uploaded it.',
-      );
+        asset.byteSize === null
+          ? 'No thumbnail: this asset was registered by its hash, so the service never had its bytes.'
+          : 'No thumbnail: the service makes previews of images it decodes; this file is not one.',
+      )
+    : picture.type.startsWith('video/')
+      ? h('video', { class: 'asset-thumb', src: URL.createObjectURL(picture), muted: true, preload: 'metadata', 'aria-label': `First frame of ${asset.title}` })
+      : h('img', { class: 'asset-thumb', src: URL.createObjectURL(picture), alt: `Thumbnail of ${asset.title}` });
   const m = asset.embeddedManifest;
   replaceChildren(
     root,
