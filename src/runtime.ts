@@ -55,7 +55,7 @@ export async function openConfiguredDatabase(config: Config, opts: { logger?: Lo
   const { attempts, intervalMs } = config.databaseConnect;
   const started = performance.now();
   for (let attempt = 1; ; attempt++) {
-    const database = await openDatabase({ kind: 'postgres', url: config.databaseUrl });
+    const database = await openDatabase({ kind: 'postgres', url: config.databaseUrl, maxConnections: config.databaseConnect.maxConnections });
     try {
       await database.db.execute(sql`select 1`);
       return database;

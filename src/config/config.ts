@@ -107,6 +107,7 @@ const envSchema = z
         .optional(),
     ),
     DATABASE_CONNECT_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+    DATABASE_MAX_CONNECTIONS: z.coerce.number().int().min(2).max(500).default(10),
     DATABASE_CONNECT_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(1500),
     KMS_TIMEOUT_MS: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.coerce.number().int().min(100).max(300_000).optional()),
     VERTEX_PROJECT: optionalString,
@@ -245,8 +246,8 @@ export type Config = {
   tokenMaxTtlSeconds: number;
   /** The verifier refuses a token whose lifetime (`exp - iat`) is longer, whoever issued it. */
   tokenMaxLifetimeSeconds: number;
-  /** Connecting to the database at start: how many attempts, how long apart. */
-  databaseConnect: { attempts: number; intervalMs: number };
+  /** Start-up retries, and the connections one process opens to PostgreSQL at most (its pool). */
+  databaseConnect: { attempts: number; intervalMs: number; maxConnections: number };
   /** Vertex AI tuning; null when not configured (tuning answers 503, everything else works). */
   vertex: { project: string; location: string; apiEndpoint: string | undefined } | null;
   /** How often the taint sweep writes the audit events that expired license terms caused (0: never). */
@@ -306,7 +307,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     clearance: { issuer: publicUrl, audience: e.CLEARANCE_AUDIENCE, ttlSeconds: e.CLEARANCE_TTL_SECONDS },
     tokenMaxTtlSeconds: e.TOKEN_MAX_TTL_SECONDS,
     tokenMaxLifetimeSeconds: e.AUTH_MAX_TOKEN_LIFETIME_SECONDS ?? e.TOKEN_MAX_TTL_SECONDS,
-    databaseConnect: { attempts: e.DATABASE_CONNECT_ATTEMPTS, intervalMs: e.DATABASE_CONNECT_INTERVAL_MS },
+    databaseConnect: { attempts: e.DATABASE_CONNECT_ATTEMPTS, intervalMs: e.DATABASE_CONNECT_INTERVAL_MS, maxConnections: e.DATABASE_MAX_CONNECTIONS },
     vertex: e.VERTEX_PROJECT && e.VERTEX_LOCATION ? { project: e.VERTEX_PROJECT, location: e.VERTEX_LOCATION, apiEndpoint: e.VERTEX_API_ENDPOINT } : null,
     taintSweepSeconds: e.TAINT_SWEEP_SECONDS,
     trustAnchorsPem: e.C2PA_TRUST_ANCHORS ? readPemFiles(e.C2PA_TRUST_ANCHORS) : [],

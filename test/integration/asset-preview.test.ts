@@ -7,9 +7,10 @@ import { sql } from 'drizzle-orm';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeJpeg, makePng } from '../fixtures/media.ts';
+import { databaseUnavailable } from '../support/db.ts';
 import { startTestService, type TestService } from '../support/service.ts';
 
-describe('asset previews', () => {
+describe.skipIf(databaseUnavailable())('asset previews', () => {
   let svc: TestService;
   let legal: string;
   beforeAll(async () => {

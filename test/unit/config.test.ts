@@ -70,7 +70,9 @@ describe('start-up configuration (issue 16)', () => {
   });
 
   it('the database connection retry at start is bounded and configurable', () => {
-    expect(loadConfig({}).databaseConnect).toEqual({ attempts: 5, intervalMs: 1500 });
+    expect(loadConfig({}).databaseConnect).toEqual({ attempts: 5, intervalMs: 1500, maxConnections: 10 });
+    expect(loadConfig({ DATABASE_MAX_CONNECTIONS: '40' }).databaseConnect.maxConnections).toBe(40);
+    expect(() => loadConfig({ DATABASE_MAX_CONNECTIONS: '1' })).toThrow(/DATABASE_MAX_CONNECTIONS/);
     expect(loadConfig({ DATABASE_CONNECT_ATTEMPTS: '1' }).databaseConnect.attempts).toBe(1);
     expect(issues({ DATABASE_CONNECT_ATTEMPTS: '0' }).map((i) => i.variable)).toEqual(['DATABASE_CONNECT_ATTEMPTS']);
     expect(issues({ DATABASE_CONNECT_INTERVAL_MS: 'soon' }).map((i) => i.variable)).toEqual(['DATABASE_CONNECT_INTERVAL_MS']);
