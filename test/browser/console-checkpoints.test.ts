@@ -71,6 +71,17 @@ describe('the checkpoint pages in Chromium', () => {
     return page.locator('tr[data-checkpoint]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-checkpoint')));
   };
 
+  it('serves the shell for both paths with the console CSP', async () => {
+    for (const path of ['/console/checkpoints', `/console/checkpoints/${tainted.id}`]) {
+      const res = await fetch(base + path);
+      expect(res.status, path).toBe(200);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      expect(csp, path).toContain("script-src 'self'");
+      expect(csp, path).toContain("frame-ancestors 'none'");
+      expect(csp, path).not.toMatch(/unsafe-inline|unsafe-eval/);
+    }
+  });
+
   it("lists a vendor's own checkpoints only, and answers another vendor's link as not found", async () => {
     const t = await open('/console', vendor);
     const { page } = t;

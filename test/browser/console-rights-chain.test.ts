@@ -110,6 +110,17 @@ describe('the rights chain page in Chromium', () => {
     await page.locator('.chain-verdict:not([data-stale])').waitFor();
   }
 
+  it('serves the shell for the deep path with the console CSP (no inline script or eval, never framed)', async () => {
+    const res = await fetch(`${base}/console/outputs/${outB}/rights-chain?territory=US`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
+    expect(await res.text()).not.toContain(outB); // the shell holds no ledger value: the script asks the API
+  });
+
   it('opens from a deep link after sign-in and walks both generations for proposed uses: marks, reasons naming each license', async () => {
     const tab = await harness.tab();
     const { page } = tab;
