@@ -15,6 +15,7 @@ import { activeCheckpoint } from '../support/gate-fixtures.ts';
 import type { TestService } from '../support/service.ts';
 
 const ALL_ALLOWED = { training: 'allowed', derivatives: 'allowed', commercial: 'allowed' };
+const XSS_TITLE = '<img src=x onerror=alert(1)>';
 
 describe('the rights chain page in Chromium', () => {
   let harness: ConsoleHarness;
@@ -58,7 +59,7 @@ describe('the rights chain page in Chromium', () => {
     });
     ckp1 = gen1.checkpoint.id;
     outA = (await sign(makeJpeg({ seed: 41, width: 64, height: 48 }), 'image/jpeg', ckp1)).id;
-    const xAsset = (await (await svc.call('POST', '/v1/assets', { token: legal, json: assetBody({ title: 'Generated stairwell', derivedFromOutputId: outA }) })).json()) as {
+    const xAsset = (await (await svc.call('POST', '/v1/assets', { token: legal, json: assetBody({ title: XSS_TITLE, derivedFromOutputId: outA }) })).json()) as {
       id: string;
     };
     const xLicense = (await (
@@ -161,6 +162,9 @@ describe('the rights chain page in Chromium', () => {
     expect(await markOf(page, 'asset', x.assetId)).toBe('notCleared');
     expect(await markOf(page, 'asset', t.assetId)).toBe('cleared');
     expect(await markOf(page, 'license', x.licenseId)).toBe('cleared');
+    // X's title is markup: it shows as those characters, and nothing of it runs (clean() counts dialogs).
+    expect(await nodeOf(page, 'asset', x.assetId).locator(':scope > .node-head').textContent()).toContain(`“${XSS_TITLE}”`);
+    expect(await page.locator('main img').count()).toBe(0);
 
     // At clearance (v1, US only) France failed; now (v2) it passes: side by side, the changed row marked.
     const s1 = nodeOf(page, 'license', s.licenseV2);
@@ -218,6 +222,12 @@ describe('the rights chain page in Chromium', () => {
     await expect.poll(() => page.locator('.chain-output-id').textContent()).toBe(outA);
     await page.locator('.chain-verdict').waitFor();
     expect(await markOf(page, 'checkpoint', ckp1)).toBe('cleared');
+
+    // /console/outputs alone asks for an output id and opens its chain.
+    await page.goto(`${base}/console/outputs`);
+    await page.getByLabel('Output ID').fill(outB);
+    await page.getByRole('button', { name: 'Open its rights chain' }).click();
+    await expect.poll(() => page.locator('.chain-output-id').textContent()).toBe(outB);
     expect(tab.violations).toEqual([]);
     await tab.context.close();
   });
