@@ -192,9 +192,15 @@ describe('the rights chain page in Chromium', () => {
   it('folds and unfolds the tree with its buttons (aria-expanded), one node or all', async () => {
     const tab = await harness.tab();
     const { page } = tab;
-    await page.goto(`${base}/console/outputs/${outB}/rights-chain?territory=US&media=streaming&commercial=false`);
+    // A use in 2029, after every term here ends (2028-12-31): the date from the URL is the form's and the API's.
+    await page.goto(`${base}/console/outputs/${outB}/rights-chain?territory=US&media=streaming&date=2029-06-01&commercial=false`);
     await signIn(page, legal);
     await page.locator('.chain-verdict').waitFor();
+    expect(await page.getByLabel('Date of the use').inputValue()).toBe('2029-06-01');
+    expect(await verdict(page)).toBe('notCleared');
+    const late = await reasons(page);
+    for (const license of [s.licenseV2, t.licenseId, x.licenseId]) expect(late).toContain(`license ${license} v`);
+    expect(late).toContain('use date 2029-06-01T00:00:00.000Z is after the term ends');
     const gen1 = page.getByRole('button', { name: `Output ${outA} (generation 1 below)` });
     const under = nodeOf(page, 'checkpoint', ckp1);
     expect(await gen1.getAttribute('aria-expanded')).toBe('true');

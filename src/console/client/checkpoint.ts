@@ -3,7 +3,7 @@
 // /v1/checkpoints/{id}/outputs for the outputs it signed (what a taint reaches), each linked to its rights
 // chain for the roles that may read one.
 import { ApiError, apiJson, SessionEnded } from './api.ts';
-import { statusMark } from './checkpoints.ts';
+import { renderCheckpoints, statusMark } from './checkpoints.ts';
 import { facts, h, replaceChildren } from './dom.ts';
 import { outputRef } from './rights-chain.ts';
 import { claims, token } from './session.ts';
@@ -66,7 +66,10 @@ function cause(c: Cause): (Node | string)[] {
 
 export function renderCheckpoint(root: HTMLElement, leave: AbortSignal, params: string[]): void {
   const id = params[0];
-  if (!id) return;
+  if (!id) {
+    renderCheckpoints(root, leave); // /console/checkpoints/ is the list
+    return;
+  }
   replaceChildren(root, h('h1', {}, 'Checkpoint'), h('p', { class: 'help', role: 'status' }, 'Loading…'));
   void (async () => {
     try {
