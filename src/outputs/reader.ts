@@ -1,5 +1,5 @@
 // The reader of output records: an output with its withdrawal, as the API shows it.
-import { eq } from 'drizzle-orm';
+import { and, desc, eq, lt } from 'drizzle-orm';
 import type { Queryable } from '../db/database.ts';
 import { problems } from '../http/problem.ts';
 import { outputs, outputWithdrawals } from './tables.ts';
@@ -34,4 +34,33 @@ export function outputView(o: OutputRow & { withdrawal?: WithdrawalRow | null })
 /** A withdrawal as the API shows it, wherever the output appears (its record, a verification). */
 export function withdrawalView(w: WithdrawalRow | null) {
   return w ? { reason: w.reason, codes: w.codes, withdrawnAt: w.withdrawnAt.toISOString(), auditIndex: w.auditIndex } : null;
+}
+
+/**
+ * The outputs signed with a checkpoint, newest first, a page at a time (cursor: the last one's audit index).
+ * A summary, not the record: what a checkpoint's reader (a vendor among them) may see of what it made.
+ */
+export async function listCheckpointOutputs(q: Queryable, checkpointId: string, f: { cursor?: string | undefined; limit: number }) {
+  const rows = await q
+    .select({ output: outputs, withdrawal: outputWithdrawals })
+    .from(outputs)
+    .leftJoin(outputWithdrawals, eq(outputWithdrawals.outputId, outputs.id))
+    .where(and(eq(outputs.checkpointId, checkpointId), f.cursor ? lt(outputs.auditIndex, Number(f.cursor)) : undefined))
+    .orderBy(desc(outputs.auditIndex))
+    .limit(f.limit + 1);
+  const page = rows.slice(0, f.limit);
+  const items = page.map(({ output: o, withdrawal }) => ({
+    id: o.id,
+    checkpointId: o.checkpointId,
+    mimeType: o.mimeType,
+    signedSha256: o.signedSha256,
+    signedSize: o.signedSize,
+    sourceAssetIds: o.sourceAssetIds,
+    generator: o.generator,
+    createdAt: o.createdAt.toISOString(),
+    createdBy: o.createdBy,
+    auditIndex: o.auditIndex,
+    withdrawal: withdrawalView(withdrawal),
+  }));
+  return { items, nextCursor: rows.length > f.limit ? String(page[page.length - 1]!.output.auditIndex) : null };
 }

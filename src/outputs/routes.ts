@@ -1,11 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { getCheckpointRow } from '../checkpoints/service.ts';
 import { errorResponses, guardedBy, IdParam, json } from '../http/openapi-common.ts';
 import { Problem, problems } from '../http/problem.ts';
 import { requireRole } from '../http/role-guard.ts';
 import { router } from '../http/validation.ts';
 import type { OutputDeps } from './deps.ts';
 import { SUPPORTED_TYPES_TEXT } from './problems.ts';
-import { getOutput, outputView } from './reader.ts';
+import { getOutput, listCheckpointOutputs, outputView } from './reader.ts';
 import { signOutput } from './sign.ts';
 import { VERIFY_VERDICTS, verifyFile } from './verify.ts';
 
@@ -50,10 +51,27 @@ const Verification = z
   .passthrough()
   .openapi('Verification');
 
+const CheckpointOutput = z
+  .object({
+    id: z.string(),
+    checkpointId: z.string(),
+    mimeType: z.string(),
+    signedSha256: z.string(),
+    signedSize: z.number().int(),
+    sourceAssetIds: z.array(z.string()),
+    generator: z.object({ name: z.string(), version: z.string().optional() }).nullable(),
+    createdAt: z.string(),
+    createdBy: z.string(),
+    auditIndex: z.number().int(),
+    withdrawal: z.object({ reason: z.string(), codes: z.array(z.string()), withdrawnAt: z.string(), auditIndex: z.number().int() }).nullable(),
+  })
+  .openapi('CheckpointOutput');
+
 export function outputRoutes(app: OutputDeps) {
   const generators = requireRole(app.verifyToken, 'generator', 'admin');
   const verifiers = requireRole(app.verifyToken, 'distributor', 'legal', 'admin');
   const readers = requireRole(app.verifyToken, 'generator', 'distributor', 'legal', 'admin');
+  const checkpointReaders = requireRole(app.verifyToken, 'vendor', 'generator', 'legal', 'admin');
   const r = router();
   const db = () => app.database.db;
 
@@ -114,6 +132,28 @@ export function outputRoutes(app: OutputDeps) {
       responses: { 200: { description: 'The output', ...json(z.record(z.string(), z.unknown())) }, ...errorResponses },
     }),
     async (c) => c.json(outputView(await getOutput(db(), c.req.valid('param').id)), 200),
+  );
+
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/checkpoints/{id}/outputs',
+      operationId: 'listCheckpointOutputs',
+      tags: ['Checkpoints'],
+      summary: 'The outputs signed with a checkpoint, newest first (what its taint reaches downstream; vendors see their own checkpoints)',
+      description:
+        "A page of summaries; `nextCursor` asks for the next. A vendor's request for another vendor's checkpoint is the 404 of an unknown id. The record and rights chain of each output are `GET /v1/outputs/{id}` and `GET /v1/outputs/{id}/rights-chain`.",
+      ...guardedBy(checkpointReaders),
+      request: {
+        params: IdParam('ckp'),
+        query: z.object({ cursor: z.string().regex(/^\d+$/).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }),
+      },
+      responses: { 200: { description: 'A page', ...json(z.object({ items: z.array(CheckpointOutput), nextCursor: z.string().nullable() })) }, ...errorResponses },
+    }),
+    async (c) => {
+      const checkpoint = await getCheckpointRow(db(), c.req.valid('param').id, c.get('principal'));
+      return c.json(await listCheckpointOutputs(db(), checkpoint.id, c.req.valid('query')), 200);
+    },
   );
 
   r.openapi(

@@ -5,6 +5,7 @@
 import { ApiError, api, apiJson, SessionEnded } from './api.ts';
 import { append, facts, h, replaceChildren } from './dom.ts';
 import { type Field, field, formOf, sendForm, sendJson, sendMultipart } from './forms.ts';
+import { outputRef } from './rights-chain.ts';
 
 type Asset = {
   id: string;
@@ -147,7 +148,7 @@ function draw(root: HTMLElement, asset: Asset, versions: License[], approvals: A
         ['Production', asset.production],
         ['Rights holder', asset.rightsHolder],
         ['Source', asset.sourceUri],
-        ['Derived from output', asset.derivedFromOutputId],
+        ['Derived from output', asset.derivedFromOutputId ? outputRef(asset.derivedFromOutputId) : null],
       ]),
     ),
     h(

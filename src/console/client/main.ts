@@ -3,7 +3,10 @@
 import { whenSessionEnds } from './api.ts';
 import { renderAsset } from './asset.ts';
 import { renderAssets } from './assets.ts';
+import { renderCheckpoint } from './checkpoint.ts';
+import { renderCheckpoints } from './checkpoints.ts';
 import { h, replaceChildren } from './dom.ts';
+import { renderRightsChain } from './rights-chain.ts';
 import { claims, expired, rememberPlace, signOut, token } from './session.ts';
 import { renderSignIn } from './signin.ts';
 import { renderVerify } from './verify.ts';
@@ -25,6 +28,16 @@ const PAGES: Page[] = [
   { title: 'Verify', path: '/console/verify', roles: ['distributor', 'legal', 'admin'], render: renderVerify },
   { title: 'Assets', path: '/console/assets', roles: ['legal', 'admin'], render: renderAssets },
   { title: 'Asset', path: '/console/assets/new', match: /^\/console\/assets\/([^/]+)$/, nav: false, roles: ['legal', 'admin'], render: renderAsset },
+  { title: 'Rights chain', path: '/console/outputs', match: /^\/console\/outputs\/([^/]+)\/rights-chain$/, nav: false, roles: ['legal', 'admin'], render: renderRightsChain },
+  { title: 'Checkpoints', path: '/console/checkpoints', roles: ['vendor', 'generator', 'legal', 'admin'], render: renderCheckpoints },
+  {
+    title: 'Checkpoint',
+    path: '/console/checkpoints/',
+    match: /^\/console\/checkpoints\/([^/]+)$/,
+    nav: false,
+    roles: ['vendor', 'generator', 'legal', 'admin'],
+    render: renderCheckpoint,
+  },
 ];
 
 /** The page a path belongs to, with what its pattern captured. */
@@ -67,7 +80,8 @@ function render(notice?: string): void {
     return;
   }
   if (location.pathname === '/console' || location.pathname === '/console/') {
-    history.replaceState(null, '', '/console/verify');
+    // The first page the role may use (Verify for those who verify).
+    history.replaceState(null, '', PAGES.find((p) => p.nav !== false && p.roles.includes(who.role))?.path ?? '/console/verify');
   }
   replaceChildren(
     nav,

@@ -1,8 +1,10 @@
 // The Verify page: files dropped anywhere (or chosen) each get a row; POST /v1/verify answers the verdict,
 // lineage and standing, and the registration proof in that answer is checked here, in the browser.
 import { ApiError, api, SessionEnded } from './api.ts';
+import { checkpointRef } from './checkpoints.ts';
 import { facts, h, replaceChildren } from './dom.ts';
 import { checkRegistrationProof, type ProofCheck, type RegistrationProof, sha256Hex } from './proof.ts';
+import { mayReadRightsChains, outputRef, rightsChainPath } from './rights-chain.ts';
 
 type Cause = { code?: string; message?: string; cause?: string; kind?: string; at?: string; reason?: string };
 export type VerifyAnswer = {
@@ -185,8 +187,8 @@ function renderAnswer(a: VerifyAnswer): Node[] {
         {},
         h('h3', {}, 'Lineage'),
         facts([
-          ['Output', h('code', {}, l.outputId)],
-          ['Checkpoint', [h('code', {}, l.checkpoint.id), ` ${l.checkpoint.ref}`]],
+          ['Output', outputRef(l.outputId)],
+          ['Checkpoint', [checkpointRef(l.checkpoint.id), ` ${l.checkpoint.ref}`]],
           ['Base model', l.baseModel],
           ['Dataset', h('code', {}, l.dataset.id)],
           ['Dataset digest', h('code', {}, l.dataset.digest)],
@@ -202,6 +204,10 @@ function renderAnswer(a: VerifyAnswer): Node[] {
         ]),
       ),
     );
+  }
+  // A verified output's rights, for a proposed use: its chain (legal and admin read chains).
+  if (a.verdict === 'verified' && l && mayReadRightsChains()) {
+    nodes.push(h('p', { class: 'rights-chain-row' }, h('a', { href: rightsChainPath(l.outputId), 'data-nav': true }, 'Its rights chain, for a proposed use')));
   }
   const s = a.standing;
   if (s) {
