@@ -3,6 +3,8 @@
 import { whenSessionEnds } from './api.ts';
 import { renderAsset } from './asset.ts';
 import { renderAssets } from './assets.ts';
+import { renderAudit } from './audit.ts';
+import { renderDataset, renderDatasets } from './datasets.ts';
 import { h, replaceChildren } from './dom.ts';
 import { claims, expired, rememberPlace, signOut, token } from './session.ts';
 import { renderSignIn } from './signin.ts';
@@ -25,6 +27,9 @@ const PAGES: Page[] = [
   { title: 'Verify', path: '/console/verify', roles: ['distributor', 'legal', 'admin'], render: renderVerify },
   { title: 'Assets', path: '/console/assets', roles: ['legal', 'admin'], render: renderAssets },
   { title: 'Asset', path: '/console/assets/new', match: /^\/console\/assets\/([^/]+)$/, nav: false, roles: ['legal', 'admin'], render: renderAsset },
+  { title: 'Datasets', path: '/console/datasets', roles: ['vendor', 'legal', 'admin'], render: renderDatasets },
+  { title: 'Dataset', path: '/console/datasets/', match: /^\/console\/datasets\/([^/]+)$/, nav: false, roles: ['vendor', 'legal', 'admin'], render: renderDataset },
+  { title: 'Audit log', path: '/console/audit', roles: ['legal', 'admin'], render: renderAudit },
 ];
 
 /** The page a path belongs to, with what its pattern captured. */
