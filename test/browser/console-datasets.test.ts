@@ -68,7 +68,7 @@ describe('the Datasets pages in Chromium', () => {
     expect(await page.getByRole('link', { name: 'Audit log' }).count()).toBe(0); // not a vendor's page
     await clean(t, 'datasets-vendor.png');
 
-    await page.getByRole('link', { name: 'DUN style pass 1' }).click();
+    await page.getByRole('link', { name: 'DUN style pass 1', exact: true }).click();
     await page.getByRole('heading', { name: 'DUN style pass 1' }).waitFor();
     expect(await page.locator('.dataset-digest').textContent()).toBe(ours.digest);
     await expect.poll(() => page.locator('.digest-check').textContent()).toContain('Digest checked in your browser');
@@ -137,19 +137,49 @@ describe('the Datasets pages in Chromium', () => {
     await t.context.close();
   });
 
+  it('lets a vendor clear the passing subset: an allow with its token, the derived dataset linked both ways', async () => {
+    const t = await open(`/console/datasets/${ours.id}`, vendor);
+    const { page } = t;
+    await page.getByRole('heading', { name: 'DUN style pass 1' }).waitFor();
+    await page.getByLabel('Mode', { exact: true }).selectOption('subset');
+    await page.getByRole('button', { name: 'Ask for a clearance' }).click();
+    await expect.poll(() => page.locator('.ask-decision').getAttribute('data-decision')).toBe('allow');
+    const token = await page.locator('#ask-token').inputValue();
+    const verdict = (await (await svc.call('POST', '/v1/clearances/verify', { token: vendor, json: { token } })).json()) as { valid: boolean };
+    expect(verdict.valid).toBe(true);
+    // Listed under the dataset it was asked on, newest first, its assets' decisions folded.
+    const article = page.locator('article.clearance').first();
+    await expect.poll(() => article.locator('[data-decision]').textContent()).toBe('Allow');
+    expect(await article.locator('details.reasons').getAttribute('open')).toBeNull();
+    expect(await page.locator('article.clearance').count()).toBe(2);
+    await page.locator('.ask-answer').getByRole('link').click();
+    await page.getByRole('heading', { name: 'DUN style pass 1 (cleared subset)' }).waitFor();
+    expect(await page.locator('table.members tbody tr').count()).toBe(2);
+    await expect.poll(() => page.locator('.digest-check').textContent()).toContain('Digest checked in your browser');
+    const derived = page.locator('article.clearance');
+    await expect.poll(() => derived.count()).toBe(1);
+    expect(await derived.locator('[data-decision]').textContent()).toBe('Allow');
+    await derived.getByRole('link', { name: ours.id }).click();
+    await page.getByRole('heading', { name: 'DUN style pass 1', exact: true }).waitFor();
+    await clean(t, 'dataset-vendor-subset.png');
+    await t.context.close();
+  });
+
   it('shows legal every dataset and the vendor’s clearance, with no ask button', async () => {
     const t = await open('/console/datasets', legal);
     const { page } = t;
     await page.locator(`table.datasets tbody tr[data-id="${studio.id}"]`).waitFor();
     const listed = await page.locator('table.datasets tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));
-    expect(listed).toEqual([studio.id, theirs.id, ours.id]); // newest first
+    const all = ((await (await svc.call('GET', '/v1/datasets', { token: legal })).json()) as { items: { id: string }[] }).items.map((d) => d.id);
+    expect(listed).toEqual(all); // newest first
+    expect(listed.slice(-3)).toEqual([studio.id, theirs.id, ours.id]);
     expect(await page.locator(`tr[data-id="${studio.id}"]`).textContent()).toContain('the studio');
     expect(await page.locator(`tr[data-id="${theirs.id}"]`).textContent()).toContain('other-vfx');
     await clean(t, 'datasets-legal.png');
 
-    await page.getByRole('link', { name: 'DUN style pass 1' }).click();
+    await page.getByRole('link', { name: 'DUN style pass 1', exact: true }).click();
     await page.locator('article.clearance').first().waitFor();
-    expect(await page.locator('article.clearance [data-decision]').first().textContent()).toBe('Deny');
+    expect(await page.locator('article.clearance > h3 [data-decision]').allTextContents()).toEqual(['Allow', 'Deny']); // the subset, then the deny
     expect(await page.locator('article.clearance').first().textContent()).toContain('acme-vfx');
     expect(await page.getByRole('button', { name: 'Ask for a clearance' }).count()).toBe(0);
     await clean(t, 'dataset-legal.png');
