@@ -117,6 +117,10 @@ export function renderDatasets(root: HTMLElement): void {
 /** /console/datasets/{id} */
 export function renderDataset(root: HTMLElement, leave: AbortSignal, params: string[]): void {
   const id = params[0] ?? '';
+  if (!id) {
+    renderDatasets(root); // /console/datasets/ (the entry's own path): the list
+    return;
+  }
   replaceChildren(root, h('h1', {}, 'Dataset'), h('p', { class: 'help', role: 'status' }, 'Loading…'));
   void loadDataset(root, id, leave);
 }
