@@ -1,11 +1,15 @@
+import { PassThrough, Readable } from 'node:stream';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { TokenVerifier } from '../auth/tokens.ts';
 import type { Config } from '../config/config.ts';
 import type { Database } from '../db/database.ts';
 import { errorResponses, guardedBy, publicRoute } from '../http/openapi-common.ts';
+import { problems } from '../http/problem.ts';
 import { requireRole } from '../http/role-guard.ts';
 import { router } from '../http/validation.ts';
 import type { Keyring } from '../signing/keyring.ts';
+import { streamEvidence, writeEvidence } from './export.ts';
+import { treeSize } from './log-store.ts';
 import { auditVerifierKey, consistency, inclusion, listEvents, signedTreeHead } from './service.ts';
 
 const index = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -153,6 +157,52 @@ export function auditRoutes(app: AuditDeps) {
     async (c) => {
       const q = c.req.valid('query');
       return c.json(await consistency(db(), q.from, q.to), 200);
+    },
+  );
+
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/audit/evidence',
+      operationId: 'exportEvidenceBundle',
+      tags: ['Audit'],
+      summary: 'An evidence bundle of the entries [from, to): each with its leaf and inclusion proof in a checkpoint signed now',
+      description:
+        'What `clearframe audit export` writes (format `clearframe-audit-evidence/v1`), streamed as the entries are read, as a download. `to` defaults to the log’s size and is capped at it; the bundle’s own `from` and `to` say what it holds. Check it offline with `clearframe audit verify --bundle FILE --key VKEY` (the key of `GET /v1/audit/key`). A response cut short is not one whole JSON document, and the verifier refuses it.',
+      ...guardedBy(auditors),
+      request: {
+        query: z.object({
+          from: index.openapi({ description: 'the first entry' }),
+          to: index.optional().openapi({ description: 'one past the last entry (default: the log’s size)' }),
+        }),
+      },
+      responses: {
+        200: {
+          description: 'The bundle (attachment)',
+          content: { 'application/json': { schema: z.record(z.string(), z.unknown()).openapi({ description: 'clearframe-audit-evidence/v1: see docs/audit-log.md' }) } },
+        },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const size = await treeSize(db());
+      // Refused before anything is streamed: once the 200 has gone out, an error can only cut the body short.
+      if (q.from >= size) throw problems.validation(`from ${q.from} is not in the log (${size} entries)`, [{ field: 'from', message: `must be less than ${size}` }]);
+      if (q.to !== undefined && q.to <= q.from) throw problems.validation(`to must be greater than from (${q.from})`, [{ field: 'to', message: 'must be greater than from' }]);
+      const stream = await streamEvidence(db(), origin, signer, q.from, q.to);
+      const out = new PassThrough();
+      // The bundle is written as it is read, at the pace the client takes it (writeEvidence waits for drain).
+      writeEvidence(stream, out).then(
+        () => out.end(),
+        (e: unknown) => out.destroy(e instanceof Error ? e : new Error(String(e))),
+      );
+      const last = stream.header.to! - 1;
+      return c.body(Readable.toWeb(out) as ReadableStream<Uint8Array>, 200, {
+        'content-type': 'application/json',
+        'content-disposition': `attachment; filename="clearframe-evidence-${q.from}-${last}.json"`,
+        'clearframe-tree-size': String(stream.treeSize),
+      }) as never;
     },
   );
 

@@ -101,7 +101,14 @@ export function gateRoutes(app: GateDeps) {
       tags: ['Training gate'],
       summary: 'Clearances, newest first (vendors see their own)',
       ...guardedBy(askers),
-      request: { query: z.object({ datasetId: z.string().optional(), cursor: z.string().regex(/^\d+$/).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }) },
+      request: {
+        query: z.object({
+          datasetId: z.string().optional().openapi({ description: 'the dataset cleared (for a subset clearance, the derived dataset)' }),
+          requestedDatasetId: z.string().optional().openapi({ description: 'the dataset the clearance was asked on' }),
+          cursor: z.string().regex(/^\d+$/).optional(),
+          limit: z.coerce.number().int().min(1).max(200).default(50),
+        }),
+      },
       responses: { 200: { description: 'A page', ...json(z.object({ items: z.array(z.record(z.string(), z.unknown())), nextCursor: z.string().nullable() })) }, ...errorResponses },
     }),
     async (c) => c.json(await listClearances(db(), c.get('principal'), c.req.valid('query')), 200),

@@ -252,10 +252,11 @@ export async function clearanceView(q: Queryable, c: ClearanceRow) {
   };
 }
 
-export async function listClearances(q: Queryable, principal: Principal, f: { datasetId?: string; cursor?: string; limit: number }) {
+export async function listClearances(q: Queryable, principal: Principal, f: { datasetId?: string; requestedDatasetId?: string; cursor?: string; limit: number }) {
   const where: SQL[] = [];
   if (principal.role === 'vendor') where.push(eq(clearances.vendor, principal.vendor!));
   if (f.datasetId) where.push(eq(clearances.datasetId, f.datasetId));
+  if (f.requestedDatasetId) where.push(eq(clearances.requestedDatasetId, f.requestedDatasetId));
   if (f.cursor) where.push(lt(clearances.auditIndex, Number(f.cursor)));
   const rows = await q
     .select()
@@ -274,6 +275,7 @@ export async function listClearances(q: Queryable, principal: Principal, f: { da
       id: c.id,
       decision: c.decision,
       datasetId: c.datasetId,
+      requestedDatasetId: c.requestedDatasetId,
       vendor: c.vendor,
       purpose: c.purpose,
       baseModel: c.baseModel,

@@ -5,6 +5,8 @@ import { renderAsset } from './asset.ts';
 import { renderAssets } from './assets.ts';
 import { renderCheckpoint } from './checkpoint.ts';
 import { renderCheckpoints } from './checkpoints.ts';
+import { renderAudit } from './audit.ts';
+import { renderDataset, renderDatasets } from './datasets.ts';
 import { h, replaceChildren } from './dom.ts';
 import { renderRightsChain } from './rights-chain.ts';
 import { claims, expired, rememberPlace, signOut, token } from './session.ts';
@@ -38,6 +40,9 @@ const PAGES: Page[] = [
     roles: ['vendor', 'generator', 'legal', 'admin'],
     render: renderCheckpoint,
   },
+  { title: 'Datasets', path: '/console/datasets', roles: ['vendor', 'legal', 'admin'], render: renderDatasets },
+  { title: 'Dataset', path: '/console/datasets/', match: /^\/console\/datasets\/([^/]+)$/, nav: false, roles: ['vendor', 'legal', 'admin'], render: renderDataset },
+  { title: 'Audit log', path: '/console/audit', roles: ['legal', 'admin'], render: renderAudit },
 ];
 
 /** The page a path belongs to, with what its pattern captured. */
