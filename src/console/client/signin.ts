@@ -95,4 +95,5 @@ function renderOidcSignIn(root: HTMLElement, setup: OidcSetup, notice: string | 
   });
   replaceChildren(root, h('h1', {}, 'Sign in to Clearframe'), notice ? h('p', { class: 'notice', role: 'status' }, notice) : null, form);
   button.focus();
+  void loadOidc().catch(() => null); // fetched while the user reads, so that the click leaves at once
 }
