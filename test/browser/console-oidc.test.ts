@@ -135,6 +135,29 @@ describe('OpenID Connect sign-in to the console, in Chromium', () => {
     await context.close();
   });
 
+  it('names a token the service refuses (another audience), and a callback this tab did not start', async () => {
+    const { context, page, violations } = await harness.tab();
+    const audience = provider.audience;
+    provider.audience = 'someone-else';
+    try {
+      await page.goto(`${base}/console/verify`);
+      await page.getByRole('button', { name: /^Sign in at / }).click();
+      await signInAtProvider(page, 'quinn');
+      await page.getByRole('heading', { name: 'Sign in to Clearframe' }).waitFor();
+      await expect.poll(() => page.locator('.notice').textContent()).toMatch(/signed you in, but: The service refused that token/);
+      expect(provider.tokenRequests.at(-1)).toEqual({ status: 200 });
+      expect(await page.evaluate(`sessionStorage.getItem('clearframe.console.token')`)).toBeNull();
+    } finally {
+      provider.audience = audience;
+    }
+    // A code arriving in a tab that never left for the provider (or a reload of a finished callback).
+    await page.goto(`${base}/console/callback?code=stolen&state=guess`);
+    await expect.poll(() => page.locator('.notice').textContent()).toMatch(/not started in this tab/);
+    expect(page.url()).toBe(`${base}/console`);
+    expect(violations).toEqual([]);
+    await context.close();
+  });
+
   it('the provider checks PKCE itself: a wrong verifier, a reused code and a missing challenge are refused', async () => {
     const redirectUri = `${base}/console/callback`;
     const verifier = randomBytes(32).toString('base64url');

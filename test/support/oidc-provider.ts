@@ -17,6 +17,7 @@ export type ProviderClient = { clientId: string; redirectUris: string[]; postLog
 export type TestOidcProvider = {
   issuer: string;
   jwksUrl: string;
+  /** The `aud` of the access tokens it issues (a test may change it to see a token the service refuses). */
   audience: string;
   /** Registers (or replaces) a public client: its exact redirect URIs and the browser origins allowed by CORS. */
   registerClient(client: ProviderClient): void;
@@ -205,7 +206,7 @@ export async function startOidcProvider(opts: { users: Record<string, ProviderUs
       const accessToken = await new SignJWT({ role: user.role, ...(user.vendor ? { vendor: user.vendor } : {}), client_id: code.clientId, scope: code.scope })
         .setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt' })
         .setIssuer(issuer)
-        .setAudience(opts.audience)
+        .setAudience(provider.audience)
         .setSubject(code.sub)
         .setIssuedAt(now)
         .setExpirationTime(now + provider.accessTokenTtlSeconds)
