@@ -9,6 +9,7 @@ import { auditRoutes } from './audit/routes.ts';
 import { revocationDownstream } from './checkpoints/downstream.ts';
 import { checkpointRoutes } from './checkpoints/routes.ts';
 import { consoleRoutes } from './console/routes.ts';
+import { consoleSignInRoutes } from './console/sign-in-routes.ts';
 import { datasetRoutes } from './datasets/routes.ts';
 import { docsAsset, docsContentSecurityPolicy, renderDocsPage, swaggerUiVersion } from './docs-page.ts';
 import { gateRoutes } from './gate/routes.ts';
@@ -176,6 +177,7 @@ export function createApp(app: AppContext): OpenAPIHono<AppEnv> {
   api.route('/', checkpointRoutes(app));
   api.route('/', outputRoutes(app));
   api.route('/', rightsRoutes(app));
+  api.route('/', consoleSignInRoutes(app.config));
 
   api.openAPIRegistry.registerPath({
     method: 'get',
@@ -224,6 +226,6 @@ export function createApp(app: AppContext): OpenAPIHono<AppEnv> {
   });
   // The web console (src/console): its shell and assets, with its own CSP; it reaches the ledger only through
   // the routes above, from the browser.
-  api.route('/', consoleRoutes());
+  api.route('/', consoleRoutes(app.config));
   return api;
 }

@@ -32,6 +32,19 @@ const kmsKeyVersion = optionalString.pipe(
 const KMS_REQUIRED = ['KMS_AUDIT_KEY', 'KMS_CLEARANCE_KEY', 'KMS_C2PA_KEY', 'C2PA_CERT_CHAIN'] as const;
 const KMS_ONLY = [...KMS_REQUIRED, 'C2PA_TRUST_ANCHOR', 'KMS_API_ENDPOINT', 'KMS_TIMEOUT_MS'] as const;
 
+/** Why an issuer cannot be signed in at from the browser (null: it can): https, or http on this machine only. */
+export function oidcIssuerRefusal(issuer: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    return 'must be a URL (the OpenID Connect issuer) when CONSOLE_OIDC_CLIENT_ID is set';
+  }
+  if (url.protocol === 'https:') return null;
+  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return null;
+  return 'must be an https:// URL (http:// only on this machine) when CONSOLE_OIDC_CLIENT_ID is set';
+}
+
 /** Hosts that only this machine can reach: there `http://HOST:PORT` is a fine default public URL. */
 export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
@@ -55,6 +68,13 @@ const envSchema = z
     AUTH_JWKS_URL: optionalUrl,
     AUTH_ISSUER: optionalString,
     AUTH_AUDIENCE: optionalString,
+    CONSOLE_OIDC_CLIENT_ID: optionalString,
+    CONSOLE_OIDC_SCOPE: optionalString.pipe(
+      z
+        .string()
+        .regex(/^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/, 'must be OAuth scopes separated by single spaces, e.g. "openid clearframe"')
+        .optional(),
+    ),
     AUDIT_ORIGIN: optionalString,
     MAX_UPLOAD_BYTES: z.coerce
       .number()
@@ -167,6 +187,22 @@ const envSchema = z
         message: 'AUTH_JWKS_URL needs AUTH_ISSUER and AUTH_AUDIENCE as well',
       });
     }
+    // The console signs in at the identity provider whose tokens the service accepts: without one there is none.
+    if (env.CONSOLE_OIDC_CLIENT_ID !== undefined && env.AUTH_JWKS_URL === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CONSOLE_OIDC_CLIENT_ID'],
+        message: 'is only used with AUTH_JWKS_URL, AUTH_ISSUER and AUTH_AUDIENCE (the console signs in at AUTH_ISSUER)',
+      });
+    }
+    if (env.CONSOLE_OIDC_SCOPE !== undefined && env.CONSOLE_OIDC_CLIENT_ID === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['CONSOLE_OIDC_SCOPE'], message: 'is only used with CONSOLE_OIDC_CLIENT_ID (set it, or unset CONSOLE_OIDC_SCOPE)' });
+    }
+    // The browser fetches the issuer's discovery document and token endpoint: an issuer that is no URL, or
+    // plain http beyond this machine, would fail there (or hand the code and the token out unencrypted).
+    if (env.CONSOLE_OIDC_CLIENT_ID !== undefined && env.AUTH_ISSUER !== undefined && oidcIssuerRefusal(env.AUTH_ISSUER)) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_ISSUER'], message: oidcIssuerRefusal(env.AUTH_ISSUER)! });
+    }
     // The embedded issuer would mint tokens that the verifier then refuses.
     if (env.AUTH_MAX_TOKEN_LIFETIME_SECONDS !== undefined && env.AUTH_MAX_TOKEN_LIFETIME_SECONDS < env.TOKEN_MAX_TTL_SECONDS && env.AUTH_JWKS_URL === undefined) {
       ctx.addIssue({
@@ -222,6 +258,11 @@ export type Config = {
   publicUrl: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   auth: { mode: 'local'; issuer: string; audience: string } | { mode: 'jwks'; jwksUrl: string; issuer: string; audience: string };
+  /**
+   * The console's sign-in. null: a bearer token pasted into its one field. Set (CONSOLE_OIDC_CLIENT_ID, with
+   * the jwks auth mode): the OpenID Connect authorization-code flow with PKCE at the auth issuer, in the browser.
+   */
+  consoleOidc: { issuer: string; clientId: string; scope: string } | null;
   auditOrigin: string;
   maxUploadBytes: number;
   /** What the HTTP server accepts from a client (see the README's Configuration section). */
@@ -291,6 +332,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auth: e.AUTH_JWKS_URL
       ? { mode: 'jwks', jwksUrl: e.AUTH_JWKS_URL, issuer: e.AUTH_ISSUER!, audience: e.AUTH_AUDIENCE! }
       : { mode: 'local', issuer: e.AUTH_ISSUER ?? 'clearframe-local', audience: e.AUTH_AUDIENCE ?? 'clearframe' },
+    consoleOidc: e.CONSOLE_OIDC_CLIENT_ID && e.AUTH_JWKS_URL ? { issuer: e.AUTH_ISSUER!, clientId: e.CONSOLE_OIDC_CLIENT_ID, scope: e.CONSOLE_OIDC_SCOPE ?? 'openid' } : null,
     auditOrigin: e.AUDIT_ORIGIN ?? `${new URL(publicUrl).host}/clearframe/audit`,
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     http: {

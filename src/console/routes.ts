@@ -2,17 +2,20 @@
 // assets. It calls only the public API, from the browser; nothing here reads the ledger. Not API operations,
 // so not in /openapi.json (as /docs/assets are not).
 import { type Context, Hono } from 'hono';
+import type { Config } from '../config/config.ts';
 import { Problem } from '../http/problem.ts';
 import { type ConsoleAsset, consoleAssets } from './assets.ts';
 import { consoleSecurityHeaders } from './security.ts';
 import { renderShell } from './shell.ts';
 
-export function consoleRoutes() {
+export function consoleRoutes(config: Pick<Config, 'consoleOidc'>) {
   const r = new Hono();
 
+  // With OpenID Connect sign-in the browser also reads the issuer's discovery document and token endpoint.
+  const headers = consoleSecurityHeaders(config.consoleOidc ? [new URL(config.consoleOidc.issuer).origin] : []);
   const secure = async (c: Context, next: () => Promise<void>) => {
     await next();
-    for (const [k, v] of Object.entries(consoleSecurityHeaders)) c.res.headers.set(k, v);
+    for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
   };
   r.use('/console', secure);
   r.use('/console/*', secure);
@@ -28,6 +31,10 @@ export function consoleRoutes() {
   r.get(
     '/console/assets/console.js',
     serve((a) => a.script),
+  );
+  r.get(
+    '/console/assets/oidc.js',
+    serve((a) => a.oidc),
   );
   r.get(
     '/console/assets/console.css',

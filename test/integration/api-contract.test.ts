@@ -32,6 +32,7 @@ const PUBLIC = [
   'GET /readyz',
   'GET /openapi.json',
   'GET /docs',
+  'GET /v1/console/config',
 ];
 
 const operations = (doc: Document) =>

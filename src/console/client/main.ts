@@ -1,16 +1,18 @@
 // The console's one script: a small router over the server's shell. Signed out, every page shows the
-// sign-in form and keeps its URL, so a deep link works once signed in.
+// sign-in form and keeps its URL, so a deep link works once signed in. With OpenID Connect the issuer sends
+// the browser back to /console/callback, which finishes the sign-in and returns to that deep link.
 import { whenSessionEnds } from './api.ts';
 import { renderAsset } from './asset.ts';
 import { renderAssets } from './assets.ts';
+import { renderAudit } from './audit.ts';
 import { renderCheckpoint } from './checkpoint.ts';
 import { renderCheckpoints } from './checkpoints.ts';
-import { renderAudit } from './audit.ts';
 import { renderDataset, renderDatasets } from './datasets.ts';
 import { h, replaceChildren } from './dom.ts';
 import { renderRightsChain } from './rights-chain.ts';
-import { claims, expired, rememberPlace, signOut, token } from './session.ts';
-import { renderSignIn } from './signin.ts';
+import { claims, expired, idToken, rememberPlace, signIn, signOut, token } from './session.ts';
+import { loadOidc, signInSetup } from './sign-in-setup.ts';
+import { refusal, renderSignIn } from './signin.ts';
 import { renderVerify } from './verify.ts';
 
 /**
@@ -71,17 +73,28 @@ function here(): string {
   return location.pathname + location.search;
 }
 
+const CALLBACK = '/console/callback';
+
 function render(notice?: string): void {
   leavePage.abort();
   leavePage = new AbortController();
+  const leave = leavePage.signal;
+  const nav = document.getElementById('nav')!;
+  if (location.pathname === CALLBACK) {
+    replaceChildren(nav);
+    void finishOidcSignIn();
+    return;
+  }
   const jwt = token();
   const who = jwt ? claims(jwt) : null;
-  const nav = document.getElementById('nav')!;
   if (!jwt || !who || expired(who)) {
     if (jwt) signOut();
     replaceChildren(nav);
     document.title = 'Sign in · Clearframe';
-    renderSignIn(main(), { notice: notice ?? (jwt ? 'Your session has ended. Sign in again to go on.' : undefined), done: () => render() });
+    const said = notice ?? (jwt ? 'Your session has ended. Sign in again to go on.' : undefined);
+    void signInSetup().then((setup) => {
+      if (!leave.aborted) renderSignIn(main(), { notice: said, done: () => render(), setup });
+    });
     return;
   }
   if (location.pathname === '/console' || location.pathname === '/console/') {
@@ -115,11 +128,40 @@ function render(notice?: string): void {
   page.render(main(), leavePage.signal, params);
 }
 
+/** Back from the issuer with a code (or its refusal): the tokens, checked by the service, then the deep link. */
+async function finishOidcSignIn(): Promise<void> {
+  document.title = 'Signing in · Clearframe';
+  replaceChildren(main(), h('h1', {}, 'Signing you in…'));
+  const [setup, oidc] = await Promise.all([signInSetup(), loadOidc().catch(() => null)]);
+  const flow = oidc?.takeFlow() ?? null;
+  const callback = new URL(location.href);
+  // The code leaves the address bar (and the history) whatever happens next.
+  history.replaceState(null, '', flow?.returnTo.startsWith('/console') ? flow.returnTo : '/console');
+  if (setup.signIn !== 'oidc' || !oidc) return render(oidc ? undefined : 'The sign-in script did not load. Sign in again.');
+  try {
+    const got = await oidc.finishSignIn(setup.oidc, callback, flow);
+    const refused = await refusal(got.accessToken);
+    if (refused) return render(`The identity provider signed you in, but: ${refused}`);
+    signIn(got.accessToken, got.idToken);
+    render();
+  } catch (e) {
+    render(oidc.describeFailure(e));
+  }
+}
+
 function signOutButton(): HTMLButtonElement {
   const button = h('button', { type: 'button', class: 'sign-out' }, 'Sign out');
-  button.addEventListener('click', () => {
+  button.addEventListener('click', async () => {
+    const hint = idToken();
     signOut();
     navigate('/console', true);
+    // Signed in at an issuer: end the session there too, so that the next sign-in asks who it is again.
+    const setup = await signInSetup();
+    if (setup.signIn !== 'oidc') return;
+    const end = await loadOidc()
+      .then((oidc) => oidc.endSessionUrl(setup.oidc, hint))
+      .catch(() => null);
+    if (end) location.assign(end);
   });
   return button;
 }

@@ -1,6 +1,8 @@
 // The signed-in session: the bearer token in sessionStorage (this tab only; gone when the tab closes), never
-// in a URL or a cookie. Where the user was when the session ended is kept beside it, for after sign-in.
+// in a URL or a cookie. Where the user was when the session ended is kept beside it, for after sign-in. With
+// OpenID Connect the ID token is kept too: signing out hands it back to the issuer (id_token_hint).
 const TOKEN = 'clearframe.console.token';
+const ID_TOKEN = 'clearframe.console.idToken';
 const RETURN_TO = 'clearframe.console.returnTo';
 
 export type Claims = { sub: string; role: string; exp: number | null; vendor?: string };
@@ -9,12 +11,18 @@ export function token(): string | null {
   return sessionStorage.getItem(TOKEN);
 }
 
-export function signIn(value: string): void {
+export function signIn(value: string, idToken?: string): void {
   sessionStorage.setItem(TOKEN, value);
+  if (idToken) sessionStorage.setItem(ID_TOKEN, idToken);
+}
+
+export function idToken(): string | null {
+  return sessionStorage.getItem(ID_TOKEN);
 }
 
 export function signOut(): void {
   sessionStorage.removeItem(TOKEN);
+  sessionStorage.removeItem(ID_TOKEN);
 }
 
 export function rememberPlace(path: string): void {
