@@ -1,6 +1,15 @@
-// The part of autocannon's programmatic API the http bench uses (the package ships no types).
+// The part of autocannon's programmatic API the http and instances benches use (the package ships no types).
 declare module 'autocannon' {
-  type Options = { url: string; headers?: Record<string, string>; connections?: number; duration?: number; workers?: number };
+  type Options = {
+    url: string;
+    method?: string;
+    headers?: Record<string, string>;
+    connections?: number;
+    duration?: number;
+    workers?: number;
+    /** Each request made anew: a function given the request, answering it with (say) a new body. */
+    requests?: { setupRequest?: (req: Record<string, unknown>) => Record<string, unknown> }[];
+  };
   type Result = {
     requests: { average: number };
     latency: { p50: number; p99: number };
