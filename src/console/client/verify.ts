@@ -97,10 +97,14 @@ export function renderVerify(root: HTMLElement, leave: AbortSignal): void {
 }
 
 function verifyRow(file: File): HTMLLIElement {
-  const url = URL.createObjectURL(file);
+  // The thumbnail gets its source once the verdict is in: decoding a large image beside the service's own
+  // work would only delay the answer the user came for, on a machine with few cores.
   const thumb = file.type.startsWith('video/')
-    ? h('video', { src: url, muted: true, preload: 'metadata', class: 'thumb', 'aria-label': `First frame of ${file.name}` })
-    : h('img', { src: url, alt: `Thumbnail of ${file.name}`, class: 'thumb' });
+    ? h('video', { muted: true, preload: 'metadata', class: 'thumb', 'aria-label': `First frame of ${file.name}` })
+    : h('img', { alt: `Thumbnail of ${file.name}`, class: 'thumb' });
+  const showThumb = () => {
+    if (!thumb.getAttribute('src')) thumb.setAttribute('src', URL.createObjectURL(file));
+  };
   const body = h('div', { class: 'result-body' }, h('p', { class: 'pending' }, 'Verifying…'));
   const row = h(
     'li',
@@ -110,9 +114,9 @@ function verifyRow(file: File): HTMLLIElement {
   );
   void (async () => {
     try {
-      const fileSha256 = file.arrayBuffer().then((b) => sha256Hex(new Uint8Array(b)));
       const res = await api('/v1/verify', { method: 'POST', body: file, headers: { 'content-type': file.type || 'application/octet-stream' } });
       const answer = (await res.json()) as VerifyAnswer;
+      showThumb();
       row.dataset.verdict = answer.verdict;
       const proof = h(
         'section',
@@ -125,13 +129,14 @@ function verifyRow(file: File): HTMLLIElement {
         const check = await checkRegistrationProof(answer.proof, {
           vkey: await publishedKey(),
           outputId: answer.ledger.outputId,
-          ...(answer.ledger.match === 'exact' ? { fileSha256: await fileSha256 } : {}),
+          ...(answer.ledger.match === 'exact' ? { fileSha256: await sha256Hex(new Uint8Array(await file.arrayBuffer())) } : {}),
         });
         replaceChildren(proof, h('h3', {}, 'Proof of registration'), ...renderCheck(check, answer.ledger.match === 'exact'));
         body.querySelector('.download')?.replaceWith(downloadButton(file, answer, check));
       }
     } catch (e) {
       if (e instanceof SessionEnded) return;
+      showThumb();
       replaceChildren(
         body,
         h(
