@@ -1,0 +1,121 @@
+import { and, asc, eq, gt, type SQL } from 'drizzle-orm';
+import { assets } from '../assets/tables.ts';
+import type { Principal, TokenVerifier } from '../auth/tokens.ts';
+import type { Database } from '../db/database.ts';
+import { loadAssetFacts } from '../gate/facts.ts';
+import type { PolicyRegistry } from '../gate/policy-registry.ts';
+import { vendorFor } from '../gate/service.ts';
+import { problems } from '../http/problem.ts';
+import { type AvailPurpose, type AvailReason, approvalsFor, availReasons, gateRequestFor, type ProposedUse } from './reasons.ts';
+import type { FromAvailsInput } from './schemas.ts';
+
+/** What the availability search needs from the running service: the gate's policy set, read-only. */
+export type AvailsDeps = { database: Database; policies: PolicyRegistry; verifyToken: TokenVerifier };
+
+export type AvailStatus = 'available' | 'unavailable';
+
+export type AvailItem = {
+  assetId: string;
+  title: string;
+  production: string;
+  rightsHolder: string | null;
+  licenseId: string | null;
+  status: AvailStatus;
+  reasons: AvailReason[];
+};
+
+export type AvailsSearch = {
+  use: ProposedUse;
+  production?: string;
+  rightsHolder?: string;
+  status?: AvailStatus;
+  /** The seq of the last asset of the previous page. */
+  after?: number;
+  limit: number;
+};
+
+/**
+ * Assets are read and decided this many at a time: one fact read (two or three statements) and one engine
+ * call per batch, as a clearance decides its dataset, with memory bounded whatever the library's size.
+ */
+export const SCAN_BATCH = 25_000;
+
+/** The proposed use of a query: the vendor as a clearance would take it (a vendor token speaks for itself). */
+export function proposedUse(
+  principal: Principal,
+  q: { purpose: AvailPurpose; vendor?: string; baseModel: string; date?: string; territory?: string; media?: string },
+): ProposedUse {
+  const vendor = vendorFor(principal, q.vendor);
+  const at = (q.date ? new Date(q.date) : new Date()).toISOString();
+  return { purpose: q.purpose, vendor, baseModel: q.baseModel, at, ...(q.territory ? { territory: q.territory } : {}), ...(q.media ? { media: q.media } : {}) };
+}
+
+/**
+ * One page of the library, oldest registration first, each asset available or not for the use, decided by
+ * the policy set in force (one set for the whole page) through the gate's batch path: loadAssetFacts and
+ * PolicySet.evaluate, the calls a clearance makes. With `status`, batches are decided until the page is full.
+ */
+export async function searchAvails(deps: AvailsDeps, search: AvailsSearch): Promise<{ policyDigest: string; items: AvailItem[]; nextCursor: string | null }> {
+  const db = deps.database.db;
+  const policySet = deps.policies.current;
+  const request = gateRequestFor(search.use);
+  const { grant, commercial } = approvalsFor(search.use.purpose);
+  const scope: SQL[] = [];
+  if (search.production !== undefined) scope.push(eq(assets.production, search.production));
+  if (search.rightsHolder !== undefined) scope.push(eq(assets.rightsHolder, search.rightsHolder));
+  // Without a status every row read is on the page: one more than the page tells whether another follows.
+  const batch = Math.min(search.status ? SCAN_BATCH : search.limit + 1, SCAN_BATCH);
+  const items: AvailItem[] = [];
+  let after = search.after ?? 0;
+  let lastSeq = 0;
+  for (;;) {
+    const rows = await db
+      .select({ seq: assets.seq, id: assets.id, sha256: assets.sha256, title: assets.title, production: assets.production, rightsHolder: assets.rightsHolder })
+      .from(assets)
+      .where(and(gt(assets.seq, after), ...scope))
+      .orderBy(asc(assets.seq))
+      .limit(batch);
+    if (rows.length === 0) return { policyDigest: policySet.digest, items, nextCursor: null };
+    const facts = await loadAssetFacts(
+      db,
+      rows.map((r) => ({ assetId: r.id, sha256: r.sha256 })),
+      grant,
+      { commercialApprovals: commercial },
+    );
+    const decisions = policySet.evaluate(request, facts);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      const d = decisions[i]!;
+      const status: AvailStatus = d.decision === 'allow' ? 'available' : 'unavailable';
+      if (search.status && status !== search.status) continue;
+      // A further match: the page is full and another follows.
+      if (items.length === search.limit) return { policyDigest: policySet.digest, items, nextCursor: String(lastSeq) };
+      items.push({
+        assetId: row.id,
+        title: row.title,
+        production: row.production,
+        rightsHolder: row.rightsHolder,
+        licenseId: facts[i]!.license?.id ?? null,
+        status,
+        reasons: status === 'available' ? [] : availReasons(d.reasons),
+      });
+      lastSeq = row.seq;
+    }
+    if (rows.length < batch) return { policyDigest: policySet.digest, items, nextCursor: null };
+    after = rows[rows.length - 1]!.seq;
+  }
+}
+
+/**
+ * Every asset available for a `fromAvails` selection, for a dataset to freeze: 422 when none is, or more than
+ * a dataset may hold.
+ */
+export async function availableAssetIds(deps: AvailsDeps, principal: Principal, from: FromAvailsInput, max: number): Promise<string[]> {
+  const { production, rightsHolder, ...asked } = from;
+  const use = proposedUse(principal, asked);
+  const page = await searchAvails(deps, { use, production, rightsHolder, status: 'available', limit: max });
+  if (page.nextCursor !== null)
+    throw problems.validation(`more than ${max} assets are available for this use: narrow it`, [{ field: 'fromAvails', message: `more than ${max} assets` }]);
+  if (page.items.length === 0) throw problems.validation('no asset is available for this use', [{ field: 'fromAvails', message: 'no asset is available for this use' }]);
+  return page.items.map((i) => i.assetId);
+}
