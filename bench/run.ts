@@ -21,6 +21,7 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   durability: async () => (await import('./durability.ts')).durabilitySection,
   console: async () => (await import('./console.ts')).consoleSection,
   http: async () => (await import('./http.ts')).httpSection,
+  avails: async () => (await import('./avails.ts')).availsSection,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -2,7 +2,8 @@ import { z } from '@hono/zod-openapi';
 import { isTerritory } from '../licenses/territories.ts';
 import { AVAIL_PURPOSES, AVAIL_REASON_CODES } from './reasons.ts';
 
-export const MAX_AVAILS_PAGE = 100_000;
+/** A page holds at most this many assets (as many as a dataset may hold). */
+export const MAX_AVAILS_PAGE = 200_000;
 
 const baseModel = z
   .string()

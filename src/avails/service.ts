@@ -1,8 +1,6 @@
-import { and, asc, eq, gt, type SQL } from 'drizzle-orm';
-import { assets } from '../assets/tables.ts';
 import type { Principal, TokenVerifier } from '../auth/tokens.ts';
 import type { Database } from '../db/database.ts';
-import { loadAssetFacts } from '../gate/facts.ts';
+import { loadLibraryFacts } from '../gate/facts.ts';
 import type { PolicyRegistry } from '../gate/policy-registry.ts';
 import { vendorFor } from '../gate/service.ts';
 import { problems } from '../http/problem.ts';
@@ -52,36 +50,25 @@ export function proposedUse(
 
 /**
  * One page of the library, oldest registration first, each asset available or not for the use, decided by
- * the policy set in force (one set for the whole page) through the gate's batch path: loadAssetFacts and
- * PolicySet.evaluate, the calls a clearance makes. With `status`, batches are decided until the page is full.
+ * the policy set in force (one set for the whole page) through the gate's batch path: the gate's facts
+ * (gate/facts.ts loadLibraryFacts: its columns, joins and rows-to-facts) and PolicySet.evaluate, as a
+ * clearance decides its dataset. With `status`, batches are decided until the page is full.
  */
 export async function searchAvails(deps: AvailsDeps, search: AvailsSearch): Promise<{ policyDigest: string; items: AvailItem[]; nextCursor: string | null }> {
   const db = deps.database.db;
   const policySet = deps.policies.current;
   const request = gateRequestFor(search.use);
   const { grant, commercial } = approvalsFor(search.use.purpose);
-  const scope: SQL[] = [];
-  if (search.production !== undefined) scope.push(eq(assets.production, search.production));
-  if (search.rightsHolder !== undefined) scope.push(eq(assets.rightsHolder, search.rightsHolder));
   // Without a status every row read is on the page: one more than the page tells whether another follows.
   const batch = Math.min(search.status ? SCAN_BATCH : search.limit + 1, SCAN_BATCH);
   const items: AvailItem[] = [];
   let after = search.after ?? 0;
   let lastSeq = 0;
   for (;;) {
-    const rows = await db
-      .select({ seq: assets.seq, id: assets.id, sha256: assets.sha256, title: assets.title, production: assets.production, rightsHolder: assets.rightsHolder })
-      .from(assets)
-      .where(and(gt(assets.seq, after), ...scope))
-      .orderBy(asc(assets.seq))
-      .limit(batch);
+    const { assets: rows, facts } = await loadLibraryFacts(db, { after, limit: batch, production: search.production, rightsHolder: search.rightsHolder }, grant, {
+      commercialApprovals: commercial,
+    });
     if (rows.length === 0) return { policyDigest: policySet.digest, items, nextCursor: null };
-    const facts = await loadAssetFacts(
-      db,
-      rows.map((r) => ({ assetId: r.id, sha256: r.sha256 })),
-      grant,
-      { commercialApprovals: commercial },
-    );
     const decisions = policySet.evaluate(request, facts);
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
@@ -91,7 +78,7 @@ export async function searchAvails(deps: AvailsDeps, search: AvailsSearch): Prom
       // A further match: the page is full and another follows.
       if (items.length === search.limit) return { policyDigest: policySet.digest, items, nextCursor: String(lastSeq) };
       items.push({
-        assetId: row.id,
+        assetId: row.assetId,
         title: row.title,
         production: row.production,
         rightsHolder: row.rightsHolder,

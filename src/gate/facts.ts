@@ -111,6 +111,51 @@ export async function loadAssetFacts(q: Queryable, members: readonly Member[], g
   return toFacts(ordered, approvals, await overriddenAmong(q, ordered), commercial);
 }
 
+/** A page of the library: registration order (`seq`), optionally one production's or one rights holder's. */
+export type LibraryScope = { after: number; limit: number; production?: string; rightsHolder?: string };
+
+/** An asset of the library as its facts come with it: what a list shows of it, beside what the policies see. */
+export type LibraryAsset = { seq: number; assetId: string; sha256: string; title: string; production: string; rightsHolder: string | null };
+
+/**
+ * The facts of the next `limit` assets of the library after `after` (by registration order), read with the
+ * assets themselves: one statement for assets and licenses, then the approvals of that range (no list of ids
+ * travels). For the availability search, which decides a whole library the way a clearance decides a dataset.
+ */
+export async function loadLibraryFacts(
+  q: Queryable,
+  scope: LibraryScope,
+  grant: ApprovalGrant = 'training',
+  options: FactOptions = {},
+): Promise<{ assets: LibraryAsset[]; facts: AssetFacts[] }> {
+  const production = scope.production ?? null;
+  const holder = scope.rightsHolder ?? null;
+  const inScope = sql`(${production}::text is null or s.production = ${production}::text) and (${holder}::text is null or s.rights_holder = ${holder}::text)`;
+  const rows = await queryRows<FactRow & { seq: string | number; title: string; rights_holder: string | null }>(
+    q,
+    sql`with m as (
+          select s.id as asset_id, s.seq, s.sha256, s.title, s.rights_holder, (row_number() over (order by s.seq) - 1)::int as position
+          from assets s where s.seq > ${scope.after} and ${inScope} order by s.seq limit ${scope.limit})
+        select m.position, m.asset_id, m.sha256, m.seq, m.title, m.rights_holder, ${factColumns} from m ${factJoins}`,
+  );
+  const ordered: typeof rows = [];
+  for (const r of rows) keepLatest(ordered, Number(r.position), r);
+  if (ordered.length === 0) return { assets: [], facts: [] };
+  // Every asset of the page lies in (after, last]; an asset registered in that range since is read too,
+  // which adds approvals of a license no row has: they are matched by license id, so they change nothing.
+  const last = Number(ordered[ordered.length - 1]!.seq);
+  const range = sql`(select s.id as asset_id from assets s where s.seq > ${scope.after} and s.seq <= ${last} and ${inScope}) m`;
+  const [approvals, commercial, overridden] = await Promise.all([
+    queryRows<ApprovalRow>(q, approvalsOf(range, grant)),
+    options.commercialApprovals ? queryRows<ApprovalRow>(q, approvalsOf(range, 'commercial')) : undefined,
+    overriddenAmong(q, ordered),
+  ]);
+  return {
+    assets: ordered.map((r) => ({ seq: Number(r.seq), assetId: r.asset_id, sha256: r.sha256, title: r.title, production: r.production, rightsHolder: r.rights_holder })),
+    facts: toFacts(ordered, approvals, overridden, commercial),
+  };
+}
+
 /**
  * The assets among the rows that legal has overridden. Only art whose own manifest cannot be validated can
  * have an override, so the statement runs only when some row is such art: the sign path's sources (and most
