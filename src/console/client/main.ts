@@ -3,6 +3,7 @@
 import { whenSessionEnds } from './api.ts';
 import { renderAsset } from './asset.ts';
 import { renderAssets } from './assets.ts';
+import { renderAvails } from './avails.ts';
 import { h, replaceChildren } from './dom.ts';
 import { claims, expired, rememberPlace, signOut, token } from './session.ts';
 import { renderSignIn } from './signin.ts';
@@ -25,6 +26,7 @@ const PAGES: Page[] = [
   { title: 'Verify', path: '/console/verify', roles: ['distributor', 'legal', 'admin'], render: renderVerify },
   { title: 'Assets', path: '/console/assets', roles: ['legal', 'admin'], render: renderAssets },
   { title: 'Asset', path: '/console/assets/new', match: /^\/console\/assets\/([^/]+)$/, nav: false, roles: ['legal', 'admin'], render: renderAsset },
+  { title: 'Availability', path: '/console/avails', roles: ['legal', 'admin', 'vendor'], render: renderAvails },
 ];
 
 /** The page a path belongs to, with what its pattern captured. */
