@@ -42,7 +42,7 @@ export function availsRoutes(app: AvailsDeps) {
       tags: ['Availability'],
       summary: 'For a proposed use, every asset available or not, and why not: decided by the training gate’s policies',
       description:
-        'Each asset of the library (oldest registration first, paged) is decided by the Cedar policy set in force, through the engine a clearance uses: `available` for `fine-tune` is what a clearance would allow now. An unavailable asset lists every reason as a stable `code` with its policy and sentence. `Accept: text/csv` gives the same rows as CSV (RFC 4180; the next page’s cursor in `Clearframe-Next-Cursor`). An unknown query parameter is a 422.',
+        'Each asset of the library (oldest registration first, paged) is decided by the Cedar policy set in force, through the engine a clearance uses: `available` for `fine-tune` is what a clearance would allow now. An unavailable asset lists every reason as a stable `code` with its policy and sentence. `Accept: text/csv` gives the same rows as CSV (RFC 4180; the next page’s cursor in `Clearframe-Next-Cursor`). A vendor token sees only the art whose current license names its vendor. An unknown query parameter is a 422.',
       ...guardedBy(askers),
       request: { query: AvailsQuery },
       responses: {
@@ -59,8 +59,10 @@ export function availsRoutes(app: AvailsDeps) {
     }),
     async (c) => {
       const { status, cursor, limit, production, rightsHolder, ...asked } = c.req.valid('query');
-      const use = proposedUse(c.get('principal'), asked);
-      const page = await searchAvails(app, { use, production, rightsHolder, status, after: cursor === undefined ? undefined : Number(cursor), limit });
+      const principal = c.get('principal');
+      const use = proposedUse(principal, asked);
+      const visibleTo = principal.role === 'vendor' ? use.vendor : undefined;
+      const page = await searchAvails(app, { use, production, rightsHolder, status, visibleTo, after: cursor === undefined ? undefined : Number(cursor), limit });
       if (wantsCsv(c.req.header('accept'))) {
         const headers: Record<string, string> = { 'content-type': 'text/csv; charset=utf-8', vary: 'accept' };
         if (page.nextCursor !== null) headers['clearframe-next-cursor'] = page.nextCursor;

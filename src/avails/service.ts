@@ -27,6 +27,11 @@ export type AvailsSearch = {
   production?: string;
   rightsHolder?: string;
   status?: AvailStatus;
+  /**
+   * A vendor's own search: only the art whose current license names this vendor (licensee or among its
+   * vendors). The rest of the studio's library is not the vendor's to see, as GET /v1/assets is not.
+   */
+  visibleTo?: string;
   /** The seq of the last asset of the previous page. */
   after?: number;
   limit: number;
@@ -60,7 +65,9 @@ export async function searchAvails(deps: AvailsDeps, search: AvailsSearch): Prom
   const request = gateRequestFor(search.use);
   const { grant, commercial } = approvalsFor(search.use.purpose);
   // Without a status every row read is on the page: one more than the page tells whether another follows.
-  const batch = Math.min(search.status ? SCAN_BATCH : search.limit + 1, SCAN_BATCH);
+  const filtered = search.status !== undefined || search.visibleTo !== undefined;
+  const batch = Math.min(filtered ? SCAN_BATCH : search.limit + 1, SCAN_BATCH);
+  const vendor = search.visibleTo;
   const items: AvailItem[] = [];
   let after = search.after ?? 0;
   let lastSeq = 0;
@@ -75,6 +82,8 @@ export async function searchAvails(deps: AvailsDeps, search: AvailsSearch): Prom
       const d = decisions[i]!;
       const status: AvailStatus = d.decision === 'allow' ? 'available' : 'unavailable';
       if (search.status && status !== search.status) continue;
+      const license = facts[i]!.license;
+      if (vendor !== undefined && !(license && (license.licensee === vendor || license.vendors.includes(vendor)))) continue;
       // A further match: the page is full and another follows.
       if (items.length === search.limit) return { policyDigest: policySet.digest, items, nextCursor: String(lastSeq) };
       items.push({
@@ -82,7 +91,7 @@ export async function searchAvails(deps: AvailsDeps, search: AvailsSearch): Prom
         title: row.title,
         production: row.production,
         rightsHolder: row.rightsHolder,
-        licenseId: facts[i]!.license?.id ?? null,
+        licenseId: license?.id ?? null,
         status,
         reasons: status === 'available' ? [] : availReasons(d.reasons),
       });
@@ -100,6 +109,7 @@ export async function searchAvails(deps: AvailsDeps, search: AvailsSearch): Prom
 export async function availableAssetIds(deps: AvailsDeps, principal: Principal, from: FromAvailsInput, max: number): Promise<string[]> {
   const { production, rightsHolder, ...asked } = from;
   const use = proposedUse(principal, asked);
+  // Available art names the vendor on its license: a vendor's own selection needs no further filter.
   const page = await searchAvails(deps, { use, production, rightsHolder, status: 'available', limit: max });
   if (page.nextCursor !== null)
     throw problems.validation(`more than ${max} assets are available for this use: narrow it`, [{ field: 'fromAvails', message: `more than ${max} assets` }]);

@@ -46,11 +46,11 @@ describe.skipIf(databaseUnavailable())('availability search (GET /v1/avails)', (
     return (await res.json()) as Page;
   };
   /** Every row, walking the pages. */
-  const everything = async (query: Record<string, string>, limit = 1000): Promise<Row[]> => {
+  const everything = async (query: Record<string, string>, limit = 1000, token = legal): Promise<Row[]> => {
     const rows: Row[] = [];
     let cursor: string | null = null;
     do {
-      const p = await page({ ...query, limit: String(limit), ...(cursor ? { cursor } : {}) });
+      const p = await page({ ...query, limit: String(limit), ...(cursor ? { cursor } : {}) }, token);
       rows.push(...p.items);
       cursor = p.nextCursor;
     } while (cursor);
@@ -317,11 +317,22 @@ describe.skipIf(databaseUnavailable())('availability search (GET /v1/avails)', (
     expect((await avails({ ...q, vendor: 'northlight-fx' }, vendor)).status).toBe(403);
     expect((await avails({ ...q, vendor: VENDOR }, await svc.token('distributor'))).status).toBe(403);
     expect((await svc.call('GET', `/v1/avails?${new URLSearchParams({ ...q, vendor: VENDOR })}`)).status).toBe(401);
-    // a vendor asks for itself, with or without naming itself; admin may ask for anyone
-    const own = await page(q, vendor);
+    // a vendor asks for itself, with or without naming itself, and sees only the art licensed to it;
+    // admin may ask for anyone and sees the whole library
+    const own = await page({ ...q, limit: '1000' }, vendor);
     expect(own.use.vendor).toBe(VENDOR);
-    expect((await page({ ...q, vendor: VENDOR }, admin)).items.map((r) => r.status)).toEqual(own.items.map((r) => r.status));
-    expect((await page(q, other)).use.vendor).toBe('northlight-fx');
+    expect((await page({ ...q, vendor: VENDOR, limit: '1000' }, vendor)).items).toEqual(own.items);
+    const whole = await page({ ...q, vendor: VENDOR, limit: '1000' }, admin);
+    const licensedToVendor = whole.items.filter((r) => r.licenseId !== null && !r.reasons.some((x) => x.code === 'vendorNotNamed'));
+    expect(own.items).toEqual(licensedToVendor);
+    expect(own.items.length).toBeLessThan(whole.items.length);
+    expect(own.items.some((r) => r.assetId === byKind.get('vendorNotNamed') || r.assetId === byKind.get('noLicense'))).toBe(false);
+    expect(own.items.some((r) => r.assetId === byKind.get('revoked'))).toBe(true); // licensed to it, then revoked
+    // paged, a vendor's view is the same rows
+    expect((await everything({ ...q }, 3, vendor)).map((r) => r.assetId)).toEqual(own.items.map((r) => r.assetId));
+    const theirs = await page({ ...q, limit: '1000' }, other);
+    expect(theirs.use.vendor).toBe('northlight-fx');
+    expect(theirs.items.some((r) => r.assetId === byKind.get('vendorNotNamed'))).toBe(true);
   });
 
   it('freezes exactly the available assets into a dataset (fromAvails)', async () => {
