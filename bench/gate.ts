@@ -78,7 +78,7 @@ function sizesFromEnv(): number[] {
  * per-asset baselines), and in a bare loadPolicySet + evaluate loop; not seen with the inlining off.
  * The section turns it off for its own run (and back on after): BENCH_GATE_INLINE_JS_WASM=1 keeps V8's default.
  */
-function avoidJsToWasmInliningCrash(): () => void {
+export function avoidJsToWasmInliningCrash(): () => void {
   if (process.env.BENCH_GATE_INLINE_JS_WASM === '1') return () => {};
   v8.setFlagsFromString('--no-turbo-inline-js-wasm-calls');
   return () => v8.setFlagsFromString('--turbo-inline-js-wasm-calls');

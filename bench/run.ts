@@ -22,6 +22,7 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   console: async () => (await import('./console.ts')).consoleSection,
   http: async () => (await import('./http.ts')).httpSection,
   instances: async () => (await import('./instances.ts')).instancesSection,
+  avails: async () => (await import('./avails.ts')).availsSection,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -6,11 +6,14 @@ import type { AppContext } from './app-context.ts';
 import { assetRoutes } from './assets/routes.ts';
 import { appendBlocker } from './audit/log-store.ts';
 import { auditRoutes } from './audit/routes.ts';
+import { availsRoutes } from './avails/routes.ts';
+import { FromAvails } from './avails/schemas.ts';
+import { availableAssetIds } from './avails/service.ts';
 import { revocationDownstream } from './checkpoints/downstream.ts';
 import { checkpointRoutes } from './checkpoints/routes.ts';
 import { consoleRoutes } from './console/routes.ts';
 import { consoleSignInRoutes } from './console/sign-in-routes.ts';
-import { datasetRoutes } from './datasets/routes.ts';
+import { datasetRoutes, datasetSelection } from './datasets/routes.ts';
 import { docsAsset, docsContentSecurityPolicy, renderDocsPage, swaggerUiVersion } from './docs-page.ts';
 import { gateRoutes } from './gate/routes.ts';
 import type { AppEnv } from './http/env.ts';
@@ -171,13 +174,15 @@ export function createApp(app: AppContext): OpenAPIHono<AppEnv> {
   api.route('/', assetRoutes({ ...app, findOutput }));
   api.route('/', licenseRoutes({ ...app, revocationDownstream }));
   api.route('/', auditRoutes(app));
-  api.route('/', datasetRoutes(app));
+  // A dataset may be frozen from an availability search (avails sits above datasets).
+  api.route('/', datasetRoutes({ ...app, fromAvails: datasetSelection({ schema: FromAvails, select: (principal, query, max) => availableAssetIds(app, principal, query, max) }) }));
   api.route('/', gateRoutes(app));
   api.route('/', tuningRoutes(app));
   api.route('/', checkpointRoutes(app));
   api.route('/', outputRoutes(app));
   api.route('/', rightsRoutes(app));
   api.route('/', consoleSignInRoutes(app.config));
+  api.route('/', availsRoutes(app));
 
   api.openAPIRegistry.registerPath({
     method: 'get',

@@ -1,24 +1,39 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Ledger } from '../audit/ledger.ts';
-import type { TokenVerifier } from '../auth/tokens.ts';
+import type { Principal, TokenVerifier } from '../auth/tokens.ts';
 import type { Database } from '../db/database.ts';
 import { errorResponses, guardedBy, IdParam, json } from '../http/openapi-common.ts';
 import { requireRole } from '../http/role-guard.ts';
 import { router } from '../http/validation.ts';
-import { Dataset, DatasetCreate, DatasetMembershipProof, DatasetWithMembers } from './schemas.ts';
+import { Dataset, DatasetCreate, DatasetMembershipProof, DatasetWithMembers, datasetCreateWith, MAX_DATASET_ASSETS } from './schemas.ts';
 import { createDataset, datasetMembers, datasetView, getDataset, listDatasets, membershipProof } from './service.ts';
+
+/**
+ * A selection of the library that a dataset may be frozen from, filled by the composition root (the
+ * availability search sits above datasets): its query's schema, and the asset ids it selects now.
+ */
+export type DatasetSelection<S extends z.ZodType = z.ZodType> = {
+  schema: S;
+  select(principal: Principal, query: z.infer<S>, max: number): Promise<string[]>;
+};
+
+/** A selection typed by its schema, as DatasetDeps holds it (the route validates the query with that schema). */
+export const datasetSelection = <S extends z.ZodType>(selection: DatasetSelection<S>): DatasetSelection => selection as unknown as DatasetSelection;
 
 /** What the dataset routes need from the running service. */
 export type DatasetDeps = {
   database: Database;
   ledger: Ledger;
   verifyToken: TokenVerifier;
+  /** `fromAvails` on POST /v1/datasets: absent, the body takes `assetIds` only. */
+  fromAvails?: DatasetSelection;
 };
 
 export function datasetRoutes(app: DatasetDeps) {
   const users = requireRole(app.verifyToken, 'vendor', 'legal', 'admin');
   const r = router();
   const db = () => app.database.db;
+  const fromAvails = app.fromAvails;
 
   r.openapi(
     createRoute({
@@ -28,11 +43,16 @@ export function datasetRoutes(app: DatasetDeps) {
       tags: ['Datasets'],
       summary: 'Freeze a set of assets as a dataset; its digest is the Merkle root over their hashes',
       ...guardedBy(users),
-      request: { body: { required: true, ...json(DatasetCreate) } },
+      request: { body: { required: true, ...json(fromAvails ? datasetCreateWith(fromAvails.schema) : DatasetCreate) } },
       responses: { 201: { description: 'The dataset', ...json(Dataset) }, ...errorResponses },
     }),
     async (c) => {
-      const dataset = await createDataset(app.ledger, c.get('principal'), c.req.valid('json'));
+      const principal = c.get('principal');
+      const body = c.req.valid('json') as { name: string; assetIds?: string[]; vendor?: string; fromAvails?: unknown };
+      const { fromAvails: selection, ...rest } = body;
+      // The selection is decided now; the dataset then freezes exactly those assets.
+      const assetIds = selection !== undefined && fromAvails ? await fromAvails.select(principal, selection, MAX_DATASET_ASSETS) : rest.assetIds!;
+      const dataset = await createDataset(app.ledger, principal, { ...rest, assetIds });
       c.header('location', `/v1/datasets/${dataset.id}`);
       return c.json(dataset, 201);
     },

@@ -2,16 +2,31 @@ import { z } from '@hono/zod-openapi';
 
 export const MAX_DATASET_ASSETS = 200_000;
 
-export const DatasetCreate = z
-  .object({
-    name: z.string().trim().min(1).max(300).openapi({ example: 'DUN style pass 1' }),
-    assetIds: z.array(z.string().min(1).max(100)).min(1, 'a dataset needs at least one asset').max(MAX_DATASET_ASSETS),
-    vendor: z.string().min(1).max(200).optional().openapi({
-      description: 'the vendor the dataset is frozen for (legal and admin); a vendor’s own dataset is its vendor’s. Without it, a studio dataset: vendors do not see it',
-    }),
-  })
-  .strict()
-  .openapi('DatasetCreate');
+const datasetCreateFields = {
+  name: z.string().trim().min(1).max(300).openapi({ example: 'DUN style pass 1' }),
+  assetIds: z.array(z.string().min(1).max(100)).min(1, 'a dataset needs at least one asset').max(MAX_DATASET_ASSETS),
+  vendor: z.string().min(1).max(200).optional().openapi({
+    description: 'the vendor the dataset is frozen for (legal and admin); a vendor’s own dataset is its vendor’s. Without it, a studio dataset: vendors do not see it',
+  }),
+};
+
+export const DatasetCreate = z.object(datasetCreateFields).strict().openapi('DatasetCreate');
+
+/**
+ * The body when a selection of the library (a higher capability's query, e.g. the availability search) may
+ * stand in for the list: either `assetIds` or `fromAvails`, never both.
+ */
+export function datasetCreateWith<S extends z.ZodType>(fromAvails: S) {
+  return z
+    .object({
+      ...datasetCreateFields,
+      assetIds: datasetCreateFields.assetIds.optional(),
+      fromAvails: fromAvails.optional().openapi({ description: 'freeze every asset GET /v1/avails answers `available` for this query, as of now' }),
+    })
+    .strict()
+    .refine((b) => (b.assetIds === undefined) !== (b.fromAvails === undefined), { message: 'give either assetIds or fromAvails', path: ['assetIds'] })
+    .openapi('DatasetCreate');
+}
 
 export const Dataset = z
   .object({

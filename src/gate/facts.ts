@@ -55,7 +55,7 @@ const factJoins = sql`join assets a on a.id = m.asset_id
   left join license_revocations r on r.license_id = lv.id`;
 
 /** Approvals of one grant (training for the gate) on the license versions of the members (`m`). */
-const approvalsOf = (members: SQL, grant: ApprovalGrant = 'training') => sql`select la.license_id, la.vendor, la.purpose,
+const approvalsOf = (members: SQL, grant: ApprovalGrant | 'commercial' = 'training') => sql`select la.license_id, la.vendor, la.purpose,
     to_char(la.valid_from at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as valid_from,
     to_char(la.valid_until at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as valid_until
   from ${members}
@@ -82,18 +82,24 @@ export async function loadDatasetFacts(q: Queryable, datasetId: string): Promise
 /** The grant whose approvals come with the facts: `training` for the gate, `derivatives` for an output's sources. */
 export type ApprovalGrant = 'training' | 'derivatives';
 
+export type FactOptions = {
+  /** Also read the commercial grant's approvals (`commercialApprovals`): the availability search's commercial use. */
+  commercialApprovals?: boolean;
+};
+
 /**
  * The same facts for members given by asset id (a preview of assets not in a dataset), in the order given.
  * The ids go as one array parameter (not one bind parameter each, which is slow to build and stops at 65,535).
  * `approvals` are those recorded for `grant` (training unless asked).
  */
-export async function loadAssetFacts(q: Queryable, members: readonly Member[], grant: ApprovalGrant = 'training'): Promise<AssetFacts[]> {
+export async function loadAssetFacts(q: Queryable, members: readonly Member[], grant: ApprovalGrant = 'training', options: FactOptions = {}): Promise<AssetFacts[]> {
   const ids = sql.param(members.map((m) => m.assetId));
   const byId = sql`(select asset_id, (p - 1)::int as position from unnest(${ids}::text[]) with ordinality as t(asset_id, p)) m`;
-  const [rows, approvals] = await Promise.all([
+  const [rows, approvals, commercial] = await Promise.all([
     // Prepared: an output's sign asks this for its sources every time (the text is the same for any ids).
     queryRowsPrepared<FactRow>(q, sql`select m.position, m.asset_id, '' as sha256, ${factColumns} from ${byId} ${factJoins}`, 'gate_asset_facts'),
     queryRowsPrepared<ApprovalRow>(q, approvalsOf(byId, grant), 'gate_asset_approvals'),
+    options.commercialApprovals ? queryRowsPrepared<ApprovalRow>(q, approvalsOf(byId, 'commercial'), 'gate_asset_approvals') : undefined,
   ]);
   const byPosition: FactRow[] = [];
   for (const r of rows) keepLatest(byPosition, Number(r.position), r);
@@ -102,7 +108,52 @@ export async function loadAssetFacts(q: Queryable, members: readonly Member[], g
     if (!r) throw new Error(`asset ${m.assetId} vanished`); // assets are append-only: cannot happen
     return { ...r, sha256: m.sha256 };
   });
-  return toFacts(ordered, approvals, await overriddenAmong(q, ordered));
+  return toFacts(ordered, approvals, await overriddenAmong(q, ordered), commercial);
+}
+
+/** A page of the library: registration order (`seq`), optionally one production's or one rights holder's. */
+export type LibraryScope = { after: number; limit: number; production?: string; rightsHolder?: string };
+
+/** An asset of the library as its facts come with it: what a list shows of it, beside what the policies see. */
+export type LibraryAsset = { seq: number; assetId: string; sha256: string; title: string; production: string; rightsHolder: string | null };
+
+/**
+ * The facts of the next `limit` assets of the library after `after` (by registration order), read with the
+ * assets themselves: one statement for assets and licenses, then the approvals of that range (no list of ids
+ * travels). For the availability search, which decides a whole library the way a clearance decides a dataset.
+ */
+export async function loadLibraryFacts(
+  q: Queryable,
+  scope: LibraryScope,
+  grant: ApprovalGrant = 'training',
+  options: FactOptions = {},
+): Promise<{ assets: LibraryAsset[]; facts: AssetFacts[] }> {
+  const production = scope.production ?? null;
+  const holder = scope.rightsHolder ?? null;
+  const inScope = sql`(${production}::text is null or s.production = ${production}::text) and (${holder}::text is null or s.rights_holder = ${holder}::text)`;
+  const rows = await queryRows<FactRow & { seq: string | number; title: string; rights_holder: string | null }>(
+    q,
+    sql`with m as (
+          select s.id as asset_id, s.seq, s.sha256, s.title, s.rights_holder, (row_number() over (order by s.seq) - 1)::int as position
+          from assets s where s.seq > ${scope.after} and ${inScope} order by s.seq limit ${scope.limit})
+        select m.position, m.asset_id, m.sha256, m.seq, m.title, m.rights_holder, ${factColumns} from m ${factJoins}`,
+  );
+  const ordered: typeof rows = [];
+  for (const r of rows) keepLatest(ordered, Number(r.position), r);
+  if (ordered.length === 0) return { assets: [], facts: [] };
+  // Every asset of the page lies in (after, last]; an asset registered in that range since is read too,
+  // which adds approvals of a license no row has: they are matched by license id, so they change nothing.
+  const last = Number(ordered[ordered.length - 1]!.seq);
+  const range = sql`(select s.id as asset_id from assets s where s.seq > ${scope.after} and s.seq <= ${last} and ${inScope}) m`;
+  const [approvals, commercial, overridden] = await Promise.all([
+    queryRows<ApprovalRow>(q, approvalsOf(range, grant)),
+    options.commercialApprovals ? queryRows<ApprovalRow>(q, approvalsOf(range, 'commercial')) : undefined,
+    overriddenAmong(q, ordered),
+  ]);
+  return {
+    assets: ordered.map((r) => ({ seq: Number(r.seq), assetId: r.asset_id, sha256: r.sha256, title: r.title, production: r.production, rightsHolder: r.rights_holder })),
+    facts: toFacts(ordered, approvals, overridden, commercial),
+  };
 }
 
 /**
@@ -143,13 +194,19 @@ class Parsed {
   }
 }
 
-function toFacts(rows: readonly FactRow[], approvalRows: readonly ApprovalRow[], overridden: ReadonlySet<string>): AssetFacts[] {
+function byLicense(approvalRows: readonly ApprovalRow[]): Map<string, ApprovalFacts[]> {
   const approvals = new Map<string, ApprovalFacts[]>();
   for (const a of approvalRows) {
     const list = approvals.get(a.license_id) ?? [];
     list.push({ vendor: a.vendor, purpose: a.purpose, validFrom: a.valid_from, validUntil: a.valid_until });
     approvals.set(a.license_id, list);
   }
+  return approvals;
+}
+
+function toFacts(rows: readonly FactRow[], approvalRows: readonly ApprovalRow[], overridden: ReadonlySet<string>, commercialRows?: readonly ApprovalRow[]): AssetFacts[] {
+  const approvals = byLicense(approvalRows);
+  const commercial = commercialRows ? byLicense(commercialRows) : undefined;
   const parsed = new Parsed();
   const none: ApprovalFacts[] = [];
   return rows.map((r) => {
@@ -180,6 +237,7 @@ function toFacts(rows: readonly FactRow[], approvalRows: readonly ApprovalRow[],
       embeddedOverride: overridden.has(r.asset_id),
       license,
       approvals: license ? (approvals.get(license.id) ?? none) : none,
+      ...(commercial ? { commercialApprovals: license ? (commercial.get(license.id) ?? none) : none } : {}),
     };
   });
 }

@@ -597,7 +597,15 @@ class CedarPolicySet implements PolicySet {
     } catch {
       return undefined;
     }
-    const prefix = JSON.stringify([request.action ?? 'train', request.vendor, request.purpose, request.baseModel]);
+    const prefix = JSON.stringify([
+      request.action ?? 'train',
+      request.vendor,
+      request.purpose,
+      request.baseModel,
+      request.territory ?? null,
+      request.media ?? null,
+      request.commercial ?? null,
+    ]);
     return (built, assetId) => {
       const key = `${prefix}\n${this.perAsset ? JSON.stringify(assetId) : '-'}\n${built.stableKey()}`;
       const hit = this.remembered.get(key);

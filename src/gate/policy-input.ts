@@ -66,6 +66,8 @@ export type AssetFacts = {
   license?: LicenseFacts | null;
   /** Approvals recorded on that license. */
   approvals: ApprovalFacts[];
+  /** Approvals of the commercial grant on that license: read only for a request with `commercial`. */
+  commercialApprovals?: ApprovalFacts[];
 };
 
 /**
@@ -83,6 +85,13 @@ export type GateRequest = {
   baseModel: string;
   /** ISO instant of the request. */
   at: string;
+  /**
+   * A proposed use's territory, medium and commercial exploitation (the availability search). Left out by a
+   * clearance and the sign path: then the policies do not read them.
+   */
+  territory?: string;
+  media?: string;
+  commercial?: boolean;
 };
 
 /** Cedar JSON value (the `CedarValueJson` of cedar-wasm, restated so callers need no Cedar types). */
@@ -204,11 +213,11 @@ function enumValue(kind: string, allowed: readonly string[], value: unknown, wha
   return entity(`${NAMESPACE}::${kind}`, value);
 }
 
-function stringSet(values: unknown, what: string, lower = false): string[] {
+function stringSet(values: unknown, what: string, fold: 'lower' | 'upper' | false = false): string[] {
   if (!Array.isArray(values) || values.some((v) => typeof v !== 'string')) {
     throw new PolicyInputError(`${what} must be a list of strings`);
   }
-  const out = (values as string[]).map((v) => (lower ? v.trim().toLowerCase() : v));
+  const out = (values as string[]).map((v) => (fold === 'lower' ? v.trim().toLowerCase() : fold === 'upper' ? v.trim().toUpperCase() : v));
   return [...new Set(out)].sort();
 }
 
@@ -233,18 +242,31 @@ function prepareRequest(request: GateRequest): PreparedRequest {
   const atMs = parseInstant(request.at, 'floor', 'request.at');
   const action = ACTIONS[request.action ?? 'train'];
   if (!action) throw new PolicyInputError(`request.action has an unknown value: ${JSON.stringify(request.action)}`);
+  const requestRecord: Record<string, CedarJson> = {
+    purpose: enumValue('Purpose', TRAINING_PURPOSES, request.purpose, 'request.purpose'),
+    baseModel: request.baseModel,
+    baseModelFamily: baseModelFamily(request.baseModel),
+  };
+  // Only when asked: a request without them is the one the gate has always sent.
+  if (request.territory !== undefined) requestRecord.territory = useTerm(request.territory, 'request.territory').toUpperCase();
+  if (request.media !== undefined) requestRecord.media = useTerm(request.media, 'request.media').toLowerCase();
+  if (request.commercial !== undefined) {
+    if (typeof request.commercial !== 'boolean') throw new PolicyInputError('request.commercial must be a boolean');
+    requestRecord.commercial = request.commercial;
+  }
   return {
     request,
     action,
     atMs,
     principal: { type: VENDOR_TYPE, id: request.vendor },
-    requestRecord: {
-      purpose: enumValue('Purpose', TRAINING_PURPOSES, request.purpose, 'request.purpose'),
-      baseModel: request.baseModel,
-      baseModelFamily: baseModelFamily(request.baseModel),
-    },
+    requestRecord,
     now: datetime(atMs),
   };
+}
+
+function useTerm(value: unknown, what: string): string {
+  if (typeof value !== 'string' || value.trim() === '') throw new PolicyInputError(`${what} must be a non-empty string`);
+  return value.trim();
 }
 
 /**
@@ -289,11 +311,12 @@ function licenseRecord(license: LicenseFacts): Record<string, CedarJson> {
     },
     termStart: datetime(parseInstant(license.termStart, 'ceil', 'license.termStart')),
     termEnd: datetime(parseInstant(license.termEnd, 'floor', 'license.termEnd')),
-    territories: stringSet(license.territories, 'license.territories'),
-    media: stringSet(license.media, 'license.media'),
+    // Compared with a proposed use's territory and medium as the rights chain compares them.
+    territories: stringSet(license.territories, 'license.territories', 'upper'),
+    media: stringSet(license.media, 'license.media', 'lower'),
   };
   if (license.baseModelFamilies !== undefined && license.baseModelFamilies !== null) {
-    record.baseModelFamilies = stringSet(license.baseModelFamilies, 'license.baseModelFamilies', true);
+    record.baseModelFamilies = stringSet(license.baseModelFamilies, 'license.baseModelFamilies', 'lower');
   }
   return record;
 }
@@ -363,6 +386,7 @@ export function createRequestBuilder(gate: GateRequest, options: { licenseIdenti
   const c2paClass = miningClass(options.mining?.c2paTrainingMining);
   const cawgClass = miningClass(options.mining?.cawgTrainingMining);
   const prepared = prepareRequest(gate);
+  const commercialAsked = gate.commercial === true;
   type Converted = { record: Record<string, CedarJson>; key: string; canonical: string; instants: readonly number[] };
   // Caches by object identity, then by the object's JSON (equal objects built separately, e.g. one per
   // database row), so each distinct license is converted once. Keys are short numbers handed out per
@@ -477,19 +501,22 @@ export function createRequestBuilder(gate: GateRequest, options: { licenseIdenti
     if (typeof overridden !== 'boolean') throw new PolicyInputError('asset.embeddedOverride must be a boolean');
     const license = asset.license === undefined || asset.license === null ? undefined : licenseOf(asset.license);
     const present = license ? approvalOf(asset.approvals ?? NO_APPROVALS) : false;
+    // Asked only for a commercial use: otherwise no policy reads it, and it stays out of the request.
+    const commercial = commercialAsked ? (license ? approvalOf(asset.commercialApprovals ?? NO_APPROVALS) : false) : undefined;
+    const approvalKey = commercial === undefined ? String(present) : `${present}/${commercial}`;
     // Every part is JSON, so the separator cannot occur inside one.
-    const key = `${productionMatters ? JSON.stringify(production) : '-'}\n${c2paClass(c2pa)}\n${cawgClass(cawg)}\n${license?.key ?? '-'}\n${present}\n${manifest}\n${overridden}`;
+    const key = `${productionMatters ? JSON.stringify(production) : '-'}\n${c2paClass(c2pa)}\n${cawgClass(cawg)}\n${license?.key ?? '-'}\n${approvalKey}\n${manifest}\n${overridden}`;
 
     return {
       key,
-      stableKey: () => `${JSON.stringify(production)}\n${c2pa}\n${cawg}\n${license?.canonical ?? '-'}\n${present}\n${manifest}\n${overridden}`,
+      stableKey: () => `${JSON.stringify(production)}\n${c2pa}\n${cawg}\n${license?.canonical ?? '-'}\n${approvalKey}\n${manifest}\n${overridden}`,
       instants: license?.instants ?? NO_INSTANTS,
       request: (): CedarRequest => {
         const resource: CedarUid = { type: ASSET_TYPE, id: assetId };
         const context: Record<string, CedarJson> = {
           now: prepared.now,
           request: prepared.requestRecord,
-          approval: { present },
+          approval: commercial === undefined ? { present } : { present, commercial },
         };
         if (license) context.license = license.record;
         return {

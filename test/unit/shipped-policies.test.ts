@@ -105,6 +105,19 @@ const violations: { policyId: string; facts: AssetFacts; request?: GateRequest }
     facts: asset({ license: license({ grants: { training: 'notAllowed', derivatives: 'requiresApproval', commercial: 'allowed' } }) }),
     request: gate({ action: 'derive' }),
   },
+  // The proposed use's own terms (use.cedar): only the availability search states them.
+  { policyId: 'territory-not-licensed', facts: asset(), request: gate({ territory: 'FR' }) },
+  { policyId: 'media-not-licensed', facts: asset(), request: gate({ media: 'broadcast' }) },
+  {
+    policyId: 'commercial-not-allowed',
+    facts: asset({ license: license({ grants: { training: 'notAllowed', derivatives: 'allowed', commercial: 'notAllowed' } }) }),
+    request: gate({ action: 'derive', commercial: true }),
+  },
+  {
+    policyId: 'commercial-approval-missing',
+    facts: asset({ license: license({ grants: { training: 'notAllowed', derivatives: 'allowed', commercial: 'requiresApproval' } }) }),
+    request: gate({ action: 'derive', commercial: true }),
+  },
 ];
 
 describe('shipped policy set', () => {
@@ -126,6 +139,10 @@ describe('shipped policy set', () => {
       ['training.cedar', 'training-not-allowed', 'forbid'],
       ['training.cedar', 'training-approval-missing', 'forbid'],
       ['training.cedar', 'base-model-not-licensed', 'forbid'],
+      ['use.cedar', 'territory-not-licensed', 'forbid'],
+      ['use.cedar', 'media-not-licensed', 'forbid'],
+      ['use.cedar', 'commercial-not-allowed', 'forbid'],
+      ['use.cedar', 'commercial-approval-missing', 'forbid'],
     ]);
     for (const p of shipped.policies) expect(p.reason.length).toBeGreaterThan(10);
   });

@@ -5,6 +5,7 @@ import { whenSessionEnds } from './api.ts';
 import { renderAsset } from './asset.ts';
 import { renderAssets } from './assets.ts';
 import { renderAudit } from './audit.ts';
+import { renderAvails } from './avails.ts';
 import { renderCheckpoint } from './checkpoint.ts';
 import { renderCheckpoints } from './checkpoints.ts';
 import { renderDataset, renderDatasets } from './datasets.ts';
@@ -45,6 +46,7 @@ const PAGES: Page[] = [
   { title: 'Datasets', path: '/console/datasets', roles: ['vendor', 'legal', 'admin'], render: renderDatasets },
   { title: 'Dataset', path: '/console/datasets/', match: /^\/console\/datasets\/([^/]+)$/, nav: false, roles: ['vendor', 'legal', 'admin'], render: renderDataset },
   { title: 'Audit log', path: '/console/audit', roles: ['legal', 'admin'], render: renderAudit },
+  { title: 'Availability', path: '/console/avails', roles: ['legal', 'admin', 'vendor'], render: renderAvails },
 ];
 
 /** The page a path belongs to, with what its pattern captured. */
