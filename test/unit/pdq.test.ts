@@ -191,6 +191,7 @@ describe('PDQ under what a distributor does to a file', () => {
   }
 
   it('unrelated generated scenes are far apart', async () => {
+    // Seen: 28 pairs from 114 to 144 bits apart, median 128 (random bits would give 128).
     const hashes = await Promise.all([10, 11, 12, 13, 14, 15, 16, 17].map(async (seed) => hashOf(await scene(seed))));
     const distances: number[] = [];
     for (let i = 0; i < hashes.length; i++) for (let j = i + 1; j < hashes.length; j++) distances.push(hammingDistance(hashes[i]!, hashes[j]!));
@@ -198,6 +199,6 @@ describe('PDQ under what a distributor does to a file', () => {
     const median = distances[Math.floor(distances.length / 2)]!;
     // Unrelated hashes are near 128 bits apart; none comes anywhere near Meta's match threshold of 31.
     expect(median, distances.join(',')).toBeGreaterThan(90);
-    expect(distances[0], distances.join(',')).toBeGreaterThan(50);
+    expect(distances[0], distances.join(',')).toBeGreaterThan(90);
   });
 });
