@@ -190,6 +190,23 @@ describe('PDQ under what a distributor does to a file', () => {
     });
   }
 
+  it('hashes a file turned by its EXIF orientation as it is shown, upright', async () => {
+    const src = fixture('bridge-1-original.jpg');
+    const upright = await sharp(src).resize(800).png().toBuffer();
+    // Stored a quarter-turn to the left, tagged "turn 90° clockwise to show" (orientation 6).
+    const tagged = await sharp(await sharp(upright).rotate(-90).png().toBuffer())
+      .withMetadata({ orientation: 6 })
+      .jpeg({ quality: 95 })
+      .toBuffer();
+    const shown = await fingerprintImage(new Uint8Array(tagged));
+    expect([shown?.width, shown?.height]).toEqual([800, 502]);
+    expect(hammingDistance(shown!.value, await hashOf(upright))).toBeLessThanOrEqual(8);
+    // The stored pixels themselves, as the C++ tool would hash them (it ignores the tag), are far off.
+    const stored = await sharp(tagged).raw().toBuffer({ resolveWithObject: true });
+    const raw = pdqFromPixels({ width: stored.info.width, height: stored.info.height, channels: 3, data: stored.data });
+    expect(hammingDistance(raw.hash, await hashOf(upright))).toBeGreaterThan(60);
+  });
+
   it('unrelated generated scenes are far apart', async () => {
     // Seen: 28 pairs from 114 to 144 bits apart, median 128 (random bits would give 128).
     const hashes = await Promise.all([10, 11, 12, 13, 14, 15, 16, 17].map(async (seed) => hashOf(await scene(seed))));
