@@ -23,6 +23,7 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   http: async () => (await import('./http.ts')).httpSection,
   instances: async () => (await import('./instances.ts')).instancesSection,
   avails: async () => (await import('./avails.ts')).availsSection,
+  fingerprints: async () => (await import('./fingerprints.ts')).fingerprintsSection,
 };
 
 async function main(argv: string[]): Promise<number> {
