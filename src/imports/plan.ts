@@ -131,9 +131,12 @@ export type ImportCounts = {
   /** Files whose change is written (or found written) so far, of those planned. */
   done: number;
   planned: number;
+  /** Of those planned: new assets, and license versions to record (first ones and amendments). */
+  newAssets: number;
+  newVersions: number;
 };
 
-export const emptyCounts = (): ImportCounts => ({ files: 0, created: 0, amended: 0, unchanged: 0, skipped: 0, errors: 0, done: 0, planned: 0 });
+export const emptyCounts = (): ImportCounts => ({ files: 0, created: 0, amended: 0, unchanged: 0, skipped: 0, errors: 0, done: 0, planned: 0, newAssets: 0, newVersions: 0 });
 
 /**
  * The error file: the failing rows as the sheet had them, after `row` (the sheet's line), with the column

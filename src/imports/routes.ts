@@ -39,6 +39,8 @@ const Counts = z
     errors: z.number().int().openapi({ description: 'failing rows (see the error file), then files that failed to register' }),
     done: z.number().int().openapi({ description: 'files of the plan written so far' }),
     planned: z.number().int().openapi({ description: 'files the plan writes' }),
+    newAssets: z.number().int().openapi({ description: 'of those, new assets' }),
+    newVersions: z.number().int().openapi({ description: 'license versions the plan records (first ones and amendments)' }),
   })
   .openapi('ImportCounts');
 

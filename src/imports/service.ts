@@ -122,7 +122,10 @@ export async function planImport(q: Queryable, input: Omit<ImportInput, 'dryRun'
   const kept = items.filter((i) => !failingLines.has(i.row.line));
   counts.skipped += items.length - kept.length;
   counts.errors = failingLines.size;
-  counts.planned = kept.filter((i) => i.action !== 'unchanged').length;
+  const writing = kept.filter((i) => i.action !== 'unchanged');
+  counts.planned = writing.length;
+  counts.newAssets = writing.filter((i) => i.action === 'create').length;
+  counts.newVersions = writing.filter((i) => i.row.license).length;
   const errorsCsv = problemsFound.length > 0 ? errorFileCsv(sheet.header, sheet.cells, problemsFound, csvLine) : null;
   return { sheet, items: kept, problems: problemsFound, counts, errorsCsv };
 }
