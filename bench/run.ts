@@ -21,6 +21,7 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   durability: async () => (await import('./durability.ts')).durabilitySection,
   console: async () => (await import('./console.ts')).consoleSection,
   http: async () => (await import('./http.ts')).httpSection,
+  imports: async () => (await import('./imports.ts')).importsSection,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -366,6 +366,8 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'import': {
+      // Its memory is to stay flat in the number of files: the same bound as the export's.
+      boundHeapGrowth();
       process.exitCode = await importCommand(argv.slice(1), config, { fail, usage });
       return;
     }

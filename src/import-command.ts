@@ -89,9 +89,10 @@ export async function importCommand(args: string[], config: Config, io: CommandI
   let next = 0;
   let bytes = 0;
   const hashLane = async () => {
+    const buffer = Buffer.allocUnsafe(1 << 20);
     while (next < names.length) {
       const i = next++;
-      files[i] = await fileFact(dir, names[i]!, lazyEngine);
+      files[i] = await fileFact(dir, names[i]!, lazyEngine, buffer);
       bytes += files[i]!.byteSize;
       progress.tick(1, bytes);
     }

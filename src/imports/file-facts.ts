@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, type Dirent } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { open, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readEmbeddedTerms } from '../assets/embedded-terms.ts';
 import { matchesMimeType, normalizeMimeType, resolveMimeType } from '../provenance/c2pa/formats.ts';
@@ -64,41 +64,54 @@ function mediaTypeOf(rel: string, head: Uint8Array): string {
   return matchesMimeType(head, supported) ? supported : (resolveMimeType(undefined, head) ?? byExtension);
 }
 
-/** Watches a file's bytes go by: the markers of a C2PA store and the XMP DataMining value. */
+/** Watches a file's bytes go by: the markers of a C2PA store and the XMP DataMining value (native searches, no copies). */
 class Scanner {
-  private tail = '';
+  private tail: Buffer | undefined;
   jumd = false;
   c2pa = false;
   dataMining: string | null = null;
   head: Uint8Array | undefined;
 
   push(chunk: Buffer): void {
-    if (!this.head) this.head = new Uint8Array(chunk.subarray(0, 64));
-    // latin1: one char per byte, so a marker split across two chunks is found in the overlap.
-    const text = this.tail + chunk.toString('latin1');
-    if (!this.jumd && text.includes('jumd')) this.jumd = true;
-    if (!this.c2pa && text.includes('c2pa')) this.c2pa = true;
-    if (this.dataMining === null && text.includes('DataMining')) {
-      const at = text.indexOf('DataMining');
-      this.dataMining = iptcDataMining(text.slice(at, at + 2048));
+    if (!this.head) this.head = Uint8Array.from(chunk.subarray(0, 64));
+    // A marker split across two chunks is in the seam: the last bytes of one and the first of the next.
+    const seam = this.tail ? Buffer.concat([this.tail, chunk.subarray(0, 16)]) : undefined;
+    const has = (marker: string) => chunk.indexOf(marker, 0, 'latin1') >= 0 || (seam !== undefined && seam.indexOf(marker, 0, 'latin1') >= 0);
+    if (!this.jumd) this.jumd = has('jumd');
+    if (!this.c2pa) this.c2pa = has('c2pa');
+    if (this.dataMining === null) {
+      const at = chunk.indexOf('DataMining', 0, 'latin1');
+      if (at >= 0) this.dataMining = iptcDataMining(chunk.toString('latin1', at, at + 2048));
+      else if (seam && seam.indexOf('DataMining', 0, 'latin1') >= 0) this.dataMining = iptcDataMining(seam.toString('latin1') + chunk.toString('latin1', 16, 2048));
     }
-    this.tail = text.slice(-2048);
+    this.tail = Buffer.from(chunk.subarray(Math.max(0, chunk.byteLength - 16)));
   }
 }
 
 /**
  * One file's facts. `engine` reads its C2PA manifest when it carries one; without an engine (a client that
  * sends hashes only) the file is registered as art without a read manifest, as a registration by hash is.
+ * `buffer` is where it reads, a chunk at a time.
  */
-export async function fileFact(dir: string, rel: string, engine?: () => ManifestEngine): Promise<FileFact> {
+export async function fileFact(dir: string, rel: string, engine?: () => ManifestEngine, buffer: Buffer = Buffer.allocUnsafe(1 << 20)): Promise<FileFact> {
   const full = path.join(dir, rel);
   const hash = createHash('sha256');
   const scan = new Scanner();
   let size = 0;
-  for await (const chunk of createReadStream(full, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    scan.push(chunk);
-    size += chunk.byteLength;
+  // The caller's buffer, read into again and again (one per reader, not per file or chunk: with many small
+  // files, a fresh megabyte each would be garbage faster than the collector returns it).
+  const handle = await open(full, 'r');
+  try {
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.byteLength, null);
+      if (bytesRead === 0) break;
+      const chunk = buffer.subarray(0, bytesRead);
+      hash.update(chunk);
+      scan.push(chunk);
+      size += bytesRead;
+    }
+  } finally {
+    await handle.close();
   }
   const mediaType = mediaTypeOf(rel, scan.head ?? new Uint8Array());
   const fact: FileFact = { path: rel, sha256: hash.digest('hex'), byteSize: size, mediaType, iptcDataMining: scan.dataMining };

@@ -282,8 +282,9 @@ async function runPlan(
     while (next < work.length) await one(work[next++]!);
   };
   try {
-    // Many changes in flight: the ledger takes them in batches, one transaction and one append each.
-    await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 64, Math.max(1, work.length)) }, lane));
+    // Many changes in flight: the ledger takes them in batches (64 at most), one transaction and one append
+    // each, and keeps its second lane's batch waiting on the lock with as many again.
+    await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 128, Math.max(1, work.length)) }, lane));
     clearInterval(beat);
     const message = failures.length > 0 ? `${failures.length} file(s) failed: ${failures.slice(0, 3).join('; ')}` : null;
     await flush(failures.length > 0 ? 'failed' : 'done', message);

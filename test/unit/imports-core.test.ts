@@ -203,3 +203,10 @@ describe('the plan', () => {
     expect(row!.slice(-2)).toEqual(['training', '"never" is not one of allowed, notAllowed, requiresApproval']);
   });
 });
+
+describe('the shipped template', () => {
+  it('docs/import-terms-template.csv is what clearframe import --template prints', async () => {
+    const { readFileSync } = await import('node:fs');
+    expect(readFileSync('docs/import-terms-template.csv', 'utf8')).toBe(TEMPLATE);
+  });
+});
