@@ -4,6 +4,7 @@ import { whenSessionEnds } from './api.ts';
 import { renderAsset } from './asset.ts';
 import { renderAssets } from './assets.ts';
 import { h, replaceChildren } from './dom.ts';
+import { renderImports } from './imports.ts';
 import { claims, expired, rememberPlace, signOut, token } from './session.ts';
 import { renderSignIn } from './signin.ts';
 import { renderVerify } from './verify.ts';
@@ -24,6 +25,7 @@ type Page = {
 const PAGES: Page[] = [
   { title: 'Verify', path: '/console/verify', roles: ['distributor', 'legal', 'admin'], render: renderVerify },
   { title: 'Assets', path: '/console/assets', roles: ['legal', 'admin'], render: renderAssets },
+  { title: 'Import', path: '/console/imports', roles: ['legal', 'admin'], render: renderImports },
   { title: 'Asset', path: '/console/assets/new', match: /^\/console\/assets\/([^/]+)$/, nav: false, roles: ['legal', 'admin'], render: renderAsset },
 ];
 
