@@ -62,6 +62,23 @@ export function jobView(r: JobRow, now = Date.now()): ImportJobView {
   };
 }
 
+/**
+ * One import of a production at a time: two would plan against the same state, and both record the same
+ * file's license (a version too many). A running job not heard of for STALE_MS is over (interrupted).
+ */
+async function refuseBeside(q: Queryable, production: string): Promise<void> {
+  const running = await q
+    .select({ id: importJobs.id, updatedAt: importJobs.updatedAt })
+    .from(importJobs)
+    .where(and(eq(importJobs.production, production), eq(importJobs.state, 'running')));
+  const live = running.find((r) => Date.now() - r.updatedAt.getTime() <= STALE_MS);
+  if (live) {
+    throw problems.conflict(`an import of production "${production}" is running (${live.id}); wait for it to finish, or follow /v1/imports/${live.id}/events`, {
+      runningImportId: live.id,
+    });
+  }
+}
+
 export async function getImport(q: Queryable, id: string): Promise<JobRow> {
   const [row] = await q.select().from(importJobs).where(eq(importJobs.id, id));
   if (!row) throw problems.notFound(`no import ${id}`);
@@ -194,6 +211,7 @@ export async function startImport(
   input: ImportInput,
   opts: { onProgress?: (counts: ImportCounts) => void; concurrency?: number } = {},
 ): Promise<StartedImport> {
+  if (!input.dryRun) await refuseBeside(deps.ledger.db, input.production);
   const plan = await planImport(deps.ledger.db, input);
   const now = new Date();
   const blocked = plan.problems.length > 0 && !input.skipErrors;

@@ -149,6 +149,21 @@ describe.skipIf(databaseUnavailable())('bulk import: POST /v1/imports and its jo
     expect(listed.items).toEqual([expect.objectContaining({ sha256: createHash('sha256').update(png).digest('hex'), mediaType: 'image/png', byteSize: png.byteLength })]);
   });
 
+  it('runs one import of a production at a time: another while it runs is 409 naming it', async () => {
+    const many = Array.from({ length: 300 }, (_, i) => ({ path: `bulk/${i}.png`, sha256: randomSha(), byteSize: 10, mediaType: 'image/png' }));
+    const body = { production: 'import-one-at-a-time', files: many, sheet: sheetOf(`bulk/*.png,,R. Ortiz,,${terms()}`) };
+    const first = (await (await svc.call('POST', '/v1/imports', { token: legal, json: body })).json()) as Job;
+    expect(first.state).toBe('running');
+    const second = await svc.call('POST', '/v1/imports', { token: legal, json: body });
+    expect(second.status).toBe(409);
+    expect(await second.json()).toMatchObject({ runningImportId: first.id });
+    // A dry run only reads: it is answered meanwhile.
+    expect((await svc.call('POST', '/v1/imports', { token: legal, json: { ...body, dryRun: true } })).status).toBe(202);
+    expect((await follow(first.id)).at(-1)!.job).toMatchObject({ state: 'done', counts: { created: 300 } });
+    const after = (await (await svc.call('POST', '/v1/imports', { token: legal, json: body })).json()) as Job;
+    expect(after).toMatchObject({ state: 'done', counts: { unchanged: 300 } });
+  });
+
   it('refuses a vendor (403), a bad body (422), an unreadable sheet (422) and an unknown job (404), changing nothing', async () => {
     const before = await size();
     const vendor = await svc.token('vendor', 'ops@acme');
