@@ -14,6 +14,7 @@ CREATE TABLE "import_jobs" (
 	"message" text,
 	"created_at" timestamp with time zone NOT NULL,
 	"created_by" text NOT NULL,
+	"runner" text,
 	"updated_at" timestamp with time zone NOT NULL,
 	"finished_at" timestamp with time zone
 );

@@ -244,6 +244,7 @@ class Progress {
     this.bytes = 0;
     this.startedAt = performance.now();
     this.lastLine = this.startedAt;
+    this.tenth = 0;
     if (this.tty) {
       this.bar = new SingleBar({
         format: `${verb.padEnd(10)} [{bar}] {value}/{total} files | {rate} | {eta_formatted} left`,
@@ -268,11 +269,20 @@ class Progress {
     const rate = seconds > 0 ? done / seconds : 0;
     const mb = seconds > 0 && this.bytes > 0 ? `, ${(this.bytes / 1048576 / seconds).toFixed(0)} MB/s` : '';
     if (this.bar) this.bar.update(done, { rate: `${rate.toFixed(0)} files/s${mb}` });
-    else if (now - this.lastLine >= 1000) {
+    else if (now - this.lastLine >= 1000 || this.crossesTenth(done)) {
       this.lastLine = now;
       const left = rate > 0 ? Math.ceil((this.total - done) / rate) : 0;
       process.stdout.write(`${this.verb} ${done}/${this.total} files (${rate.toFixed(0)}/s${mb}, ${left} s left)\n`);
     }
+  }
+
+  /** A line at each tenth of the way as well, so that a short run still shows it moving. */
+  private tenth = 0;
+  private crossesTenth(done: number): boolean {
+    const t = this.total > 0 ? Math.floor((10 * done) / this.total) : 0;
+    if (t <= this.tenth || done >= this.total) return false;
+    this.tenth = t;
+    return true;
   }
 
   end(): void {

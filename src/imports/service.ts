@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import { registerAsset } from '../assets/service.ts';
 import { assets } from '../assets/tables.ts';
@@ -42,8 +43,28 @@ const STALE_MS = 30_000;
 const TERMINAL: readonly ImportState[] = ['planned', 'rejected', 'done', 'failed', 'interrupted'];
 export const isFinished = (s: ImportState) => TERMINAL.includes(s);
 
+/** This process, as a job's runner is named: a job run here by a process that is gone is over. */
+const RUNNER = `${hostname()}:${process.pid}`;
+
+/**
+ * A running job is still running while its runner writes to it (at least every second) and, when it runs
+ * on this machine, while its process is there: an import killed with SIGKILL and run again at once must
+ * not wait for its heartbeat to go stale.
+ */
+export function stillRunning(r: Pick<JobRow, 'state' | 'updatedAt' | 'runner'>, now = Date.now()): boolean {
+  if (r.state !== 'running' || now - r.updatedAt.getTime() > STALE_MS) return false;
+  const [host, pid] = (r.runner ?? '').split(/:(?=\d+$)/);
+  if (host !== hostname() || !pid) return true;
+  try {
+    process.kill(Number(pid), 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export function jobView(r: JobRow, now = Date.now()): ImportJobView {
-  const interrupted = r.state === 'running' && now - r.updatedAt.getTime() > STALE_MS;
+  const interrupted = r.state === 'running' && !stillRunning(r, now);
   return {
     id: r.id,
     production: r.production,
@@ -68,10 +89,10 @@ export function jobView(r: JobRow, now = Date.now()): ImportJobView {
  */
 async function refuseBeside(q: Queryable, production: string): Promise<void> {
   const running = await q
-    .select({ id: importJobs.id, updatedAt: importJobs.updatedAt })
+    .select({ id: importJobs.id, state: importJobs.state, updatedAt: importJobs.updatedAt, runner: importJobs.runner })
     .from(importJobs)
     .where(and(eq(importJobs.production, production), eq(importJobs.state, 'running')));
-  const live = running.find((r) => Date.now() - r.updatedAt.getTime() <= STALE_MS);
+  const live = running.find((r) => stillRunning(r));
   if (live) {
     throw problems.conflict(`an import of production "${production}" is running (${live.id}); wait for it to finish, or follow /v1/imports/${live.id}/events`, {
       runningImportId: live.id,
@@ -232,6 +253,7 @@ export async function startImport(
       message: blocked && !input.dryRun ? 'rows failed: nothing was written (fix them, or import with skipErrors to import the rows that pass)' : null,
       createdAt: now,
       createdBy: actor.sub,
+      runner: RUNNER,
       updatedAt: now,
       finishedAt: state === 'running' ? null : now,
     })
@@ -259,7 +281,6 @@ async function runPlan(
       .where(eq(importJobs.id, id));
   };
   const beat = setInterval(() => {
-    opts.onProgress?.({ ...counts });
     void flush().catch(() => {});
   }, 500);
   beat.unref();
@@ -295,6 +316,7 @@ async function runPlan(
       failures.push(`${item.file.path}: ${e instanceof Problem ? e.message : (e as Error).message}`);
     }
     counts.done++;
+    opts.onProgress?.(counts);
   };
   const lane = async () => {
     while (next < work.length) await one(work[next++]!);

@@ -24,6 +24,8 @@ export const importJobs = pgTable(
     message: text('message'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
     createdBy: text('created_by').notNull(),
+    /** The process that runs it (host:pid). */
+    runner: text('runner'),
     /** Written at least every second while it runs: a running job not heard of for long was interrupted. */
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
     finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
