@@ -24,6 +24,7 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   instances: async () => (await import('./instances.ts')).instancesSection,
   avails: async () => (await import('./avails.ts')).availsSection,
   fingerprints: async () => (await import('./fingerprints.ts')).fingerprintsSection,
+  imports: async () => (await import('./imports.ts')).importsSection,
 };
 
 async function main(argv: string[]): Promise<number> {

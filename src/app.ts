@@ -23,6 +23,7 @@ import { publicRoute } from './http/openapi-common.ts';
 import { Problem, problemResponse } from './http/problem.ts';
 import { rateLimit } from './http/rate-limit.ts';
 import { securityHeaders } from './http/security-headers.ts';
+import { importRoutes } from './imports/routes.ts';
 import { keyRoutes } from './keys/routes.ts';
 import { licenseRoutes } from './licenses/routes.ts';
 import { findOutput } from './outputs/reader.ts';
@@ -51,8 +52,11 @@ const Readiness = z.object({
 });
 const anyJson = z.record(z.string(), z.unknown());
 
-/** Operations whose JSON bodies are lists of asset ids (up to 200,000): MAX_JSON_LIST_BYTES, not MAX_JSON_BYTES. */
-const LIST_BODY_OPERATIONS = new Set(['createDataset', 'evaluateGate']);
+/**
+ * Operations whose JSON bodies are lists of asset ids (up to 200,000), or an import's file hashes: MAX_JSON_LIST_BYTES,
+ * not MAX_JSON_BYTES.
+ */
+const LIST_BODY_OPERATIONS = new Set(['createDataset', 'evaluateGate', 'createImport']);
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
 type RouteDefinition = { method: string; path: string; operationId?: string; request?: { body?: { content?: Record<string, unknown> } } } & Record<string, unknown>;
@@ -183,6 +187,7 @@ export function createApp(app: AppContext): OpenAPIHono<AppEnv> {
   api.route('/', rightsRoutes(app));
   api.route('/', consoleSignInRoutes(app.config));
   api.route('/', availsRoutes(app));
+  api.route('/', importRoutes(app));
 
   api.openAPIRegistry.registerPath({
     method: 'get',

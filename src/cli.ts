@@ -15,6 +15,7 @@ import { sweepTaints } from './checkpoints/service.ts';
 import { type Config, ConfigError, loadConfig } from './config/config.ts';
 import { readServiceIdentity, withServiceIdentity, writeServiceIdentity } from './config/identity.ts';
 import type { Database } from './db/database.ts';
+import { importCommand } from './import-command.ts';
 import { verifyExitCode } from './outputs/verify-exit.ts';
 import { verifyOffline } from './outputs/verify-offline.ts';
 import { createC2paWasmEngine } from './provenance/c2pa/c2pa-wasm.ts';
@@ -52,6 +53,11 @@ const USAGE = `clearframe <command>
                                          against the local trust anchors and, given a bundle, the proofs;
                                          --trust: the anchors a service publishes (its /v1/trust/c2pa, or
                                          that PEM saved to a file)
+  import DIR --terms FILE [--production P] [--dry-run] [--skip-errors] [--amend] [--server URL --token T]
+                                         register a folder of art with the terms its sheet (CSV or XLSX)
+                                         gives each file; every row checked first, errors to FILE.errors.csv
+                                         beside it; --dry-run plans only; run again to finish an interrupted one
+  import --template                      print a terms sheet to start from
 
 clearframe --help, clearframe COMMAND --help: this text. Bad usage or configuration exits with 2.
 
@@ -122,7 +128,7 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const known = ['serve', 'migrate', 'keys', 'token', 'audit', 'verify'];
+  const known = ['serve', 'migrate', 'keys', 'token', 'audit', 'verify', 'import'];
   if (!known.includes(command)) usage(`unknown command ${command}`);
   let config = configFrom(process.env);
 
@@ -357,6 +363,12 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       const evidence = (result as { evidence?: { ok: boolean } | null }).evidence;
       process.exitCode = verifyExitCode({ ...result, evidence }); // one code per outcome: docs/outputs.md
+      return;
+    }
+    case 'import': {
+      // Its memory is to stay flat in the number of files: the same bound as the export's.
+      boundHeapGrowth();
+      process.exitCode = await importCommand(argv.slice(1), config, { fail, usage });
       return;
     }
     default:

@@ -10,6 +10,7 @@ import { renderCheckpoint } from './checkpoint.ts';
 import { renderCheckpoints } from './checkpoints.ts';
 import { renderDataset, renderDatasets } from './datasets.ts';
 import { h, replaceChildren } from './dom.ts';
+import { renderImports } from './imports.ts';
 import { renderRightsChain } from './rights-chain.ts';
 import { claims, expired, idToken, rememberPlace, signIn, signOut, token } from './session.ts';
 import { loadOidc, signInSetup } from './sign-in-setup.ts';
@@ -32,6 +33,7 @@ type Page = {
 const PAGES: Page[] = [
   { title: 'Verify', path: '/console/verify', roles: ['distributor', 'legal', 'admin'], render: renderVerify },
   { title: 'Assets', path: '/console/assets', roles: ['legal', 'admin'], render: renderAssets },
+  { title: 'Import', path: '/console/imports', roles: ['legal', 'admin'], render: renderImports },
   { title: 'Asset', path: '/console/assets/new', match: /^\/console\/assets\/([^/]+)$/, nav: false, roles: ['legal', 'admin'], render: renderAsset },
   { title: 'Rights chain', path: '/console/outputs', match: /^\/console\/outputs\/([^/]+)\/rights-chain$/, nav: false, roles: ['legal', 'admin'], render: renderRightsChain },
   { title: 'Checkpoints', path: '/console/checkpoints', roles: ['vendor', 'generator', 'legal', 'admin'], render: renderCheckpoints },
