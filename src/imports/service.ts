@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import { and, desc, eq, inArray } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { registerAsset } from '../assets/service.ts';
 import { assets } from '../assets/tables.ts';
 import type { Actor } from '../audit/event.ts';
@@ -237,27 +237,34 @@ export async function startImport(
   const now = new Date();
   const blocked = plan.problems.length > 0 && !input.skipErrors;
   const state: ImportState = input.dryRun ? 'planned' : blocked ? 'rejected' : plan.counts.planned === 0 ? 'done' : 'running';
-  const [row] = await deps.ledger.db
-    .insert(importJobs)
-    .values({
-      id: newId('imp'),
-      production: input.production,
-      state,
-      dryRun: input.dryRun,
-      skipErrors: input.skipErrors,
-      amend: input.amend,
-      sheetName: input.sheet.name,
-      sheetSha256: createHash('sha256').update(input.sheet.bytes).digest('hex'),
-      counts: plan.counts,
-      errorsCsv: plan.errorsCsv,
-      message: blocked && !input.dryRun ? 'rows failed: nothing was written (fix them, or import with skipErrors to import the rows that pass)' : null,
-      createdAt: now,
-      createdBy: actor.sub,
-      runner: RUNNER,
-      updatedAt: now,
-      finishedAt: state === 'running' ? null : now,
-    })
-    .returning();
+  const values = {
+    id: newId('imp'),
+    production: input.production,
+    state,
+    dryRun: input.dryRun,
+    skipErrors: input.skipErrors,
+    amend: input.amend,
+    sheetName: input.sheet.name,
+    sheetSha256: createHash('sha256').update(input.sheet.bytes).digest('hex'),
+    counts: plan.counts,
+    errorsCsv: plan.errorsCsv,
+    message: blocked && !input.dryRun ? 'rows failed: nothing was written (fix them, or import with skipErrors to import the rows that pass)' : null,
+    createdAt: now,
+    createdBy: actor.sub,
+    runner: RUNNER,
+    updatedAt: now,
+    finishedAt: state === 'running' ? null : now,
+  };
+  // The check above lets a reader through early; this one decides. Two imports of a production sent at the same
+  // instant both pass it, so the one that starts running is chosen under a lock on the production's name.
+  const [row] =
+    state === 'running'
+      ? await deps.ledger.db.transaction(async (tx) => {
+          await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`clearframe-import:${input.production}`}, 0))`);
+          await refuseBeside(tx, input.production);
+          return tx.insert(importJobs).values(values).returning();
+        })
+      : await deps.ledger.db.insert(importJobs).values(values).returning();
   const job = jobView(row!);
   if (state !== 'running') return { job, plan, finished: Promise.resolve(job) };
   return { job, plan, finished: runPlan(deps, actor, row!.id, input.production, plan, opts) };

@@ -164,6 +164,22 @@ describe.skipIf(databaseUnavailable())('bulk import: POST /v1/imports and its jo
     expect(after).toMatchObject({ state: 'done', counts: { unchanged: 300 } });
   });
 
+  it('starts one of two imports of a production sent at the same instant; the other is 409', async () => {
+    const many = Array.from({ length: 200 }, (_, i) => ({ path: `race/${i}.png`, sha256: randomSha(), byteSize: 10, mediaType: 'image/png' }));
+    const body = { production: 'import-same-instant', files: many, sheet: sheetOf(`race/*.png,,R. Ortiz,,${terms()}`) };
+    const answers = await Promise.all([0, 1, 2].map(() => svc.call('POST', '/v1/imports', { token: legal, json: body })));
+    expect(answers.map((a) => a.status).sort()).toEqual([202, 409, 409]);
+    const started = (await answers.find((a) => a.status === 202)!.json()) as Job;
+    expect((await follow(started.id)).at(-1)!.job).toMatchObject({ state: 'done', counts: { created: 200 } });
+    // One license version per file: no second import recorded the same terms again.
+    const listed = (await (await svc.call('GET', '/v1/assets?production=import-same-instant&limit=200', { token: legal })).json()) as { items: { id: string }[] };
+    expect(listed.items).toHaveLength(200);
+    const versions = await Promise.all(
+      listed.items.slice(0, 20).map(async (a) => ((await (await svc.call('GET', `/v1/assets/${a.id}/licenses`, { token: legal })).json()) as { items: unknown[] }).items.length),
+    );
+    expect(new Set(versions)).toEqual(new Set([1]));
+  });
+
   it('refuses a vendor (403), a bad body (422), an unreadable sheet (422) and an unknown job (404), changing nothing', async () => {
     const before = await size();
     const vendor = await svc.token('vendor', 'ops@acme');
