@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeJpeg } from '../fixtures/media.ts';
-import { type ConsoleHarness, type ConsoleTab, seriousA11yViolations, shot, signIn, startConsole } from '../support/console-browser.ts';
+import { type ConsoleHarness, expectClean, startConsole } from '../support/console-browser.ts';
 import { dataset, licensedAsset, vendorOf } from '../support/gate-fixtures.ts';
 import type { TestService } from '../support/service.ts';
 
@@ -34,19 +34,7 @@ describe('the asset page and its license forms in Chromium', () => {
     await harness?.close();
   });
 
-  async function open(path: string, token: string): Promise<ConsoleTab> {
-    const t = await harness.tab();
-    await t.page.goto(base + path);
-    await signIn(t.page, token);
-    return t;
-  }
-
-  async function clean(t: ConsoleTab, name: string) {
-    await t.page.screenshot({ path: shot(name), fullPage: true });
-    expect(await seriousA11yViolations(t.page), name).toEqual([]);
-    expect(t.violations, name).toEqual([]);
-    expect(t.dialogs, name).toEqual([]);
-  }
+  const open = (path: string, token: string) => harness.open(path, token);
 
   const events = (page: Page, kind: string) => page.locator(`ol.timeline li[data-kind="${kind}"]`);
 
@@ -68,7 +56,7 @@ describe('the asset page and its license forms in Chromium', () => {
     expect(await page.locator('#register-title').getAttribute('aria-describedby')).toContain('register-title-error');
     expect(await page.getByLabel('Creator').inputValue()).toBe('R. Ortiz');
     expect(await page.getByLabel('Rights holder').inputValue()).toBe('Ortiz Studio');
-    await clean(t, 'asset-register-error.png');
+    await expectClean(t, 'asset-register-error.png');
 
     await page.getByLabel('Title').fill('Stairwell, night, key frame 3');
     await page.getByRole('button', { name: 'Register the asset' }).click();
@@ -98,7 +86,7 @@ describe('the asset page and its license forms in Chromium', () => {
     expect(await page.getByLabel('Term ends').inputValue()).toBe('2025-06-30');
     expect(await page.getByLabel('Training').inputValue()).toBe('allowed');
     expect(((await (await svc.call('GET', `/v1/assets/${assetId}/licenses`, { token: legal })).json()) as { items: unknown[] }).items).toEqual([]);
-    await clean(t, 'asset-license-error.png');
+    await expectClean(t, 'asset-license-error.png');
 
     await page.getByLabel('Term ends').fill('2030-12-31');
     await page.getByRole('button', { name: 'Record the license' }).click();
@@ -135,7 +123,7 @@ describe('the asset page and its license forms in Chromium', () => {
     await events(page, 'approval').waitFor();
     expect(await events(page, 'approval').locator('h3').textContent()).toBe('Approval recorded on version 2: derivatives for acme-vfx (fine-tune)');
     expect(await events(page, 'approval').locator('.by').textContent()).toBe(LEGAL_SUB);
-    await clean(t, 'asset.png');
+    await expectClean(t, 'asset.png');
 
     // Something for the revocation to reach: a vendor's clearance on this art and a checkpoint trained under it.
     const d = await dataset(svc, legal, [assetId], 'style pass', vendorOf(vendor));
@@ -159,7 +147,7 @@ describe('the asset page and its license forms in Chromium', () => {
     expect(await page.locator('.would-revoke').textContent()).toContain(clearance.id);
     const history = async () => (await (await svc.call('GET', `/v1/assets/${assetId}/licenses`, { token: legal })).json()) as { items: { status: string }[] };
     expect((await history()).items[0]!.status).toBe('active');
-    await clean(t, 'asset-revoke-preview.png');
+    await expectClean(t, 'asset-revoke-preview.png');
 
     await confirm.click();
     await events(page, 'revoked').waitFor();
@@ -192,7 +180,7 @@ describe('the asset page and its license forms in Chromium', () => {
     const t = await open(`/console/assets/${assetId}`, distributor);
     await expect.poll(() => t.page.locator('main').textContent()).toContain('cannot use this page');
     expect(await t.page.locator('.asset-sha256').count()).toBe(0);
-    await clean(t, 'asset-distributor.png');
+    await expectClean(t, 'asset-distributor.png');
     await t.context.close();
   });
 
@@ -203,7 +191,7 @@ describe('the asset page and its license forms in Chromium', () => {
     expect(await t.page.locator('h1.asset-title').textContent()).toBe(XSS_TITLE);
     expect(await t.page.locator('img[src="x"]').count()).toBe(0);
     expect(t.dialogs).toEqual([]);
-    await clean(t, 'asset-xss.png');
+    await expectClean(t, 'asset-xss.png');
     await t.context.close();
   });
 
@@ -220,7 +208,7 @@ describe('the asset page and its license forms in Chromium', () => {
       `(() => { const i = document.querySelector('img.asset-thumb'); return !!i && i.complete && i.naturalWidth === 320 && i.naturalHeight === 240; })()`,
     );
     expect(await t.page.locator('img.asset-thumb').getAttribute('alt')).toBe('Thumbnail of Wide establishing shot');
-    await clean(t, 'asset-preview.png');
+    await expectClean(t, 'asset-preview.png');
 
     const { assetId } = await licensedAsset(svc, legal);
     await t.page.goto(`${base}/console/assets/${assetId}`);

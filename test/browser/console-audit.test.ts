@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyBundleFile } from '../../src/audit/bundle-file.ts';
-import { type ConsoleHarness, type ConsoleTab, SHOTS, seriousA11yViolations, shot, signIn, startConsole } from '../support/console-browser.ts';
+import { type ConsoleHarness, expectClean, SHOTS, startConsole } from '../support/console-browser.ts';
 import { assetBody } from '../support/fixtures.ts';
 import type { TestService } from '../support/service.ts';
 
@@ -18,7 +18,6 @@ type AuditEvent = { index: number; action: string; subjectId: string; leaf: stri
 describe('the Audit log page in Chromium', () => {
   let harness: ConsoleHarness;
   let svc: TestService;
-  let base: string;
   let legal: string;
   let vkey: string;
   let size: number;
@@ -27,7 +26,6 @@ describe('the Audit log page in Chromium', () => {
   beforeAll(async () => {
     harness = await startConsole();
     svc = harness.svc;
-    base = harness.base;
     legal = await svc.token('legal', 'lee@studio.example');
     // More entries than one page (25) holds.
     for (let i = 0; i < 30; i++) await svc.call('POST', '/v1/assets', { token: legal, json: assetBody({ title: `Audit page ${i}` }) });
@@ -42,20 +40,7 @@ describe('the Audit log page in Chromium', () => {
     await harness?.close();
   });
 
-  async function open(token: string, before?: (page: Page) => Promise<unknown>): Promise<ConsoleTab> {
-    const t = await harness.tab();
-    await before?.(t.page);
-    await t.page.goto(`${base}/console/audit`);
-    await signIn(t.page, token);
-    return t;
-  }
-
-  async function clean(t: ConsoleTab, name: string) {
-    await t.page.screenshot({ path: shot(name), fullPage: true });
-    expect(await seriousA11yViolations(t.page), name).toEqual([]);
-    expect(t.violations, name).toEqual([]);
-    expect(t.dialogs, name).toEqual([]);
-  }
+  const open = (token: string, before?: (page: Page) => Promise<unknown>) => harness.open('/console/audit', token, before);
 
   const indices = (page: Page) => page.locator('ol.audit-entries > li').evaluateAll((items) => items.map((li) => Number(li.getAttribute('data-index'))));
   const entry = (page: Page, index: number) => page.locator(`ol.audit-entries > li[data-index="${index}"]`);
@@ -107,7 +92,7 @@ describe('the Audit log page in Chromium', () => {
     expect(await li.locator('.proof-checked').textContent()).toBe('Proof checked in your browser');
     expect(await li.locator('.proof-failed').count()).toBe(0);
     expect(await li.textContent()).toContain(`${pick} of a log of ${size} entries`);
-    await clean(t, 'audit.png');
+    await expectClean(t, 'audit.png');
     await t.context.close();
   });
 
@@ -128,7 +113,7 @@ describe('the Audit log page in Chromium', () => {
     let li = await expand(t.page, pick);
     expect(await li.locator('.proof-checked').count()).toBe(0);
     expect(await li.locator('.proof-failed').textContent()).toMatch(/^The proof did NOT check in your browser: the path leads to a root other than/);
-    await clean(t, 'audit-tampered.png');
+    await expectClean(t, 'audit-tampered.png');
     await t.context.close();
 
     // The leaf rewritten (another subject), and shown as such: its hash no longer fits the path.
@@ -198,7 +183,7 @@ describe('the Audit log page in Chromium', () => {
     await expect.poll(() => page.locator('.evidence-saved').textContent()).toMatch(/^Saved clearframe-evidence-2-11\.json \([\d,]+ bytes\)\.$/);
     expect(await page.locator('pre.command').textContent()).toContain(vkey);
     expect(await page.locator('#evidence-from').getAttribute('aria-invalid')).toBeNull();
-    await clean(t, 'audit-evidence.png');
+    await expectClean(t, 'audit-evidence.png');
     await t.context.close();
   });
 
@@ -208,7 +193,7 @@ describe('the Audit log page in Chromium', () => {
       await expect.poll(() => t.page.locator('main').textContent()).toContain('cannot use this page');
       expect(await t.page.getByRole('link', { name: 'Audit log' }).count()).toBe(0);
       expect(await t.page.locator('ol.audit-entries').count()).toBe(0);
-      await clean(t, `audit-${role}.png`);
+      await expectClean(t, `audit-${role}.png`);
       await t.context.close();
     }
   });

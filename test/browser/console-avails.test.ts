@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ConsoleHarness, type ConsoleTab, seriousA11yViolations, shot, signIn, startConsole } from '../support/console-browser.ts';
+import { type ConsoleHarness, type ConsoleTab, expectClean, startConsole } from '../support/console-browser.ts';
 import { licensedAsset } from '../support/gate-fixtures.ts';
 import type { TestService } from '../support/service.ts';
 
@@ -14,7 +14,6 @@ const XSS_TITLE = '<img src=x onerror=alert(1)>';
 describe('the Availability page in Chromium', () => {
   let harness: ConsoleHarness;
   let svc: TestService;
-  let base: string;
   let legal: string;
   let vendor: string;
   let distributor: string;
@@ -23,7 +22,6 @@ describe('the Availability page in Chromium', () => {
   beforeAll(async () => {
     harness = await startConsole();
     svc = harness.svc;
-    base = harness.base;
     legal = await svc.token('legal', 'lee@studio.example');
     vendor = await svc.token('vendor');
     distributor = await svc.token('distributor');
@@ -39,18 +37,8 @@ describe('the Availability page in Chromium', () => {
     await harness?.close();
   });
 
-  async function open(path: string, token: string): Promise<ConsoleTab> {
-    const t = await harness.tab();
-    await t.page.goto(base + path);
-    await signIn(t.page, token);
-    return t;
-  }
-  async function clean(t: ConsoleTab, name: string) {
-    await t.page.screenshot({ path: shot(name), fullPage: true });
-    expect(await seriousA11yViolations(t.page), name).toEqual([]);
-    expect(t.violations, name).toEqual([]);
-    expect(t.dialogs, name).toEqual([]);
-  }
+  const open = (path: string, token: string) => harness.open(path, token);
+
   const row = (t: ConsoleTab, id: string) => t.page.locator(`tr[data-asset="${id}"]`);
 
   it('answers a use with reasons, downloads CSV and freezes the available assets into a dataset', async () => {
@@ -75,7 +63,7 @@ describe('the Availability page in Chromium', () => {
     await page.reload();
     await row(t, ids.gb!).waitFor();
     expect(await page.getByRole('button', { name: 'Show more' }).isVisible()).toBe(false); // one page holds them all
-    await clean(t, 'avails-legal.png');
+    await expectClean(t, 'avails-legal.png');
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);
     const csv = await readFile((await download.path())!, 'utf8');
@@ -90,7 +78,7 @@ describe('the Availability page in Chromium', () => {
     const ds = (await (await svc.call('GET', `/v1/datasets/${datasetId}`, { token: legal })).json()) as { assetCount: number; ownerVendor: string; assets: { assetId: string }[] };
     expect(ds.ownerVendor).toBe('acme-vfx');
     expect(ds.assets.map((a) => a.assetId)).toEqual([ids.open]);
-    await clean(t, 'avails-frozen.png');
+    await expectClean(t, 'avails-frozen.png');
   });
 
   it('a vendor asks for itself; a distributor has no Availability page', async () => {
@@ -103,11 +91,11 @@ describe('the Availability page in Chromium', () => {
     expect(await row(t, ids.open!).locator('li[data-code]').getAttribute('data-code')).toBe('requiresApproval');
     expect(await row(t, ids.closed!).locator('td.asset-title a').count()).toBe(0); // no asset pages for vendors
     expect(await page.locator('p[role="status"]').first().textContent()).toContain('acme-vfx');
-    await clean(t, 'avails-vendor.png');
+    await expectClean(t, 'avails-vendor.png');
 
     const d = await open('/console/avails', distributor);
     await d.page.getByText('Your role (distributor) cannot use this page').waitFor();
     expect(await d.page.getByRole('link', { name: 'Availability' }).count()).toBe(0);
-    await clean(d, 'avails-distributor.png');
+    await expectClean(d, 'avails-distributor.png');
   });
 });

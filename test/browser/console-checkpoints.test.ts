@@ -7,7 +7,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeJpeg } from '../fixtures/media.ts';
-import { type ConsoleHarness, type ConsoleTab, seriousA11yViolations, shot, signIn, startConsole } from '../support/console-browser.ts';
+import { type ConsoleHarness, expectClean, startConsole } from '../support/console-browser.ts';
 import { activeCheckpoint } from '../support/gate-fixtures.ts';
 import type { TestService } from '../support/service.ts';
 
@@ -54,18 +54,8 @@ describe('the checkpoint pages in Chromium', () => {
     await harness?.close();
   });
 
-  async function open(path: string, token: string): Promise<ConsoleTab> {
-    const t = await harness.tab();
-    await t.page.goto(base + path);
-    await signIn(t.page, token);
-    return t;
-  }
-  async function clean(t: ConsoleTab, name: string) {
-    await t.page.screenshot({ path: shot(name), fullPage: true });
-    expect(await seriousA11yViolations(t.page), name).toEqual([]);
-    expect(t.violations, name).toEqual([]);
-    expect(t.dialogs, name).toEqual([]);
-  }
+  const open = (path: string, token: string) => harness.open(path, token);
+
   const listed = async (page: Page) => {
     await page.locator('main p[role="status"]', { hasText: /checkpoint/ }).waitFor();
     return page.locator('tr[data-checkpoint]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-checkpoint')));
@@ -90,7 +80,7 @@ describe('the checkpoint pages in Chromium', () => {
     expect(await listed(page)).toEqual([tainted.id, active]); // newest first; not the other vendor's
     expect(await page.locator(`tr[data-checkpoint="${tainted.id}"] [data-status]`).getAttribute('data-status')).toBe('tainted');
     expect(await page.locator(`tr[data-checkpoint="${active}"] [data-status]`).getAttribute('data-status')).toBe('active');
-    await clean(t, 'checkpoints.png');
+    await expectClean(t, 'checkpoints.png');
 
     // The list opens a checkpoint's page; the outputs it signed are listed, not linked (a vendor reads no chain).
     await page.getByRole('link', { name: tainted.id }).click();
@@ -124,7 +114,7 @@ describe('the checkpoint pages in Chromium', () => {
     expect(await history.nth(1).textContent()).toMatch(/audit entry \d+/);
     await page.locator('tr[data-output]').nth(1).waitFor();
     expect(await page.locator('.ckp-outputs').textContent()).toContain('render@upstairs.example');
-    await clean(t, 'checkpoint-tainted.png');
+    await expectClean(t, 'checkpoint-tainted.png');
 
     // Each output downstream links to its rights chain, which the taint fails.
     await page.getByRole('link', { name: outputs[0]! }).click();
@@ -151,7 +141,7 @@ describe('the checkpoint pages in Chromium', () => {
     await expect.poll(() => d.page.locator('main').textContent()).toContain('cannot use this page');
     expect(await d.page.locator('.ckp-status-big').count()).toBe(0);
     expect(await d.page.getByRole('link', { name: 'Checkpoints' }).count()).toBe(0); // no nav entry either
-    await clean(d, 'checkpoint-distributor.png');
+    await expectClean(d, 'checkpoint-distributor.png');
     await d.context.close();
   });
 });

@@ -5,7 +5,7 @@
  * button; a distributor is refused. Against the whole service on 127.0.0.1 over PGlite.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ConsoleHarness, type ConsoleTab, seriousA11yViolations, shot, signIn, startConsole } from '../support/console-browser.ts';
+import { type ConsoleHarness, expectClean, startConsole } from '../support/console-browser.ts';
 import { dataset, licensedAsset } from '../support/gate-fixtures.ts';
 import type { TestService } from '../support/service.ts';
 
@@ -44,19 +44,7 @@ describe('the Datasets pages in Chromium', () => {
     await harness?.close();
   });
 
-  async function open(path: string, token: string): Promise<ConsoleTab> {
-    const t = await harness.tab();
-    await t.page.goto(base + path);
-    await signIn(t.page, token);
-    return t;
-  }
-
-  async function clean(t: ConsoleTab, name: string) {
-    await t.page.screenshot({ path: shot(name), fullPage: true });
-    expect(await seriousA11yViolations(t.page), name).toEqual([]);
-    expect(t.violations, name).toEqual([]);
-    expect(t.dialogs, name).toEqual([]);
-  }
+  const open = (path: string, token: string) => harness.open(path, token);
 
   it('shows a vendor its own datasets only; it checks the digest and a proof, asks for a clearance and filters the deny’s reasons', async () => {
     const t = await open('/console/datasets', vendor);
@@ -66,7 +54,7 @@ describe('the Datasets pages in Chromium', () => {
     expect(listed).toEqual([ours.id]);
     expect(await page.getByRole('link', { name: 'Datasets', exact: true }).getAttribute('aria-current')).toBe('page');
     expect(await page.getByRole('link', { name: 'Audit log' }).count()).toBe(0); // not a vendor's page
-    await clean(t, 'datasets-vendor.png');
+    await expectClean(t, 'datasets-vendor.png');
 
     await page.getByRole('link', { name: 'DUN style pass 1', exact: true }).click();
     await page.getByRole('heading', { name: 'DUN style pass 1' }).waitFor();
@@ -119,7 +107,7 @@ describe('the Datasets pages in Chromium', () => {
     await article.getByLabel('Decision').selectOption('allow');
     expect(new Set(await rows.evaluateAll((rs) => rs.map((r) => r.getAttribute('data-asset'))))).toEqual(new Set([assets[0], assets[1]]));
     await article.getByLabel('Decision').selectOption('deny');
-    await clean(t, 'dataset-vendor-deny.png');
+    await expectClean(t, 'dataset-vendor-deny.png');
 
     // An API error lands beside its field, nothing recorded.
     const before = ((await (await svc.call('GET', `/v1/clearances?requestedDatasetId=${ours.id}`, { token: vendor })).json()) as { items: unknown[] }).items.length;
@@ -161,7 +149,7 @@ describe('the Datasets pages in Chromium', () => {
     expect(await derived.locator('[data-decision]').textContent()).toBe('Allow');
     await derived.getByRole('link', { name: ours.id }).click();
     await page.getByRole('heading', { name: 'DUN style pass 1', exact: true }).waitFor();
-    await clean(t, 'dataset-vendor-subset.png');
+    await expectClean(t, 'dataset-vendor-subset.png');
     await t.context.close();
   });
 
@@ -175,14 +163,14 @@ describe('the Datasets pages in Chromium', () => {
     expect(listed.slice(-3)).toEqual([studio.id, theirs.id, ours.id]);
     expect(await page.locator(`tr[data-id="${studio.id}"]`).textContent()).toContain('the studio');
     expect(await page.locator(`tr[data-id="${theirs.id}"]`).textContent()).toContain('other-vfx');
-    await clean(t, 'datasets-legal.png');
+    await expectClean(t, 'datasets-legal.png');
 
     await page.getByRole('link', { name: 'DUN style pass 1', exact: true }).click();
     await page.locator('article.clearance').first().waitFor();
     expect(await page.locator('article.clearance > h3 [data-decision]').allTextContents()).toEqual(['Allow', 'Deny']); // the subset, then the deny
     expect(await page.locator('article.clearance').first().textContent()).toContain('acme-vfx');
     expect(await page.getByRole('button', { name: 'Ask for a clearance' }).count()).toBe(0);
-    await clean(t, 'dataset-legal.png');
+    await expectClean(t, 'dataset-legal.png');
     await t.context.close();
   });
 
@@ -190,7 +178,7 @@ describe('the Datasets pages in Chromium', () => {
     const t = await open(`/console/datasets/${ours.id}`, distributor);
     await expect.poll(() => t.page.locator('main').textContent()).toContain('cannot use this page');
     expect(await t.page.locator('.dataset-digest').count()).toBe(0);
-    await clean(t, 'dataset-distributor.png');
+    await expectClean(t, 'dataset-distributor.png');
     await t.context.close();
   });
 });

@@ -10,14 +10,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COLUMNS } from '../../src/imports/sheet.ts';
 import { makeJpeg, makePng } from '../fixtures/media.ts';
-import { type ConsoleHarness, type ConsoleTab, seriousA11yViolations, shot, signIn, startConsole } from '../support/console-browser.ts';
+import { type ConsoleHarness, expectClean, startConsole } from '../support/console-browser.ts';
 
 const TERMS = 'Ortiz Studio,Upstairs Films,acme-vfx,allowed,allowed,notAllowed,US;CA,theatrical;streaming,2026-01-01,2030-12-31,false,,,';
 const csv = (...rows: string[]) => Buffer.from(`\uFEFF${COLUMNS.join(',')}\r\n${rows.join('\r\n')}\r\n`);
 
 describe('the Import page in Chromium', () => {
   let harness: ConsoleHarness;
-  let base: string;
   let legal: string;
   let dir: string;
   let folder: string;
@@ -29,7 +28,6 @@ describe('the Import page in Chromium', () => {
 
   beforeAll(async () => {
     harness = await startConsole();
-    base = harness.base;
     legal = await harness.svc.token('legal', 'lee@studio.example');
     dir = mkdtempSync(path.join(tmpdir(), 'clearframe-console-import-'));
     folder = path.join(dir, 'dear-upstairs');
@@ -44,19 +42,7 @@ describe('the Import page in Chromium', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function open(token: string): Promise<ConsoleTab> {
-    const t = await harness.tab();
-    await t.page.goto(`${base}/console/imports`);
-    await signIn(t.page, token);
-    return t;
-  }
-
-  async function clean(t: ConsoleTab, name: string) {
-    await t.page.screenshot({ path: shot(name), fullPage: true });
-    expect(await seriousA11yViolations(t.page), name).toEqual([]);
-    expect(t.violations, name).toEqual([]);
-    expect(t.dialogs, name).toEqual([]);
-  }
+  const open = (token: string) => harness.open('/console/imports', token);
 
   const assets = async () => {
     const res = await harness.svc.call('GET', '/v1/assets?production=dear-upstairs', { token: legal });
@@ -76,7 +62,7 @@ describe('the Import page in Chromium', () => {
     await page.getByRole('button', { name: 'Check the sheet' }).click();
     await expect.poll(() => page.locator('#import-progress-text').textContent()).toMatch(/^Dry run, nothing written: 3 new assets, 3 new license versions, 0 unchanged/);
     expect(await assets()).toEqual([]);
-    await clean(t, 'imports-dry-run.png');
+    await expectClean(t, 'imports-dry-run.png');
 
     await page.getByLabel('Dry run: check and plan, write nothing').uncheck();
     await page.getByRole('button', { name: 'Import', exact: true }).click();
@@ -89,7 +75,7 @@ describe('the Import page in Chromium', () => {
         .sort(),
     );
     expect(got.map((a) => a.title).sort()).toEqual(['Lead', 'kitchen.png', 'stairwell.png']);
-    await clean(t, 'imports-done.png');
+    await expectClean(t, 'imports-done.png');
 
     // Again: every file is there with these terms.
     await page.getByRole('button', { name: 'Import', exact: true }).click();
@@ -112,7 +98,7 @@ describe('the Import page in Chromium', () => {
     const text = readFileSync((await download.path())!, 'utf8');
     expect(text).toMatch(/^row,path,.*,errorColumn,error\r\n2,\*\*\/\*,/);
     expect(text).toMatch(/territories,"""XX"" is not an ISO 3166-1 alpha-2 code or WORLD"/);
-    await clean(t, 'imports-errors.png');
+    await expectClean(t, 'imports-errors.png');
     await t.context.close();
   });
 
@@ -134,7 +120,7 @@ describe('the Import page in Chromium', () => {
     const t = await open(await harness.svc.token('distributor'));
     await expect.poll(() => t.page.locator('main').textContent()).toContain('cannot use this page');
     expect(await t.page.locator('nav').getByRole('link', { name: 'Import' }).count()).toBe(0);
-    await clean(t, 'imports-distributor.png');
+    await expectClean(t, 'imports-distributor.png');
     await t.context.close();
   });
 });

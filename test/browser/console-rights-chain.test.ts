@@ -9,7 +9,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeJpeg, makePng } from '../fixtures/media.ts';
-import { type ConsoleHarness, type ConsoleTab, seriousA11yViolations, shot, signIn, startConsole } from '../support/console-browser.ts';
+import { type ConsoleHarness, expectClean, seriousA11yViolations, shot, signIn, startConsole } from '../support/console-browser.ts';
 import { assetBody, licenseBody } from '../support/fixtures.ts';
 import { activeCheckpoint } from '../support/gate-fixtures.ts';
 import type { TestService } from '../support/service.ts';
@@ -89,13 +89,6 @@ describe('the rights chain page in Chromium', () => {
     await harness?.close();
   });
 
-  async function clean(tab: ConsoleTab, name: string) {
-    await tab.page.screenshot({ path: shot(name), fullPage: true });
-    expect(await seriousA11yViolations(tab.page), name).toEqual([]);
-    expect(tab.violations, name).toEqual([]);
-    expect(tab.dialogs, name).toEqual([]);
-  }
-
   const nodeOf = (page: Page, kind: string, id: string) => page.locator(`li[data-node="${kind}"][data-id="${id}"]`).first();
   const markOf = (page: Page, kind: string, id: string) => nodeOf(page, kind, id).locator(':scope > .node-head .mark').getAttribute('data-mark');
   const verdict = (page: Page) => page.locator('.chain-verdict [data-verdict]').getAttribute('data-verdict');
@@ -162,7 +155,7 @@ describe('the rights chain page in Chromium', () => {
     expect(await markOf(page, 'asset', x.assetId)).toBe('notCleared');
     expect(await markOf(page, 'asset', t.assetId)).toBe('cleared');
     expect(await markOf(page, 'license', x.licenseId)).toBe('cleared');
-    // X's title is markup: it shows as those characters, and nothing of it runs (clean() counts dialogs).
+    // X's title is markup: it shows as those characters, and nothing of it runs (expectClean() counts dialogs).
     expect(await nodeOf(page, 'asset', x.assetId).locator(':scope > .node-head').textContent()).toContain(`“${XSS_TITLE}”`);
     expect(await page.locator('main img').count()).toBe(0);
 
@@ -179,7 +172,7 @@ describe('the rights chain page in Chromium', () => {
     expect(await page.locator('ul.chain-notes').textContent()).toContain(s.licenseV1);
     // A license that did not change shows once.
     expect(await nodeOf(page, 'license', t.licenseId).locator('table').count()).toBe(0);
-    await clean(tab, 'rights-chain.png');
+    await expectClean(tab, 'rights-chain.png');
 
     // A reload keeps the proposed use (it is in the URL) and gives the same answer.
     await page.reload();
@@ -255,7 +248,7 @@ describe('the rights chain page in Chromium', () => {
     await expect.poll(() => page.locator('#use-territory-error').textContent()).not.toBe('');
     expect(await page.locator('#use-territory').getAttribute('aria-invalid')).toBe('true');
     expect(await page.getByLabel('Territory').inputValue()).toBe('USA');
-    await clean(tab, 'rights-chain-error.png');
+    await expectClean(tab, 'rights-chain-error.png');
     await tab.context.close();
   });
 
@@ -272,7 +265,7 @@ describe('the rights chain page in Chromium', () => {
     await page.locator('#files').setInputFiles({ name: 'frame-b.png', mimeType: 'image/png', buffer: Buffer.from(signedB) });
     await page.locator('li.result[data-verdict="verified"]').waitFor();
     expect(await page.locator('a.rights-chain-link, .rights-chain-row').count()).toBe(0);
-    await clean(tab, 'rights-chain-distributor.png');
+    await expectClean(tab, 'rights-chain-distributor.png');
     await tab.context.close();
   });
 });

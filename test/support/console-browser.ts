@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { startTestService, type TestService } from './service.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -21,6 +22,8 @@ export type ConsoleHarness = {
   browser: Browser;
   /** A fresh tab (its own sessionStorage); CSP reports and dialogs are collected (none is expected). */
   tab(): Promise<ConsoleTab>;
+  /** A fresh tab at `path`, signed in with `token` on the sign-in form (`before` runs first, e.g. to route requests). */
+  open(path: string, token: string, before?: (page: Page) => Promise<unknown>): Promise<ConsoleTab>;
   close(): Promise<void>;
 };
 
@@ -31,10 +34,17 @@ export async function startConsole(env: Record<string, string> = {}): Promise<Co
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   mkdirSync(SHOTS, { recursive: true });
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
-  return {
+  const harness: ConsoleHarness = {
     svc,
     base,
     browser,
+    async open(path, token, before) {
+      const t = await harness.tab();
+      await before?.(t.page);
+      await t.page.goto(base + path);
+      await signIn(t.page, token);
+      return t;
+    },
     async tab() {
       const context = await browser.newContext({ acceptDownloads: true });
       const page = await context.newPage();
@@ -55,6 +65,7 @@ export async function startConsole(env: Record<string, string> = {}): Promise<Co
       await svc.close();
     },
   };
+  return harness;
 }
 
 /** Signs in on the sign-in form with a bearer token; waits until the console shows the sign-out button. */
@@ -75,4 +86,12 @@ export async function seriousA11yViolations(page: Page): Promise<string[]> {
 
 export function shot(name: string): string {
   return path.join(SHOTS, name);
+}
+
+/** Keeps a screenshot of the tab, then expects no serious or critical axe finding, no CSP report and no dialog. */
+export async function expectClean(tab: ConsoleTab, name: string): Promise<void> {
+  await tab.page.screenshot({ path: shot(name), fullPage: true });
+  expect(await seriousA11yViolations(tab.page), name).toEqual([]);
+  expect(tab.violations, name).toEqual([]);
+  expect(tab.dialogs, name).toEqual([]);
 }
