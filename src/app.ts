@@ -22,6 +22,7 @@ import { rateLimit } from './http/rate-limit.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { keyRoutes } from './keys/routes.ts';
 import { licenseRoutes } from './licenses/routes.ts';
+import { assetLicenseCondition } from './licenses/service.ts';
 import { findOutput } from './outputs/reader.ts';
 import { outputRoutes } from './outputs/routes.ts';
 import { rightsRoutes } from './rights/routes.ts';
@@ -168,7 +169,7 @@ export function createApp(app: AppContext): OpenAPIHono<AppEnv> {
 
   api.route('/', keyRoutes(app));
   // Ports of lower capabilities onto higher ones: an asset derives from an output, a revocation reaches checkpoints.
-  api.route('/', assetRoutes({ ...app, findOutput }));
+  api.route('/', assetRoutes({ ...app, findOutput, assetLicenseCondition }));
   api.route('/', licenseRoutes({ ...app, revocationDownstream }));
   api.route('/', auditRoutes(app));
   api.route('/', datasetRoutes(app));
