@@ -74,7 +74,12 @@ export const CursorQuery = z
 export const DateQuery = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/, 'must be a date (2026-06-30) or an RFC 3339 date-time')
-  .refine((s) => !Number.isNaN(Date.parse(s.length === 10 ? `${s}T00:00:00Z` : s)), 'not a real date')
+  .refine((s) => {
+    // Date.parse rolls 2026-02-30 over to March: the calendar date must be one that exists.
+    const [y, m, d] = s.slice(0, 10).split('-').map(Number) as [number, number, number];
+    const day = new Date(Date.UTC(y, m - 1, d));
+    return day.getUTCMonth() === m - 1 && day.getUTCDate() === d && !Number.isNaN(Date.parse(s.length === 10 ? `${s}T00:00:00Z` : s));
+  }, 'not a real date')
   .transform((s) => new Date(s.length === 10 ? `${s}T00:00:00Z` : s))
   .optional();
 

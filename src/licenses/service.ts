@@ -1,5 +1,5 @@
 import { type AnyColumn, and, asc, desc, eq, exists, gt, gte, inArray, isNotNull, isNull, lt, not, notExists, or, type SQL, sql } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/pg-core';
+import { alias, QueryBuilder } from 'drizzle-orm/pg-core';
 import { type AssetLicenseFilter, getAsset } from '../assets/service.ts';
 import { assets } from '../assets/tables.ts';
 import { type Actor, entryColumns, recordedAs } from '../audit/event.ts';
@@ -288,11 +288,17 @@ export function assetLicenseCondition(assetId: SQL | AnyColumn, f: AssetLicenseF
   const revoked = alias(licenseRevocations, 'revoked');
   const current = (...more: (SQL | undefined)[]) =>
     exists(
-      sql`(select 1 from ${licenseVersions} left join ${revoked} on ${revoked.licenseId} = ${licenseVersions.id} where ${and(
-        eq(licenseVersions.assetId, assetId as AnyColumn),
-        notExists(sql`(select 1 from ${successor} where ${successor.supersedesId} = ${licenseVersions.id})`),
-        ...more,
-      )})`,
+      new QueryBuilder()
+        .select({ one: sql`1` })
+        .from(licenseVersions)
+        .leftJoin(revoked, eq(revoked.licenseId, licenseVersions.id))
+        .where(
+          and(
+            eq(licenseVersions.assetId, assetId as AnyColumn),
+            notExists(new QueryBuilder().select({ one: sql`1` }).from(successor).where(eq(successor.supersedesId, licenseVersions.id))),
+            ...more,
+          ),
+        ),
     );
   const standing = and(isNull(revoked.id), gte(licenseVersions.termEnd, at));
   const terms = [
