@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { GRANT_VALUES } from '../vocabulary/rights.ts';
+import { isTerritory } from '../vocabulary/territories.ts';
 import { EMBEDDED_MANIFEST_STATES, type EmbeddedManifest, type EmbeddedTrainingMining } from './embedded-terms.ts';
 
 export const sha256Hex = z
@@ -90,7 +91,7 @@ export const AssetListQuery = z
     commercial: GrantFilter,
     territory: z
       .string()
-      .regex(/^(?:[A-Z]{2}|WORLD)$/, 'must be an ISO 3166-1 alpha-2 code (e.g. US) or WORLD')
+      .refine(isTerritory, 'must be an ISO 3166-1 alpha-2 code (e.g. US) or WORLD')
       .optional()
       .openapi({ description: 'a current license covers this territory (naming it, or WORLD)' }),
     license: z.enum(['licensed', 'unlicensed', 'revoked']).optional().openapi({

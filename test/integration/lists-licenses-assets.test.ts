@@ -230,6 +230,7 @@ describe.skipIf(databaseUnavailable())('the license list and the asset list’s 
       ['training=yes', 'training'],
       ['territory=us', 'territory'],
       ['territory=USA', 'territory'],
+      ['territory=XX', 'territory'],
       ['license=expired', 'license'],
       ['license=unlicensed&training=allowed', 'license'],
     ] as const) {
