@@ -26,6 +26,7 @@ import { securityHeaders } from './http/security-headers.ts';
 import { importRoutes } from './imports/routes.ts';
 import { keyRoutes } from './keys/routes.ts';
 import { licenseRoutes } from './licenses/routes.ts';
+import { assetLicenseCondition } from './licenses/service.ts';
 import { findOutput } from './outputs/reader.ts';
 import { outputRoutes } from './outputs/routes.ts';
 import { rightsRoutes } from './rights/routes.ts';
@@ -175,7 +176,7 @@ export function createApp(app: AppContext): OpenAPIHono<AppEnv> {
 
   api.route('/', keyRoutes(app));
   // Ports of lower capabilities onto higher ones: an asset derives from an output, a revocation reaches checkpoints.
-  api.route('/', assetRoutes({ ...app, findOutput }));
+  api.route('/', assetRoutes({ ...app, findOutput, assetLicenseCondition }));
   api.route('/', licenseRoutes({ ...app, revocationDownstream }));
   api.route('/', auditRoutes(app));
   // A dataset may be frozen from an availability search (avails sits above datasets).

@@ -12,7 +12,7 @@ import type { ManifestEngine } from '../provenance/c2pa/types.ts';
 import { uploadedMediaType } from './declared-type.ts';
 import { readEmbeddedTerms } from './embedded-terms.ts';
 import { Asset, AssetCreateJson, AssetCreateMultipart, AssetList, AssetListQuery, EmbeddedTermsOverride, sha256Hex } from './schemas.ts';
-import { type AssetPreview, type FindOutput, listAssets, overrideEmbeddedTerms, readAsset, readPreview, registerAsset } from './service.ts';
+import { type AssetLicenseCondition, type AssetPreview, type FindOutput, listAssets, overrideEmbeddedTerms, readAsset, readPreview, registerAsset } from './service.ts';
 
 /** What the asset routes need from the running service. */
 export type AssetDeps = {
@@ -22,6 +22,8 @@ export type AssetDeps = {
   c2pa: ManifestEngine;
   /** The output an asset derives from (outputs/reader.ts). */
   findOutput: FindOutput;
+  /** The list's filters on an asset's current license (licenses/service.ts#assetLicenseCondition). */
+  assetLicenseCondition: AssetLicenseCondition;
 };
 
 export function assetRoutes(app: AssetDeps) {
@@ -151,12 +153,13 @@ export function assetRoutes(app: AssetDeps) {
       path: '/v1/assets',
       operationId: 'listAssets',
       tags: ['Assets'],
-      summary: 'List assets, filtered by production, rights holder or text; cursor pagination',
+      summary: 'List assets, filtered by production, rights holder, text, the grants and territory of their current license, or license state; cursor pagination',
+      description: 'Filters combine (and). An unknown query parameter is a 422 naming it.',
       ...guardedBy(readers),
       request: { query: AssetListQuery },
       responses: { 200: { description: 'A page of assets', content: { 'application/json': { schema: AssetList } } }, ...errorResponses },
     }),
-    async (c) => c.json(await listAssets(app.database.db, c.req.valid('query')), 200),
+    async (c) => c.json(await listAssets(app.database.db, c.req.valid('query'), app.assetLicenseCondition), 200),
   );
 
   return r;

@@ -1,4 +1,6 @@
 import { z } from '@hono/zod-openapi';
+import { GRANT_VALUES } from '../vocabulary/rights.ts';
+import { isTerritory } from '../vocabulary/territories.ts';
 import { EMBEDDED_MANIFEST_STATES, type EmbeddedManifest, type EmbeddedTrainingMining } from './embedded-terms.ts';
 
 export const sha256Hex = z
@@ -76,16 +78,36 @@ export const Asset = z
 
 export const AssetList = z.object({ items: z.array(Asset), nextCursor: z.string().nullable() }).openapi('AssetList');
 
-export const AssetListQuery = z.object({
-  production: z.string().optional(),
-  rightsHolder: z.string().optional(),
-  q: z.string().max(200).optional().openapi({ description: 'case-insensitive text in title or creator' }),
-  cursor: z
-    .string()
-    .regex(/^[0-9]+$/, 'not a cursor from this API')
-    .optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-});
+const GrantFilter = z.enum(GRANT_VALUES).optional().openapi({ description: 'this grant of a current license version (a standing one unless `license=revoked`)' });
+
+/** GET /v1/assets: every filter it takes; any other query parameter is a 422 naming it. */
+export const AssetListQuery = z
+  .object({
+    production: z.string().optional(),
+    rightsHolder: z.string().optional(),
+    q: z.string().max(200).optional().openapi({ description: 'case-insensitive text in title or creator' }),
+    training: GrantFilter,
+    derivatives: GrantFilter,
+    commercial: GrantFilter,
+    territory: z
+      .string()
+      .refine(isTerritory, 'must be an ISO 3166-1 alpha-2 code (e.g. US) or WORLD')
+      .optional()
+      .openapi({ description: 'a current license covers this territory (naming it, or WORLD)' }),
+    license: z.enum(['licensed', 'unlicensed', 'revoked']).optional().openapi({
+      description: 'licensed: a current license version not revoked and its term not over; unlicensed: none such and none revoked; revoked: a current version revoked',
+    }),
+    cursor: z
+      .string()
+      .regex(/^[0-9]+$/, 'not a cursor from this API')
+      .optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+  })
+  .strict()
+  .refine((f) => f.license !== 'unlicensed' || [f.training, f.derivatives, f.commercial, f.territory].every((v) => v === undefined), {
+    message: 'an unlicensed asset has no license terms to filter by',
+    path: ['license'],
+  });
 
 export type AssetCreateInput = z.infer<typeof AssetCreateJson> & {
   byteSize?: number;

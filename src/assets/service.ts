@@ -5,6 +5,7 @@ import type { Queryable } from '../db/database.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { newId } from '../db/ids.ts';
 import { problems } from '../http/problem.ts';
+import type { Grant } from '../vocabulary/rights.ts';
 import { UNVERIFIED_MANIFEST_STATES } from './embedded-terms.ts';
 import type { AssetCreateInput, AssetView } from './schemas.ts';
 import { assetEmbeddedOverrides, assetPreviews, assets } from './tables.ts';
@@ -171,11 +172,29 @@ export async function overrideEmbeddedTerms(ledger: Ledger, actor: Actor, id: st
   }
 }
 
+/** What the asset list may ask of an asset's current license (licenses sit above assets). */
+export type AssetLicenseFilter = {
+  license?: 'licensed' | 'unlicensed' | 'revoked' | undefined;
+  training?: Grant | undefined;
+  derivatives?: Grant | undefined;
+  commercial?: Grant | undefined;
+  territory?: string | undefined;
+};
+
+/**
+ * The port the licenses capability fills (licenses/service.ts#assetLicenseCondition): a condition on the
+ * asset id column, or undefined when the filter asks nothing of licenses.
+ */
+export type AssetLicenseCondition = (assetId: typeof assets.id, f: AssetLicenseFilter) => SQL | undefined;
+
 export async function listAssets(
   q: Queryable,
-  f: { production?: string; rightsHolder?: string; q?: string; cursor?: string; limit: number },
+  f: { production?: string | undefined; rightsHolder?: string | undefined; q?: string | undefined; cursor?: string | undefined; limit: number } & AssetLicenseFilter,
+  licenseCondition?: AssetLicenseCondition,
 ): Promise<{ items: AssetView[]; nextCursor: string | null }> {
   const where: SQL[] = [];
+  const licensed = licenseCondition?.(assets.id, f);
+  if (licensed) where.push(licensed);
   if (f.production) where.push(eq(assets.production, f.production));
   if (f.rightsHolder) where.push(eq(assets.rightsHolder, f.rightsHolder));
   if (f.q) {

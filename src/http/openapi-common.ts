@@ -59,3 +59,39 @@ export const IdParam = (prefix: string) =>
 
 /** A JSON request or response body with this schema. */
 export const json = <T>(schema: T) => ({ content: { 'application/json': { schema } } });
+
+/** A list's page size: 50 unless asked, at most 200. */
+export const LimitQuery = z.coerce.number().int().min(1).max(200).default(50).openapi({ description: 'rows per page, 1 to 200 (default 50)' });
+
+/** A cursor this API handed out as `nextCursor`: an audit index. */
+export const CursorQuery = z
+  .string()
+  .regex(/^[0-9]{1,15}$/, 'not a cursor from this API')
+  .optional()
+  .openapi({ description: 'the `nextCursor` of the previous page' });
+
+/** A date filter: a calendar date (midnight UTC) or an RFC 3339 date-time, answered as a Date. */
+export const DateQuery = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/, 'must be a date (2026-06-30) or an RFC 3339 date-time')
+  .refine((s) => {
+    // Date.parse rolls 2026-02-30 over to March: the calendar date must be one that exists.
+    const [y, m, d] = s.slice(0, 10).split('-').map(Number) as [number, number, number];
+    const day = new Date(Date.UTC(y, m - 1, d));
+    return day.getUTCMonth() === m - 1 && day.getUTCDate() === d && !Number.isNaN(Date.parse(s.length === 10 ? `${s}T00:00:00Z` : s));
+  }, 'not a real date')
+  .transform((s) => new Date(s.length === 10 ? `${s}T00:00:00Z` : s))
+  .optional();
+
+/**
+ * A list's 200 answer: JSON by default, the same rows as RFC 4180 CSV for `Accept: text/csv` (http/csv.ts),
+ * whose next page's cursor is the `Clearframe-Next-Cursor` header.
+ */
+export const jsonOrCsv = <T>(description: string, schema: T) => ({
+  description: `${description}; as CSV (a header row, then one row per item) for Accept: text/csv`,
+  headers: { 'Clearframe-Next-Cursor': { description: 'CSV answers: the cursor of the next page, absent on the last', schema: { type: 'string' as const } } },
+  content: {
+    'application/json': { schema },
+    'text/csv': { schema: z.string().openapi({ description: 'RFC 4180, CRLF line ends, a header row' }) },
+  },
+});

@@ -94,6 +94,11 @@ export function problemResponse(c: Context, problem: Problem): Response {
 }
 
 /** zod issues as field errors: `path.to.field` and the message. */
-export function fieldErrors(issues: readonly { path: readonly PropertyKey[]; message: string }[]): FieldError[] {
-  return issues.map((i) => ({ field: i.path.map(String).join('.') || '(body)', message: i.message }));
+export function fieldErrors(issues: readonly { path: readonly PropertyKey[]; message: string; code?: string; keys?: readonly string[] }[]): FieldError[] {
+  return issues.flatMap((i) =>
+    // A strict object's unknown keys (an unknown query filter among them): each key named as the field.
+    i.code === 'unrecognized_keys' && i.keys?.length
+      ? i.keys.map((k) => ({ field: [...i.path.map(String), k].join('.'), message: `unknown field "${k}"` }))
+      : [{ field: i.path.map(String).join('.') || '(body)', message: i.message }],
+  );
 }

@@ -3,12 +3,36 @@ import { getAsset } from '../assets/service.ts';
 import type { Ledger } from '../audit/ledger.ts';
 import type { TokenVerifier } from '../auth/tokens.ts';
 import type { Database } from '../db/database.ts';
-import { errorResponses, guardedBy, IdParam, json } from '../http/openapi-common.ts';
+import { type CsvColumn, csvResponse, wantsCsv } from '../http/csv.ts';
+import { errorResponses, guardedBy, IdParam, json, jsonOrCsv } from '../http/openapi-common.ts';
 import { requireRole } from '../http/role-guard.ts';
 import { router } from '../http/validation.ts';
 import { listApprovals, recordApproval } from './approvals.ts';
-import { Approval, ApprovalCreate, License, LicenseCreate, LicenseHistory, RevocationImpact, RevokeBody } from './schemas.ts';
-import { addLicenseVersion, getLicense, licenseHistory, type RevocationDownstream, revocationImpact, revokeLicense } from './service.ts';
+import { Approval, ApprovalCreate, License, LicenseCreate, LicenseHistory, LicenseList, LicenseListQuery, RevocationImpact, RevokeBody } from './schemas.ts';
+import { addLicenseVersion, getLicense, type LicenseListItem, licenseHistory, listLicenses, type RevocationDownstream, revocationImpact, revokeLicense } from './service.ts';
+
+/** The CSV of GET /v1/licenses: a stable column order (new columns go at the end). */
+const LICENSE_CSV: CsvColumn<LicenseListItem>[] = [
+  { header: 'id', cell: (l) => l.id },
+  { header: 'assetId', cell: (l) => l.assetId },
+  { header: 'assetTitle', cell: (l) => l.assetTitle },
+  { header: 'version', cell: (l) => l.version },
+  { header: 'status', cell: (l) => l.status },
+  { header: 'licensor', cell: (l) => l.licensor },
+  { header: 'licensee', cell: (l) => l.licensee },
+  { header: 'vendors', cell: (l) => l.vendors },
+  { header: 'training', cell: (l) => l.grants.training },
+  { header: 'derivatives', cell: (l) => l.grants.derivatives },
+  { header: 'commercial', cell: (l) => l.grants.commercial },
+  { header: 'territories', cell: (l) => l.territories },
+  { header: 'media', cell: (l) => l.media },
+  { header: 'baseModelFamilies', cell: (l) => l.baseModelFamilies },
+  { header: 'termStart', cell: (l) => l.term.start },
+  { header: 'termEnd', cell: (l) => l.term.end },
+  { header: 'exclusivity', cell: (l) => l.exclusivity },
+  { header: 'revokedAt', cell: (l) => l.revocation?.revokedAt },
+  { header: 'auditIndex', cell: (l) => l.auditIndex },
+];
 
 /** What the license routes need from the running service. */
 export type LicenseDeps = {
@@ -56,6 +80,28 @@ export function licenseRoutes(app: LicenseDeps) {
       const { id } = c.req.valid('param');
       await getAsset(app.database.db, id);
       return c.json({ assetId: id, items: await licenseHistory(app.database.db, id) }, 200);
+    },
+  );
+
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/licenses',
+      operationId: 'listLicenses',
+      tags: ['Licenses'],
+      summary: 'The current version of every license, filtered by asset, licensee, vendor, grants, state or term end; cursor pagination; CSV too',
+      description:
+        'Only versions nothing supersedes, oldest recorded first; `nextCursor` asks for the next page. Filters combine (and). An unknown query parameter is a 422 naming it. CSV columns: ' +
+        LICENSE_CSV.map((c) => c.header).join(', ') +
+        ' (lists joined by `;`).',
+      ...guardedBy(legal),
+      request: { query: LicenseListQuery },
+      responses: { 200: jsonOrCsv('A page of current license versions', LicenseList), ...errorResponses },
+    }),
+    async (c) => {
+      const page = await listLicenses(app.database.db, c.req.valid('query'));
+      if (wantsCsv(c.req.header('accept'))) return csvResponse(LICENSE_CSV, page) as never;
+      return c.json(page, 200);
     },
   );
 

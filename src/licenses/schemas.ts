@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { sha256Hex } from '../assets/schemas.ts';
+import { CursorQuery, DateQuery, LimitQuery } from '../http/openapi-common.ts';
 import { GRANT_VALUES, TRAINING_PURPOSES } from '../vocabulary/rights.ts';
 import { isTerritory } from './territories.ts';
 
@@ -136,3 +137,24 @@ export const RevocationImpact = z
     wouldTaintCheckpoints: z.array(z.object({ id: z.string(), clearanceId: z.string() })),
   })
   .openapi('RevocationImpact');
+
+const GrantFilter = Grant.optional();
+
+/** GET /v1/licenses: every filter it takes; any other query parameter is a 422 naming it. */
+export const LicenseListQuery = z
+  .object({
+    assetId: z.string().min(1).max(100).optional(),
+    licensee: z.string().min(1).max(300).optional(),
+    vendor: z.string().min(1).max(200).optional().openapi({ description: 'a vendor the license names (in `vendors`, or as the licensee)' }),
+    training: GrantFilter,
+    derivatives: GrantFilter,
+    commercial: GrantFilter,
+    state: z.enum(['standing', 'revoked', 'ended']).optional().openapi({ description: 'standing: not revoked, term not over; revoked; ended: term over, not revoked' }),
+    endingBefore: DateQuery.openapi({ description: 'the term ends before this date (2026-06-30) or RFC 3339 date-time' }),
+    cursor: CursorQuery,
+    limit: LimitQuery,
+  })
+  .strict();
+
+export const LicenseListItem = License.extend({ assetTitle: z.string() }).openapi('LicenseListItem');
+export const LicenseList = z.object({ items: z.array(LicenseListItem), nextCursor: z.string().nullable() }).openapi('LicenseList');

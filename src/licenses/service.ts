@@ -1,11 +1,14 @@
-import { desc, eq, inArray } from 'drizzle-orm';
-import { getAsset } from '../assets/service.ts';
+import { type AnyColumn, and, asc, desc, eq, exists, gt, gte, inArray, isNotNull, isNull, lt, not, notExists, or, type SQL, sql } from 'drizzle-orm';
+import { alias, QueryBuilder } from 'drizzle-orm/pg-core';
+import { type AssetLicenseFilter, getAsset } from '../assets/service.ts';
+import { assets } from '../assets/tables.ts';
 import { type Actor, entryColumns, recordedAs } from '../audit/event.ts';
 import type { ChangeContext, Ledger } from '../audit/ledger.ts';
 import type { Queryable } from '../db/database.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { newId } from '../db/ids.ts';
 import { problems } from '../http/problem.ts';
+import type { Grant } from '../vocabulary/rights.ts';
 import type { LicenseCreateInput, LicenseView } from './schemas.ts';
 import { licenseRevocations, licenseVersions } from './tables.ts';
 
@@ -216,4 +219,94 @@ export async function revocationImpact(q: Queryable, licenseId: string, downstre
   await refuseSuperseded(q, license);
   const { wouldRevokeClearances, wouldTaintCheckpoints } = await downstream.impact(q, license);
   return { license, dryRun: true as const, wouldRevokeClearances, wouldTaintCheckpoints };
+}
+
+/** The filters of GET /v1/licenses. */
+export type LicenseListFilter = {
+  assetId?: string | undefined;
+  licensee?: string | undefined;
+  vendor?: string | undefined;
+  training?: Grant | undefined;
+  derivatives?: Grant | undefined;
+  commercial?: Grant | undefined;
+  state?: 'standing' | 'revoked' | 'ended' | undefined;
+  endingBefore?: Date | undefined;
+  cursor?: string | undefined;
+  limit: number;
+};
+
+export type LicenseListItem = LicenseView & { assetTitle: string };
+
+/**
+ * The current version of every license (the one nothing supersedes), in the order they were recorded
+ * (cursor: the last one's audit index). `state`: standing (not revoked, term not ended), revoked, or ended
+ * (its term over, not revoked), as of `at`.
+ */
+export async function listLicenses(q: Queryable, f: LicenseListFilter, at = new Date()): Promise<{ items: LicenseListItem[]; nextCursor: string | null }> {
+  const successor = alias(licenseVersions, 'successor');
+  const where: (SQL | undefined)[] = [
+    notExists(q.select({ one: sql`1` }).from(successor).where(eq(successor.supersedesId, licenseVersions.id))),
+    f.assetId === undefined ? undefined : eq(licenseVersions.assetId, f.assetId),
+    f.licensee === undefined ? undefined : eq(licenseVersions.licensee, f.licensee),
+    f.vendor === undefined ? undefined : or(sql`${licenseVersions.vendors} @> ${JSON.stringify([f.vendor])}::jsonb`, eq(licenseVersions.licensee, f.vendor)),
+    f.training === undefined ? undefined : eq(licenseVersions.grantTraining, f.training),
+    f.derivatives === undefined ? undefined : eq(licenseVersions.grantDerivatives, f.derivatives),
+    f.commercial === undefined ? undefined : eq(licenseVersions.grantCommercial, f.commercial),
+    f.endingBefore === undefined ? undefined : lt(licenseVersions.termEnd, f.endingBefore),
+    f.state === 'revoked' ? isNotNull(licenseRevocations.id) : undefined,
+    f.state === 'standing' ? and(isNull(licenseRevocations.id), gte(licenseVersions.termEnd, at)) : undefined,
+    f.state === 'ended' ? and(isNull(licenseRevocations.id), lt(licenseVersions.termEnd, at)) : undefined,
+    f.cursor === undefined ? undefined : gt(licenseVersions.auditIndex, Number(f.cursor)),
+  ];
+  const rows = await q
+    .select({ version: licenseVersions, revocation: licenseRevocations, assetTitle: assets.title })
+    .from(licenseVersions)
+    .innerJoin(assets, eq(assets.id, licenseVersions.assetId))
+    .leftJoin(licenseRevocations, eq(licenseRevocations.licenseId, licenseVersions.id))
+    .where(and(...where))
+    .orderBy(asc(licenseVersions.auditIndex))
+    .limit(f.limit + 1);
+  const page = rows.slice(0, f.limit);
+  return {
+    // Current versions: nothing supersedes them.
+    items: page.map((r) => ({ ...licenseView(r.version, null, r.revocation, at), assetTitle: r.assetTitle })),
+    nextCursor: rows.length > f.limit ? String(page[page.length - 1]!.version.auditIndex) : null,
+  };
+}
+
+/**
+ * The condition "the asset `assetId` has a current license version like this", for the asset list
+ * (assets/service.ts declares the port; the composition root hands this in). `license`: licensed (a
+ * current version not revoked whose term is not over), unlicensed (none such, and none revoked), revoked
+ * (a current version revoked); the grant and territory filters ask of that same version (of a standing
+ * one when `license` is not given).
+ */
+export function assetLicenseCondition(assetId: SQL | AnyColumn, f: AssetLicenseFilter, at = new Date()): SQL | undefined {
+  const { license, training, derivatives, commercial, territory } = f;
+  if (license === undefined && training === undefined && derivatives === undefined && commercial === undefined && territory === undefined) return undefined;
+  const successor = alias(licenseVersions, 'successor');
+  const revoked = alias(licenseRevocations, 'revoked');
+  const current = (...more: (SQL | undefined)[]) =>
+    exists(
+      new QueryBuilder()
+        .select({ one: sql`1` })
+        .from(licenseVersions)
+        .leftJoin(revoked, eq(revoked.licenseId, licenseVersions.id))
+        .where(
+          and(
+            eq(licenseVersions.assetId, assetId as AnyColumn),
+            notExists(new QueryBuilder().select({ one: sql`1` }).from(successor).where(eq(successor.supersedesId, licenseVersions.id))),
+            ...more,
+          ),
+        ),
+    );
+  const standing = and(isNull(revoked.id), gte(licenseVersions.termEnd, at));
+  const terms = [
+    training === undefined ? undefined : eq(licenseVersions.grantTraining, training),
+    derivatives === undefined ? undefined : eq(licenseVersions.grantDerivatives, derivatives),
+    commercial === undefined ? undefined : eq(licenseVersions.grantCommercial, commercial),
+    territory === undefined ? undefined : sql`(${licenseVersions.territories} @> ${JSON.stringify([territory])}::jsonb or ${licenseVersions.territories} @> '["WORLD"]'::jsonb)`,
+  ];
+  if (license === 'unlicensed') return and(not(current(standing)), not(current(isNotNull(revoked.id))));
+  return current(license === 'revoked' ? isNotNull(revoked.id) : standing, ...terms);
 }

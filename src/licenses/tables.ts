@@ -1,4 +1,4 @@
-import { bigint, boolean, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { assets } from '../assets/tables.ts';
 import type { Grant } from '../vocabulary/rights.ts';
 
@@ -38,6 +38,8 @@ export const licenseVersions = pgTable(
     uniqueIndex('license_versions_asset_version_key').on(t.assetId, t.version),
     // A version can be superseded once: two concurrent amendments of the same version cannot both land.
     uniqueIndex('license_versions_supersedes_key').on(t.supersedesId),
+    // GET /v1/licenses pages by audit index (migrations/0018).
+    index('license_versions_audit_index_idx').on(t.auditIndex),
   ],
 );
 

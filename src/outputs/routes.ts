@@ -1,10 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { getCheckpointRow } from '../checkpoints/service.ts';
-import { errorResponses, guardedBy, IdParam, json } from '../http/openapi-common.ts';
+import { type CsvColumn, csvResponse, wantsCsv } from '../http/csv.ts';
+import { CursorQuery, DateQuery, errorResponses, guardedBy, IdParam, json, jsonOrCsv, LimitQuery } from '../http/openapi-common.ts';
 import { Problem, problems } from '../http/problem.ts';
 import { requireRole } from '../http/role-guard.ts';
 import { router } from '../http/validation.ts';
 import type { OutputDeps } from './deps.ts';
+import { listOutputs, type OutputListItem } from './list.ts';
 import { SUPPORTED_TYPES_TEXT } from './problems.ts';
 import { getOutput, listCheckpointOutputs, outputView } from './reader.ts';
 import { signOutput } from './sign.ts';
@@ -67,6 +69,47 @@ const CheckpointOutput = z
   })
   .openapi('CheckpointOutput');
 
+/** GET /v1/outputs: every filter it takes; any other query parameter is a 422 naming it. */
+const OutputListQuery = z
+  .object({
+    checkpointId: z.string().min(1).max(100).optional(),
+    clearanceId: z.string().min(1).max(100).optional(),
+    signedAfter: DateQuery.openapi({ description: 'signed at or after this date (2026-06-30) or RFC 3339 date-time' }),
+    signedBefore: DateQuery.openapi({ description: 'signed before this date or date-time' }),
+    standing: z
+      .enum(['good', 'tainted', 'withdrawn'])
+      .optional()
+      .openapi({ description: 'good; tainted (its checkpoint tainted or its clearance fallen); withdrawn (the ledger held the signed file back)' }),
+    cursor: CursorQuery,
+    limit: LimitQuery,
+  })
+  .strict();
+
+const OutputListItemSchema = z
+  .record(z.string(), z.unknown())
+  .openapi({ description: 'the record GET /v1/outputs/{id} answers, with `standing`: `status` and `cause`' })
+  .openapi('OutputListItem');
+
+/** The CSV of GET /v1/outputs: a stable column order (new columns go at the end). */
+const OUTPUT_CSV: CsvColumn<OutputListItem>[] = [
+  { header: 'id', cell: (o) => o.id },
+  { header: 'checkpointId', cell: (o) => o.checkpointId },
+  { header: 'clearanceId', cell: (o) => o.clearanceId },
+  { header: 'datasetId', cell: (o) => o.datasetId },
+  { header: 'mimeType', cell: (o) => o.mimeType },
+  { header: 'signedSha256', cell: (o) => o.signedSha256 },
+  { header: 'signedSize', cell: (o) => o.signedSize },
+  { header: 'sourceAssetIds', cell: (o) => o.sourceAssetIds },
+  { header: 'generatorName', cell: (o) => o.generator?.name },
+  { header: 'generatorVersion', cell: (o) => o.generator?.version },
+  { header: 'standing', cell: (o) => o.standing.status },
+  { header: 'standingCause', cell: (o) => o.standing.cause?.code },
+  { header: 'withdrawnAt', cell: (o) => o.withdrawal?.withdrawnAt },
+  { header: 'createdAt', cell: (o) => o.createdAt },
+  { header: 'createdBy', cell: (o) => o.createdBy },
+  { header: 'auditIndex', cell: (o) => o.auditIndex },
+];
+
 export function outputRoutes(app: OutputDeps) {
   const generators = requireRole(app.verifyToken, 'generator', 'admin');
   const verifiers = requireRole(app.verifyToken, 'distributor', 'legal', 'admin');
@@ -117,6 +160,28 @@ export function outputRoutes(app: OutputDeps) {
         'clearframe-output-id': output.id,
         'content-disposition': `attachment; filename="${output.id}"`,
       }) as never;
+    },
+  );
+
+  r.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/outputs',
+      operationId: 'listOutputs',
+      tags: ['Outputs'],
+      summary: 'Signed outputs, filtered by checkpoint, clearance, signing date or standing; cursor pagination; CSV too',
+      description:
+        'Oldest signed first; `nextCursor` asks for the next page. The readers of `GET /v1/outputs/{id}`, who read every output. An unknown query parameter is a 422 naming it. CSV columns: ' +
+        OUTPUT_CSV.map((c) => c.header).join(', ') +
+        ' (lists joined by `;`).',
+      ...guardedBy(readers),
+      request: { query: OutputListQuery },
+      responses: { 200: jsonOrCsv('A page of outputs', z.object({ items: z.array(OutputListItemSchema), nextCursor: z.string().nullable() })), ...errorResponses },
+    }),
+    async (c) => {
+      const page = await listOutputs(db(), c.req.valid('query'));
+      if (wantsCsv(c.req.header('accept'))) return csvResponse(OUTPUT_CSV, page) as never;
+      return c.json(page, 200);
     },
   );
 

@@ -26,7 +26,14 @@ export const outputs = pgTable(
     createdBy: text('created_by').notNull(),
     auditIndex: bigint('audit_index', { mode: 'number' }).notNull(),
   },
-  (t) => [uniqueIndex('outputs_signed_sha256_key').on(t.signedSha256), index('outputs_manifest_label_idx').on(t.manifestLabel), index('outputs_checkpoint_idx').on(t.checkpointId)],
+  (t) => [
+    uniqueIndex('outputs_signed_sha256_key').on(t.signedSha256),
+    index('outputs_manifest_label_idx').on(t.manifestLabel),
+    index('outputs_checkpoint_idx').on(t.checkpointId),
+    // GET /v1/outputs pages by audit index, and by clearance (migrations/0018).
+    index('outputs_audit_index_idx').on(t.auditIndex),
+    index('outputs_clearance_idx').on(t.clearanceId, t.auditIndex),
+  ],
 );
 
 /**

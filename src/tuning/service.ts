@@ -1,4 +1,4 @@
-import { desc, eq } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, sql } from 'drizzle-orm';
 import { entryColumns, recordedAs } from '../audit/event.ts';
 import type { Ledger } from '../audit/ledger.ts';
 import type { Principal } from '../auth/tokens.ts';
@@ -13,7 +13,7 @@ import { Problem, problems } from '../http/problem.ts';
 import type { Keyring } from '../signing/keyring.ts';
 import { tuningJobStates, tuningJobs } from './tables.ts';
 import type { TuningBackend } from './vertex.ts';
-import { type TuningHyperParameters, type TuningJobState, VertexError } from './vertex.ts';
+import { type TuningHyperParameters, type TuningJobState, type TuningJobStateName, VertexError } from './vertex.ts';
 
 type JobRow = typeof tuningJobs.$inferSelect;
 
@@ -154,3 +154,46 @@ export async function refreshTuningJob(app: TuningDeps, principal: Principal, id
   });
   return jobView(app.database.db, job, { ok: true });
 }
+
+export type TuningJobListFilter = { state?: TuningJobStateName | undefined; clearanceId?: string | undefined; cursor?: string | undefined; limit: number };
+
+/**
+ * Tuning jobs oldest first (cursor: the last one's audit index), with their current state (the last one
+ * Vertex reported) and the checkpoint a success registered; a vendor sees its own jobs only.
+ */
+export async function listTuningJobs(q: Queryable, principal: Principal, f: TuningJobListFilter) {
+  const current = sql<string>`(select ${tuningJobStates.state} from ${tuningJobStates} where ${tuningJobStates.jobId} = ${tuningJobs.id} order by ${tuningJobStates.seq} desc limit 1)`;
+  const rows = await q
+    .select({ job: tuningJobs, state: current, checkpointId: checkpoints.id })
+    .from(tuningJobs)
+    .leftJoin(checkpoints, eq(checkpoints.tuningJobId, tuningJobs.id))
+    .where(
+      and(
+        principal.role === 'vendor' ? eq(tuningJobs.vendor, principal.vendor ?? '') : undefined,
+        f.clearanceId === undefined ? undefined : eq(tuningJobs.clearanceId, f.clearanceId),
+        f.state === undefined ? undefined : sql`${current} = ${f.state}`,
+        f.cursor === undefined ? undefined : gt(tuningJobs.auditIndex, Number(f.cursor)),
+      ),
+    )
+    .orderBy(asc(tuningJobs.auditIndex))
+    .limit(f.limit + 1);
+  const page = rows.slice(0, f.limit);
+  const items = page.map(({ job, state, checkpointId }) => ({
+    id: job.id,
+    clearanceId: job.clearanceId,
+    vendor: job.vendor,
+    baseModel: job.baseModel,
+    trainingDataUri: job.trainingDataUri,
+    validationDataUri: job.validationDataUri,
+    displayName: job.displayName,
+    vertexJobName: job.vertexJobName,
+    state,
+    checkpointId: checkpointId ?? null,
+    createdAt: job.createdAt.toISOString(),
+    createdBy: job.createdBy,
+    auditIndex: job.auditIndex,
+  }));
+  return { items, nextCursor: rows.length > f.limit ? String(page[page.length - 1]!.job.auditIndex) : null };
+}
+
+export type TuningJobListItem = Awaited<ReturnType<typeof listTuningJobs>>['items'][number];

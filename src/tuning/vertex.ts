@@ -35,7 +35,7 @@ export type TuningJobStateName =
 
 // Index = the proto enum number.
 // prettier-ignore
-const JOB_STATES: readonly TuningJobStateName[] = [
+export const JOB_STATES: readonly TuningJobStateName[] = [
   'JOB_STATE_UNSPECIFIED',
   'JOB_STATE_QUEUED',
   'JOB_STATE_PENDING',
