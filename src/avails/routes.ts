@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { csvLine } from '../http/csv.ts';
 import { errorResponses, guardedBy } from '../http/openapi-common.ts';
 import { requireRole } from '../http/role-guard.ts';
 import { router } from '../http/validation.ts';
-import { csvDocument } from './csv.ts';
 import { AvailsPage, AvailsQuery } from './schemas.ts';
 import { type AvailItem, type AvailsDeps, proposedUse, searchAvails } from './service.ts';
 
@@ -66,7 +66,7 @@ export function availsRoutes(app: AvailsDeps) {
       if (wantsCsv(c.req.header('accept'))) {
         const headers: Record<string, string> = { 'content-type': 'text/csv; charset=utf-8', vary: 'accept' };
         if (page.nextCursor !== null) headers['clearframe-next-cursor'] = page.nextCursor;
-        return c.body(csvDocument(CSV_COLUMNS, page.items.map(csvRow)), 200, headers);
+        return c.body(csvLine(CSV_COLUMNS) + page.items.map((i) => csvLine(csvRow(i))).join(''), 200, headers);
       }
       c.header('vary', 'accept');
       return c.json(

@@ -9,17 +9,26 @@ export type CsvColumn<T> = { header: string; cell: (row: T) => CsvCell };
 
 export const CSV_MEDIA_TYPE = 'text/csv; charset=utf-8; header=present';
 
-/** One field, quoted when it holds a comma, a quote, CR or LF (or starts or ends with a space), quotes doubled. */
+/**
+ * One field, quoted when it holds a comma, a quote, CR or LF (or starts or ends with a space), quotes
+ * doubled. Text that a spreadsheet would run as a formula (a leading =, +, -, @, tab or CR: OWASP's CSV
+ * injection) is written after an apostrophe, which spreadsheets show as text; numbers are written as they are.
+ */
 export function csvField(value: CsvCell): string {
   if (value === null || value === undefined) return '';
-  const text = Array.isArray(value) ? value.join(';') : String(value);
+  const raw = Array.isArray(value) ? value.join(';') : String(value);
+  const text = typeof value === 'string' && /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
   return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** One record, its line ended by CRLF (RFC 4180 section 2). */
+export function csvLine(cells: readonly CsvCell[]): string {
+  return `${cells.map(csvField).join(',')}\r\n`;
 }
 
 /** The header row and one record per row, each line ended by CRLF (RFC 4180 section 2). */
 export function toCsv<T>(columns: readonly CsvColumn<T>[], rows: readonly T[]): string {
-  const line = (cells: CsvCell[]) => `${cells.map(csvField).join(',')}\r\n`;
-  return line(columns.map((c) => c.header)) + rows.map((r) => line(columns.map((c) => c.cell(r)))).join('');
+  return csvLine(columns.map((c) => c.header)) + rows.map((r) => csvLine(columns.map((c) => c.cell(r)))).join('');
 }
 
 /** Whether the request's Accept header asks for CSV rather than JSON (text/csv named before application/json). */
@@ -40,45 +49,96 @@ export function wantsCsv(accept: string | undefined): boolean {
   return !json || csv.q >= json.q;
 }
 
-/** Parses RFC 4180 text back into records (the tests read answers back with it; clients may too). */
-export function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let record: string[] = [];
-  let field = '';
-  let quoted = false;
+export class CsvSyntaxError extends Error {
+  constructor(
+    message: string,
+    readonly line: number,
+  ) {
+    super(`line ${line}: ${message}`);
+    this.name = 'CsvSyntaxError';
+  }
+}
+
+/** A parsed record with the line of the sheet it starts on (1-based, as a spreadsheet numbers rows). */
+export type CsvRecord = { line: number; cells: string[] };
+
+/**
+ * Reads what spreadsheets really save: UTF-8 with or without a byte-order mark, CRLF or LF line ends, quoted
+ * fields holding commas, quotes ("") and line breaks. A quote that opens a field must close it; a stray quote
+ * inside an unquoted field is kept as text (Excel writes none, but hand-edited sheets have them).
+ */
+export function readCsv(input: string): CsvRecord[] {
+  const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
+  const records: CsvRecord[] = [];
+  let cells: string[] = [];
+  let cell = '';
+  let line = 1;
+  let recordLine = 1;
   let i = 0;
+  let quoted = false;
+  let cellStarted = false;
+  const endCell = () => {
+    cells.push(cell);
+    cell = '';
+    cellStarted = false;
+  };
+  const endRecord = () => {
+    endCell();
+    // A blank line is no record: a sheet saved with a trailing newline (or blank rows) has none.
+    if (!(cells.length === 1 && cells[0] === '')) records.push({ line: recordLine, cells });
+    cells = [];
+  };
   while (i < text.length) {
     const ch = text[i]!;
     if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i += 2;
+      if (ch === '"') {
+        if (text[i + 1] === '"') {
+          cell += '"';
+          i += 2;
+          continue;
+        }
+        quoted = false;
+        i++;
+        // After a closing quote only a separator or a line end may follow.
+        const next = text[i];
+        if (next !== undefined && next !== ',' && next !== '\n' && next !== '\r') throw new CsvSyntaxError('text after a closing quote', line);
         continue;
       }
-      if (ch === '"') quoted = false;
-      else field += ch;
+      if (ch === '\n') line++;
+      cell += ch;
       i++;
       continue;
     }
-    if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      record.push(field);
-      field = '';
-    } else if (ch === '\r' && text[i + 1] === '\n') {
-      record.push(field);
-      records.push(record);
-      record = [];
-      field = '';
+    if (ch === '"' && !cellStarted) {
+      quoted = true;
+      cellStarted = true;
       i++;
-    } else field += ch;
+      continue;
+    }
+    if (ch === ',') {
+      endCell();
+      i++;
+      continue;
+    }
+    if (ch === '\r' || ch === '\n') {
+      endRecord();
+      i += ch === '\r' && text[i + 1] === '\n' ? 2 : 1;
+      line++;
+      recordLine = line;
+      continue;
+    }
+    cell += ch;
+    cellStarted = true;
     i++;
   }
-  if (quoted) throw new Error('unterminated quoted field');
-  if (field !== '' || record.length > 0) {
-    record.push(field);
-    records.push(record);
-  }
+  if (quoted) throw new CsvSyntaxError('a quoted field is never closed', recordLine);
+  if (cell !== '' || cells.length > 0) endRecord();
   return records;
+}
+
+/** The records' cells alone (the tests read answers back with it; clients may too). */
+export function parseCsv(text: string): string[][] {
+  return readCsv(text).map((r) => r.cells);
 }
 
 /** A page of rows as a CSV answer; the next page's cursor, if any, in `Clearframe-Next-Cursor`. */

@@ -1,8 +1,8 @@
 import * as XLSX from '@e965/xlsx';
+import { CsvSyntaxError, readCsv as parseCsv } from '../http/csv.ts';
 import { LicenseCreate } from '../licenses/schemas.ts';
 import { isTerritory } from '../licenses/territories.ts';
 import { GRANT_VALUES, type Grant, isOneOf } from '../vocabulary/rights.ts';
-import { CsvSyntaxError, parseCsv } from './csv.ts';
 import { globProblem } from './glob.ts';
 
 /**

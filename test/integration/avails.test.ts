@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseCsv } from '../../src/http/csv.ts';
 import { createC2paWasmEngine, createLocalKeySigner } from '../../src/provenance/c2pa/c2pa-wasm.ts';
 import { createLocalSigningIdentity } from '../../src/provenance/c2pa/local-ca.ts';
 import { trainingMiningAssertion } from '../../src/provenance/c2pa/training-mining.ts';
@@ -362,32 +363,3 @@ describe.skipIf(databaseUnavailable())('availability search (GET /v1/avails)', (
     expect((await svc.call('POST', '/v1/datasets', { token: legal, json: { name: 'listed', assetIds: [all[0]] } })).status).toBe(201);
   });
 });
-
-/** RFC 4180 records (quoted fields with doubled quotes and line breaks), for checking the answer. */
-function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let field = '';
-  let record: string[] = [];
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      record.push(field);
-      field = '';
-    } else if (ch === '\r' && text[i + 1] === '\n') {
-      record.push(field);
-      records.push(record);
-      record = [];
-      field = '';
-      i++;
-    } else field += ch;
-  }
-  return records;
-}

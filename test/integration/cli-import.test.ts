@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueToken } from '../../src/auth/tokens.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { queryRows } from '../../src/db/database.ts';
-import { parseCsv } from '../../src/imports/csv.ts';
+import { readCsv as parseCsv } from '../../src/http/csv.ts';
 import { COLUMNS } from '../../src/imports/sheet.ts';
 import { createLogger, openConfiguredDatabase, serveHttp, startRuntime } from '../../src/runtime.ts';
 import { createTestDatabase, databaseUnavailable, type TestDatabase, testDbKind } from '../support/db.ts';

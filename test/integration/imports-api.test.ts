@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { treeSize } from '../../src/audit/log-store.ts';
-import { parseCsv } from '../../src/imports/csv.ts';
+import { readCsv as parseCsv } from '../../src/http/csv.ts';
 import { makePng } from '../fixtures/media.ts';
 import { databaseUnavailable } from '../support/db.ts';
 import { randomSha } from '../support/fixtures.ts';

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { csvDocument, csvField } from '../../src/avails/csv.ts';
 import { AVAIL_REASON_CODES, availReasons, CODE_BY_POLICY, gateRequestFor, reasonCode, unmappedPolicies } from '../../src/avails/reasons.ts';
 import { type PolicySet, SYNTHETIC_POLICY_IDS } from '../../src/gate/policy-engine.ts';
 import { loadPolicySet } from '../../src/gate/policy-loader.ts';
@@ -77,24 +76,5 @@ describe('avails reason codes', () => {
     expect(gateRequestFor({ ...use, purpose: 'reference', territory: 'US' })).toEqual({ action: 'derive', purpose: 'fine-tune', territory: 'US', ...use });
     expect(gateRequestFor({ ...use, purpose: 'derivative' })).toEqual({ action: 'derive', purpose: 'fine-tune', ...use });
     expect(gateRequestFor({ ...use, purpose: 'commercial', media: 'streaming' })).toEqual({ action: 'derive', purpose: 'fine-tune', media: 'streaming', commercial: true, ...use });
-  });
-});
-
-describe('avails CSV (RFC 4180)', () => {
-  it('quotes only what needs it, doubles quotes, ends lines with CRLF', () => {
-    expect(csvField('plain')).toBe('plain');
-    expect(csvField(null)).toBe('');
-    expect(csvField('a,b')).toBe('"a,b"');
-    expect(csvField('say "no"')).toBe('"say ""no"""');
-    expect(csvField('two\nlines')).toBe('"two\nlines"');
-    expect(
-      csvDocument(
-        ['a', 'b'],
-        [
-          ['1', null],
-          ['x,y', '"q"'],
-        ],
-      ),
-    ).toBe('a,b\r\n1,\r\n"x,y","""q"""\r\n');
   });
 });

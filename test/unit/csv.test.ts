@@ -44,7 +44,7 @@ describe('CSV (RFC 4180)', () => {
     const parsed = parseCsv(toCsv(cols, rows));
     expect(parsed[0]).toEqual(['h0', 'h1', 'h2', 'h3', 'h4']);
     expect(parsed.slice(1)).toEqual(rows);
-    expect(() => parseCsv('"open')).toThrow(/unterminated/);
+    expect(() => parseCsv('"open')).toThrow(/never closed/);
   });
 
   it('answers CSV only when Accept prefers text/csv', () => {
@@ -55,5 +55,12 @@ describe('CSV (RFC 4180)', () => {
     expect(wantsCsv('text/csv;q=0')).toBe(false);
     expect(wantsCsv('*/*')).toBe(false);
     expect(wantsCsv(undefined)).toBe(false);
+  });
+
+  it('writes text a spreadsheet would run as a formula after an apostrophe, and numbers as they are', () => {
+    expect(csvField('=HYPERLINK("http://x.example","open")')).toBe(`"'=HYPERLINK(""http://x.example"",""open"")"`);
+    expect(['+1', '-1', '@SUM(A1)', '\tx'].map(csvField)).toEqual(["'+1", "'-1", "'@SUM(A1)", "'\tx"]);
+    expect(csvField(-5)).toBe('-5');
+    expect(csvField('a-b=c')).toBe('a-b=c');
   });
 });

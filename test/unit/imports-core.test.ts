@@ -1,6 +1,6 @@
 import * as XLSX from '@e965/xlsx';
 import { describe, expect, it } from 'vitest';
-import { CsvSyntaxError, csvLine, parseCsv } from '../../src/imports/csv.ts';
+import { CsvSyntaxError, csvLine, readCsv as parseCsv } from '../../src/http/csv.ts';
 import { globRegExp, PathMatcher } from '../../src/imports/glob.ts';
 import { errorFileCsv, type FileFact, ImportPlanner, iptcProhibitsTraining } from '../../src/imports/plan.ts';
 import { COLUMNS, PERPETUITY, parseSheet, TEMPLATE, termsKey } from '../../src/imports/sheet.ts';
