@@ -1,9 +1,10 @@
-import { and, asc, eq, gt, ilike, inArray, or, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, ilike, inArray, or, type SQL, sql } from 'drizzle-orm';
 import { type Actor, entryColumns } from '../audit/event.ts';
 import type { Ledger } from '../audit/ledger.ts';
 import type { Queryable } from '../db/database.ts';
 import { isUniqueViolation } from '../db/errors.ts';
 import { newId } from '../db/ids.ts';
+import { preparedOn } from '../db/prepared.ts';
 import { problems } from '../http/problem.ts';
 import type { Grant } from '../vocabulary/rights.ts';
 import { UNVERIFIED_MANIFEST_STATES } from './embedded-terms.ts';
@@ -127,10 +128,19 @@ export async function readPreview(q: Queryable, id: string): Promise<AssetPrevie
   throw problems.notFound(`asset ${id} has no preview: it was registered by its hash, or its file is not an image the service decodes`);
 }
 
-/** One asset as answered: with legal's override of its embedded terms, if any. */
+/** One asset as answered: with legal's override of its embedded terms, if any (one statement, built once). */
 export async function readAsset(q: Queryable, id: string): Promise<AssetView> {
-  const [row, overrides] = await Promise.all([getAsset(q, id), q.select().from(assetEmbeddedOverrides).where(eq(assetEmbeddedOverrides.assetId, id))]);
-  return assetView(row, overrides[0] ?? null);
+  const statement = preparedOn(q, 'read_asset', (db) =>
+    db
+      .select({ asset: assets, override: assetEmbeddedOverrides })
+      .from(assets)
+      .leftJoin(assetEmbeddedOverrides, eq(assetEmbeddedOverrides.assetId, assets.id))
+      .where(eq(assets.id, sql.placeholder('id')))
+      .prepare('read_asset'),
+  );
+  const [found] = await statement.execute({ id });
+  if (!found) throw problems.notFound(`no asset ${id}`);
+  return assetView(found.asset, found.override);
 }
 
 /**
