@@ -11,13 +11,15 @@ import { parseCheckpoint, parseVerifierKey, verifyNote } from '../../src/audit/s
 import { outputFingerprints } from '../../src/fingerprints/tables.ts';
 import { fingerprintImage } from '../../src/media/fingerprint.ts';
 import { readOutputLineage, readSoftBinding, SOFT_BINDING_ALG } from '../../src/outputs/manifest.ts';
+import { signOutput } from '../../src/outputs/sign.ts';
 import { outputs } from '../../src/outputs/tables.ts';
 import { RECOVERY_THRESHOLD } from '../../src/outputs/verify.ts';
 import { createC2paWasmEngine } from '../../src/provenance/c2pa/c2pa-wasm.ts';
+import type { ManifestEngine } from '../../src/provenance/c2pa/types.ts';
 import { makeJpeg, makeMp4, tamperImageData } from '../fixtures/media.ts';
 import { blockPicture, strippedReencode } from '../fixtures/pictures.ts';
 import { databaseUnavailable } from '../support/db.ts';
-import { activeCheckpoint } from '../support/gate-fixtures.ts';
+import { activeCheckpoint, licensedAsset } from '../support/gate-fixtures.ts';
 import { startTestService, type TestService } from '../support/service.ts';
 
 type Candidate = {
@@ -177,5 +179,38 @@ describe.skipIf(databaseUnavailable())('soft binding: outputs recovered from the
     const v = await verify(tamperImageData(out.bytes, 'image/jpeg'), 'image/jpeg');
     expect(v.verdict).toBe('tampered');
     expect(v).not.toHaveProperty('recovery');
+  });
+
+  it('records the fingerprint also when the output is made again under the lock (the log moved on mid-sign)', async () => {
+    const ctx = svc.runtime.ctx;
+    let landed = false;
+    const engine: ManifestEngine = {
+      sign: async (input) => {
+        // Another writer's change during the first sign: its commit finds the log moved on.
+        if (!landed) {
+          landed = true;
+          await licensedAsset(svc, legal, null);
+        }
+        return ctx.c2pa.sign(input);
+      },
+      read: (input) => ctx.c2pa.read(input),
+    };
+    const { bytes, output } = await signOutput(
+      { ...ctx, c2pa: engine },
+      { sub: 'render-farm', role: 'generator' },
+      {
+        bytes: await blockPicture(26),
+        mimeType: 'image/jpeg',
+        title: 't',
+        checkpointId,
+        sourceAssetIds: [],
+      },
+    );
+    expect(landed).toBe(true);
+    const fp = (await fingerprintImage(bytes))!;
+    expect((await rowsOf(output.id)).map((r) => r.value)).toEqual([fp.value]);
+    expect(((await entryOf(output.id)).content as { fingerprint: { value: string } }).fingerprint.value).toBe(fp.value);
+    expect(readSoftBinding(await ctx.c2pa.read({ bytes, mimeType: 'image/jpeg' }))).toBe(fp.value);
+    expect((await verify(await strippedReencode(bytes), 'image/jpeg')).recovery.candidates[0]!.outputId).toBe(output.id);
   });
 });
