@@ -102,3 +102,24 @@ async function runNearest(q: Queryable, words: number[], threshold: number, cand
   );
   return rows.map(toMatch);
 }
+
+/**
+ * For a writer that records the fingerprint in the same statement as its output (the sign path's one
+ * optimistic statement): `insert … select` from `source`, the output's id taken from `outputIdSql`, the
+ * fingerprint's own values as parameters numbered from `first` (`fingerprintParams`' order).
+ */
+export function fingerprintInsertSelect(outputIdSql: string, source: string, first: number): string {
+  const n = (i: number) => `$${first + i}`;
+  const chunks = Array.from({ length: CHUNKS }, (_, i) => `${n(3 + i)}::int`);
+  return (
+    `insert into output_fingerprints (output_id, algorithm, value, quality, ${Array.from({ length: CHUNKS }, (_, i) => `c${i}`).join(', ')}) ` +
+    `select ${outputIdSql}, ${n(0)}::text, ${n(1)}::text, ${n(2)}::int2, ${chunks.join(', ')} from ${source}`
+  );
+}
+
+/** The parameters of `fingerprintInsertSelect`, checked as `addFingerprint` checks them. */
+export function fingerprintParams(f: Omit<NewFingerprint, 'outputId'>): unknown[] {
+  const c = chunksOf(f.value);
+  if (!Number.isInteger(f.quality) || f.quality < 0 || f.quality > 100) throw new RangeError('quality is a whole number from 0 to 100');
+  return [f.algorithm, f.value, f.quality, ...c];
+}

@@ -33,6 +33,12 @@
  *     `sourceIngredients: 'withBytes'` and pass `sourceAssetIngredient(...)` for each source asset in the
  *     adapter's `SignInput.ingredients` instead (c2pa-rs then hashes the file and keeps its manifest).
  *
+ * - `c2pa.soft-binding` (still images only): the output's PDQ fingerprint (Meta's 256-bit perceptual hash),
+ *   so that any reader can look the output up by its pixels once the manifest has been stripped:
+ *   `alg` SOFT_BINDING_ALG (PDQ is not in the C2PA soft-binding algorithm list, so the name is ours,
+ *   reverse-domain as the list's are), one block whose `scope` is empty (the whole image) and whose `value`
+ *   is the hash as 64 hex digits, PDQ's own printed form (c2pa-rs 0.8x types the value as a text string).
+ *
  * Observed on c2pa-rs 0.91.3 (@contentauth/c2pa-wasm 0.13.3): object keys whose value is null do not come
  * back from the Reader (JSON and CBOR assertions alike). The lineage is therefore written in a canonical
  * form and read back with absent nullable keys restored to null: `canonicalOutputLineage` is what
@@ -47,6 +53,10 @@ import type { AssertionDefinition, ClaimGeneratorInfo, IngredientInput, Manifest
 
 /** Custom assertion label: reverse-domain, lowercase, no `__N` instance or `.vN` version suffix. */
 export const LINEAGE_LABEL = 'com.clearframe.lineage';
+
+/** The soft-binding algorithm name of PDQ as Clearframe computes it (`media/fingerprint.ts`). */
+export const SOFT_BINDING_ALG = 'com.clearframe.pdq.1';
+export const SOFT_BINDING_LABEL = 'c2pa.soft-binding';
 
 /** IPTC digital source type for media made by a model trained on sampled content. */
 export const TRAINED_ALGORITHMIC_MEDIA = 'http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia';
@@ -189,6 +199,8 @@ export interface BuildOutputManifestInput {
    * one is missing).
    */
   sourceIngredients?: 'declared' | 'withBytes';
+  /** The output's PDQ fingerprint (64 hex digits), written as a `c2pa.soft-binding` assertion; none for a video. */
+  softBinding?: { pdq: string } | null;
 }
 
 function trainingMiningEntries(allowTraining: boolean, allowInference: boolean): Record<string, TrainingMiningPermission> {
@@ -264,6 +276,10 @@ export function buildOutputManifest(input: BuildOutputManifestInput): ManifestDe
     trainingMiningAssertion('c2pa', trainingMiningEntries(allowTraining, allowInference)),
     trainingMiningAssertion('cawg', trainingMiningEntries(allowTraining, allowInference)),
   ];
+  if (input.softBinding) {
+    if (!/^[0-9a-f]{64}$/.test(input.softBinding.pdq)) throw new TypeError('buildOutputManifest: softBinding.pdq must be 64 lower-case hex digits');
+    assertions.push(softBindingAssertion(input.softBinding.pdq));
+  }
 
   const claimGenerator: ClaimGeneratorInfo | undefined = input.claimGenerator
     ? { name: input.claimGenerator.name, ...(input.claimGenerator.version !== undefined ? { version: input.claimGenerator.version } : {}) }
@@ -276,6 +292,20 @@ export function buildOutputManifest(input: BuildOutputManifestInput): ManifestDe
     assertions,
     ingredients: [modelIngredient, ...sourceIngredients],
   };
+}
+
+/** The `c2pa.soft-binding` assertion of a PDQ hash over the whole image (an empty scope). */
+export function softBindingAssertion(pdq: string): AssertionDefinition {
+  return { label: SOFT_BINDING_LABEL, data: { alg: SOFT_BINDING_ALG, blocks: [{ scope: {}, value: pdq }] } };
+}
+
+/** The PDQ hash a manifest's soft-binding assertion states, if it has exactly one of ours. */
+export function readSoftBinding(result: ReadResult): string | null {
+  if (result.kind !== 'manifest') return null;
+  const found = result.assertions.filter((a) => baseLabel(a.label) === SOFT_BINDING_LABEL && (a.data as { alg?: unknown } | null)?.alg === SOFT_BINDING_ALG);
+  if (found.length !== 1) return null;
+  const value = (found[0]!.data as { blocks?: { value?: unknown }[] }).blocks?.[0]?.value;
+  return typeof value === 'string' && /^[0-9a-f]{64}$/.test(value) ? value : null;
 }
 
 /** Nulls left out (c2pa-rs would drop them anyway; writing them out would make the signed bytes lie). */

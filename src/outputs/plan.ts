@@ -83,5 +83,11 @@ export type SignPlan = {
   storePrompt: boolean;
 };
 
-/** The hashes an output is recorded with: of the file as generated, and as signed. */
-export type OutputHashes = { originalSha256: string; signedSha256: string };
+/**
+ * The perceptual fingerprint an output is recorded with (`fingerprints/`), so that a copy whose manifest is
+ * gone can be led back to it. Still images only; a video has none (yet).
+ */
+export type OutputFingerprint = { algorithm: 'pdq'; value: string; quality: number };
+
+/** The hashes an output is recorded with: of the file as generated, and as signed; and its fingerprint. */
+export type OutputHashes = { originalSha256: string; signedSha256: string; fingerprint: OutputFingerprint | null };

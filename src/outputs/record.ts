@@ -6,6 +6,7 @@ import { type AuditEvent, entryColumns, recordedAs } from '../audit/event.ts';
 import type { LogTip } from '../audit/ledger.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { queryTextPrepared } from '../db/database.ts';
+import { fingerprintInsertSelect, fingerprintParams } from '../fingerprints/store.ts';
 import { C2paError } from '../provenance/c2pa/errors.ts';
 import type { SignResult } from '../provenance/c2pa/types.ts';
 import type { OutputDeps } from './deps.ts';
@@ -25,7 +26,15 @@ export function recordAt(app: OutputDeps, principal: Principal, plan: SignPlan, 
   return app.ledger.appendAt(tip, principal, outputEvent(plan, signed, hashes), async ({ event, entryIndexText, entryIndexParams }) => {
     const row = outputValues(plan, signed, hashes, event);
     const params = [...outputParams(row), ...entryIndexParams];
-    const [written] = await queryTextPrepared<{ audit_index: string | number }>(app.database.db, outputInsertAt(entryIndexText), params, 'outputs_insert_at');
+    const fp = hashes.fingerprint;
+    const [written] = fp
+      ? await queryTextPrepared<{ audit_index: string | number }>(
+          app.database.db,
+          outputWithFingerprintInsertAt(entryIndexText, params.length + 1),
+          [...params, ...fingerprintParams(fp)],
+          'outputs_insert_at_fingerprint',
+        )
+      : await queryTextPrepared<{ audit_index: string | number }>(app.database.db, outputInsertAt(entryIndexText), params, 'outputs_insert_at');
     const auditIndex = Number(written!.audit_index);
     return { value: { ...row, auditIndex }, appendedAt: auditIndex };
   });
@@ -44,6 +53,17 @@ function outputInsertAt(entryIndexText: (first: number) => string): string {
   return (outputInsertAtText ??=
     `insert into outputs (${[...outputColumns.map(([, c]) => c.name), outputs.auditIndex.name].join(', ')}) ` +
     `values (${outputColumns.map(([, c], i) => `$${i + 1}${castFor(c)}`).join(', ')}, ${entryIndexText(outputColumns.length + 1)}) returning audit_index`);
+}
+
+let outputWithFingerprintInsertAtText: string | undefined;
+/**
+ * The same insert, and the output's fingerprint beside it in the same statement (a data-modifying WITH):
+ * written only if the output row is, and neither if the log has moved on.
+ */
+function outputWithFingerprintInsertAt(entryIndexText: (first: number) => string, first: number): string {
+  return (outputWithFingerprintInsertAtText ??=
+    `with o as (${outputInsertAt(entryIndexText).replace(/returning audit_index$/, 'returning id, audit_index')}), ` +
+    `f as (${fingerprintInsertSelect('o.id', 'o', first)}) select audit_index from o`);
 }
 
 /** The row's values in outputColumns' order, as the driver takes them. */
@@ -79,7 +99,7 @@ export async function withdrawIfRecorded(app: OutputDeps, principal: Principal, 
 }
 
 /** What an output is recorded with, in its audit entry and its row alike: what was signed, from what, under which clearance. */
-function outputFacts(plan: SignPlan, signed: SignResult, { originalSha256, signedSha256 }: OutputHashes) {
+function outputFacts(plan: SignPlan, signed: SignResult, { originalSha256, signedSha256 }: Omit<OutputHashes, 'fingerprint'>) {
   const { checkpoint } = plan;
   return {
     id: plan.id,
@@ -98,9 +118,9 @@ function outputFacts(plan: SignPlan, signed: SignResult, { originalSha256, signe
   };
 }
 
-/** The output's audit entry. */
+/** The output's audit entry: its facts and its fingerprint (null for a video), which the log thus states. */
 export function outputEvent(plan: SignPlan, signed: SignResult, hashes: OutputHashes) {
-  return { action: 'output.signed', subjectId: plan.id, content: outputFacts(plan, signed, hashes) as Record<string, unknown> };
+  return { action: 'output.signed', subjectId: plan.id, content: { ...outputFacts(plan, signed, hashes), fingerprint: hashes.fingerprint } as Record<string, unknown> };
 }
 
 /** The output's row: its facts, the stored prompt if configured, and where its entry is. */

@@ -1,7 +1,8 @@
-import { eq } from 'drizzle-orm';
-import { contentOf, entryExpect, type StateProjection } from '../audit/state-check.ts';
-import { tableProjection } from '../audit/state-rows.ts';
-import type { Queryable } from '../db/database.ts';
+import { eq, type SQL, sql } from 'drizzle-orm';
+import { contentOf, entryExpect, type StateProjection, type StoredRow } from '../audit/state-check.ts';
+import { joinKey, tableProjection } from '../audit/state-rows.ts';
+import { type Queryable, queryRows } from '../db/database.ts';
+import { pdqWords } from '../media/pdq.ts';
 import { outputs, outputWithdrawals } from './tables.ts';
 
 /**
@@ -53,5 +54,64 @@ export function outputProjections(q: Queryable): StateProjection[] {
         return [{ key: String(c.outputId), values: { outputId: c.outputId, reason: c.reason, codes: c.codes, withdrawnAt: new Date(event.time), auditIndex: event.index } }];
       },
     }),
+    fingerprintsProjection(q),
   ];
+}
+
+type FingerprintRow = { output_id: string; algorithm: string; value: string; quality: number; idx: string | number | null; chunks: number[] };
+
+/** The chunks agree with the value: what the check says of an honest row (a forged chunk misleads the index). */
+const AS_THE_VALUE = 'as the value';
+
+/**
+ * output_fingerprints, as the output's own entry states its fingerprint (the row has no index of its own:
+ * it claims its output's). Verification reads it to recover an output from a copy without its manifest.
+ */
+function fingerprintsProjection(q: Queryable): StateProjection {
+  const select = (where: SQL) =>
+    queryRows<FingerprintRow>(
+      q,
+      sql`select f.output_id, f.algorithm, f.value, f.quality, o.audit_index as idx,
+            array[f.c0, f.c1, f.c2, f.c3, f.c4, f.c5, f.c6, f.c7, f.c8, f.c9, f.c10, f.c11, f.c12, f.c13, f.c14, f.c15] as chunks
+          from output_fingerprints f left join outputs o on o.id = f.output_id
+          where ${where}
+          order by o.audit_index, f.output_id, f.algorithm, f.value`,
+    );
+  const chunksAgree = (r: FingerprintRow) => {
+    try {
+      const words = pdqWords(r.value);
+      return words.every((w, i) => Number(r.chunks[i]) === w);
+    } catch {
+      return false;
+    }
+  };
+  const toStored = (r: FingerprintRow): StoredRow => ({
+    index: r.idx === null ? null : Number(r.idx),
+    key: joinKey(r.output_id, r.algorithm, r.value),
+    values: { outputId: r.output_id, algorithm: r.algorithm, value: r.value, quality: Number(r.quality), chunks: chunksAgree(r) ? AS_THE_VALUE : 'differ from the value' },
+  });
+  return {
+    table: 'output_fingerprints',
+    expect(event) {
+      if (event.action !== 'output.signed') return [];
+      const c = contentOf(event);
+      const f = c.fingerprint as { algorithm: string; value: string; quality: number } | null | undefined;
+      if (!f) return [];
+      const outputId = String(c.id ?? event.subjectId);
+      return [{ key: joinKey(outputId, f.algorithm, f.value), values: { outputId, algorithm: f.algorithm, value: f.value, quality: f.quality, chunks: AS_THE_VALUE } }];
+    },
+    async read(range) {
+      const where =
+        'outside' in range
+          ? sql`o.audit_index is null or o.audit_index < 0 or o.audit_index >= ${range.outside}`
+          : sql`o.audit_index >= ${range.from} and o.audit_index < ${range.to}`;
+      return (await select(where)).map(toStored);
+    },
+    async find(key) {
+      const [outputId, algorithm, ...rest] = key.split('/');
+      const rows = await select(sql`f.output_id = ${outputId} and f.algorithm = ${algorithm} and f.value = ${rest.join('/')}`);
+      return rows[0] ? toStored(rows[0]) : undefined;
+    },
+    columnName: (prop) => ({ outputId: 'output_id', chunks: 'c0..c15' })[prop] ?? prop,
+  };
 }

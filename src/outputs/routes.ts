@@ -49,6 +49,30 @@ const Verification = z
       .record(z.string(), z.unknown())
       .nullable()
       .openapi({ description: "c2pa-rs's findings: codes, trust, the CAWG identity status; for `remote-manifest` the URL (`remoteUrl`), not fetched" }),
+    recovery: z
+      .object({
+        fingerprint: z.object({ algorithm: z.literal('pdq'), value: z.string(), quality: z.number().int() }),
+        threshold: z.number().int(),
+        statement: z.string().openapi({ description: 'that these bytes differ from the signed ones, so the file itself is not verified' }),
+        candidates: z.array(
+          z
+            .object({
+              outputId: z.string(),
+              distance: z.number().int().openapi({ description: 'Hamming distance in bits (of 256) between the fingerprints' }),
+              threshold: z.number().int(),
+              ledger: z.record(z.string(), z.unknown()).openapi({ description: 'the output’s record: `match` is `fingerprint`' }),
+              lineage: z.record(z.string(), z.unknown()).openapi({ description: 'the lineage its manifest stated, from the record' }),
+              standing: z.record(z.string(), z.unknown()),
+              proof: z.record(z.string(), z.unknown()).openapi({ description: 'the inclusion proof of its registration entry' }),
+            })
+            .passthrough(),
+        ),
+      })
+      .optional()
+      .openapi({
+        description:
+          'only with `recovered`: the file carries no manifest, and its PDQ fingerprint is within `threshold` bits of these outputs (nearest first); `ledger`, `lineage`, `standing` and `proof` beside the verdict are the nearest one’s',
+      }),
   })
   .passthrough()
   .openapi('Verification');

@@ -3,6 +3,8 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { LogMovedOn, type LogTip } from '../audit/ledger.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { newId } from '../db/ids.ts';
+import { addFingerprint } from '../fingerprints/store.ts';
+import { fingerprintImage } from '../media/fingerprint.ts';
 import { sha256OnThreadPool } from '../provenance/c2pa/c2pa-wasm.ts';
 import { C2paError } from '../provenance/c2pa/errors.ts';
 import type { TimestampAuthority } from '../provenance/c2pa/tsa-client.ts';
@@ -11,7 +13,7 @@ import type { Signer } from '../signing/signer.ts';
 import type { OutputDeps } from './deps.ts';
 import { generationGate } from './generation-gate.ts';
 import { buildOutputManifest } from './manifest.ts';
-import { checkpointsSeen, checkpointWithClearance, type OutputHashes, type OutputInput, type SignPlan, sourceAssets } from './plan.ts';
+import { checkpointsSeen, checkpointWithClearance, type OutputFingerprint, type OutputHashes, type OutputInput, type SignPlan, sourceAssets } from './plan.ts';
 import { c2paProblem, supportedType } from './problems.ts';
 import type { OutputRow } from './reader.ts';
 import { outputEvent, outputValues, recordAt, sha256, withdrawIfRecorded } from './record.ts';
@@ -56,6 +58,10 @@ export async function signOutput(app: OutputDeps, principal: Principal, input: O
   const mimeType = supportedType(input.mimeType, input.bytes);
   const originalDigest = sha256OnThreadPool(input.bytes);
   originalDigest.catch(() => {}); // awaited below unless something fails first
+  // Decoded by libvips on its own threads meanwhile. Signing adds a manifest, not pixels, so the file as
+  // generated has the signed file's fingerprint.
+  const fingerprinting = outputFingerprint(mimeType, input.bytes);
+  fingerprinting.catch(() => {}); // likewise
   const remembered = app.ledger.rememberedTip();
   const tipRead = remembered ? undefined : app.ledger.tip();
   tipRead?.catch(() => {}); // likewise
@@ -96,7 +102,7 @@ export async function signOutput(app: OutputDeps, principal: Principal, input: O
   let restarted = false;
   for (;;) {
     try {
-      return await signAtTip(app, principal, plan, tip, originalDigest, !restarted);
+      return await signAtTip(app, principal, plan, tip, originalDigest, fingerprinting, !restarted);
     } catch (e) {
       if (e instanceof TipPassed && !restarted) {
         tip = await app.ledger.tip();
@@ -107,7 +113,17 @@ export async function signOutput(app: OutputDeps, principal: Principal, input: O
       else throw e;
     }
   }
-  return signUnderLock(app, principal, plan, await originalDigest);
+  return signUnderLock(app, principal, plan, await originalDigest, await fingerprinting);
+}
+
+/** Still images the ledger fingerprints. A video has no fingerprint yet (its frames would need a decoder). */
+const FINGERPRINTED = new Set(['image/jpeg', 'image/png', 'image/webp']);
+
+/** The output's PDQ fingerprint, or null (a video, another image type, or pixels libvips cannot decode). */
+async function outputFingerprint(mimeType: string, bytes: Uint8Array): Promise<OutputFingerprint | null> {
+  if (!FINGERPRINTED.has(mimeType)) return null;
+  const f = await fingerprintImage(bytes);
+  return f ? { algorithm: 'pdq', value: f.value, quality: f.quality } : null;
 }
 
 /** The use an output's sources are put to: by the checkpoint's vendor, under its clearance's purpose, now. */
@@ -143,6 +159,7 @@ async function signAtTip(
   plan: SignPlan,
   tip: LogTip,
   originalDigest: Promise<string>,
+  fingerprinting: Promise<OutputFingerprint | null>,
   stopIfPassed: boolean,
 ): Promise<{ bytes: Uint8Array; output: OutputRow }> {
   const db = app.database.db;
@@ -153,12 +170,15 @@ async function signAtTip(
   gate.catch(() => {}); // awaited by the signer, or in signManifest if c2pa-rs fails before it asks
   // c2pa-rs holds this thread until it asks for the signature: the gate's statement leaves first.
   await statementsSent();
+  // The manifest states the fingerprint (its soft binding), so c2pa-rs starts once libvips has decoded.
+  const fingerprint = await fingerprinting;
   let recording: Promise<OutputRow> | undefined;
   let signed: SignResult;
   try {
     signed = await signManifest(
       app,
       plan,
+      fingerprint,
       tip.size,
       async () => {
         // The gate's refusal answers first: it holds whatever the log's size.
@@ -167,7 +187,7 @@ async function signAtTip(
         if (stopIfPassed && logSize !== tip.size) throw new TipPassed(tip.size, logSize);
       },
       async (s) => {
-        const hashes: OutputHashes = { signedSha256: sha256(s.bytes), originalSha256: await originalDigest };
+        const hashes: OutputHashes = { signedSha256: sha256(s.bytes), originalSha256: await originalDigest, fingerprint };
         recording = recordAt(app, principal, plan, tip, s, hashes);
         recording.catch(() => {}); // awaited below, or by withdrawIfRecorded
         // Out on the wire before the read-back holds this thread.
@@ -182,7 +202,13 @@ async function signAtTip(
 }
 
 /** The careful way, when the log moved on during an optimistic sign: gate, sign and record under the lock. */
-async function signUnderLock(app: OutputDeps, principal: Principal, plan: SignPlan, originalSha256: string): Promise<{ bytes: Uint8Array; output: OutputRow }> {
+async function signUnderLock(
+  app: OutputDeps,
+  principal: Principal,
+  plan: SignPlan,
+  originalSha256: string,
+  fingerprint: OutputFingerprint | null,
+): Promise<{ bytes: Uint8Array; output: OutputRow }> {
   let signed: SignResult | undefined;
   const output = await app.ledger.change(principal, async ({ tx, record }) => {
     const { refusal } = await generationGate(tx, plan.checkpoint, plan.clearance);
@@ -190,8 +216,8 @@ async function signUnderLock(app: OutputDeps, principal: Principal, plan: SignPl
     refuseUnclearedSources(app.policies.current, await readSourceFacts(tx, plan.input.sourceAssetIds), sourceUse(plan));
     // Recorded first for its index; the content is completed below, before the entry is sealed.
     const event = record({ action: 'output.signed', subjectId: plan.id, content: {} });
-    signed = await signManifest(app, plan, event.index);
-    const hashes: OutputHashes = { originalSha256, signedSha256: sha256(signed.bytes) };
+    signed = await signManifest(app, plan, fingerprint, event.index);
+    const hashes: OutputHashes = { originalSha256, signedSha256: sha256(signed.bytes), fingerprint };
     Object.assign(event.content, outputEvent(plan, signed, hashes).content);
     const [row] = await tx
       .insert(outputs)
@@ -199,6 +225,7 @@ async function signUnderLock(app: OutputDeps, principal: Principal, plan: SignPl
       .returning()
       .prepare('outputs_insert')
       .execute();
+    if (fingerprint) await addFingerprint(tx, { outputId: plan.id, ...fingerprint });
     return row!;
   });
   return { bytes: signed!.bytes, output };
@@ -211,6 +238,7 @@ async function signUnderLock(app: OutputDeps, principal: Principal, plan: SignPl
 async function signManifest(
   app: OutputDeps,
   plan: SignPlan,
+  fingerprint: OutputFingerprint | null,
   auditIndex: number,
   beforeSignature?: () => Promise<void>,
   onSigned?: (signed: SignResult) => Promise<void>,
@@ -222,6 +250,7 @@ async function signManifest(
     allowFurtherTraining: app.config.outputs.allowFurtherTraining,
     promptDisclosure: app.config.outputs.promptDisclosure,
     claimGenerator: { name: 'Clearframe', version: '0.1.0' },
+    softBinding: fingerprint ? { pdq: fingerprint.value } : null,
     lineage: {
       outputId: plan.id,
       checkpoint: { id: checkpoint.id, ref: checkpoint.vertexModel ?? checkpoint.externalRef ?? checkpoint.id, artifactDigest: checkpoint.artifactDigest },

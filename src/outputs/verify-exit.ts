@@ -19,7 +19,7 @@ export const VERIFY_EXIT = {
   evidenceFailed: 5,
   /** intact, but signed by no trusted anchor */
   untrusted: 6,
-  /** not an output this ledger recorded, no manifest at all, or only a remote one (not fetched) */
+  /** not an output this ledger recorded, no manifest at all (recovered or not), or only a remote one (not fetched) */
   unregistered: 7,
 } as const;
 
@@ -46,6 +46,8 @@ export function verifyExitCode(r: VerifyOutcome): number {
       return VERIFY_EXIT.untrusted;
     case 'unregistered':
     case 'no-manifest':
+    // Pixels that look like an output are not a verified file: the candidates are in the answer.
+    case 'recovered':
     case 'remote-manifest':
       return VERIFY_EXIT.unregistered;
     case 'unsupported':

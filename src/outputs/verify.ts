@@ -6,13 +6,16 @@ import { signedTreeHead } from '../audit/service.ts';
 import { checkpointStatus } from '../checkpoints/service.ts';
 import { checkpoints } from '../checkpoints/tables.ts';
 import type { Queryable } from '../db/database.ts';
+import { nearest } from '../fingerprints/store.ts';
 import { clearances } from '../gate/tables.ts';
 import { Problem } from '../http/problem.ts';
+import { fingerprintImage } from '../media/fingerprint.ts';
 import { resolveMimeType } from '../provenance/c2pa/formats.ts';
 import type { ReadResult } from '../provenance/c2pa/types.ts';
 import type { OutputDeps } from './deps.ts';
-import { readOutputLineage } from './manifest.ts';
+import { canonicalOutputLineage, readOutputLineage } from './manifest.ts';
 import { outputStandingOf } from './output-standing.ts';
+import { sourceAssets } from './plan.ts';
 import { readRefusal, SUPPORTED_TYPES_TEXT } from './problems.ts';
 import { withdrawalView } from './reader.ts';
 import { outputs, outputWithdrawals } from './tables.ts';
@@ -26,7 +29,11 @@ const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
  *    validated (a changed box byte, an unknown signature algorithm, a pre-release manifest);
  *  - remote-manifest: the file names a manifest elsewhere (its URL is given) and carries none; the service
  *    never fetches it, so nothing is verified;
- *  - no-manifest: nothing to verify (no manifest store anywhere in the file);
+ *  - no-manifest: nothing to verify (no manifest store anywhere in the file), and its pixels match no output;
+ *  - recovered: no manifest, but its pixels match one or more outputs this ledger signed (PDQ fingerprint
+ *    within RECOVERY_THRESHOLD bits): each candidate with its record, lineage, standing and proof. The bytes
+ *    are not the signed ones (stripped, re-encoded, resized), so nothing about them is verified: it says
+ *    which signed output this file looks like, not that it is one;
  *  - tampered: a manifest whose hashes no longer match the content (altered since signing);
  *  - untrusted: intact, but signed by no configured trust anchor (a manifest from elsewhere);
  *  - unregistered: trusted and intact, but not an output this ledger recorded;
@@ -38,7 +45,25 @@ const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
  * Standing (checkpoint taint, revoked or expired licenses) is reported beside the verdict: a verified
  * file can still be one whose rights have since fallen away.
  */
-export const VERIFY_VERDICTS = ['damaged', 'remote-manifest', 'no-manifest', 'tampered', 'untrusted', 'unregistered', 'verified', 'withdrawn'] as const;
+export const VERIFY_VERDICTS = ['damaged', 'remote-manifest', 'no-manifest', 'recovered', 'tampered', 'untrusted', 'unregistered', 'verified', 'withdrawn'] as const;
+
+/**
+ * Hamming distance (bits of 256) within which a file's PDQ fingerprint leads back to an output: 31, the
+ * threshold Meta suggests for PDQ. Measured here (test/integration/outputs-softbinding.test.ts, sharp): a
+ * 320 x 240 picture stripped and re-encoded as JPEG at quality 60 lands 2 to 10 bits from its original;
+ * 780 pairs of unrelated generated pictures were at least 100 bits apart (random hashes: 128 on average).
+ * A lookup within 31 bits is also what the chunk index answers with one-bit neighbourhoods (fingerprints/mih.ts).
+ */
+export const RECOVERY_THRESHOLD = 31;
+/**
+ * PDQ's own quality score below which a fingerprint is not matched on: flat or smooth images (a plain
+ * gradient scores about 30) hash alike whatever they show. Meta's guidance is to discard hashes below 50.
+ */
+export const RECOVERY_MIN_QUALITY = 50;
+/** The still-image types the ledger fingerprints at signing (sign.ts); a video is not recovered (yet). */
+const RECOVERABLE_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp']);
+/** At most this many candidates, nearest first. */
+const MAX_CANDIDATES = 5;
 export type VerifyVerdict = (typeof VERIFY_VERDICTS)[number];
 
 export async function verifyFile(app: OutputDeps, bytes: Uint8Array, declaredType: string | undefined) {
@@ -82,6 +107,24 @@ export async function verifyFile(app: OutputDeps, bytes: Uint8Array, declaredTyp
   }
   const fileSha256 = await digest;
   if (read.kind !== 'manifest') {
+    // Only a file without any manifest is looked up by its pixels: one with a manifest is judged by it.
+    const recovered = await recover(app, bytes, mimeType, size);
+    if (recovered) {
+      const best = recovered.candidates[0]!;
+      return {
+        verdict: 'recovered' as VerifyVerdict,
+        detail: `the file carries no C2PA manifest, but its pixels match ${recovered.candidates.length === 1 ? 'an output' : `${recovered.candidates.length} outputs`} this ledger signed (PDQ, ${best.distance} of 256 bits apart, threshold ${RECOVERY_THRESHOLD}); ${BYTES_DIFFER}`,
+        sha256: fileSha256,
+        mimeType,
+        c2pa: null,
+        // The nearest candidate, as a verified file's answer gives its output; every one is in `recovery`.
+        ledger: best.ledger,
+        lineage: best.lineage,
+        standing: best.standing,
+        proof: best.proof,
+        recovery: recovered,
+      };
+    }
     return {
       verdict: 'no-manifest' as VerifyVerdict,
       detail: 'the file carries no C2PA manifest',
@@ -142,6 +185,72 @@ export async function verifyFile(app: OutputDeps, bytes: Uint8Array, declaredTyp
     standing: found?.standing ?? null,
     proof: found?.proof ?? null,
   };
+}
+
+const BYTES_DIFFER = 'these bytes differ from the signed ones (stripped, re-encoded or edited since), so the file itself is not verified';
+
+/**
+ * The outputs whose fingerprint is near this file's, each as a verified file's answer would give it: record,
+ * lineage (from the ledger, the manifest being gone), standing and proof. Null when the file is not a still
+ * image the ledger fingerprints, has too little to recognise, or matches nothing.
+ */
+async function recover(app: OutputDeps, bytes: Uint8Array, mimeType: string, size: Promise<number>) {
+  if (!RECOVERABLE_TYPES.has(mimeType)) return null;
+  const fp = await fingerprintImage(bytes);
+  if (!fp || fp.quality < RECOVERY_MIN_QUALITY) return null;
+  const db = app.database.db;
+  const matches = await nearest(db, fp.value, RECOVERY_THRESHOLD, { algorithm: 'pdq', limit: MAX_CANDIDATES });
+  if (matches.length === 0) return null;
+  const candidates = await Promise.all(
+    matches.map(async (m) => {
+      const [row] = await withCheckpoint(db).where(eq(outputs.id, m.outputId)).prepare('verify_output_by_id').execute();
+      if (!row) return null; // a fingerprint is written with its output, so this is not expected
+      const [facts, lineage] = await Promise.all([ledgerFacts(app, row, size), lineageFromRecord(app, row)]);
+      return {
+        outputId: row.output.id,
+        distance: m.distance,
+        threshold: RECOVERY_THRESHOLD,
+        ledger: {
+          match: 'fingerprint' as const,
+          outputId: row.output.id,
+          signedSha256: row.output.signedSha256,
+          auditIndex: row.output.auditIndex,
+          withdrawal: withdrawalView(row.withdrawal),
+        },
+        lineage,
+        ...facts,
+      };
+    }),
+  );
+  const found = candidates.filter((c) => c !== null);
+  if (found.length === 0) return null;
+  return {
+    fingerprint: { algorithm: fp.algorithm, value: fp.value, quality: fp.quality },
+    threshold: RECOVERY_THRESHOLD,
+    statement: BYTES_DIFFER,
+    candidates: found,
+  };
+}
+
+/** The lineage the output's manifest stated, rebuilt from its record (the same canonical form `readOutputLineage` gives). */
+async function lineageFromRecord(app: OutputDeps, { output, checkpoint }: OutputMatch) {
+  return canonicalOutputLineage(
+    {
+      outputId: output.id,
+      checkpoint: { id: checkpoint.id, ref: checkpoint.vertexModel ?? checkpoint.externalRef ?? checkpoint.id, artifactDigest: checkpoint.artifactDigest },
+      baseModel: checkpoint.baseModel,
+      clearanceId: output.clearanceId,
+      dataset: { id: output.datasetId, digest: output.datasetDigest },
+      policyDigest: output.policyDigest,
+      ledgerUrl: app.config.publicUrl,
+      auditIndex: output.auditIndex,
+      sourceAssets: await sourceAssets(app.database, output.sourceAssetIds),
+      promptSha256: output.promptSha256,
+      prompt: output.prompt,
+      generator: output.generator,
+    },
+    { promptDisclosure: app.config.outputs.promptDisclosure },
+  );
 }
 
 const withCheckpoint = (db: Queryable) =>

@@ -127,6 +127,7 @@ describe.skipIf(databaseUnavailable())('the state tables replayed from the log',
       'tuning_job_states',
       'outputs',
       'output_withdrawals',
+      'output_fingerprints',
     ]) {
       expect(r.rows[table], table).toBeGreaterThan(0);
     }
@@ -162,6 +163,9 @@ describe.skipIf(databaseUnavailable())('the state tables replayed from the log',
     ['tuning_job_states', () => sql`update tuning_job_states set state = 'JOB_STATE_SUCCEEDED' where job_id = ${ids.job} and seq = 2`, () => `${ids.job}/2`, 'state'],
     ['outputs', () => sql`update outputs set checkpoint_id = ${ids.checkpoint}, source_asset_ids = '[]'::jsonb where id = ${ids.output}`, () => ids.output!, 'source_asset_ids'],
     ['output_withdrawals', () => sql`delete from output_withdrawals where output_id = ${ids.output}`, () => ids.output!, '(row)'],
+    // A chunk that no longer agrees with the value would lead the index to another output's file.
+    ['output_fingerprints', () => sql`update output_fingerprints set c3 = c3 # 1 where output_id = ${ids.output}`, () => '', 'c0..c15'],
+    ['output_fingerprints', () => sql`update output_fingerprints set quality = 1 where output_id = ${ids.output}`, () => '', 'quality'],
   ];
   for (const [table, forge, row, column] of cases) {
     it(`names a forged ${table} row and its column (${column})`, async () => {

@@ -19,6 +19,7 @@ describe('verifyExitCode: clearframe verify exits by outcome (docs/outputs.md)',
     expect(verifyExitCode(online('untrusted'))).toBe(VERIFY_EXIT.untrusted);
     expect(verifyExitCode(online('unregistered'))).toBe(VERIFY_EXIT.unregistered);
     expect(verifyExitCode(online('no-manifest'))).toBe(VERIFY_EXIT.unregistered);
+    expect(verifyExitCode(online('recovered'))).toBe(VERIFY_EXIT.unregistered);
     expect(verifyExitCode(online('remote-manifest'))).toBe(VERIFY_EXIT.unregistered); // nothing verified, nothing fetched
     expect(verifyExitCode({ verdict: 'valid', evidence: { ok: false } })).toBe(VERIFY_EXIT.evidenceFailed);
     expect(verifyExitCode({ verdict: 'tampered', evidence: { ok: false } })).toBe(VERIFY_EXIT.tampered);
