@@ -147,6 +147,7 @@ const envSchema = z
       .default(100 * 1024 * 1024),
     STORE_PROMPTS: z.enum(['hash', 'full']).default('hash'),
     OUTPUTS_ALLOW_TRAINING: z.enum(['true', 'false']).default('false'),
+    OUTPUT_SOFT_BINDING: z.enum(['pdq', 'off']).default('off'),
     TSA_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL of an RFC 3161 time-stamp authority' }).optional()),
     TSA_TIMEOUT_MS: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.coerce.number().int().min(100).max(120_000).optional()),
     KEY_BACKEND: z.enum(['local', 'kms']).default('local'),
@@ -295,7 +296,8 @@ export type Config = {
   taintSweepSeconds: number;
   /** Extra PEM roots trusted when verifying C2PA manifests (the local CA is always trusted). */
   trustAnchorsPem: string[];
-  outputs: { maxBytes: number; promptDisclosure: 'hash' | 'full'; allowFurtherTraining: boolean };
+  /** softBinding: whether still images are fingerprinted (PDQ) at signing, recorded and stated in the manifest. */
+  outputs: { maxBytes: number; promptDisclosure: 'hash' | 'full'; allowFurtherTraining: boolean; softBinding: 'pdq' | 'off' };
   /**
    * RFC 3161 time-stamp authority for the C2PA signatures of outputs; null: none. When set, an output
    * is signed only with a token from it (a TSA failure fails the request).
@@ -353,7 +355,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     vertex: e.VERTEX_PROJECT && e.VERTEX_LOCATION ? { project: e.VERTEX_PROJECT, location: e.VERTEX_LOCATION, apiEndpoint: e.VERTEX_API_ENDPOINT } : null,
     taintSweepSeconds: e.TAINT_SWEEP_SECONDS,
     trustAnchorsPem: e.C2PA_TRUST_ANCHORS ? readPemFiles(e.C2PA_TRUST_ANCHORS) : [],
-    outputs: { maxBytes: e.MAX_OUTPUT_BYTES, promptDisclosure: e.STORE_PROMPTS, allowFurtherTraining: e.OUTPUTS_ALLOW_TRAINING === 'true' },
+    outputs: { maxBytes: e.MAX_OUTPUT_BYTES, promptDisclosure: e.STORE_PROMPTS, allowFurtherTraining: e.OUTPUTS_ALLOW_TRAINING === 'true', softBinding: e.OUTPUT_SOFT_BINDING },
     timestamping: e.TSA_URL ? { url: e.TSA_URL, timeoutMs: e.TSA_TIMEOUT_MS ?? DEFAULT_TSA_TIMEOUT_MS } : null,
     keys: e.KEY_BACKEND === 'kms' ? kmsKeysConfig(e) : { backend: 'local' },
   };

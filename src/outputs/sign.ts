@@ -60,7 +60,7 @@ export async function signOutput(app: OutputDeps, principal: Principal, input: O
   originalDigest.catch(() => {}); // awaited below unless something fails first
   // Decoded by libvips on its own threads meanwhile. Signing adds a manifest, not pixels, so the file as
   // generated has the signed file's fingerprint.
-  const fingerprinting = outputFingerprint(mimeType, input.bytes);
+  const fingerprinting = app.config.outputs.softBinding === 'pdq' ? outputFingerprint(mimeType, input.bytes) : Promise.resolve(null);
   fingerprinting.catch(() => {}); // likewise
   const remembered = app.ledger.rememberedTip();
   const tipRead = remembered ? undefined : app.ledger.tip();

@@ -51,7 +51,7 @@ describe.skipIf(databaseUnavailable())('soft binding: outputs recovered from the
   let checkpointId: string;
 
   beforeAll(async () => {
-    svc = await startTestService();
+    svc = await startTestService({ OUTPUT_SOFT_BINDING: 'pdq' });
     [legal, vendor, generator, distributor] = await Promise.all([svc.token('legal'), svc.token('vendor'), svc.token('generator'), svc.token('distributor')]);
     checkpointId = (await activeCheckpoint(svc, legal, vendor, 1)).checkpoint.id;
   });

@@ -24,7 +24,7 @@ describe.skipIf(databaseUnavailable())('the state tables replayed from the log',
   beforeAll(async () => {
     fake = await startFakeVertex({ progression: 'manual' });
     const { port } = fake.clientOptions();
-    svc = await startTestService({ VERTEX_PROJECT: 'dun-prod', VERTEX_LOCATION: 'us-central1', VERTEX_API_ENDPOINT: `http://127.0.0.1:${port}` });
+    svc = await startTestService({ OUTPUT_SOFT_BINDING: 'pdq', VERTEX_PROJECT: 'dun-prod', VERTEX_LOCATION: 'us-central1', VERTEX_API_ENDPOINT: `http://127.0.0.1:${port}` });
     const [legal, vendor, generator] = await Promise.all([svc.token('legal'), svc.token('vendor', 'ml@acme', 'acme-vfx'), svc.token('generator')]);
 
     // Art, licenses, a dataset, an allowed clearance and a checkpoint trained under it.
