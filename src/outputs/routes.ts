@@ -45,10 +45,10 @@ const Verification = z
     detail: z.string(),
     sha256: z.string(),
     mimeType: z.string(),
-    c2pa: z
-      .record(z.string(), z.unknown())
-      .nullable()
-      .openapi({ description: "c2pa-rs's findings: codes, trust, the CAWG identity status; for `remote-manifest` the URL (`remoteUrl`), not fetched" }),
+    c2pa: z.record(z.string(), z.unknown()).nullable().openapi({
+      description:
+        "c2pa-rs's findings: codes, trust, the signer (`signer`: the claim signature certificate's common name, issuer and serial number, the algorithm, and the signing time the signature states), the CAWG identity status; for `remote-manifest` the URL (`remoteUrl`), not fetched",
+    }),
     recovery: z
       .object({
         fingerprint: z.object({ algorithm: z.literal('pdq'), value: z.string(), quality: z.number().int() }),

@@ -170,6 +170,7 @@ export async function verifyFile(app: OutputDeps, bytes: Uint8Array, declaredTyp
       failureCodes: read.failureCodes,
       successCodes: read.validation.success.map((s) => s.code),
       timeStamp: timeStampOf(read),
+      signer: signerOf(read.activeManifest),
       identity: read.identity,
     },
     ledger: output
@@ -302,5 +303,21 @@ export async function registrationProof(app: OutputDeps, index: number, sizeNow?
     hashes: hashes.map(b64),
     checkpoint: head.note,
     verifierKey: '/v1/audit/key',
+  };
+}
+
+/**
+ * Who signed, as the claim signature's certificate names them (c2pa-rs' `signature_info`), and when the
+ * signature says it was made: what a reader is shown beside the trust verdict.
+ */
+function signerOf(manifest: { signature_info?: { alg?: string; issuer?: string; common_name?: string; cert_serial_number?: string; time?: string } }) {
+  const info = manifest.signature_info;
+  if (!info) return null;
+  return {
+    commonName: info.common_name ?? null,
+    issuer: info.issuer ?? null,
+    serialNumber: info.cert_serial_number ?? null,
+    alg: info.alg ?? null,
+    time: info.time ?? null,
   };
 }

@@ -141,6 +141,8 @@ describe('the web console in Chromium', () => {
     await good.getByText('Proof checked in your browser').waitFor();
     expect(await bad.getByText('Proof checked in your browser').count()).toBe(0);
     expect(await good.locator('[data-standing]').getAttribute('data-standing')).toBe('good');
+    // The signer by its certificate's name, then the trust this ledger gives it.
+    expect(await good.textContent()).toContain('Clearframe C2PA Signer');
     expect(await good.textContent()).toContain(outputId);
     expect(await good.locator('img.thumb').getAttribute('src')).toMatch(/^blob:/);
     await page.waitForFunction(`[...document.querySelectorAll('li.result img.thumb')].every((i) => i.complete && i.naturalWidth > 0)`);

@@ -14,7 +14,7 @@ import { startTestService, type TestService } from '../support/service.ts';
 
 type Verdict = {
   verdict: string;
-  c2pa: { trusted: boolean; intact: boolean; failureCodes: string[] } | null;
+  c2pa: { trusted: boolean; intact: boolean; failureCodes: string[]; signer?: { commonName: string | null; alg: string | null; time: string | null } | null } | null;
   ledger: { match: string; outputId?: string } | null;
   lineage: { outputId: string; checkpoint: { id: string }; auditIndex: number; dataset: { digest: string } } | null;
   standing: { checkpoint: { status: string } } | null;
@@ -95,6 +95,10 @@ describe.skipIf(databaseUnavailable())('signed outputs, verification and rights 
 
       const v = await verify(signed, type);
       expect(v.verdict).toBe('verified');
+      // Who signed, as the claim signature's certificate names them, and its algorithm.
+      expect(v.c2pa!.signer).toMatchObject({ commonName: 'Clearframe C2PA Signer', alg: 'Es256' });
+      // No time-stamp on this output: the signature states no time of its own (the registration's time is the leaf's).
+      expect(v.c2pa!.signer!.time).toBeNull();
       expect(v.ledger).toMatchObject({ match: 'exact', outputId });
       expect(v.standing!.checkpoint.status).toBe('active');
       // The proof checks against the signed checkpoint with the published key, and the leaf is the registration.

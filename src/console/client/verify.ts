@@ -12,7 +12,15 @@ export type VerifyAnswer = {
   detail: string;
   sha256: string;
   mimeType: string;
-  c2pa: { validationState: string; trusted: boolean; intact: boolean; activeManifest: string; failureCodes: string[]; timeStamp: unknown } | null;
+  c2pa: {
+    validationState: string;
+    trusted: boolean;
+    intact: boolean;
+    activeManifest: string;
+    failureCodes: string[];
+    timeStamp: unknown;
+    signer?: { commonName: string | null; issuer: string | null; serialNumber: string | null; alg: string | null; time: string | null } | null;
+  } | null;
   ledger: { match: 'exact' | 'manifest-only' | 'none'; outputId?: string; auditIndex?: number; withdrawal?: { reason?: string; at?: string } | null } | null;
   lineage: {
     outputId: string;
@@ -116,7 +124,6 @@ function verifyRow(file: File): HTMLLIElement {
     try {
       const res = await api('/v1/verify', { method: 'POST', body: file, headers: { 'content-type': file.type || 'application/octet-stream' } });
       const answer = (await res.json()) as VerifyAnswer;
-      showThumb();
       row.dataset.verdict = answer.verdict;
       const proof = h(
         'section',
@@ -125,6 +132,8 @@ function verifyRow(file: File): HTMLLIElement {
         h('p', {}, answer.proof ? 'Checking the proof in your browser…' : 'Nothing to prove: the ledger holds no registration of this file.'),
       );
       replaceChildren(body, ...renderAnswer(answer), proof, downloadButton(file, answer, null));
+      // After the verdict is on the page: the thumbnail's source costs a blob URL and starts a decode.
+      showThumb();
       if (answer.proof && answer.ledger?.outputId) {
         const check = await checkRegistrationProof(answer.proof, {
           vkey: await publishedKey(),
@@ -173,7 +182,7 @@ function renderAnswer(a: VerifyAnswer): Node[] {
         {},
         h('h3', {}, 'Signature'),
         facts([
-          ['Signer', a.c2pa.trusted ? 'a trusted C2PA signer of this ledger' : `not a trusted signer (${a.c2pa.validationState})`],
+          ['Signer', signerText(a.c2pa)],
           ['Content', a.c2pa.intact ? 'intact: matches its signed manifest' : 'altered after signing'],
           ['Signed and registered', event ? `${event.time} at the request of ${event.actor.sub} (${event.actor.role})` : null],
           ['Time-stamp', a.c2pa.timeStamp ? describe(a.c2pa.timeStamp) : 'none'],
@@ -261,6 +270,14 @@ function downloadButton(file: File, answer: VerifyAnswer, check: ProofCheck | nu
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
   });
   return button;
+}
+
+/** The certificate's names, then whether this ledger trusts it. */
+function signerText(c: NonNullable<VerifyAnswer['c2pa']>): string {
+  const s = c.signer;
+  const names = s ? [s.commonName, s.issuer && s.issuer !== s.commonName ? `issued by ${s.issuer}` : null].filter(Boolean).join(', ') : '';
+  const trust = c.trusted ? 'a trusted C2PA signer of this ledger' : `not a trusted signer (${c.validationState})`;
+  return names ? `${names}: ${trust}` : trust;
 }
 
 function leafEvent(leaf: string): { time: string; actor: { sub: string; role: string } } | null {
