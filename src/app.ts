@@ -19,7 +19,7 @@ import { gateRoutes } from './gate/routes.ts';
 import type { AppEnv } from './http/env.ts';
 import { loggableError } from './http/error-log.ts';
 import { hostileInput } from './http/json-body.ts';
-import { publicRoute } from './http/openapi-common.ts';
+import { publicRoute, rateLimited } from './http/openapi-common.ts';
 import { Problem, problemResponse } from './http/problem.ts';
 import { rateLimit } from './http/rate-limit.ts';
 import { securityHeaders } from './http/security-headers.ts';
@@ -141,7 +141,7 @@ export function createApp(app: AppContext): OpenAPIHono<AppEnv> {
       summary: 'Liveness: the process answers',
       operationId: 'healthz',
       ...publicRoute,
-      responses: { 200: { description: 'Alive', content: { 'application/json': { schema: Health } } } },
+      responses: { 200: { description: 'Alive', content: { 'application/json': { schema: Health } } }, ...rateLimited },
     }),
     (c) => c.json({ status: 'ok' as const }, 200),
   );
@@ -156,6 +156,7 @@ export function createApp(app: AppContext): OpenAPIHono<AppEnv> {
       responses: {
         200: { description: 'Ready', content: { 'application/json': { schema: Readiness } } },
         503: { description: 'Not ready: the failing check is false', content: { 'application/json': { schema: Readiness } } },
+        ...rateLimited,
       },
     }),
     async (c) => {
@@ -197,7 +198,7 @@ export function createApp(app: AppContext): OpenAPIHono<AppEnv> {
     summary: 'This OpenAPI 3.1 document',
     operationId: 'openapi',
     ...publicRoute,
-    responses: { 200: { description: 'The OpenAPI 3.1 document', content: { 'application/json': { schema: anyJson } } } },
+    responses: { 200: { description: 'The OpenAPI 3.1 document', content: { 'application/json': { schema: anyJson } } }, ...rateLimited },
   });
   api.openAPIRegistry.registerPath({
     method: 'get',
@@ -214,6 +215,7 @@ export function createApp(app: AppContext): OpenAPIHono<AppEnv> {
         },
         content: { 'text/html': { schema: z.string() } },
       },
+      ...rateLimited,
     },
   });
   jsonLimits = declareBodyLimits(api, app.config);

@@ -3,7 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { TokenVerifier } from '../auth/tokens.ts';
 import type { Config } from '../config/config.ts';
 import type { Database } from '../db/database.ts';
-import { errorResponses, guardedBy, publicRoute } from '../http/openapi-common.ts';
+import { errorResponses, guardedBy, publicRoute, rateLimited } from '../http/openapi-common.ts';
 import { problems } from '../http/problem.ts';
 import { requireRole } from '../http/role-guard.ts';
 import { router } from '../http/validation.ts';
@@ -50,7 +50,7 @@ export function auditRoutes(app: AuditDeps) {
       tags: ['Audit'],
       summary: 'Signed tree head: a C2SP tlog-checkpoint signed note (public)',
       ...publicRoute,
-      responses: { 200: { description: 'The checkpoint note', content: { 'text/plain': { schema: z.string() } } } },
+      responses: { 200: { description: 'The checkpoint note', content: { 'text/plain': { schema: z.string() } } }, ...rateLimited },
     }),
     async (c) => {
       const head = await signedTreeHead(db(), origin, signer);
@@ -76,6 +76,7 @@ export function auditRoutes(app: AuditDeps) {
             },
           },
         },
+        ...rateLimited,
       },
     }),
     (c) => c.json({ origin, vkey: auditVerifierKey(origin, signer), algorithm: 'Ed25519' as const, jwk: { ...signer.publicJwk } }, 200),

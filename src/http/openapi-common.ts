@@ -18,14 +18,19 @@ const problem = (description: string) => ({
   content: { 'application/problem+json': { schema: ProblemSchema } },
 });
 
-/** Error responses every authenticated route can give. */
-export const authErrors = {
-  401: problem('Missing, expired or invalid bearer token'),
-  403: problem('The token’s role may not do this'),
+/** The rate limit's answer, which every route can give, public ones too (they are counted per address). */
+export const rateLimited = {
   429: {
     ...problem('Too many requests from this client (RATE_LIMIT_REQUESTS per RATE_LIMIT_WINDOW_SECONDS)'),
     headers: { 'Retry-After': { description: 'seconds until the client may send again', schema: { type: 'integer' as const } } },
   },
+} as const;
+
+/** Error responses every authenticated route can give. */
+export const authErrors = {
+  401: problem('Missing, expired or invalid bearer token'),
+  403: problem('The token’s role may not do this'),
+  ...rateLimited,
 } as const;
 
 export const errorResponses = {

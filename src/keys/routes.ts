@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Config } from '../config/config.ts';
-import { errorResponses, publicRoute } from '../http/openapi-common.ts';
+import { errorResponses, publicRoute, rateLimited } from '../http/openapi-common.ts';
 import { problems } from '../http/problem.ts';
 import { router } from '../http/validation.ts';
 import type { Keyring } from '../signing/keyring.ts';
@@ -27,6 +27,7 @@ export function keyRoutes(app: KeyDeps) {
           description: 'JWK Set',
           content: { 'application/json': { schema: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }) } },
         },
+        ...rateLimited,
       },
     }),
     (c) => {
