@@ -199,7 +199,7 @@ async function outputTitle(q: Queryable, node: OutputNode, facts: Facts, describ
       name: ds!.name,
       digest: ds!.digest,
       assetCount: ds!.assetCount,
-      created: facts.add({ action: 'dataset.created', auditIndex: ds!.auditIndex, what: `frozen with ${ds!.assetCount} assets` }),
+      created: facts.add({ action: 'dataset.created', auditIndex: ds!.auditIndex, what: `frozen with ${ds!.assetCount} asset${ds!.assetCount === 1 ? '' : 's'}` }),
     },
     assets: assetsOut,
   };
