@@ -14,6 +14,7 @@ import type { ChainOfTitle } from '../../src/reports/chain-of-title-render.ts';
 import type { TrainingSummary } from '../../src/reports/training-summary-render.ts';
 import { makeJpeg } from '../fixtures/media.ts';
 import { databaseUnavailable } from '../support/db.ts';
+import { type FakeVertex, startFakeVertex } from '../support/fake-vertex.ts';
 import { assetBody, licenseBody } from '../support/fixtures.ts';
 import { dataset, licensedAsset } from '../support/gate-fixtures.ts';
 import { startTestService, type TestService } from '../support/service.ts';
@@ -351,5 +352,56 @@ describe.skipIf(databaseUnavailable())('the reports legal files', () => {
     expect((await get('/v1/reports/chain-of-title?outputId=out_nope', legal)).status).toBe(404);
     expect((await get(`/v1/reports/chain-of-title?assetId=${derived}`, admin)).status).toBe(200);
     for (const t of [vendor, generator, distributor]) expect((await get(`/v1/reports/chain-of-title?assetId=${derived}`, t)).status).toBe(403);
+  });
+});
+
+describe.skipIf(databaseUnavailable())('the training summary of a checkpoint tuned on Vertex AI', () => {
+  let svc: TestService;
+  let fake: FakeVertex;
+
+  beforeAll(async () => {
+    fake = await startFakeVertex({ progression: 'manual' });
+    const { port } = fake.clientOptions();
+    svc = await startTestService({ VERTEX_PROJECT: 'dun-prod', VERTEX_LOCATION: 'us-central1', VERTEX_API_ENDPOINT: `http://127.0.0.1:${port}` });
+  });
+  afterAll(async () => {
+    await svc?.close();
+    await fake?.close();
+  });
+
+  it('names the tuning job the checkpoint came from, with its audit entry', async () => {
+    const [legal, vendor] = await Promise.all([svc.token('legal'), svc.token('vendor', 'ml@acme', 'acme-vfx')]);
+    const a = await licensedAsset(svc, legal);
+    const d = await dataset(svc, legal, [a.assetId], 'style pass', 'acme-vfx');
+    const clearance = (await (
+      await svc.call('POST', `/v1/datasets/${d.id}/clearances`, { token: vendor, json: { purpose: 'fine-tune', baseModel: 'veo-3.0-generate-001' } })
+    ).json()) as { token: string; decision: string };
+    expect(clearance.decision).toBe('allow');
+    const res = await svc.call('POST', '/v1/tuning-jobs', {
+      token: vendor,
+      json: { clearanceToken: clearance.token, baseModel: 'veo-3.0-generate-001', trainingDataUri: 'gs://acme-vfx-training/dun/pass1.jsonl', displayName: 'dun | style *1*' },
+    });
+    expect(res.status).toBe(201);
+    const job = (await res.json()) as { id: string; vertexJobName: string; auditIndex: number };
+    fake.advance(job.vertexJobName);
+    fake.advance(job.vertexJobName);
+    const done = (await (await svc.call('GET', `/v1/tuning-jobs/${job.id}`, { token: vendor })).json()) as { checkpoint: { id: string } | null };
+    expect(done.checkpoint).not.toBeNull();
+
+    const s = (await (await svc.call('GET', `/v1/checkpoints/${done.checkpoint!.id}/training-summary`, { token: vendor })).json()) as TrainingSummary;
+    expect(s.generalInformation.model.source).toBe('vertex');
+    expect(s.generalInformation.model.name).toMatch(/^projects\/.+\/models\//);
+    expect(s.generalInformation.model.tuningJob).toMatchObject({
+      id: job.id,
+      displayName: 'dun | style *1*',
+      trainingDataUri: 'gs://acme-vfx-training/dun/pass1.jsonl',
+      recorded: { action: 'tuning-job.submitted', by: 'ml@acme' },
+    });
+    const { events } = (await (await svc.call('GET', `/v1/audit/events?from=${s.generalInformation.model.tuningJob!.recorded.auditIndex}&limit=1`, { token: legal })).json()) as {
+      events: { action: string; subjectId: string }[];
+    };
+    expect(events[0]).toMatchObject({ action: 'tuning-job.submitted', subjectId: job.id });
+    const md = await (await svc.call('GET', `/v1/checkpoints/${done.checkpoint!.id}/training-summary?format=markdown`, { token: vendor })).text();
+    expect(md).toContain(`- **Tuning job:** \`${job.id}\` dun \\| style \\*1\\*`);
   });
 });
