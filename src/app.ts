@@ -29,6 +29,7 @@ import { licenseRoutes } from './licenses/routes.ts';
 import { assetLicenseCondition } from './licenses/service.ts';
 import { findOutput } from './outputs/reader.ts';
 import { outputRoutes } from './outputs/routes.ts';
+import { reportRoutes } from './reports/routes.ts';
 import { rightsRoutes } from './rights/routes.ts';
 import { tuningRoutes } from './tuning/routes.ts';
 
@@ -187,6 +188,7 @@ export function createApp(app: AppContext): OpenAPIHono<AppEnv> {
   api.route('/', checkpointRoutes(app));
   api.route('/', outputRoutes(app));
   api.route('/', rightsRoutes(app));
+  api.route('/', reportRoutes(app));
   api.route('/', consoleSignInRoutes(app.config));
   api.route('/', availsRoutes(app));
   api.route('/', importRoutes(app));

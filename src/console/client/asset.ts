@@ -5,7 +5,7 @@
 import { ApiError, api, apiJson, SessionEnded } from './api.ts';
 import { append, facts, h, replaceChildren } from './dom.ts';
 import { type Field, field, formOf, sendForm, sendJson, sendMultipart } from './forms.ts';
-import { outputRef } from './rights-chain.ts';
+import { chainOfTitle, outputRef } from './rights-chain.ts';
 
 type Asset = {
   id: string;
@@ -164,6 +164,7 @@ function draw(root: HTMLElement, asset: Asset, versions: License[], approvals: A
       ]),
     ),
     h('section', { 'aria-labelledby': 'timeline-h' }, h('h2', { id: 'timeline-h' }, 'License history'), timeline(asset, versions, approvals)),
+    chainOfTitle('asset', asset.id),
     licenseForm(asset, current, reload),
     current && !current.revocation ? approvalForm(current, reload) : null,
     current && !current.revocation ? revokeForm(current, reload) : null,

@@ -5,6 +5,7 @@
 import { ApiError, apiJson, SessionEnded } from './api.ts';
 import { renderCheckpoints, statusMark } from './checkpoints.ts';
 import { facts, h, replaceChildren } from './dom.ts';
+import { reportDownload } from './report-download.ts';
 import { outputRef } from './rights-chain.ts';
 import { claims, token } from './session.ts';
 
@@ -46,6 +47,11 @@ const mayReadAssets = () => {
   const t = token();
   const role = t ? claims(t)?.role : undefined;
   return role === 'legal' || role === 'admin';
+};
+const maySummarise = () => {
+  const t = token();
+  const role = t ? claims(t)?.role : undefined;
+  return role === 'legal' || role === 'admin' || role === 'vendor';
 };
 const assetRef = (id: string) => (mayReadAssets() ? h('a', { href: `/console/assets/${encodeURIComponent(id)}`, 'data-nav': true }, h('code', {}, id)) : h('code', {}, id));
 
@@ -123,6 +129,15 @@ function draw(root: HTMLElement, c: Checkpoint, leave: AbortSignal): void {
         ['Registered', `${when(c.createdAt)} by ${c.createdBy} (audit entry ${c.auditIndex})`],
       ]),
     ),
+    maySummarise()
+      ? reportDownload(
+          'ckp-summary',
+          'Training summary',
+          'The public summary of its training content (EU AI Act Article 53(1)(d) template), from the ledger.',
+          `/v1/checkpoints/${encodeURIComponent(c.id)}/training-summary`,
+          `${c.id}.training-summary`,
+        )
+      : null,
     h(
       'section',
       { 'aria-labelledby': 'ckp-history-h' },

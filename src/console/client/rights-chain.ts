@@ -7,6 +7,7 @@
 import { ApiError, apiJson, SessionEnded } from './api.ts';
 import { h, replaceChildren } from './dom.ts';
 import { type Field, field, formOf, sendForm } from './forms.ts';
+import { reportDownload } from './report-download.ts';
 import { claims, token } from './session.ts';
 
 type Verdict = 'cleared' | 'requiresApproval' | 'notCleared';
@@ -100,6 +101,7 @@ export function renderRightsChain(root: HTMLElement, leave: AbortSignal, params:
     h('p', { class: 'chain-of' }, 'Of output ', h('code', { class: 'chain-output-id' }, outputId), ': every license it rests on, through the outputs it derives from.'),
     h('section', { class: 'form-section', 'aria-labelledby': 'use-h' }, h('h2', { id: 'use-h' }, 'Proposed use'), form.element),
     result,
+    chainOfTitle('output', outputId),
   );
 
   const values = () => {
@@ -135,6 +137,18 @@ export function renderRightsChain(root: HTMLElement, leave: AbortSignal, params:
     if (e instanceof SessionEnded) return;
     replaceChildren(result, h('p', { class: 'error' }, e instanceof ApiError ? `The service answered: ${e.message}` : 'The service did not answer.'));
   });
+}
+
+/** The chain of title of an output or an asset as a document to attach to a contract (legal, admin: as rights chains). */
+export function chainOfTitle(kind: 'asset' | 'output', id: string): HTMLElement | null {
+  if (!mayReadRightsChains()) return null;
+  return reportDownload(
+    'chain-of-title',
+    'Chain of title',
+    'Every fact of the chain with its audit entry, and the signed tree head they verify against.',
+    `/v1/reports/chain-of-title?${new URLSearchParams({ [`${kind}Id`]: id })}`,
+    `${id}.chain-of-title`,
+  );
 }
 
 function renderLookup(root: HTMLElement): void {
