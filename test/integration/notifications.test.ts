@@ -6,6 +6,7 @@
  */
 import type { JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sweepTaints } from '../../src/checkpoints/service.ts';
 import { makeJpeg } from '../fixtures/media.ts';
 import { databaseUnavailable } from '../support/db.ts';
 import { licenseBody } from '../support/fixtures.ts';
@@ -161,6 +162,22 @@ describe.skipIf(databaseUnavailable())('notifications', { timeout: 120_000 }, ()
     // Retried deliveries carry the same id: the receiver saw duplicates of none it accepted twice.
     const accepted = receiver.received.filter((r) => r.answered === 200 && (JSON.parse(r.body) as { subscriptionId: string }).subscriptionId === sub.id);
     expect(new Set(accepted.map((r) => r.headers['clearframe-event-id'])).size).toBe(4);
+    await deleteAll();
+  });
+
+  it('a term that ended: the sweep that records the taint notifies the checkpoint and its outputs', async () => {
+    const end = new Date(Date.now() + 4000);
+    const { checkpoint } = await activeCheckpoint(svc, legal, vendor, 1, { ...GRANTS, term: { start: '2026-01-01T00:00:00Z', end: end.toISOString() } });
+    const out = await sign(checkpoint.id, 61);
+    const sub = await subscribe(legal, { events: ['checkpoint.tainted', 'output.standingChanged'], filter: { checkpointIds: [checkpoint.id] } });
+    await new Promise((r) => setTimeout(r, Math.max(0, end.getTime() - Date.now() + 200)));
+    expect(await sweepTaints(svc.runtime.ctx.ledger)).toContain(checkpoint.id);
+    const got = await until('two events', () => {
+      const e = receiver.events().filter((x) => x.subscriptionId === sub.id);
+      return e.length >= 2 && e;
+    });
+    expect(got.find((e) => e.type === 'checkpoint.tainted')!.data).toMatchObject({ checkpointId: checkpoint.id, cause: { kind: 'license-expired' }, outputs: [out] });
+    expect(got.find((e) => e.type === 'output.standingChanged')!.data).toMatchObject({ outputId: out, standing: 'tainted', cause: { code: 'license-expired' } });
     await deleteAll();
   });
 
