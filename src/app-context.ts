@@ -4,6 +4,7 @@ import type { TokenVerifier } from './auth/tokens.ts';
 import type { Config } from './config/config.ts';
 import type { Database } from './db/database.ts';
 import type { PolicyRegistry } from './gate/policy-registry.ts';
+import type { Notifications } from './notifications/running.ts';
 import type { TimestampAuthority } from './provenance/c2pa/tsa-client.ts';
 import type { ManifestEngine } from './provenance/c2pa/types.ts';
 import type { Keyring } from './signing/keyring.ts';
@@ -24,4 +25,6 @@ export type AppContext = {
   timestampAuthority: TimestampAuthority | null;
   /** Vertex AI tuning, when configured. */
   tuning: { backend: TuningBackend; project: string; location: string } | null;
+  /** Webhook notifications: the delivery worker and the license.ending check. */
+  notifications: Notifications;
 };

@@ -27,6 +27,7 @@ import { importRoutes } from './imports/routes.ts';
 import { keyRoutes } from './keys/routes.ts';
 import { licenseRoutes } from './licenses/routes.ts';
 import { assetLicenseCondition } from './licenses/service.ts';
+import { notificationRoutes } from './notifications/routes.ts';
 import { findOutput } from './outputs/reader.ts';
 import { outputRoutes } from './outputs/routes.ts';
 import { reportRoutes } from './reports/routes.ts';
@@ -192,6 +193,7 @@ export function createApp(app: AppContext): OpenAPIHono<AppEnv> {
   api.route('/', consoleSignInRoutes(app.config));
   api.route('/', availsRoutes(app));
   api.route('/', importRoutes(app));
+  api.route('/', notificationRoutes(app));
 
   api.openAPIRegistry.registerPath({
     method: 'get',

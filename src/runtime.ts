@@ -15,6 +15,7 @@ import { type Database, openDatabase } from './db/database.ts';
 import { PolicyRegistry } from './gate/policy-registry.ts';
 import { Problem } from './http/problem.ts';
 import { registerKeys } from './keys/register.ts';
+import { type Notifications, startNotifications } from './notifications/running.ts';
 import { createC2paWasmEngine } from './provenance/c2pa/c2pa-wasm.ts';
 import { httpTimestampAuthority } from './provenance/c2pa/tsa-client.ts';
 import { initKeys, type Keyring, loadKeyring } from './signing/keyring.ts';
@@ -117,6 +118,7 @@ export async function startRuntime(config: Config, opts: { database?: Database; 
   const logger = opts.logger ?? createLogger(config);
   const database = opts.database ?? (await openConfiguredDatabase(config, { logger }));
   let keyring: Keyring | undefined;
+  let notifications: Notifications | undefined;
   try {
     await database.migrate();
     const created = initKeys(config.keysDir, config.keys);
@@ -148,6 +150,8 @@ export async function startRuntime(config: Config, opts: { database?: Database; 
       : null;
     const timestampAuthority = config.timestamping ? httpTimestampAuthority(config.timestamping) : null;
     if (timestampAuthority) logger.info({ tsa: timestampAuthority.name, timeoutMs: config.timestamping!.timeoutMs }, 'output signatures are time-stamped');
+    // Deliveries are signed with the clearance key (ES256, in /.well-known/jwks.json), typed apart from clearances.
+    notifications = startNotifications({ config, database, ledger, signer: keyring.clearance, logger });
     const ctx: AppContext = {
       config,
       database,
@@ -159,11 +163,13 @@ export async function startRuntime(config: Config, opts: { database?: Database; 
       c2pa: createC2paWasmEngine({ trustAnchorsPem: [...keyring.c2pa.trustAnchorsPem, ...config.trustAnchorsPem], readThread: true }),
       timestampAuthority,
       tuning,
+      notifications,
     };
     return {
       ctx,
       app: createApp(ctx),
       async close() {
+        await ctx.notifications.stop().catch(() => {});
         await ctx.c2pa.close?.().catch(() => {});
         await tuning?.backend.close().catch(() => {});
         await keyring?.close();
@@ -171,6 +177,7 @@ export async function startRuntime(config: Config, opts: { database?: Database; 
       },
     };
   } catch (e) {
+    await notifications?.stop().catch(() => {});
     await keyring?.close();
     await database.close().catch(() => {});
     throw e;

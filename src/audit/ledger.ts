@@ -42,6 +42,14 @@ export interface PreparedAppend {
 
 export type RecordedEvent = Omit<StoredEvent, 'leaf'>;
 
+/**
+ * Run inside a change's transaction, after its events are written and before it commits, with the events
+ * of the watched actions (in log order): what must commit with the change or not at all (a notification's
+ * outbox row). The composition root sets it (`Ledger.watch`), so no capability here knows who listens.
+ * Appends made with `appendAt` (one statement) are not watched.
+ */
+export type RecordedEventHook = (tx: Tx, events: readonly StoredEvent[]) => Promise<void>;
+
 /** An event whose content the change may still complete (e.g. a hash known only after signing). */
 export type PendingEvent = RecordedEvent & { content: Record<string, unknown> };
 
@@ -94,6 +102,13 @@ export class Ledger {
     private readonly database: Database,
     private readonly maxBatch = 64,
   ) {}
+
+  private watchers: { actions: ReadonlySet<string>; hook: RecordedEventHook }[] = [];
+
+  /** Calls `hook` in the transaction of every change that records one of `actions` (see RecordedEventHook). */
+  watch(actions: readonly string[], hook: RecordedEventHook): void {
+    this.watchers.push({ actions: new Set(actions), hook });
+  }
 
   /** For reads outside any change. */
   get db(): Db {
@@ -229,6 +244,10 @@ export class Ledger {
           });
           for (const e of sealed) tree.push(leafHash(e.leaf));
           await writeAppend(tx, sealed, nodes);
+          for (const w of this.watchers) {
+            const watched = sealed.filter((e) => w.actions.has(e.action));
+            if (watched.length > 0) await w.hook(tx, watched);
+          }
           frontier = { size: size + sealed.length, frontier: tree.peaks() };
         }
         return values;

@@ -140,6 +140,23 @@ const envSchema = z
       .max(24 * 3600)
       .default(300),
     C2PA_TRUST_ANCHORS: optionalString,
+    WEBHOOK_ALLOWED_ORIGINS: optionalString,
+    WEBHOOK_WORKER_INTERVAL_MS: z.coerce.number().int().min(10).max(3_600_000).default(1000),
+    WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
+    WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(2000),
+    WEBHOOK_RETRY_CAP_MS: z.coerce
+      .number()
+      .int()
+      .min(10)
+      .max(7 * 24 * 3600 * 1000)
+      .default(3600 * 1000),
+    LICENSE_ENDING_CHECK_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(24 * 3600)
+      .default(3600),
     MAX_OUTPUT_BYTES: z.coerce
       .number()
       .int()
@@ -212,6 +229,10 @@ const envSchema = z
         message: `is below TOKEN_MAX_TTL_SECONDS (${env.TOKEN_MAX_TTL_SECONDS}): tokens the local issuer may mint would be refused`,
       });
     }
+    if (env.WEBHOOK_ALLOWED_ORIGINS !== undefined) {
+      const bad = allowedOriginsRefusal(env.WEBHOOK_ALLOWED_ORIGINS);
+      if (bad) ctx.addIssue({ code: 'custom', path: ['WEBHOOK_ALLOWED_ORIGINS'], message: bad });
+    }
     // A timeout without a TSA would read as if time-stamping were on.
     if (env.TSA_TIMEOUT_MS !== undefined && env.TSA_URL === undefined) {
       ctx.addIssue({ code: 'custom', path: ['TSA_TIMEOUT_MS'], message: 'TSA_TIMEOUT_MS is only used with TSA_URL (set it, or unset TSA_TIMEOUT_MS)' });
@@ -226,6 +247,40 @@ const envSchema = z
       }
     }
   });
+
+/** WEBHOOK_ALLOWED_ORIGINS as origins (`scheme://host[:port]`, lower case, default port dropped), in order. */
+export function parseAllowedOrigins(list: string | undefined): string[] {
+  if (list === undefined) return [];
+  return [
+    ...new Set(
+      list
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .map((s) => new URL(s).origin),
+    ),
+  ];
+}
+
+/** Why WEBHOOK_ALLOWED_ORIGINS cannot be used (null: it can): each entry an http(s) origin, nothing after it. */
+export function allowedOriginsRefusal(list: string): string | null {
+  for (const entry of list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    let url: URL;
+    try {
+      url = new URL(entry);
+    } catch {
+      return `${entry} is not an origin (scheme://host[:port], e.g. https://hooks.distributor.example)`;
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') return `${entry}: only http:// and https:// origins`;
+    if (url.username || url.password || url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')) {
+      return `${entry} is not an origin: no path, query, fragment or user (scheme://host[:port])`;
+    }
+  }
+  return null;
+}
 
 /**
  * Where the service's signing keys live. `local`: PEM files in the keys directory (`clearframe keys
@@ -304,6 +359,21 @@ export type Config = {
    */
   timestamping: { url: string; timeoutMs: number } | null;
   keys: KeysConfig;
+  /**
+   * Webhook notifications: the origins callback URLs may have (none: no subscription can be made and no
+   * worker runs), the worker's poll interval and each delivery's timeout, the retries (exponential from
+   * retryBaseMs, at most retryCapMs apart, failed after maxAttempts), and how often `license.ending` is
+   * checked (0: never).
+   */
+  notifications: {
+    allowedOrigins: string[];
+    workerIntervalMs: number;
+    timeoutMs: number;
+    maxAttempts: number;
+    retryBaseMs: number;
+    retryCapMs: number;
+    endingCheckSeconds: number;
+  };
 };
 
 /** How long one TSA request may take. Signing waits for it inside the audit append, so keep it short. */
@@ -358,6 +428,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outputs: { maxBytes: e.MAX_OUTPUT_BYTES, promptDisclosure: e.STORE_PROMPTS, allowFurtherTraining: e.OUTPUTS_ALLOW_TRAINING === 'true', softBinding: e.OUTPUT_SOFT_BINDING },
     timestamping: e.TSA_URL ? { url: e.TSA_URL, timeoutMs: e.TSA_TIMEOUT_MS ?? DEFAULT_TSA_TIMEOUT_MS } : null,
     keys: e.KEY_BACKEND === 'kms' ? kmsKeysConfig(e) : { backend: 'local' },
+    notifications: {
+      allowedOrigins: parseAllowedOrigins(e.WEBHOOK_ALLOWED_ORIGINS),
+      workerIntervalMs: e.WEBHOOK_WORKER_INTERVAL_MS,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+      retryCapMs: e.WEBHOOK_RETRY_CAP_MS,
+      endingCheckSeconds: e.LICENSE_ENDING_CHECK_SECONDS,
+    },
   };
 }
 

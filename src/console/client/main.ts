@@ -15,6 +15,7 @@ import { renderRightsChain } from './rights-chain.ts';
 import { claims, expired, idToken, rememberPlace, signIn, signOut, token } from './session.ts';
 import { loadOidc, signInSetup } from './sign-in-setup.ts';
 import { refusal, renderSignIn } from './signin.ts';
+import { renderSubscriptions } from './subscriptions.ts';
 import { renderVerify } from './verify.ts';
 
 /**
@@ -49,6 +50,7 @@ const PAGES: Page[] = [
   { title: 'Dataset', path: '/console/datasets/', match: /^\/console\/datasets\/([^/]+)$/, nav: false, roles: ['vendor', 'legal', 'admin'], render: renderDataset },
   { title: 'Audit log', path: '/console/audit', roles: ['legal', 'admin'], render: renderAudit },
   { title: 'Availability', path: '/console/avails', roles: ['legal', 'admin', 'vendor'], render: renderAvails },
+  { title: 'Subscriptions', path: '/console/subscriptions', roles: ['distributor', 'legal', 'admin'], render: renderSubscriptions },
 ];
 
 /** The page a path belongs to, with what its pattern captured. */
