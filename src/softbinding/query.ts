@@ -21,10 +21,15 @@ export function isSupportedAlgorithm(alg: string): boolean {
 
 /** The 64 lower-case hex digits of a PDQ binding value, or null when it is not 256 bits in either form. */
 export function pdqHexOfBinding(value: string): string | null {
-  const v = value.trim();
-  if (/^[0-9a-fA-F]{64}$/.test(v)) return v.toLowerCase();
-  // A `+` sent unencoded in a query string arrives as a space.
-  const b64 = v.replace(/ /g, '+').replace(/-/g, '+').replace(/_/g, '/').replace(/=+$/, '');
+  const hex = value.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(hex)) return hex.toLowerCase();
+  // A `+` sent unencoded in a query string arrives as a space (a leading one too, so spaces are not trimmed).
+  const b64 = value
+    .replace(/^[\t\r\n]+|[\t\r\n]+$/g, '')
+    .replace(/ /g, '+')
+    .replace(/-/g, '+')
+    .replace(/_/g, '/')
+    .replace(/=+$/, '');
   if (!/^[A-Za-z0-9+/]{43}$/.test(b64)) return null;
   const bytes = Buffer.from(b64, 'base64');
   // 43 characters carry 258 bits: the last two must be zero for the text to be the hash's own encoding.
