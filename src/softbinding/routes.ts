@@ -6,7 +6,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../http/env.ts';
 import { authErrors, guardedBy, json, ProblemSchema } from '../http/openapi-common.ts';
-import { fieldErrors, Problem } from '../http/problem.ts';
+import { fieldErrors, problems } from '../http/problem.ts';
 import { requireRole } from '../http/role-guard.ts';
 import type { OutputDeps } from '../outputs/deps.ts';
 import { SOFT_BINDING_ALG } from '../outputs/manifest.ts';
@@ -52,7 +52,7 @@ export function softBindingRoutes(app: OutputDeps) {
     defaultHook: (result) => {
       if (!result.success) {
         const where = result.target === 'json' ? 'body' : result.target;
-        throw new Problem(400, 'validation', `the request ${where} is not valid`, { errors: fieldErrors(result.error.issues) });
+        throw problems.badRequest(`the request ${where} is not valid`, fieldErrors(result.error.issues));
       }
     },
   });
@@ -125,7 +125,7 @@ export function softBindingRoutes(app: OutputDeps) {
     async (c) => {
       const q = c.req.valid('query');
       const bytes = new Uint8Array(await c.req.arrayBuffer());
-      if (bytes.byteLength === 0) throw new Problem(400, 'validation', 'the body is empty: send the image', { errors: [{ field: 'body', message: 'empty' }] });
+      if (bytes.byteLength === 0) throw problems.badRequest('the body is empty: send the image', [{ field: 'body', message: 'empty' }]);
       let declared = c.req.header('content-type')?.split(';')[0]?.trim() || undefined;
       if (declared === 'application/octet-stream') declared = undefined;
       return c.json({ matches: await matchesByContent(app, bytes, declared, { alg: q.alg, maxResults: resultCount(q.maxResults) }) }, 200);

@@ -6,7 +6,7 @@
  */
 import { eq, inArray } from 'drizzle-orm';
 import { nearest } from '../fingerprints/store.ts';
-import { Problem } from '../http/problem.ts';
+import { Problem, problems } from '../http/problem.ts';
 import type { OutputDeps } from '../outputs/deps.ts';
 import { outputs } from '../outputs/tables.ts';
 import { type FingerprintFile, matchableFingerprint, RECOVERABLE_TYPES, RECOVERY_THRESHOLD } from '../outputs/verify.ts';
@@ -17,19 +17,14 @@ import { isSupportedAlgorithm, pdqHexOfBinding, SUPPORTED_ALGORITHMS, similarity
 export type SoftBindingMatch = { manifestId: string; similarityScore: number; outputId: string; distance: number; threshold: number };
 
 const unsupported = (alg: string) =>
-  new Problem(
-    400,
-    'validation',
-    `unknown soft binding algorithm ${JSON.stringify(alg)}: this service answers for ${SUPPORTED_ALGORITHMS.fingerprints.map((f) => f.alg).join(', ')}`,
-    {
-      errors: [{ field: 'alg', message: 'not supported' }],
-    },
-  );
+  problems.badRequest(`unknown soft binding algorithm ${JSON.stringify(alg)}: this service answers for ${SUPPORTED_ALGORITHMS.fingerprints.map((f) => f.alg).join(', ')}`, [
+    { field: 'alg', message: 'not supported' },
+  ]);
 
 export async function matchesByBinding(app: OutputDeps, alg: string, value: string, maxResults: number): Promise<SoftBindingMatch[]> {
   if (!isSupportedAlgorithm(alg)) throw unsupported(alg);
   const hex = pdqHexOfBinding(value);
-  if (!hex) throw new Problem(400, 'validation', 'the value is not a PDQ hash: 32 bytes in base64, or 64 hex digits', { errors: [{ field: 'value', message: 'not 256 bits' }] });
+  if (!hex) throw problems.badRequest('the value is not a PDQ hash: 32 bytes in base64, or 64 hex digits', [{ field: 'value', message: 'not 256 bits' }]);
   return matchesNear(app, hex, maxResults);
 }
 
@@ -43,7 +38,7 @@ export async function matchesByContent(
   const mimeType = resolveMimeType(declaredType, bytes);
   if (!mimeType || !RECOVERABLE_TYPES.has(mimeType)) throw new Problem(415, 'unsupported-media-type', 'matched by content: a JPEG, PNG or WebP image');
   const taken = await matchableFingerprint(app, bytes, opts.fingerprintFile);
-  if (taken.kind === 'undecodable') throw new Problem(400, 'validation', `the file does not decode as ${mimeType}`, { errors: [{ field: 'body', message: 'does not decode' }] });
+  if (taken.kind === 'undecodable') throw problems.badRequest(`the file does not decode as ${mimeType}`, [{ field: 'body', message: 'does not decode' }]);
   // Nothing registered, or too little in the picture to tell it from others: no match, as the API puts it.
   if (taken.kind !== 'fingerprint') return [];
   return matchesNear(app, taken.fingerprint.value, opts.maxResults);
