@@ -32,6 +32,7 @@ import { findOutput } from './outputs/reader.ts';
 import { outputRoutes } from './outputs/routes.ts';
 import { reportRoutes } from './reports/routes.ts';
 import { rightsRoutes } from './rights/routes.ts';
+import { softBindingRoutes } from './softbinding/routes.ts';
 import { tuningRoutes } from './tuning/routes.ts';
 
 /** The document's head: the version, what the service is, and where it answers (PUBLIC_URL). */
@@ -188,6 +189,7 @@ export function createApp(app: AppContext): OpenAPIHono<AppEnv> {
   api.route('/', tuningRoutes(app));
   api.route('/', checkpointRoutes(app));
   api.route('/', outputRoutes(app));
+  api.route('/', softBindingRoutes(app));
   api.route('/', rightsRoutes(app));
   api.route('/', reportRoutes(app));
   api.route('/', consoleSignInRoutes(app.config));

@@ -51,6 +51,12 @@ export async function addFingerprint(q: Queryable, f: NewFingerprint): Promise<v
   });
 }
 
+/** Whether any fingerprint is registered at all (of any algorithm). */
+export async function anyFingerprint(q: Queryable): Promise<boolean> {
+  const [row] = await queryRows<{ found: boolean }>(q, sql`select exists (select 1 from output_fingerprints) as found`);
+  return Boolean(row?.found);
+}
+
 const chunkColumn = (i: number) => sql.raw(`c${i}`);
 
 /** The exact distance, chunk by chunk: popcount of each 16-bit XOR (bit_count, PostgreSQL 14 and later). */

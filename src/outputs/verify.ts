@@ -6,10 +6,10 @@ import { signedTreeHead } from '../audit/service.ts';
 import { checkpointStatus } from '../checkpoints/service.ts';
 import { checkpoints } from '../checkpoints/tables.ts';
 import type { Queryable } from '../db/database.ts';
-import { nearest } from '../fingerprints/store.ts';
+import { anyFingerprint, nearest } from '../fingerprints/store.ts';
 import { clearances } from '../gate/tables.ts';
 import { Problem } from '../http/problem.ts';
-import { fingerprintImage } from '../media/fingerprint.ts';
+import { type Fingerprint, fingerprintImage } from '../media/fingerprint.ts';
 import { resolveMimeType } from '../provenance/c2pa/formats.ts';
 import type { ReadResult } from '../provenance/c2pa/types.ts';
 import type { OutputDeps } from './deps.ts';
@@ -61,12 +61,15 @@ export const RECOVERY_THRESHOLD = 31;
  */
 export const RECOVERY_MIN_QUALITY = 50;
 /** The still-image types the ledger fingerprints at signing (sign.ts); a video is not recovered (yet). */
-const RECOVERABLE_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp']);
+export const RECOVERABLE_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp']);
 /** At most this many candidates, nearest first. */
 const MAX_CANDIDATES = 5;
 export type VerifyVerdict = (typeof VERIFY_VERDICTS)[number];
 
-export async function verifyFile(app: OutputDeps, bytes: Uint8Array, declaredType: string | undefined) {
+/** How a file's fingerprint is taken (libvips, then PDQ: `media/fingerprint.ts`); a port, so a test can see whether it was asked. */
+export type FingerprintFile = (bytes: Uint8Array) => Promise<Fingerprint | null>;
+
+export async function verifyFile(app: OutputDeps, bytes: Uint8Array, declaredType: string | undefined, fingerprintFile: FingerprintFile = fingerprintImage) {
   const mimeType = resolveMimeType(declaredType, bytes);
   if (!mimeType) throw new Problem(415, 'unsupported-media-type', `cannot verify ${declaredType ?? 'this'} file: send ${SUPPORTED_TYPES_TEXT}`);
   const db = app.database.db;
@@ -108,7 +111,7 @@ export async function verifyFile(app: OutputDeps, bytes: Uint8Array, declaredTyp
   const fileSha256 = await digest;
   if (read.kind !== 'manifest') {
     // Only a file without any manifest is looked up by its pixels: one with a manifest is judged by it.
-    const recovered = await recover(app, bytes, mimeType, size);
+    const recovered = await recover(app, bytes, mimeType, size, fingerprintFile);
     if (recovered) {
       const best = recovered.candidates[0]!;
       return {
@@ -191,14 +194,41 @@ export async function verifyFile(app: OutputDeps, bytes: Uint8Array, declaredTyp
 const BYTES_DIFFER = 'these bytes differ from the signed ones (stripped, re-encoded or edited since), so the file itself is not verified';
 
 /**
+ * Whether a file's pixels can lead anywhere: fingerprints are recorded at signing (OUTPUT_SOFT_BINDING=pdq),
+ * or some were recorded before it was turned off. Otherwise nothing is decoded: no fingerprint could match.
+ * Fingerprints are never deleted, so once one is seen the answer is kept for the database.
+ */
+export async function fingerprintsSearchable(app: Pick<OutputDeps, 'config' | 'database'>): Promise<boolean> {
+  if (app.config.outputs.softBinding === 'pdq' || databasesWithFingerprints.has(app.database)) return true;
+  if (!(await anyFingerprint(app.database.db))) return false;
+  databasesWithFingerprints.add(app.database);
+  return true;
+}
+const databasesWithFingerprints = new WeakSet<object>();
+
+/**
+ * The fingerprint of a still image the ledger could match on: null when no fingerprint is registered (and
+ * then the file is not decoded), or when it does not decode; `low-quality` when PDQ finds too little to
+ * recognise (flat or smooth pictures hash alike).
+ */
+export async function matchableFingerprint(app: OutputDeps, bytes: Uint8Array, fingerprintFile: FingerprintFile = fingerprintImage) {
+  if (!(await fingerprintsSearchable(app))) return { kind: 'none-registered' as const };
+  const fp = await fingerprintFile(bytes);
+  if (!fp) return { kind: 'undecodable' as const };
+  if (fp.quality < RECOVERY_MIN_QUALITY) return { kind: 'low-quality' as const, fingerprint: fp };
+  return { kind: 'fingerprint' as const, fingerprint: fp };
+}
+
+/**
  * The outputs whose fingerprint is near this file's, each as a verified file's answer would give it: record,
  * lineage (from the ledger, the manifest being gone), standing and proof. Null when the file is not a still
  * image the ledger fingerprints, has too little to recognise, or matches nothing.
  */
-async function recover(app: OutputDeps, bytes: Uint8Array, mimeType: string, size: Promise<number>) {
+async function recover(app: OutputDeps, bytes: Uint8Array, mimeType: string, size: Promise<number>, fingerprintFile: FingerprintFile) {
   if (!RECOVERABLE_TYPES.has(mimeType)) return null;
-  const fp = await fingerprintImage(bytes);
-  if (!fp || fp.quality < RECOVERY_MIN_QUALITY) return null;
+  const taken = await matchableFingerprint(app, bytes, fingerprintFile);
+  if (taken.kind !== 'fingerprint') return null;
+  const fp = taken.fingerprint;
   const db = app.database.db;
   const matches = await nearest(db, fp.value, RECOVERY_THRESHOLD, { algorithm: 'pdq', limit: MAX_CANDIDATES });
   if (matches.length === 0) return null;

@@ -1,5 +1,6 @@
 // The Verify page: files dropped anywhere (or chosen) each get a row; POST /v1/verify answers the verdict,
-// lineage and standing, and the registration proof in that answer is checked here, in the browser.
+// lineage and standing, and the registration proof in that answer is checked here, in the browser. A file
+// recovered by its pixels lists each output it may be, each proof checked the same way.
 import { ApiError, api, SessionEnded } from './api.ts';
 import { checkpointRef } from './checkpoints.ts';
 import { facts, h, replaceChildren } from './dom.ts';
@@ -7,6 +8,18 @@ import { checkRegistrationProof, type ProofCheck, type RegistrationProof, sha256
 import { mayReadRightsChains, outputRef, rightsChainPath } from './rights-chain.ts';
 
 type Cause = { code?: string; message?: string; cause?: string; kind?: string; at?: string; reason?: string };
+type Lineage = NonNullable<VerifyAnswer['lineage']>;
+type Standing = NonNullable<VerifyAnswer['standing']>;
+/** An output a file without a manifest may be, found by its fingerprint. */
+type Candidate = {
+  outputId: string;
+  distance: number;
+  threshold: number;
+  ledger: { outputId: string; signedSha256: string; auditIndex: number; withdrawal: { reason?: string; at?: string } | null };
+  lineage: Lineage;
+  standing: Standing;
+  proof: RegistrationProof & { verifierKey: string };
+};
 export type VerifyAnswer = {
   verdict: string;
   detail: string;
@@ -40,6 +53,7 @@ export type VerifyAnswer = {
     clearance: { id: string; standing: string; causes: Cause[] };
   } | null;
   proof: (RegistrationProof & { verifierKey: string }) | null;
+  recovery?: { fingerprint: { algorithm: string; value: string; quality: number }; threshold: number; statement: string; candidates: Candidate[] };
 };
 
 const ACCEPT = 'image/jpeg,image/png,image/webp,video/mp4,video/quicktime';
@@ -125,6 +139,15 @@ function verifyRow(file: File): HTMLLIElement {
       const res = await api('/v1/verify', { method: 'POST', body: file, headers: { 'content-type': file.type || 'application/octet-stream' } });
       const answer = (await res.json()) as VerifyAnswer;
       row.dataset.verdict = answer.verdict;
+      if (answer.verdict === 'recovered' && answer.recovery) {
+        const proofs = answer.recovery.candidates.map(() => h('p', {}, 'Checking the proof in your browser…'));
+        replaceChildren(body, ...renderAnswer(answer), ...renderRecovery(answer.recovery, proofs), downloadButton(file, answer, null));
+        const vkey = await publishedKey();
+        const checks = await Promise.all(answer.recovery.candidates.map((c) => checkRegistrationProof(c.proof, { vkey, outputId: c.outputId })));
+        for (const [i, check] of checks.entries()) proofs[i]!.replaceWith(...renderCandidateCheck(check));
+        body.querySelector('.download')?.replaceWith(downloadButton(file, answer, checks));
+        return;
+      }
       const proof = h(
         'section',
         { class: 'proof' },
@@ -167,6 +190,7 @@ const VERDICT_WORDS: Record<string, string> = {
   withdrawn: 'Withdrawn',
   'no-manifest': 'No manifest',
   damaged: 'Damaged',
+  recovered: 'Recovered by its pixels',
 };
 
 function renderAnswer(a: VerifyAnswer): Node[] {
@@ -193,53 +217,102 @@ function renderAnswer(a: VerifyAnswer): Node[] {
       ),
     );
   }
-  const l = a.lineage;
-  if (l) {
-    nodes.push(
-      h(
-        'section',
-        {},
-        h('h3', {}, 'Lineage'),
-        facts([
-          ['Output', outputRef(l.outputId)],
-          ['Checkpoint', [checkpointRef(l.checkpoint.id), ` ${l.checkpoint.ref}`]],
-          ['Base model', l.baseModel],
-          ['Dataset', h('code', {}, l.dataset.id)],
-          ['Dataset digest', h('code', {}, l.dataset.digest)],
-          ['Clearance', h('code', {}, l.clearanceId)],
-          ['Policy digest', h('code', {}, l.policyDigest)],
-          ['Generator', l.generator ? `${l.generator.name}${l.generator.version ? ` ${l.generator.version}` : ''}` : null],
-          [
-            'Source art',
-            l.sourceAssets.length
-              ? h('ul', { class: 'sources' }, ...l.sourceAssets.map((s) => h('li', {}, h('span', { class: 'asset-title' }, s.title), ' ', h('code', {}, s.assetId))))
-              : null,
-          ],
-        ]),
-      ),
-    );
-  }
+  // A recovered file's lineage and standing are its candidates', shown with each of them.
+  const l = a.verdict === 'recovered' ? null : a.lineage;
+  if (l) nodes.push(lineageSection(l));
   // A verified output's rights, for a proposed use: its chain (legal and admin read chains).
   if (a.verdict === 'verified' && l && mayReadRightsChains()) {
     nodes.push(h('p', { class: 'rights-chain-row' }, h('a', { href: rightsChainPath(l.outputId), 'data-nav': true }, 'Its rights chain, for a proposed use')));
   }
-  const s = a.standing;
-  if (s) {
-    nodes.push(
-      h(
-        'section',
-        {},
-        h('h3', {}, 'Standing now'),
-        h('p', { class: `standing standing-${s.status}`, 'data-standing': s.status }, s.status === 'good' ? 'Good: the rights under this output hold' : s.status),
-        s.cause ? h('p', { class: 'cause' }, s.cause.message ?? s.cause.code ?? '') : null,
-        facts([
-          ['Checkpoint', `${s.checkpoint.status}${causes(s.checkpoint.causes)}`],
-          ['Clearance', `${s.clearance.standing}${causes(s.clearance.causes)}`],
-        ]),
-      ),
-    );
-  }
+  const s = a.verdict === 'recovered' ? null : a.standing;
+  if (s) nodes.push(standingSection(s));
   return nodes;
+}
+
+function lineageSection(l: Lineage, heading: 'h3' | 'h4' = 'h3'): HTMLElement {
+  return h(
+    'section',
+    {},
+    h(heading, {}, 'Lineage'),
+    facts([
+      ['Output', outputRef(l.outputId)],
+      ['Checkpoint', [checkpointRef(l.checkpoint.id), ` ${l.checkpoint.ref}`]],
+      ['Base model', l.baseModel],
+      ['Dataset', h('code', {}, l.dataset.id)],
+      ['Dataset digest', h('code', {}, l.dataset.digest)],
+      ['Clearance', h('code', {}, l.clearanceId)],
+      ['Policy digest', h('code', {}, l.policyDigest)],
+      ['Generator', l.generator ? `${l.generator.name}${l.generator.version ? ` ${l.generator.version}` : ''}` : null],
+      [
+        'Source art',
+        l.sourceAssets.length
+          ? h('ul', { class: 'sources' }, ...l.sourceAssets.map((s) => h('li', {}, h('span', { class: 'asset-title' }, s.title), ' ', h('code', {}, s.assetId))))
+          : null,
+      ],
+    ]),
+  );
+}
+
+function standingSection(s: Standing, heading: 'h3' | 'h4' = 'h3'): HTMLElement {
+  return h(
+    'section',
+    {},
+    h(heading, {}, 'Standing now'),
+    h('p', { class: `standing standing-${s.status}`, 'data-standing': s.status }, s.status === 'good' ? 'Good: the rights under this output hold' : s.status),
+    s.cause ? h('p', { class: 'cause' }, s.cause.message ?? s.cause.code ?? '') : null,
+    facts([
+      ['Checkpoint', `${s.checkpoint.status}${causes(s.checkpoint.causes)}`],
+      ['Clearance', `${s.clearance.standing}${causes(s.clearance.causes)}`],
+    ]),
+  );
+}
+
+/**
+ * What a recovered file may be: the plain statement that its bytes are not the signed ones, then each
+ * candidate output (nearest first) with how near it is, its record, lineage, standing and the proof of its
+ * registration (`proofs[i]`, filled once checked in the browser).
+ */
+function renderRecovery(r: NonNullable<VerifyAnswer['recovery']>, proofs: HTMLElement[]): Node[] {
+  return [
+    h('p', { class: 'bytes-differ', role: 'note' }, `Not the signed file: ${r.statement}.`),
+    h(
+      'section',
+      { class: 'candidates' },
+      h('h3', {}, r.candidates.length === 1 ? 'The output it looks like' : `The ${r.candidates.length} outputs it looks like, nearest first`),
+      h(
+        'ol',
+        { class: 'candidate-list' },
+        ...r.candidates.map((c, i) =>
+          h(
+            'li',
+            { class: 'candidate', 'data-output-id': c.outputId },
+            h('h4', {}, 'Output ', outputRef(c.outputId)),
+            facts([
+              ['Similarity', `${c.distance} of 256 bits apart (PDQ), within the threshold of ${c.threshold}`],
+              ['Signed file SHA-256', h('code', {}, c.ledger.signedSha256)],
+              ['Registered', `entry ${c.ledger.auditIndex} of the audit log`],
+              ['Withdrawn', c.ledger.withdrawal ? (c.ledger.withdrawal.reason ?? 'yes') : null],
+            ]),
+            lineageSection(c.lineage, 'h4'),
+            standingSection(c.standing, 'h4'),
+            h('section', { class: 'proof' }, h('h4', {}, 'Proof of registration'), proofs[i]!),
+          ),
+        ),
+      ),
+    ),
+  ];
+}
+
+function renderCandidateCheck(check: ProofCheck): Node[] {
+  if (!check.ok) return [h('p', { class: 'proof-failed', role: 'alert' }, `The proof did NOT check in your browser: ${check.reason}.`)];
+  return [
+    h('p', { class: 'proof-checked' }, 'The registration of this output was checked in your browser; this file is not the bytes it registered.'),
+    facts([
+      ['Entry', `${check.index} of a log of ${check.treeSize} entries`],
+      ['Log', check.origin],
+      ['Signed tree head', [h('code', {}, check.rootHash), ' signed with Ed25519 by the published key ', h('code', {}, check.keyName)]],
+    ]),
+  ];
 }
 
 /** `exact`: the entry registers these very bytes; else it registers the output the file's manifest names. */
@@ -258,7 +331,8 @@ function renderCheck(check: ProofCheck, exact: boolean): Node[] {
   ];
 }
 
-function downloadButton(file: File, answer: VerifyAnswer, check: ProofCheck | null): HTMLButtonElement {
+/** `check`: the proof as checked in the browser (for a recovered file, each candidate's). */
+function downloadButton(file: File, answer: VerifyAnswer, check: ProofCheck | ProofCheck[] | null): HTMLButtonElement {
   const button = h('button', { type: 'button', class: 'download' }, 'Download the verdict (JSON)');
   button.addEventListener('click', () => {
     const record = { file: { name: file.name, size: file.size, type: file.type }, verifiedAt: new Date().toISOString(), answer, proofCheckedInBrowser: check };

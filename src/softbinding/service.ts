@@ -1,0 +1,81 @@
+/**
+ * The C2PA Soft Binding Resolution API over the ledger's outputs: a manifest is found by its output's PDQ
+ * fingerprint (`fingerprints/store.ts`, within the threshold `/v1/verify` recovers at), given as a binding
+ * value or taken from an uploaded file (decoded only when fingerprints are registered, as verify does).
+ * A manifest's identifier is the label of the output's active manifest (`outputs.manifest_label`).
+ */
+import { eq, inArray } from 'drizzle-orm';
+import { nearest } from '../fingerprints/store.ts';
+import { Problem, problems } from '../http/problem.ts';
+import type { OutputDeps } from '../outputs/deps.ts';
+import { outputs } from '../outputs/tables.ts';
+import { type FingerprintFile, matchableFingerprint, RECOVERABLE_TYPES, RECOVERY_THRESHOLD } from '../outputs/verify.ts';
+import { resolveMimeType } from '../provenance/c2pa/formats.ts';
+import { isSupportedAlgorithm, pdqHexOfBinding, SUPPORTED_ALGORITHMS, similarityScore } from './query.ts';
+
+/** One match: the API's fields, then Clearframe's (which output, and how near). */
+export type SoftBindingMatch = { manifestId: string; similarityScore: number; outputId: string; distance: number; threshold: number };
+
+const unsupported = (alg: string) =>
+  problems.badRequest(`unknown soft binding algorithm ${JSON.stringify(alg)}: this service answers for ${SUPPORTED_ALGORITHMS.fingerprints.map((f) => f.alg).join(', ')}`, [
+    { field: 'alg', message: 'not supported' },
+  ]);
+
+export async function matchesByBinding(app: OutputDeps, alg: string, value: string, maxResults: number): Promise<SoftBindingMatch[]> {
+  if (!isSupportedAlgorithm(alg)) throw unsupported(alg);
+  const hex = pdqHexOfBinding(value);
+  if (!hex) throw problems.badRequest('the value is not a PDQ hash: 32 bytes in base64, or 64 hex digits', [{ field: 'value', message: 'not 256 bits' }]);
+  return matchesNear(app, hex, maxResults);
+}
+
+export async function matchesByContent(
+  app: OutputDeps,
+  bytes: Uint8Array,
+  declaredType: string | undefined,
+  opts: { alg?: string | undefined; maxResults: number; fingerprintFile?: FingerprintFile },
+): Promise<SoftBindingMatch[]> {
+  if (opts.alg !== undefined && !isSupportedAlgorithm(opts.alg)) throw unsupported(opts.alg);
+  const mimeType = resolveMimeType(declaredType, bytes);
+  if (!mimeType || !RECOVERABLE_TYPES.has(mimeType)) throw new Problem(415, 'unsupported-media-type', 'matched by content: a JPEG, PNG or WebP image');
+  const taken = await matchableFingerprint(app, bytes, opts.fingerprintFile);
+  if (taken.kind === 'undecodable') throw problems.badRequest(`the file does not decode as ${mimeType}`, [{ field: 'body', message: 'does not decode' }]);
+  // Nothing registered, or too little in the picture to tell it from others: no match, as the API puts it.
+  if (taken.kind !== 'fingerprint') return [];
+  return matchesNear(app, taken.fingerprint.value, opts.maxResults);
+}
+
+async function matchesNear(app: OutputDeps, hex: string, maxResults: number): Promise<SoftBindingMatch[]> {
+  const db = app.database.db;
+  const near = await nearest(db, hex, RECOVERY_THRESHOLD, { algorithm: 'pdq', limit: maxResults });
+  if (near.length === 0) return [];
+  const labels = new Map(
+    (
+      await db
+        .select({ id: outputs.id, manifestLabel: outputs.manifestLabel })
+        .from(outputs)
+        .where(inArray(outputs.id, [...new Set(near.map((m) => m.outputId))]))
+    ).map((r) => [r.id, r.manifestLabel]),
+  );
+  return near.flatMap((m) => {
+    const manifestId = labels.get(m.outputId);
+    // A fingerprint is written with its output, so an output is always there.
+    if (!manifestId) return [];
+    return [{ manifestId, similarityScore: similarityScore(m.distance, RECOVERY_THRESHOLD), outputId: m.outputId, distance: m.distance, threshold: RECOVERY_THRESHOLD }];
+  });
+}
+
+/**
+ * The manifest store of the output whose active manifest is `manifestId`. The ledger keeps the signed
+ * file's SHA-256 and its manifest label, not its bytes, so there is no store to return: a known manifest is
+ * answered 404 (the API's answer for a manifest it cannot give) naming the output whose record stands for it.
+ */
+export async function manifestStoreById(app: OutputDeps, manifestId: string): Promise<never> {
+  const [row] = await app.database.db.select({ id: outputs.id, signedSha256: outputs.signedSha256 }).from(outputs).where(eq(outputs.manifestLabel, manifestId)).limit(1);
+  if (!row) throw new Problem(404, 'not-found', 'no output of this ledger has this manifest');
+  throw new Problem(
+    404,
+    'not-found',
+    `this ledger signed the manifest (output ${row.id}) but keeps only the signed file's SHA-256, not its manifest store; the output's record, lineage and standing are at /v1/outputs/${row.id}, and the signed file itself verifies at /v1/verify`,
+    { outputId: row.id, signedSha256: row.signedSha256, record: `/v1/outputs/${row.id}` },
+  );
+}
