@@ -6,6 +6,14 @@
  * differ from the tool, both for recovery of re-encoded files: the image
  * is turned upright by its EXIF orientation first (a platform that re-encodes bakes the orientation into the
  * pixels and drops the tag), and transparency is flattened onto white (what a viewer shows).
+ *
+ * A large JPEG or WebP is decoded smaller (libvips' shrink-on-load: libjpeg's DCT scaling, libwebp's
+ * scaler) to 512 px on its short side, then resized by PDQ's own 512 x 512 step: decoding every pixel of
+ * a photograph only for PDQ to keep 512 x 512 of them costs more than the hash. sharp shrinks on load only
+ * when the shrink is at least one factor more than the libjpeg scale it uses (its guard against libjpeg's
+ * rounding), so this applies from 3 x 512 px on the short side; smaller images are decoded whole, and
+ * hash exactly as the reference. The bits of a shrunk image may differ from the reference's by a few
+ * (a different resampling of the same picture, within Meta's tolerance for decoders; see the tests).
  */
 import sharp from 'sharp';
 import { type PdqPixels, pdqFromPixels } from './pdq.ts';
@@ -13,6 +21,16 @@ import { type PdqPixels, pdqFromPixels } from './pdq.ts';
 export const PDQ_ALGORITHM = 'pdq';
 /** As for previews: larger images are refused by libvips before decoding. */
 const MAX_INPUT_PIXELS = 100_000_000;
+/** The short side a large image is decoded at: PDQ's own intermediate size. */
+const SHRINK_TO = 512;
+/** The short side from which shrink-on-load happens at all (see above). */
+export const SHRINK_ON_LOAD_FROM = 3 * SHRINK_TO;
+const SHRINKABLE = new Set(['jpeg', 'webp']);
+
+export type DecodeOptions = {
+  /** Decode a large JPEG or WebP smaller (default true); false decodes every pixel, as the reference tool. */
+  shrinkOnLoad?: boolean;
+};
 
 export type Fingerprint = {
   algorithm: typeof PDQ_ALGORITHM;
@@ -26,7 +44,7 @@ export type Fingerprint = {
 };
 
 /** Decoded pixels as PDQ takes them; null when libvips cannot decode the file (video, PSD, damage). */
-export async function decodeForPdq(bytes: Uint8Array): Promise<{ pixels: PdqPixels; width: number; height: number } | null> {
+export async function decodeForPdq(bytes: Uint8Array, opts: DecodeOptions = {}): Promise<{ pixels: PdqPixels; width: number; height: number } | null> {
   try {
     const image = sharp(bytes, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error', animated: false }).rotate();
     const meta = await image.metadata();
@@ -35,6 +53,10 @@ export async function decodeForPdq(bytes: Uint8Array): Promise<{ pixels: PdqPixe
     const swap = (meta.orientation ?? 1) >= 5;
     const width = swap ? meta.height : meta.width;
     const height = swap ? meta.width : meta.height;
+    if ((opts.shrinkOnLoad ?? true) && SHRINKABLE.has(meta.format ?? '') && Math.min(width, height) >= SHRINK_ON_LOAD_FROM) {
+      // Short side to 512 (fit: outside), and only the residue after libjpeg's scaling is resampled.
+      image.resize(SHRINK_TO, SHRINK_TO, { fit: 'outside', fastShrinkOnLoad: true });
+    }
     const pipeline = image.flatten({ background: '#ffffff' }).toColourspace(grey ? 'b-w' : 'srgb');
     const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     const channels = info.channels;
@@ -45,8 +67,8 @@ export async function decodeForPdq(bytes: Uint8Array): Promise<{ pixels: PdqPixe
   }
 }
 
-export async function fingerprintImage(bytes: Uint8Array): Promise<Fingerprint | null> {
-  const decoded = await decodeForPdq(bytes);
+export async function fingerprintImage(bytes: Uint8Array, opts: DecodeOptions = {}): Promise<Fingerprint | null> {
+  const decoded = await decodeForPdq(bytes, opts);
   if (!decoded) return null;
   const { hash, quality } = pdqFromPixels(decoded.pixels);
   return { algorithm: PDQ_ALGORITHM, value: hash, quality, width: decoded.width, height: decoded.height };

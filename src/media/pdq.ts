@@ -107,17 +107,18 @@ function downsample64(luma: Float32Array, width: number, height: number): Float3
   const windowAlongRows = jaroszWindow(width, 64);
   const windowAlongCols = jaroszWindow(height, 64);
   const scratch = new Float32Array(width * height);
-  for (let pass = 0; pass < JAROSZ_PASSES; pass++) {
-    for (let i = 0; i < height; i++) box1d(luma, scratch, i * width, width, 1, windowAlongRows);
-    for (let j = 0; j < width; j++) box1d(scratch, luma, j, height, width, windowAlongCols);
-  }
+  const sums = new Float32Array(Math.max(width, 64));
   // Sample at the centres of the 64 x 64 cells, not their corners.
-  for (let oi = 0; oi < 64; oi++) {
-    const ii = Math.trunc(((oi + 0.5) * height) / 64);
-    for (let oj = 0; oj < 64; oj++) {
-      const ij = Math.trunc(((oj + 0.5) * width) / 64);
-      out[oi * 64 + oj] = luma[ii * width + ij]!;
-    }
+  const sampledRows = new Int32Array(64);
+  const sampledCols = new Int32Array(64);
+  for (let o = 0; o < 64; o++) {
+    sampledRows[o] = Math.trunc(((o + 0.5) * height) / 64);
+    sampledCols[o] = Math.trunc(((o + 0.5) * width) / 64);
+  }
+  for (let pass = 0; pass < JAROSZ_PASSES; pass++) {
+    boxRows(luma, scratch, width, height, windowAlongRows);
+    if (pass < JAROSZ_PASSES - 1) boxColumns(scratch, luma, width, height, windowAlongCols, sums);
+    else boxColumnsSampled(scratch, out, width, height, windowAlongCols, sums, sampledRows, sampledCols);
   }
   return out;
 }
@@ -127,16 +128,18 @@ function jaroszWindow(oldDim: number, newDim: number): number {
   return Math.trunc((oldDim + 2 * newDim - 1) / (2 * newDim));
 }
 
+/** The four phases of the reference's moving average over `length` samples with window `fullWindow`. */
+function phases(length: number, fullWindow: number): [number, number, number, number] {
+  const half = Math.trunc((fullWindow + 2) / 2);
+  return [half - 1, fullWindow - half + 1, length - fullWindow, half - 1];
+}
+
 /**
  * A moving average centred on each sample; near the ends the window is cut short and the average is over
  * what is inside (the reference's four phases: fill, grow, slide, shrink).
  */
 function box1d(input: Float32Array, output: Float32Array, start: number, length: number, stride: number, fullWindow: number): void {
-  const half = Math.trunc((fullWindow + 2) / 2);
-  const phase1 = half - 1;
-  const phase2 = fullWindow - half + 1;
-  const phase3 = length - fullWindow;
-  const phase4 = half - 1;
+  const [phase1, phase2, phase3, phase4] = phases(length, fullWindow);
   let li = start;
   let ri = start;
   let oi = start;
@@ -168,6 +171,160 @@ function box1d(input: Float32Array, output: Float32Array, start: number, length:
     output[oi] = sum / size;
     li += stride;
     oi += stride;
+  }
+}
+
+/**
+ * `box1d` along every row, four rows at a time: each row's sum takes the same additions in the same order
+ * as alone (the same bits), but four independent sums keep the processor busy where one would wait on
+ * the last addition.
+ */
+function boxRows(input: Float32Array, output: Float32Array, width: number, height: number, fullWindow: number): void {
+  const [phase1, phase2, phase3, phase4] = phases(width, fullWindow);
+  let row = 0;
+  for (; row + 4 <= height; row += 4) {
+    const a = row * width;
+    const b = a + width;
+    const c = b + width;
+    const d = c + width;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let size = 0;
+    let ri = 0;
+    let li = 0;
+    let oi = 0;
+    for (let i = 0; i < phase1; i++, ri++) {
+      s0 = f(s0 + input[a + ri]!);
+      s1 = f(s1 + input[b + ri]!);
+      s2 = f(s2 + input[c + ri]!);
+      s3 = f(s3 + input[d + ri]!);
+      size++;
+    }
+    for (let i = 0; i < phase2; i++, ri++, oi++) {
+      s0 = f(s0 + input[a + ri]!);
+      s1 = f(s1 + input[b + ri]!);
+      s2 = f(s2 + input[c + ri]!);
+      s3 = f(s3 + input[d + ri]!);
+      size++;
+      output[a + oi] = s0 / size;
+      output[b + oi] = s1 / size;
+      output[c + oi] = s2 / size;
+      output[d + oi] = s3 / size;
+    }
+    for (let i = 0; i < phase3; i++, ri++, li++, oi++) {
+      s0 = f(f(s0 + input[a + ri]!) - input[a + li]!);
+      s1 = f(f(s1 + input[b + ri]!) - input[b + li]!);
+      s2 = f(f(s2 + input[c + ri]!) - input[c + li]!);
+      s3 = f(f(s3 + input[d + ri]!) - input[d + li]!);
+      output[a + oi] = s0 / size;
+      output[b + oi] = s1 / size;
+      output[c + oi] = s2 / size;
+      output[d + oi] = s3 / size;
+    }
+    for (let i = 0; i < phase4; i++, li++, oi++) {
+      s0 = f(s0 - input[a + li]!);
+      s1 = f(s1 - input[b + li]!);
+      s2 = f(s2 - input[c + li]!);
+      s3 = f(s3 - input[d + li]!);
+      size--;
+      output[a + oi] = s0 / size;
+      output[b + oi] = s1 / size;
+      output[c + oi] = s2 / size;
+      output[d + oi] = s3 / size;
+    }
+  }
+  for (; row < height; row++) box1d(input, output, row * width, width, 1, fullWindow);
+}
+
+/**
+ * `box1d` down every column at once, a row at a time: each column's sum (a float32 in `sums`) takes the
+ * same additions in the same order as the column walked alone, so the bits are the same, but the plane is
+ * read along its rows, as it lies in memory.
+ */
+function boxColumns(input: Float32Array, output: Float32Array, width: number, height: number, fullWindow: number, sums: Float32Array): void {
+  const [phase1, phase2, phase3, phase4] = phases(height, fullWindow);
+  sums.fill(0, 0, width);
+  let size = 0;
+  let ri = 0;
+  let li = 0;
+  let oi = 0;
+  for (let i = 0; i < phase1; i++, ri += width) {
+    for (let j = 0; j < width; j++) sums[j] = sums[j]! + input[ri + j]!;
+    size++;
+  }
+  for (let i = 0; i < phase2; i++, ri += width, oi += width) {
+    size++;
+    for (let j = 0; j < width; j++) {
+      const s = f(sums[j]! + input[ri + j]!);
+      sums[j] = s;
+      output[oi + j] = s / size;
+    }
+  }
+  for (let i = 0; i < phase3; i++, ri += width, li += width, oi += width) {
+    for (let j = 0; j < width; j++) {
+      const s = f(f(sums[j]! + input[ri + j]!) - input[li + j]!);
+      sums[j] = s;
+      output[oi + j] = s / size;
+    }
+  }
+  for (let i = 0; i < phase4; i++, li += width, oi += width) {
+    size--;
+    for (let j = 0; j < width; j++) {
+      const s = f(sums[j]! - input[li + j]!);
+      sums[j] = s;
+      output[oi + j] = s / size;
+    }
+  }
+}
+
+/**
+ * The last column pass, for the cells' centres only: the same sums as `boxColumns` for the sampled
+ * columns, kept at the sampled rows, straight into the 64 x 64 result (nothing else of that pass is read).
+ */
+function boxColumnsSampled(
+  input: Float32Array,
+  out: Float32Array,
+  width: number,
+  height: number,
+  fullWindow: number,
+  sums: Float32Array,
+  rows: Int32Array,
+  cols: Int32Array,
+): void {
+  const [phase1, phase2, phase3, phase4] = phases(height, fullWindow);
+  sums.fill(0, 0, 64);
+  let size = 0;
+  let ri = 0;
+  let li = 0;
+  let oi = 0;
+  // The next sampled row (they ascend, and repeat when the image has fewer than 64 rows).
+  let next = 0;
+  const keep = () => {
+    while (next < 64 && rows[next] === oi) {
+      for (let k = 0; k < 64; k++) out[next * 64 + k] = sums[k]! / size;
+      next++;
+    }
+    oi++;
+  };
+  for (let i = 0; i < phase1; i++, ri += width) {
+    for (let k = 0; k < 64; k++) sums[k] = sums[k]! + input[ri + cols[k]!]!;
+    size++;
+  }
+  for (let i = 0; i < phase2; i++, ri += width) {
+    for (let k = 0; k < 64; k++) sums[k] = sums[k]! + input[ri + cols[k]!]!;
+    size++;
+    keep();
+  }
+  for (let i = 0; i < phase3; i++, ri += width, li += width) {
+    for (let k = 0; k < 64; k++) sums[k] = f(sums[k]! + input[ri + cols[k]!]!) - input[li + cols[k]!]!;
+    keep();
+  }
+  for (let i = 0; i < phase4; i++, li += width) {
+    for (let k = 0; k < 64; k++) sums[k] = sums[k]! - input[li + cols[k]!]!;
+    size--;
+    keep();
   }
 }
 

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { decodeForPdq, fingerprintImage } from '../../src/media/fingerprint.ts';
+import { decodeForPdq, fingerprintImage, SHRINK_ON_LOAD_FROM } from '../../src/media/fingerprint.ts';
 import { hammingDistance, isPdqHex, lumaFromPixels, pdqFromLuma, pdqFromPixels, pdqWords } from '../../src/media/pdq.ts';
 
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../fixtures/pdq/${name}`, import.meta.url)));
@@ -108,6 +108,54 @@ describe('PDQ against the published vectors', () => {
     const big = lumaFromPixels({ width: 1000, height: 600, channels: 3, data: new Uint8Array(1000 * 600 * 3) });
     expect([big.width, big.height]).toEqual([512, 512]);
     expect(pdqFromLuma(new Float32Array(64 * 64), 64, 64).quality).toBe(0);
+  });
+});
+
+describe('shrink-on-load of a large image', () => {
+  /**
+   * A large JPEG or WebP is decoded at 512 px on its short side, not whole. Its hash is then not the
+   * reference's bit for bit (another resampling of the same picture), but within the distance Meta allows
+   * between decoders (10 bits at quality 80 and above). Seen: 0..4 bits on these, 2048..6000 px wide.
+   */
+  const META_DECODER_TOLERANCE = 10;
+  const cases: { name: string; src: () => Uint8Array; width: number; format: 'jpeg' | 'webp' }[] = [
+    { name: 'the bridge at 3072 px, JPEG', src: () => fixture('bridge-1-original.jpg'), width: 3072, format: 'jpeg' },
+    {
+      name: 'the earth at 2048 px, JPEG',
+      src: () => new Uint8Array(readFileSync(new URL('../fixtures/third-party/earth_apollo17.jpg', import.meta.url))),
+      width: 2048,
+      format: 'jpeg',
+    },
+    {
+      name: 'the earth at 2048 px, WebP',
+      src: () => new Uint8Array(readFileSync(new URL('../fixtures/third-party/earth_apollo17.jpg', import.meta.url))),
+      width: 2048,
+      format: 'webp',
+    },
+  ];
+  for (const c of cases) {
+    it(`${c.name} decodes at 512 px and hashes within Meta's decoder tolerance of the whole decode`, async () => {
+      const big = new Uint8Array(await sharp(c.src()).resize(c.width).toFormat(c.format, { quality: 90 }).toBuffer());
+      const decoded = await decodeForPdq(big);
+      expect(Math.min(decoded!.pixels.width, decoded!.pixels.height)).toBe(512);
+      // The fingerprint states the image's own size, not the decoded one.
+      const shrunk = await fingerprintImage(big);
+      expect(shrunk?.width).toBe(c.width);
+      const whole = await fingerprintImage(big, { shrinkOnLoad: false });
+      expect(shrunk?.quality).toBe(whole?.quality);
+      expect(hammingDistance(shrunk!.value, whole!.value)).toBeLessThanOrEqual(META_DECODER_TOLERANCE);
+    });
+  }
+
+  it('leaves an image below 3 x 512 px on its short side whole, so the published vectors hold bit for bit', async () => {
+    const justBelow = new Uint8Array(
+      await sharp(fixture('bridge-1-original.jpg'))
+        .resize({ height: SHRINK_ON_LOAD_FROM - 1 })
+        .jpeg()
+        .toBuffer(),
+    );
+    const decoded = await decodeForPdq(justBelow);
+    expect(decoded!.pixels.height).toBe(SHRINK_ON_LOAD_FROM - 1);
   });
 });
 

@@ -1,0 +1,95 @@
+/**
+ * Video fingerprints: PDQ over frames sampled once a second plus scene cuts, decoded by the packaged ffmpeg;
+ * a copy at another bitrate and a 10-second cut are matched back to the original, an unrelated video is not.
+ * The MP4s are made here with the same packaged ffmpeg (H.264, as a generator's encoder would write).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hammingDistance } from '../../src/media/pdq.ts';
+import { ffmpegPath, fingerprintVideo, type VideoFingerprint } from '../../src/media/video-fingerprint.ts';
+import { matchVideo } from '../../src/media/video-match.ts';
+
+const THRESHOLD = 31;
+let dir: string;
+
+function ffmpeg(args: string[]): void {
+  const r = spawnSync(ffmpegPath(), ['-v', 'error', '-y', ...args]);
+  if (r.status !== 0) throw new Error(r.stderr.toString());
+}
+const mp4 = (name: string) => new Uint8Array(readFileSync(path.join(dir, name)));
+
+describe('video fingerprints', () => {
+  let original: VideoFingerprint;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'clearframe-video-test-'));
+    // 24 s: a test card for 12.5 s, then a cut to a fractal zoom.
+    ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=duration=12.5:size=320x240:rate=10',
+      '-f',
+      'lavfi',
+      '-i',
+      'mandelbrot=size=320x240:rate=10',
+      '-filter_complex',
+      '[1]trim=duration=11.5,setpts=PTS-STARTPTS[m];[0][m]concat=n=2:v=1[v]',
+      '-map',
+      '[v]',
+      '-c:v',
+      'libx264',
+      '-b:v',
+      '1500k',
+      '-pix_fmt',
+      'yuv420p',
+      path.join(dir, 'original.mp4'),
+    ]);
+    ffmpeg(['-i', path.join(dir, 'original.mp4'), '-c:v', 'libx264', '-b:v', '250k', '-pix_fmt', 'yuv420p', path.join(dir, 'bitrate.mp4')]);
+    ffmpeg(['-ss', '6', '-i', path.join(dir, 'original.mp4'), '-t', '10', '-c:v', 'libx264', '-b:v', '800k', '-pix_fmt', 'yuv420p', path.join(dir, 'cut.mp4')]);
+    ffmpeg(['-f', 'lavfi', '-i', 'life=size=320x240:rate=10:mold=10:ratio=0.5', '-t', '12', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', path.join(dir, 'unrelated.mp4')]);
+  }, 60_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('samples a frame a second and the frame where the scene cuts', async () => {
+    original = (await fingerprintVideo(mp4('original.mp4')))!;
+    const times = original.frames.map((f) => f.at);
+    expect(times[0]).toBe(0);
+    // Never more than a second without a sample (counted from the last sample, a cut's included)...
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!, times.join(',')).toBeLessThanOrEqual(1.05);
+    expect(times.at(-1)).toBeGreaterThan(22.5);
+    // ...and the cut at 12.5 s, between two samples, sampled for itself.
+    expect(
+      times.some((t) => Math.abs(t - 12.5) < 0.15),
+      times.join(','),
+    ).toBe(true);
+    expect(original.duration).toBeGreaterThan(23.5);
+  }, 30_000);
+
+  it('matches a copy at another bitrate, at offset 0', async () => {
+    const copy = (await fingerprintVideo(mp4('bitrate.mp4')))!;
+    const m = matchVideo(original.frames, copy.frames, THRESHOLD);
+    expect(m, JSON.stringify(m)).not.toBeNull();
+    expect(m!.matched / m!.of).toBeGreaterThanOrEqual(0.9);
+    expect(Math.abs(m!.offset)).toBeLessThan(0.2);
+  }, 30_000);
+
+  it('matches a 10-second cut to the stretch it came from', async () => {
+    const cut = (await fingerprintVideo(mp4('cut.mp4')))!;
+    const m = matchVideo(original.frames, cut.frames, THRESHOLD);
+    expect(m, JSON.stringify(m)).not.toBeNull();
+    expect(Math.abs(m!.offset - 6)).toBeLessThan(0.3);
+    expect(m!.range.from).toBeGreaterThanOrEqual(5.5);
+    expect(m!.range.to).toBeLessThanOrEqual(16.5);
+  }, 30_000);
+
+  it('does not match an unrelated video, nor a file that is not a video', async () => {
+    const other = (await fingerprintVideo(mp4('unrelated.mp4')))!;
+    expect(matchVideo(original.frames, other.frames, THRESHOLD)).toBeNull();
+    const nearest = Math.min(...other.frames.flatMap((a) => original.frames.map((b) => hammingDistance(a.value, b.value))));
+    expect(nearest).toBeGreaterThan(THRESHOLD);
+    expect(await fingerprintVideo(new TextEncoder().encode('not a video'))).toBeNull();
+  }, 30_000);
+});
