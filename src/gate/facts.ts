@@ -110,7 +110,15 @@ export async function loadAssetFacts(q: Queryable, members: readonly Member[], g
     if (!g) throw new Error(`asset ${m.assetId} vanished`); // assets are append-only: cannot happen
     return g.map((r) => ({ ...r, sha256: m.sha256 }));
   });
-  return toFacts(grouped, approvals, await overriddenAmong(q, grouped.map((g) => g[0]!)), commercial);
+  return toFacts(
+    grouped,
+    approvals,
+    await overriddenAmong(
+      q,
+      grouped.map((g) => g[0]!),
+    ),
+    commercial,
+  );
 }
 
 /** A page of the library: registration order (`seq`), optionally one production's or one rights holder's. */

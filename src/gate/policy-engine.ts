@@ -588,7 +588,11 @@ class CedarPolicySet implements PolicySet {
       if (asset?.otherLicenses && asset.otherLicenses.length > 0) {
         // Several licenses: each decided on its own, the asset allowed when any allows.
         const variants = perLicense(asset);
-        const combined = combineLicenseDecisions(request.vendor, variants, variants.map((v) => decideOne(v, assetId)));
+        const combined = combineLicenseDecisions(
+          request.vendor,
+          variants,
+          variants.map((v) => decideOne(v, assetId)),
+        );
         out[i] = { assetId, decision: combined.decision, reasons: combined.reasons, licenseId: combined.licenseId };
         continue;
       }

@@ -113,7 +113,10 @@ export async function restingLicenses(q: Queryable, clearanceIds: string[]): Pro
  * licenses, the first in license id order that names the clearance's vendor, else the first: the engine's
  * choice (gate/several-licenses.ts) wherever one license names the vendor.
  */
-export async function licensesAtClearance(q: Queryable, c: { requestedDatasetId: string; auditIndex: number; vendor: string }): Promise<{ assetId: string; licenseId: string | null }[]> {
+export async function licensesAtClearance(
+  q: Queryable,
+  c: { requestedDatasetId: string; auditIndex: number; vendor: string },
+): Promise<{ assetId: string; licenseId: string | null }[]> {
   const rows = await queryRows<{ position: number; asset_id: string; license_id: string | null; chain_id: string | null; names_vendor: boolean | null }>(
     q,
     sql`select da.position, da.asset_id, lv.id as license_id, lv.license_id as chain_id,
@@ -133,7 +136,7 @@ export async function licensesAtClearance(q: Queryable, c: { requestedDatasetId:
     const named = Boolean(r.names_vendor);
     const seen = chosen[p];
     // Prefer a license naming the vendor, then the lower license id.
-    if (seen && (seen.named && !named || (seen.named === named && seen.chain <= (r.chain_id ?? '')))) continue;
+    if (seen && ((seen.named && !named) || (seen.named === named && seen.chain <= (r.chain_id ?? '')))) continue;
     chosen[p] = { chain: r.chain_id ?? '', named };
     members[p] = { assetId: r.asset_id, licenseId: r.license_id };
   }

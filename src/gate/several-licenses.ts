@@ -34,11 +34,7 @@ export type LicenseDecision = { decision: 'allow' | 'deny'; reasons: readonly Re
 const namesVendor = (l: LicenseFacts | null | undefined, vendor: string) => Boolean(l && (l.licensee === vendor || l.vendors.includes(vendor)));
 
 /** The asset's decision from its licenses' (`decisions[i]` is that of `variants[i]`, as perLicense gave them). */
-export function combineLicenseDecisions(
-  vendor: string,
-  variants: readonly AssetFacts[],
-  decisions: readonly LicenseDecision[],
-): LicenseDecision & { licenseId: string | null } {
+export function combineLicenseDecisions(vendor: string, variants: readonly AssetFacts[], decisions: readonly LicenseDecision[]): LicenseDecision & { licenseId: string | null } {
   const allowing = decisions.findIndex((d) => d.decision === 'allow');
   if (allowing >= 0) return { decision: 'allow', reasons: decisions[allowing]!.reasons, licenseId: variants[allowing]!.license?.id ?? null };
   const seen = new Set<string>();

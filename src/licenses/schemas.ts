@@ -58,20 +58,15 @@ export const LicenseCreate = z
       .boolean()
       .optional()
       .openapi({ description: 'true: the first version of another license of the asset, beside those it carries (its id becomes the new license id)' }),
-    licenseId: z
-      .string()
-      .min(1)
-      .max(100)
-      .optional()
-      .openapi({
-        description:
-          'The license to amend (its license id, the id of its first version; any of its version ids is taken too). Needed when the asset carries several standing licenses; left out, the asset\'s one license is amended',
-      }),
+    licenseId: z.string().min(1).max(100).optional().openapi({
+      description:
+        "The license to amend (its license id, the id of its first version; any of its version ids is taken too). Needed when the asset carries several standing licenses; left out, the asset's one license is amended",
+    }),
     overrideConflict: z
       .object({ reason: z.string().trim().min(1).max(2000) })
       .strict()
       .optional()
-      .openapi({ description: 'Record an exclusive grant although it overlaps another licensee\'s standing exclusive grant; the reason is kept in the audit entry' }),
+      .openapi({ description: "Record an exclusive grant although it overlaps another licensee's standing exclusive grant; the reason is kept in the audit entry" }),
   })
   .strict()
   .refine((l) => !(l.newLicense && l.licenseId !== undefined), { message: 'newLicense adds a license: it names none to amend', path: ['licenseId'] })

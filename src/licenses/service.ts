@@ -91,12 +91,7 @@ export async function currentVersions(q: Queryable, assetId: string): Promise<{ 
     .select({ version: licenseVersions, revocation: licenseRevocations })
     .from(licenseVersions)
     .leftJoin(licenseRevocations, eq(licenseRevocations.licenseId, licenseVersions.id))
-    .where(
-      and(
-        eq(licenseVersions.assetId, assetId),
-        notExists(q.select({ one: sql`1` }).from(successor).where(eq(successor.supersedesId, licenseVersions.id))),
-      ),
-    )
+    .where(and(eq(licenseVersions.assetId, assetId), notExists(q.select({ one: sql`1` }).from(successor).where(eq(successor.supersedesId, licenseVersions.id)))))
     .orderBy(asc(licenseVersions.licenseId));
   // Oldest license first: a license's id is its first version's, and ids are not ordered by time.
   const firstIndex = new Map<string, number>();
@@ -104,7 +99,12 @@ export async function currentVersions(q: Queryable, assetId: string): Promise<{ 
     const firsts = await q
       .select({ id: licenseVersions.id, auditIndex: licenseVersions.auditIndex })
       .from(licenseVersions)
-      .where(inArray(licenseVersions.id, rows.map((r) => r.version.licenseId)));
+      .where(
+        inArray(
+          licenseVersions.id,
+          rows.map((r) => r.version.licenseId),
+        ),
+      );
     for (const f of firsts) firstIndex.set(f.id, f.auditIndex);
   }
   return rows.sort((a, b) => (firstIndex.get(a.version.licenseId) ?? 0) - (firstIndex.get(b.version.licenseId) ?? 0));
@@ -176,7 +176,10 @@ export async function addLicenseVersion(ledger: Ledger, actor: Actor, assetId: s
         if (named !== undefined) {
           latest = current.find((c) => c.version.licenseId === named || c.version.id === named)?.version;
           if (!latest) {
-            const [version] = await tx.select({ licenseId: licenseVersions.licenseId }).from(licenseVersions).where(and(eq(licenseVersions.id, named), eq(licenseVersions.assetId, assetId)));
+            const [version] = await tx
+              .select({ licenseId: licenseVersions.licenseId })
+              .from(licenseVersions)
+              .where(and(eq(licenseVersions.id, named), eq(licenseVersions.assetId, assetId)));
             latest = version ? current.find((c) => c.version.licenseId === version.licenseId)?.version : undefined;
           }
           if (!latest) throw problems.validation(`licenseId ${named} names no license of asset ${assetId}`, [{ field: 'licenseId', message: 'no license of this asset' }]);
@@ -207,7 +210,12 @@ export async function addLicenseVersion(ledger: Ledger, actor: Actor, assetId: s
           contractRefSha256: asked.contractRef?.sha256 ?? null,
         };
         const conflicts = terms.exclusivity
-          ? exclusivityConflicts(current, latest?.licenseId ?? null, { licensee: terms.licensee, territories: terms.territories, media: terms.media, term: { start: terms.termStart, end: terms.termEnd } }, new Date())
+          ? exclusivityConflicts(
+              current,
+              latest?.licenseId ?? null,
+              { licensee: terms.licensee, territories: terms.territories, media: terms.media, term: { start: terms.termStart, end: terms.termEnd } },
+              new Date(),
+            )
           : [];
         if (conflicts.length > 0 && !overrideConflict) {
           throw problems.conflict(
