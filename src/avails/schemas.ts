@@ -70,7 +70,10 @@ export const AvailRow = z
     title: z.string(),
     production: z.string(),
     rightsHolder: z.string().nullable(),
-    licenseId: z.string().nullable().openapi({ description: 'the current license version the answer rests on' }),
+    licenseId: z
+      .string()
+      .nullable()
+      .openapi({ description: 'the current license version the answer rests on: of several licenses, the one that makes it available, else the one naming the vendor' }),
     status: z.enum(['available', 'unavailable']),
     reasons: z.array(Reason).openapi({ description: 'empty when available' }),
   })

@@ -1,6 +1,7 @@
 import type { Principal, TokenVerifier } from '../auth/tokens.ts';
 import type { Database } from '../db/database.ts';
 import { loadLibraryFacts } from '../gate/facts.ts';
+import type { AssetFacts } from '../gate/policy-input.ts';
 import type { PolicyRegistry } from '../gate/policy-registry.ts';
 import { vendorFor } from '../gate/service.ts';
 import { problems } from '../http/problem.ts';
@@ -28,7 +29,7 @@ export type AvailsSearch = {
   rightsHolder?: string;
   status?: AvailStatus;
   /**
-   * A vendor's own search: only the art whose current license names this vendor (licensee or among its
+   * A vendor's own search: only the art a current license of which names this vendor (licensee or among its
    * vendors). The rest of the studio's library is not the vendor's to see, as GET /v1/assets is not.
    */
   visibleTo?: string;
@@ -82,8 +83,7 @@ export async function searchAvails(deps: AvailsDeps, search: AvailsSearch): Prom
       const d = decisions[i]!;
       const status: AvailStatus = d.decision === 'allow' ? 'available' : 'unavailable';
       if (search.status && status !== search.status) continue;
-      const license = facts[i]!.license;
-      if (vendor !== undefined && !(license && (license.licensee === vendor || license.vendors.includes(vendor)))) continue;
+      if (vendor !== undefined && !namesVendor(facts[i]!, vendor)) continue;
       // A further match: the page is full and another follows.
       if (items.length === search.limit) return { policyDigest: policySet.digest, items, nextCursor: String(lastSeq) };
       items.push({
@@ -91,7 +91,7 @@ export async function searchAvails(deps: AvailsDeps, search: AvailsSearch): Prom
         title: row.title,
         production: row.production,
         rightsHolder: row.rightsHolder,
-        licenseId: license?.id ?? null,
+        licenseId: d.licenseId,
         status,
         reasons: status === 'available' ? [] : availReasons(d.reasons),
       });
@@ -100,6 +100,12 @@ export async function searchAvails(deps: AvailsDeps, search: AvailsSearch): Prom
     if (rows.length < batch) return { policyDigest: policySet.digest, items, nextCursor: null };
     after = rows[rows.length - 1]!.seq;
   }
+}
+
+/** Whether any current license of the asset names the vendor (licensee or among its vendors). */
+function namesVendor(facts: AssetFacts, vendor: string): boolean {
+  const licenses = [facts.license, ...(facts.otherLicenses ?? []).map((o) => o.license)];
+  return licenses.some((l) => l && (l.licensee === vendor || l.vendors.includes(vendor)));
 }
 
 /**

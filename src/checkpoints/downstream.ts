@@ -65,9 +65,9 @@ export const revocationDownstream: RevocationDownstream = {
       sql`select distinct c.id, c.vendor, c.decision, c.dataset_id as "datasetId"
           from clearances c
           join (${restingLicenseRows}) rl on rl.clearance_id = c.id
-          where rl.asset_id = ${license.assetId} and rl.version <= ${license.version}
+          where rl.asset_id = ${license.assetId} and rl.chain_id = ${license.licenseId} and rl.version <= ${license.version}
           order by c.id`,
     );
-    return { wouldRevokeClearances, wouldTaintCheckpoints: await checkpointsHitBy(q, license.assetId, license.version) };
+    return { wouldRevokeClearances, wouldTaintCheckpoints: await checkpointsHitBy(q, license.assetId, license.licenseId, license.version) };
   },
 };

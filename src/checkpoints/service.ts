@@ -252,16 +252,17 @@ async function appendStatus(ctx: Pick<ChangeContext, 'tx' | 'record'>, checkpoin
 }
 
 /**
- * The checkpoints a revocation of `license` (version `version` of `assetId`) hits: those whose clearance
- * rests on that version or an earlier one of the same asset, and that are not already tainted or retired.
+ * The checkpoints a revocation of version `version` of license `chainId` (of `assetId`) hits: those whose
+ * clearance rests on that version or an earlier one of the same license (not another license of the asset),
+ * and that are not already tainted or retired.
  */
-export async function checkpointsHitBy(q: Queryable, assetId: string, version: number): Promise<{ id: string; clearanceId: string }[]> {
+export async function checkpointsHitBy(q: Queryable, assetId: string, chainId: string, version: number): Promise<{ id: string; clearanceId: string }[]> {
   return queryRows<{ id: string; clearanceId: string }>(
     q,
     sql`select distinct c.id, c.clearance_id as "clearanceId"
         from checkpoints c
         join (${restingLicenseRows}) rl on rl.clearance_id = c.clearance_id
-        where rl.asset_id = ${assetId} and rl.version <= ${version}
+        where rl.asset_id = ${assetId} and rl.chain_id = ${chainId} and rl.version <= ${version}
           and not exists (select 1 from checkpoint_status_events e where e.checkpoint_id = c.id)
         order by c.id`,
   );
@@ -270,9 +271,9 @@ export async function checkpointsHitBy(q: Queryable, assetId: string, version: n
 /** Called in the revocation's own transaction: the taint and its audit events commit with it. */
 export async function taintForRevocation(
   ctx: Pick<ChangeContext, 'tx' | 'record'>,
-  revoked: { licenseId: string; assetId: string; version: number; reason: string; at: Date },
+  revoked: { licenseId: string; chainId: string; assetId: string; version: number; reason: string; at: Date },
 ): Promise<string[]> {
-  const hit = await checkpointsHitBy(ctx.tx, revoked.assetId, revoked.version);
+  const hit = await checkpointsHitBy(ctx.tx, revoked.assetId, revoked.chainId, revoked.version);
   for (const c of hit) {
     await appendStatus(
       ctx,

@@ -36,7 +36,9 @@ export function planClearance(outcomes: readonly AssetOutcome[], facts: readonly
     const ends = new Map<string, number>(); // a studio's licenses share a few dozen term ends
     outcomes.forEach((o, i) => {
       if (o.decision !== 'allow') return; // in mode "all" an allow has no denied members
-      const license = facts[i]!.license!;
+      // The license the allow rests on: of several, the one that allowed (gate/several-licenses.ts).
+      const f = facts[i]!;
+      const license = f.otherLicenses?.find((x) => x.license.id === o.licenseId)?.license ?? f.license!;
       licenses.add(license.id);
       let end = ends.get(license.termEnd);
       if (end === undefined) {

@@ -32,10 +32,9 @@ export function derivativeRefusals(policySet: PolicySet, facts: readonly AssetFa
   if (facts.length === 0) return [];
   const decisions = policySet.evaluate({ action: 'derive', vendor: use.vendor, purpose: use.purpose, baseModel: use.baseModel, at: use.at.toISOString() }, facts);
   const out: DerivativeRefusal[] = [];
-  decisions.forEach((d, i) => {
+  decisions.forEach((d) => {
     if (d.decision === 'allow') return;
-    const licenseId = facts[i]!.license?.id ?? null;
-    for (const r of d.reasons) out.push({ assetId: d.assetId, licenseId, policyId: r.policyId, reason: r.reason });
+    for (const r of d.reasons) out.push({ assetId: d.assetId, licenseId: d.licenseId, policyId: r.policyId, reason: r.reason });
   });
   return out;
 }

@@ -14,6 +14,8 @@ type FactRow = {
   cawg_training_mining: AssetFacts['cawgTrainingMining'] | null;
   embedded_manifest_state: NonNullable<AssetFacts['embeddedManifest']>;
   license_id: string | null;
+  /** The license (chain) the version belongs to. */
+  chain_id: string | null;
   version: number | null;
   licensee: string | null;
   // jsonb and timestamps come as text: a studio's rows repeat a few dozen distinct values, so each
@@ -36,14 +38,15 @@ type ApprovalRow = { license_id: string; vendor: string; purpose: string; valid_
 export type DatasetFacts = { members: (Member & { position: number })[]; facts: AssetFacts[] };
 
 /**
- * One row per member: the asset, its current license version (the one no version supersedes: every new
- * version supersedes the latest, see addLicenseVersion; a set-based anti-join on the supersedes index,
- * measured faster at 100,000 members than a lookup per asset or DISTINCT ON) and whether it is revoked.
+ * One row per member and license: the asset, the current version of each of its licenses (the one no
+ * version supersedes: every new version supersedes its license's latest, see addLicenseVersion; a
+ * set-based anti-join on the supersedes index, measured faster at 100,000 members than a lookup per asset
+ * or DISTINCT ON) and whether it is revoked; a member with no license has one row without.
  * Instants are rendered as ISO 8601 UTC by the server, independent of the session's time zone.
  */
 const factColumns = sql`a.production, a.c2pa_training_mining, a.cawg_training_mining,
   a.embedded_manifest_state,
-  lv.id as license_id, lv.version, lv.licensee, lv.vendors::text as vendors, lv.grant_training, lv.grant_derivatives,
+  lv.id as license_id, lv.license_id as chain_id, lv.version, lv.licensee, lv.vendors::text as vendors, lv.grant_training, lv.grant_derivatives,
   lv.grant_commercial, lv.territories::text as territories, lv.media::text as media, lv.base_model_families::text as base_model_families,
   to_char(lv.term_start at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as term_start,
   to_char(lv.term_end at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as term_end,
@@ -73,10 +76,10 @@ export async function loadDatasetFacts(q: Queryable, datasetId: string): Promise
     queryRows<ApprovalRow>(q, approvalsOf(sql`(select asset_id from dataset_assets where dataset_id = ${datasetId}) m`)),
   ]);
   // Positions are dense from 0: each row goes to its place, no sort needed (here or in the server).
-  const ordered: FactRow[] = [];
-  for (const r of rows) keepLatest(ordered, Number(r.position), r);
+  const grouped = byPosition(rows);
+  const ordered = grouped.map((g) => g[0]!);
   const members = ordered.map((r) => ({ position: Number(r.position), assetId: r.asset_id, sha256: r.sha256 }));
-  return { members, facts: toFacts(ordered, approvals, await overriddenAmong(q, ordered)) };
+  return { members, facts: toFacts(grouped, approvals, await overriddenAmong(q, ordered)) };
 }
 
 /** The grant whose approvals come with the facts: `training` for the gate, `derivatives` for an output's sources. */
@@ -101,14 +104,21 @@ export async function loadAssetFacts(q: Queryable, members: readonly Member[], g
     queryRowsPrepared<ApprovalRow>(q, approvalsOf(byId, grant), 'gate_asset_approvals'),
     options.commercialApprovals ? queryRowsPrepared<ApprovalRow>(q, approvalsOf(byId, 'commercial'), 'gate_asset_approvals') : undefined,
   ]);
-  const byPosition: FactRow[] = [];
-  for (const r of rows) keepLatest(byPosition, Number(r.position), r);
-  const ordered = members.map((m, i) => {
-    const r = byPosition[i];
-    if (!r) throw new Error(`asset ${m.assetId} vanished`); // assets are append-only: cannot happen
-    return { ...r, sha256: m.sha256 };
+  const placed = byPosition(rows);
+  const grouped = members.map((m, i) => {
+    const g = placed[i];
+    if (!g) throw new Error(`asset ${m.assetId} vanished`); // assets are append-only: cannot happen
+    return g.map((r) => ({ ...r, sha256: m.sha256 }));
   });
-  return toFacts(ordered, approvals, await overriddenAmong(q, ordered), commercial);
+  return toFacts(
+    grouped,
+    approvals,
+    await overriddenAmong(
+      q,
+      grouped.map((g) => g[0]!),
+    ),
+    commercial,
+  );
 }
 
 /** A page of the library: registration order (`seq`), optionally one production's or one rights holder's. */
@@ -138,8 +148,8 @@ export async function loadLibraryFacts(
           from assets s where s.seq > ${scope.after} and ${inScope} order by s.seq limit ${scope.limit})
         select m.position, m.asset_id, m.sha256, m.seq, m.title, m.rights_holder, ${factColumns} from m ${factJoins}`,
   );
-  const ordered: typeof rows = [];
-  for (const r of rows) keepLatest(ordered, Number(r.position), r);
+  const grouped = byPosition(rows);
+  const ordered = grouped.map((g) => g[0]!);
   if (ordered.length === 0) return { assets: [], facts: [] };
   // Every asset of the page lies in (after, last]; an asset registered in that range since is read too,
   // which adds approvals of a license no row has: they are matched by license id, so they change nothing.
@@ -152,7 +162,7 @@ export async function loadLibraryFacts(
   ]);
   return {
     assets: ordered.map((r) => ({ seq: Number(r.seq), assetId: r.asset_id, sha256: r.sha256, title: r.title, production: r.production, rightsHolder: r.rights_holder })),
-    facts: toFacts(ordered, approvals, overridden, commercial),
+    facts: toFacts(grouped, approvals, overridden, commercial),
   };
 }
 
@@ -174,11 +184,32 @@ async function overriddenAmong(q: Queryable, rows: readonly FactRow[]): Promise<
 
 const NO_OVERRIDES: ReadonlySet<string> = new Set();
 
-/** Places a row at its member position; should a broken version chain give two, the higher version wins. */
-function keepLatest(rows: FactRow[], position: number, r: FactRow): void {
-  const seen = rows[position];
-  if (!seen || Number(r.version ?? -1) > Number(seen.version ?? -1)) rows[position] = r;
+/**
+ * The rows of each member position, one per license, in license id order (a stable order for the
+ * policies' several decisions, gate/several-licenses.ts); should a broken version chain give a license two
+ * rows, the higher version wins.
+ */
+function byPosition<R extends FactRow>(rows: readonly R[]): R[][] {
+  const out: R[][] = [];
+  for (const r of rows) {
+    const position = Number(r.position);
+    const seen = out[position];
+    if (!seen) {
+      out[position] = [r];
+      continue;
+    }
+    const same = seen.findIndex((s) => s.chain_id === r.chain_id);
+    if (same >= 0) {
+      if (Number(r.version ?? -1) > Number(seen[same]!.version ?? -1)) seen[same] = r;
+    } else {
+      seen.push(r);
+      seen.sort((a, b) => byText(a.chain_id, b.chain_id));
+    }
+  }
+  return out;
 }
+
+const byText = (a: string | null, b: string | null) => ((a ?? '') < (b ?? '') ? -1 : (a ?? '') > (b ?? '') ? 1 : 0);
 
 /** Parses each distinct text once; the same text gives the same (frozen) value. */
 class Parsed {
@@ -204,13 +235,13 @@ function byLicense(approvalRows: readonly ApprovalRow[]): Map<string, ApprovalFa
   return approvals;
 }
 
-function toFacts(rows: readonly FactRow[], approvalRows: readonly ApprovalRow[], overridden: ReadonlySet<string>, commercialRows?: readonly ApprovalRow[]): AssetFacts[] {
+function toFacts(groups: readonly FactRow[][], approvalRows: readonly ApprovalRow[], overridden: ReadonlySet<string>, commercialRows?: readonly ApprovalRow[]): AssetFacts[] {
   const approvals = byLicense(approvalRows);
   const commercial = commercialRows ? byLicense(commercialRows) : undefined;
   const parsed = new Parsed();
   const none: ApprovalFacts[] = [];
-  return rows.map((r) => {
-    const license: LicenseFacts | null = r.license_id
+  const licenseOf = (r: FactRow): LicenseFacts | null =>
+    r.license_id
       ? {
           id: r.license_id,
           version: Number(r.version),
@@ -227,6 +258,17 @@ function toFacts(rows: readonly FactRow[], approvalRows: readonly ApprovalRow[],
           baseModelFamilies: parsed.json<string[]>(r.base_model_families),
         }
       : null;
+  return groups.map((group) => {
+    const r = group[0]!;
+    const license = licenseOf(r);
+    const others = group.slice(1).map((o) => {
+      const l = licenseOf(o)!;
+      return {
+        license: l,
+        approvals: approvals.get(l.id) ?? none,
+        ...(commercial ? { commercialApprovals: commercial.get(l.id) ?? none } : {}),
+      };
+    });
     return {
       assetId: r.asset_id,
       sha256: r.sha256,
@@ -238,6 +280,7 @@ function toFacts(rows: readonly FactRow[], approvalRows: readonly ApprovalRow[],
       license,
       approvals: license ? (approvals.get(license.id) ?? none) : none,
       ...(commercial ? { commercialApprovals: license ? (commercial.get(license.id) ?? none) : none } : {}),
+      ...(others.length > 0 ? { otherLicenses: others } : {}),
     };
   });
 }

@@ -45,6 +45,7 @@ import {
   parseInstant,
   type RequestBuilder,
 } from './policy-input.ts';
+import { combineLicenseDecisions, perLicense } from './several-licenses.ts';
 
 export type { ApprovalFacts, AssetFacts, GateRequest, LicenseFacts } from './policy-input.ts';
 
@@ -86,6 +87,11 @@ export type AssetDecision = {
   decision: 'allow' | 'deny';
   /** allow: the permits that applied. deny: the forbids that applied, evaluation errors, or default-deny. */
   reasons: readonly DecisionReason[];
+  /**
+   * The license version the decision rests on (null: none). With several licenses (`otherLicenses`): the
+   * one that allows, or for a deny the one naming the vendor (gate/several-licenses.ts).
+   */
+  licenseId: string | null;
 };
 
 export type EvaluationStats = {
@@ -554,9 +560,7 @@ class CedarPolicySet implements PolicySet {
     // A sign asks for one or a few sources, on every output: one Cedar call costs more than the rest of the
     // check, and its answer holds until the facts, the policy set or the instants around `now` change.
     const remember = this.timeFolding && build !== undefined && assets.length <= REMEMBER_UP_TO ? this.rememberer(request) : undefined;
-    for (let i = 0; i < assets.length; i++) {
-      const asset = assets[i] as AssetFacts;
-      const assetId = String(asset?.assetId);
+    const decideOne = (asset: AssetFacts, assetId: string): Decision => {
       let d = requestError;
       if (build) {
         let built: BuiltRequest | undefined;
@@ -576,8 +580,25 @@ class CedarPolicySet implements PolicySet {
         }
       }
       // d is always set here; the fallback keeps the type checker (and a future edit) fail-closed.
-      d ??= deny(SYNTHETIC_POLICY_IDS.evaluationFailure, 'evaluation error: no decision');
-      out[i] = { assetId, decision: d.decision, reasons: d.reasons };
+      return d ?? deny(SYNTHETIC_POLICY_IDS.evaluationFailure, 'evaluation error: no decision');
+    };
+    for (let i = 0; i < assets.length; i++) {
+      const asset = assets[i] as AssetFacts;
+      const assetId = String(asset?.assetId);
+      if (asset?.otherLicenses && asset.otherLicenses.length > 0) {
+        // Several licenses: each decided on its own, the asset allowed when any allows.
+        const variants = perLicense(asset);
+        const combined = combineLicenseDecisions(
+          request.vendor,
+          variants,
+          variants.map((v) => decideOne(v, assetId)),
+        );
+        out[i] = { assetId, decision: combined.decision, reasons: combined.reasons, licenseId: combined.licenseId };
+        continue;
+      }
+      const d = decideOne(asset, assetId);
+      const licenseId = asset?.license?.id;
+      out[i] = { assetId, decision: d.decision, reasons: d.reasons, licenseId: typeof licenseId === 'string' ? licenseId : null };
     }
     options?.onStats?.({ assets: assets.length, cedarCalls: decided.size });
     return out;

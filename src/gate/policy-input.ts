@@ -62,12 +62,17 @@ export type AssetFacts = {
   embeddedManifest?: EmbeddedManifestState;
   /** Legal has recorded an override of the embedded terms (of a manifest that cannot be validated). */
   embeddedOverride?: boolean;
-  /** The current license version of the asset, if any. */
+  /** The current version of the asset's (first) license, if any. */
   license?: LicenseFacts | null;
   /** Approvals recorded on that license. */
   approvals: ApprovalFacts[];
   /** Approvals of the commercial grant on that license: read only for a request with `commercial`. */
   commercialApprovals?: ApprovalFacts[];
+  /**
+   * The current versions of the asset's other licenses, each with its approvals: each is decided on its own
+   * and the asset is allowed when any is (gate/several-licenses.ts). Policies never see this list.
+   */
+  otherLicenses?: { license: LicenseFacts; approvals: ApprovalFacts[]; commercialApprovals?: ApprovalFacts[] }[];
 };
 
 /**

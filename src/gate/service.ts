@@ -31,9 +31,7 @@ export type Evaluation = {
 /** Per-asset outcomes of one policy set over facts; the reasons arrays are shared between equal decisions. */
 function decide(policySet: PolicySet, request: GateRequest, facts: AssetFacts[]): Evaluation {
   const decisions = policySet.evaluate(request, facts);
-  const outcomes = decisions.map(
-    (d, i): AssetOutcome => ({ assetId: d.assetId, decision: d.decision, reasons: d.reasons as DecisionReason[], licenseId: facts[i]!.license?.id ?? null }),
-  );
+  const outcomes = decisions.map((d): AssetOutcome => ({ assetId: d.assetId, decision: d.decision, reasons: d.reasons as DecisionReason[], licenseId: d.licenseId }));
   return { decision: outcomes.every((o) => o.decision === 'allow') ? 'allow' : 'deny', policyDigest: policySet.digest, outcomes, facts };
 }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { registerAsset } from '../assets/service.ts';
 import { assets } from '../assets/tables.ts';
 import type { Actor } from '../audit/event.ts';
@@ -180,9 +180,14 @@ async function existingContent(q: Queryable, production: string, hashes: string[
       .where(and(eq(assets.production, production), inArray(assets.sha256, chunk)));
     if (rows.length === 0) continue;
     const ids = rows.map((r) => r.id);
-    const versions = await q.select().from(licenseVersions).where(inArray(licenseVersions.assetId, ids)).orderBy(desc(licenseVersions.version));
+    // The asset's first license, the one an import amends (an asset with several standing licenses is
+    // refused by addLicenseVersion, which asks for the license to be named).
+    const versions = await q.select().from(licenseVersions).where(inArray(licenseVersions.assetId, ids)).orderBy(asc(licenseVersions.auditIndex));
     const latest = new Map<string, (typeof versions)[number]>();
-    for (const v of versions) if (!latest.has(v.assetId)) latest.set(v.assetId, v);
+    for (const v of versions) {
+      const seen = latest.get(v.assetId);
+      if (!seen || (seen.licenseId === v.licenseId && v.version > seen.version)) latest.set(v.assetId, v);
+    }
     const latestIds = [...latest.values()].map((v) => v.id);
     const revoked = new Set(
       latestIds.length > 0

@@ -21,6 +21,9 @@ export function licenseProjections(q: Queryable): StateProjection[] {
             values: {
               id: c.id,
               assetId: c.assetId,
+              // Entries written before licenses were chains do not state it: a first version is its own
+              // license, a later one was backfilled to its asset's first (migrations/0020).
+              ...(c.licenseId !== undefined ? { licenseId: c.licenseId } : c.supersedesId === null ? { licenseId: c.id } : {}),
               version: c.version,
               supersedesId: c.supersedesId,
               licensor: c.licensor,

@@ -53,7 +53,9 @@ export function licenseRoutes(app: LicenseDeps) {
       path: '/v1/assets/{id}/licenses',
       operationId: 'addLicenseVersion',
       tags: ['Licenses'],
-      summary: 'Record a new license version for an asset; it supersedes the previous version',
+      summary: 'Record a new license version for an asset; it supersedes the previous version of its license, or (newLicense) starts another license',
+      description:
+        "Without `licenseId` the asset's one license is amended (its first version if none); with several standing, name the license (`licenseId`) or 409 lists them. An exclusive grant overlapping another licensee's standing exclusive grant (territory, media and term) is 409 with `conflicts`, unless `overrideConflict.reason` is given, which the audit entry keeps.",
       ...guardedBy(legal),
       request: { params: IdParam('ast'), body: { required: true, ...json(LicenseCreate) } },
       responses: { 201: { description: 'The new version', ...json(License) }, ...errorResponses },

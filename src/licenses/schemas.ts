@@ -54,8 +54,22 @@ export const LicenseCreate = z
       .object({ id: z.string().trim().min(1).max(200), sha256: sha256Hex })
       .strict()
       .optional(),
+    newLicense: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'true: the first version of another license of the asset, beside those it carries (its id becomes the new license id)' }),
+    licenseId: z.string().min(1).max(100).optional().openapi({
+      description:
+        "The license to amend (its license id, the id of its first version; any of its version ids is taken too). Needed when the asset carries several standing licenses; left out, the asset's one license is amended",
+    }),
+    overrideConflict: z
+      .object({ reason: z.string().trim().min(1).max(2000) })
+      .strict()
+      .optional()
+      .openapi({ description: "Record an exclusive grant although it overlaps another licensee's standing exclusive grant; the reason is kept in the audit entry" }),
   })
   .strict()
+  .refine((l) => !(l.newLicense && l.licenseId !== undefined), { message: 'newLicense adds a license: it names none to amend', path: ['licenseId'] })
   .openapi('LicenseCreate');
 
 export const LICENSE_STATUSES = ['active', 'pending', 'expired', 'superseded', 'revoked'] as const;
@@ -65,6 +79,7 @@ export const Revocation = z.object({ id: z.string(), reason: z.string(), revoked
 export const License = z
   .object({
     id: z.string(),
+    licenseId: z.string().openapi({ description: 'The license this version belongs to: the id of its first version, the same for every amendment' }),
     assetId: z.string(),
     version: z.number().int(),
     supersedes: z.string().nullable(),
@@ -144,6 +159,7 @@ const GrantFilter = Grant.optional();
 export const LicenseListQuery = z
   .object({
     assetId: z.string().min(1).max(100).optional(),
+    licenseId: z.string().min(1).max(100).optional().openapi({ description: 'one license (its license id): its current version' }),
     licensee: z.string().min(1).max(300).optional(),
     vendor: z.string().min(1).max(200).optional().openapi({ description: 'a vendor the license names (in `vendors`, or as the licensee)' }),
     training: GrantFilter,

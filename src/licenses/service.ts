@@ -9,6 +9,7 @@ import { isUniqueViolation } from '../db/errors.ts';
 import { newId } from '../db/ids.ts';
 import { problems } from '../http/problem.ts';
 import type { Grant } from '../vocabulary/rights.ts';
+import { type ExclusiveTerms, exclusivityConflict } from './exclusivity.ts';
 import type { LicenseCreateInput, LicenseView } from './schemas.ts';
 import { licenseRevocations, licenseVersions } from './tables.ts';
 
@@ -27,6 +28,7 @@ export function licenseStatus(v: VersionRow, supersededBy: string | null, revoca
 function licenseView(v: VersionRow, supersededBy: string | null, revocation: RevocationRow | null, at: Date): LicenseView {
   return {
     id: v.id,
+    licenseId: v.licenseId,
     assetId: v.assetId,
     version: v.version,
     supersedes: v.supersedesId,
@@ -58,9 +60,9 @@ function licenseView(v: VersionRow, supersededBy: string | null, revocation: Rev
   };
 }
 
-/** The asset's versions, newest first, each with what superseded or revoked it. */
+/** The asset's versions of every license, newest recorded first, each with what superseded or revoked it. */
 export async function licenseHistory(q: Queryable, assetId: string, at = new Date()): Promise<LicenseView[]> {
-  const versions = await q.select().from(licenseVersions).where(eq(licenseVersions.assetId, assetId)).orderBy(desc(licenseVersions.version));
+  const versions = await q.select().from(licenseVersions).where(eq(licenseVersions.assetId, assetId)).orderBy(desc(licenseVersions.auditIndex));
   return withStanding(q, versions, at);
 }
 
@@ -82,8 +84,86 @@ export async function getLicense(q: Queryable, id: string, at = new Date()): Pro
   return (await withStanding(q, rows, at))[0]!;
 }
 
-/** A new version of the asset's terms; it supersedes the latest one, which stays readable as it was. */
+/** The current version of each license of the asset (nothing supersedes it), oldest license first, each with its revocation. */
+export async function currentVersions(q: Queryable, assetId: string): Promise<{ version: VersionRow; revocation: RevocationRow | null }[]> {
+  const successor = alias(licenseVersions, 'successor');
+  const rows = await q
+    .select({ version: licenseVersions, revocation: licenseRevocations })
+    .from(licenseVersions)
+    .leftJoin(licenseRevocations, eq(licenseRevocations.licenseId, licenseVersions.id))
+    .where(and(eq(licenseVersions.assetId, assetId), notExists(q.select({ one: sql`1` }).from(successor).where(eq(successor.supersedesId, licenseVersions.id)))))
+    .orderBy(asc(licenseVersions.licenseId));
+  // Oldest license first: a license's id is its first version's, and ids are not ordered by time.
+  const firstIndex = new Map<string, number>();
+  if (rows.length > 1) {
+    const firsts = await q
+      .select({ id: licenseVersions.id, auditIndex: licenseVersions.auditIndex })
+      .from(licenseVersions)
+      .where(
+        inArray(
+          licenseVersions.id,
+          rows.map((r) => r.version.licenseId),
+        ),
+      );
+    for (const f of firsts) firstIndex.set(f.id, f.auditIndex);
+  }
+  return rows.sort((a, b) => (firstIndex.get(a.version.licenseId) ?? 0) - (firstIndex.get(b.version.licenseId) ?? 0));
+}
+
+/** How a license stands for the question "which licenses stand": its current version is not revoked. */
+const stands = (c: { revocation: RevocationRow | null }) => c.revocation === null;
+
+const standingSummary = (c: { version: VersionRow }) => ({
+  licenseId: c.version.licenseId,
+  currentVersionId: c.version.id,
+  version: c.version.version,
+  licensee: c.version.licensee,
+});
+
+/**
+ * The license an amendment without `licenseId` amends: the asset's only license (as before several were
+ * possible), or the only one standing among several. Several standing (or several, none standing): 409
+ * naming them, since guessing would amend another party's contract.
+ */
+function impliedLicense(current: { version: VersionRow; revocation: RevocationRow | null }[]) {
+  if (current.length <= 1) return current[0];
+  const standing = current.filter(stands);
+  if (standing.length === 1) return standing[0];
+  const named = (standing.length > 0 ? standing : current).map(standingSummary);
+  throw problems.conflict(
+    `this asset carries ${named.length} ${standing.length > 0 ? 'standing licenses' : 'licenses, none standing'} (${named.map((l) => `${l.licenseId}: ${l.licensee}`).join('; ')}): name the one to amend with licenseId, or add another with newLicense: true`,
+    { licenses: named },
+  );
+}
+
+/** The exclusive grants of other licensees standing on the asset that the proposed version overlaps. */
+function exclusivityConflicts(current: { version: VersionRow; revocation: RevocationRow | null }[], amending: string | null, proposed: ExclusiveTerms, at: Date) {
+  return current.flatMap((c) => {
+    const v = c.version;
+    if (v.licenseId === amending || !v.exclusivity || !stands(c) || v.termEnd.getTime() <= at.getTime()) return [];
+    const overlap = exclusivityConflict(proposed, { licensee: v.licensee, territories: v.territories, media: v.media, term: { start: v.termStart, end: v.termEnd } });
+    if (!overlap) return [];
+    return [
+      {
+        licenseId: v.licenseId,
+        currentVersionId: v.id,
+        licensee: v.licensee,
+        territories: overlap.territories,
+        media: overlap.media,
+        term: { start: overlap.term.start.toISOString(), end: overlap.term.end.toISOString() },
+      },
+    ];
+  });
+}
+
+/**
+ * A new version of one of the asset's licenses, or (`newLicense`) the first version of another license.
+ * An amendment supersedes the current version of its license, which stays readable as it was; without
+ * `licenseId` it amends the asset's one license (impliedLicense). A version granting exclusivity that
+ * overlaps an exclusive grant standing for another licensee is refused unless `overrideConflict` says why.
+ */
 export async function addLicenseVersion(ledger: Ledger, actor: Actor, assetId: string, input: LicenseCreateInput): Promise<LicenseView> {
+  const { newLicense, licenseId: named, overrideConflict, ...asked } = input;
   try {
     // Decided from this asset's versions alone (the asset row never changes): versions of other assets run
     // beside it in a batch; a revocation, which taints checkpoints across datasets, runs alone.
@@ -91,33 +171,67 @@ export async function addLicenseVersion(ledger: Ledger, actor: Actor, assetId: s
       actor,
       async ({ tx, record }) => {
         await getAsset(tx, assetId);
-        const [latest] = await tx.select().from(licenseVersions).where(eq(licenseVersions.assetId, assetId)).orderBy(desc(licenseVersions.version)).limit(1);
+        const current = await currentVersions(tx, assetId);
+        let latest: VersionRow | undefined;
+        if (named !== undefined) {
+          latest = current.find((c) => c.version.licenseId === named || c.version.id === named)?.version;
+          if (!latest) {
+            const [version] = await tx
+              .select({ licenseId: licenseVersions.licenseId })
+              .from(licenseVersions)
+              .where(and(eq(licenseVersions.id, named), eq(licenseVersions.assetId, assetId)));
+            latest = version ? current.find((c) => c.version.licenseId === version.licenseId)?.version : undefined;
+          }
+          if (!latest) throw problems.validation(`licenseId ${named} names no license of asset ${assetId}`, [{ field: 'licenseId', message: 'no license of this asset' }]);
+        } else if (!newLicense) {
+          latest = impliedLicense(current)?.version;
+        }
         const id = newId('lic');
         const terms = {
           id,
           assetId,
+          licenseId: latest?.licenseId ?? id,
           version: (latest?.version ?? 0) + 1,
           supersedesId: latest?.id ?? null,
-          licensor: input.licensor,
-          licensee: input.licensee,
-          vendors: input.vendors,
-          grantTraining: input.grants.training,
-          grantDerivatives: input.grants.derivatives,
-          grantCommercial: input.grants.commercial,
-          territories: input.territories,
-          media: input.media,
-          baseModelFamilies: input.baseModelFamilies ?? null,
-          termStart: new Date(input.term.start),
-          termEnd: new Date(input.term.end),
-          exclusivity: input.exclusivity,
-          attribution: input.attribution ?? null,
-          contractRefId: input.contractRef?.id ?? null,
-          contractRefSha256: input.contractRef?.sha256 ?? null,
+          licensor: asked.licensor,
+          licensee: asked.licensee,
+          vendors: asked.vendors,
+          grantTraining: asked.grants.training,
+          grantDerivatives: asked.grants.derivatives,
+          grantCommercial: asked.grants.commercial,
+          territories: asked.territories,
+          media: asked.media,
+          baseModelFamilies: asked.baseModelFamilies ?? null,
+          termStart: new Date(asked.term.start),
+          termEnd: new Date(asked.term.end),
+          exclusivity: asked.exclusivity,
+          attribution: asked.attribution ?? null,
+          contractRefId: asked.contractRef?.id ?? null,
+          contractRefSha256: asked.contractRef?.sha256 ?? null,
         };
+        const conflicts = terms.exclusivity
+          ? exclusivityConflicts(
+              current,
+              latest?.licenseId ?? null,
+              { licensee: terms.licensee, territories: terms.territories, media: terms.media, term: { start: terms.termStart, end: terms.termEnd } },
+              new Date(),
+            )
+          : [];
+        if (conflicts.length > 0 && !overrideConflict) {
+          throw problems.conflict(
+            `this exclusive grant overlaps the exclusive grant of ${conflicts.map((c) => `license ${c.licenseId} (${c.licensee}) in ${c.territories.join(', ')}, ${c.media.join(', ')}, ${c.term.start} to ${c.term.end}`).join('; ')}: record it with overrideConflict: { reason } to override`,
+            { conflicts },
+          );
+        }
         const event = record({
           action: latest ? 'license.amended' : 'license.granted',
           subjectId: id,
-          content: { ...terms, terms: input },
+          content: {
+            ...terms,
+            terms: asked,
+            // The override is legal's decision to record both grants: kept with what it overrode.
+            ...(conflicts.length > 0 && overrideConflict ? { overrideConflict: { reason: overrideConflict.reason, conflicts } } : {}),
+          },
         });
         const [row] = await tx
           .insert(licenseVersions)
@@ -141,12 +255,18 @@ export async function addLicenseVersion(ledger: Ledger, actor: Actor, assetId: s
  * so the composition root hands them in.
  */
 export type RevocationDownstream = {
-  /** In the revocation's own change: taints every checkpoint trained on this version or an earlier one; their ids. */
-  taint(change: Pick<ChangeContext, 'tx' | 'record'>, revoked: { licenseId: string; assetId: string; version: number; reason: string; at: Date }): Promise<string[]>;
-  /** What a revocation of this version would hit, without making it. */
+  /**
+   * In the revocation's own change: taints every checkpoint trained on this version or an earlier one of the
+   * same license (`chainId`: the license id; `licenseId`: the version revoked); their ids.
+   */
+  taint(
+    change: Pick<ChangeContext, 'tx' | 'record'>,
+    revoked: { licenseId: string; chainId: string; assetId: string; version: number; reason: string; at: Date },
+  ): Promise<string[]>;
+  /** What a revocation of this version would hit, without making it (`licenseId`: the license, not the version). */
   impact(
     q: Queryable,
-    license: { assetId: string; version: number },
+    license: { licenseId: string; assetId: string; version: number },
   ): Promise<{ wouldRevokeClearances: RevocationImpactClearance[]; wouldTaintCheckpoints: { id: string; clearanceId: string }[] }>;
 };
 
@@ -172,7 +292,7 @@ export async function revokeLicense(
       const event = record({
         action: 'license.revoked',
         subjectId: licenseId,
-        content: { revocationId: id, licenseId, assetId: current.assetId, reason },
+        content: { revocationId: id, licenseId, chainId: current.licenseId, assetId: current.assetId, reason },
       });
       await tx.insert(licenseRevocations).values({
         id,
@@ -182,7 +302,10 @@ export async function revokeLicense(
         revokedBy: event.actor.sub,
       });
       // Everything trained on this art stops being usable in the same commit as the revocation.
-      const tainted = await downstream.taint({ tx, record }, { licenseId, assetId: current.assetId, version: current.version, reason, at: new Date(event.time) });
+      const tainted = await downstream.taint(
+        { tx, record },
+        { licenseId, chainId: current.licenseId, assetId: current.assetId, version: current.version, reason, at: new Date(event.time) },
+      );
       return { ...(await getLicense(tx, licenseId)), taintedCheckpoints: tainted };
     });
   } catch (e) {
@@ -194,16 +317,16 @@ export async function revokeLicense(
 /**
  * Revocation applies to a license as it stands: a version that has been superseded is history, and
  * revoking it would leave the current terms standing while appearing to end the contract. Refused with
- * the current version's id; revoking that one falls on every earlier version too (gate/resting.ts,
- * checkpoints/service.ts#checkpointsHitBy). The current version is the asset's latest: every new version
- * supersedes the latest (addLicenseVersion).
+ * the current version's id; revoking that one falls on every earlier version of the same license too
+ * (gate/resting.ts, checkpoints/service.ts#checkpointsHitBy), and on no other license of the asset. The
+ * current version is its license's latest: every new version supersedes it (addLicenseVersion).
  */
 async function refuseSuperseded(q: Queryable, license: LicenseView): Promise<void> {
   if (!license.supersededBy) return;
   const [latest] = await q
     .select({ id: licenseVersions.id, version: licenseVersions.version })
     .from(licenseVersions)
-    .where(eq(licenseVersions.assetId, license.assetId))
+    .where(eq(licenseVersions.licenseId, license.licenseId))
     .orderBy(desc(licenseVersions.version))
     .limit(1);
   const currentLicenseId = latest?.id ?? license.supersededBy;
@@ -224,6 +347,8 @@ export async function revocationImpact(q: Queryable, licenseId: string, downstre
 /** The filters of GET /v1/licenses. */
 export type LicenseListFilter = {
   assetId?: string | undefined;
+  /** One license's current version (the license id: its first version's). */
+  licenseId?: string | undefined;
   licensee?: string | undefined;
   vendor?: string | undefined;
   training?: Grant | undefined;
@@ -238,7 +363,8 @@ export type LicenseListFilter = {
 export type LicenseListItem = LicenseView & { assetTitle: string };
 
 /**
- * The current version of every license (the one nothing supersedes), in the order they were recorded
+ * The current version of every license (the one nothing supersedes; an asset with several licenses has a
+ * row for each), in the order they were recorded
  * (cursor: the last one's audit index). `state`: standing (not revoked, term not ended), revoked, or ended
  * (its term over, not revoked), as of `at`.
  */
@@ -247,6 +373,7 @@ export async function listLicenses(q: Queryable, f: LicenseListFilter, at = new 
   const where: (SQL | undefined)[] = [
     notExists(q.select({ one: sql`1` }).from(successor).where(eq(successor.supersedesId, licenseVersions.id))),
     f.assetId === undefined ? undefined : eq(licenseVersions.assetId, f.assetId),
+    f.licenseId === undefined ? undefined : eq(licenseVersions.licenseId, f.licenseId),
     f.licensee === undefined ? undefined : eq(licenseVersions.licensee, f.licensee),
     f.vendor === undefined ? undefined : or(sql`${licenseVersions.vendors} @> ${JSON.stringify([f.vendor])}::jsonb`, eq(licenseVersions.licensee, f.vendor)),
     f.training === undefined ? undefined : eq(licenseVersions.grantTraining, f.training),

@@ -3,8 +3,10 @@ import { assets } from '../assets/tables.ts';
 import type { Grant } from '../vocabulary/rights.ts';
 
 /**
- * One version of an asset's licensing terms. A new version supersedes the previous one by pointing at it;
- * nothing here is ever updated, so every version stays readable as it was signed.
+ * One version of an asset's licensing terms. An asset may carry several licenses, each its own chain of
+ * versions named by `licenseId` (the id of the chain's first version, so a license keeps its name across
+ * amendments). A new version supersedes the previous one of its license by pointing at it; nothing here is
+ * ever updated, so every version stays readable as it was signed.
  */
 export const licenseVersions = pgTable(
   'license_versions',
@@ -13,6 +15,9 @@ export const licenseVersions = pgTable(
     assetId: text('asset_id')
       .notNull()
       .references(() => assets.id),
+    /** The license this version belongs to: its first version's id (migrations/0020). */
+    licenseId: text('license_id').notNull(),
+    /** Numbered within its license, from 1. */
     version: integer('version').notNull(),
     supersedesId: text('supersedes_id'),
     licensor: text('licensor').notNull(),
@@ -35,7 +40,8 @@ export const licenseVersions = pgTable(
     auditIndex: bigint('audit_index', { mode: 'number' }).notNull(),
   },
   (t) => [
-    uniqueIndex('license_versions_asset_version_key').on(t.assetId, t.version),
+    uniqueIndex('license_versions_license_version_key').on(t.licenseId, t.version),
+    index('license_versions_asset_idx').on(t.assetId),
     // A version can be superseded once: two concurrent amendments of the same version cannot both land.
     uniqueIndex('license_versions_supersedes_key').on(t.supersedesId),
     // GET /v1/licenses pages by audit index (migrations/0018).

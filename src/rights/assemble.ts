@@ -51,9 +51,9 @@ export async function assembleOutputNode(q: Queryable, output: string | OutputRe
   const nodes: AssetNode[] = [];
   for (const [assetId, role] of roles) {
     const a = byId.get(assetId)!;
-    const [current] = await licenseHistory(q, assetId);
     const atClearanceId = restingByAsset.get(assetId);
     const atClearance = role === 'training' && atClearanceId ? await getLicense(q, atClearanceId) : null;
+    const current = licenseNow(await licenseHistory(q, assetId), atClearance, status.clearance.vendor);
     let derivedFrom: OutputNode | null = null;
     if (a.derivedFromOutputId) {
       derivedFrom =
@@ -90,6 +90,18 @@ export async function assembleOutputNode(q: Queryable, output: string | OutputRe
     assets: nodes,
     withdrawn: withdrawal ? { at: withdrawal.withdrawnAt.toISOString(), reason: withdrawal.reason } : null,
   };
+}
+
+/**
+ * The license version the chain judges the asset by today, of the asset's several licenses: the current
+ * version of the license the clearance rested on; for a reference, the current version of a standing
+ * license naming the vendor, else of any naming it, else the asset's first current one.
+ */
+function licenseNow(history: LicenseView[], atClearance: LicenseView | null, vendor: string): LicenseView | undefined {
+  const currents = history.filter((v) => v.supersededBy === null);
+  if (atClearance) return currents.find((v) => v.licenseId === atClearance.licenseId);
+  const names = (v: LicenseView) => v.licensee === vendor || v.vendors.includes(vendor);
+  return currents.find((v) => names(v) && v.status !== 'revoked') ?? currents.find(names) ?? currents[currents.length - 1];
 }
 
 /** An output named again (a cycle) or too deep: only its identity, so the walk stops there. */

@@ -262,6 +262,7 @@ describe('fail closed', () => {
       assetId: 'x',
       decision: 'deny',
       reasons: [{ policyId: 'default-deny', reason: 'no policy permits training on this asset' }],
+      licenseId: 'lic-1',
     });
   });
 
@@ -623,9 +624,40 @@ describe('deduplication', () => {
   it('decisions are plain data: no Cedar types leak, shared reasons are frozen', async () => {
     const set = await loadPolicySet(SHIPPED);
     const [a, b] = set.evaluate(REQUEST, [asset('a'), asset('b')]);
-    expect(Object.keys(a ?? {}).sort()).toEqual(['assetId', 'decision', 'reasons']);
+    expect(Object.keys(a ?? {}).sort()).toEqual(['assetId', 'decision', 'licenseId', 'reasons']);
     expect(a?.reasons).toBe(b?.reasons);
     expect(Object.isFrozen(a?.reasons)).toBe(true);
     expect(set.evaluate(REQUEST, [])).toEqual([]);
+  });
+});
+
+describe('several licenses on one asset', () => {
+  const merch = license({ id: 'lic-merch', licensee: 'Merch Co', grants: { training: 'notAllowed', derivatives: 'notAllowed', commercial: 'allowed' } });
+  const vendorRevoked = license({ id: 'lic-vendor', revoked: true });
+
+  it('allowed when any license allows, resting on that one', async () => {
+    const set = await loadPolicySet(SHIPPED);
+    const [d] = set.evaluate(REQUEST, [asset('a', { license: merch, otherLicenses: [{ license: license({ id: 'lic-vendor' }), approvals: [] }] })]);
+    expect(d?.decision).toBe('allow');
+    expect(d?.licenseId).toBe('lic-vendor');
+    expect(d?.reasons.map((r) => r.policyId)).toEqual(['training-permitted']);
+  });
+
+  it('denied when none allows: every license its reasons, each policy once, naming the license that names the vendor', async () => {
+    const set = await loadPolicySet(SHIPPED);
+    const [d] = set.evaluate(REQUEST, [asset('a', { license: merch, otherLicenses: [{ license: vendorRevoked, approvals: [] }] })]);
+    expect(d?.decision).toBe('deny');
+    expect(d?.licenseId).toBe('lic-vendor');
+    const ids = d?.reasons.map((r) => r.policyId) ?? [];
+    expect(ids).toContain('license-revoked');
+    expect(ids).toContain('vendor-not-licensed');
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('one license decides as before', async () => {
+    const set = await loadPolicySet(SHIPPED);
+    const [one, several] = set.evaluate(REQUEST, [asset('a', { license: vendorRevoked }), asset('b', { license: vendorRevoked, otherLicenses: [] })]);
+    expect(summary(one)).toEqual(summary(several));
+    expect(one?.licenseId).toBe('lic-vendor');
   });
 });

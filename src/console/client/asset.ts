@@ -1,7 +1,10 @@
 // The asset page (legal, admin) at /console/assets/{id}, and the registration form at /console/assets/new.
 // The page reads GET /v1/assets/{id}, its license versions and each version's approvals, and draws them as one
 // timeline; its forms record or amend a license (POST /v1/assets/{id}/licenses), record an approval, and revoke
-// (the dry run, POST /v1/licenses/{id}/revoke?dryRun=true, is shown before the confirm button).
+// (the dry run, POST /v1/licenses/{id}/revoke?dryRun=true, is shown before the confirm button). An asset may
+// carry several licenses: each is drawn with its own timeline and forms, the amendment naming its licenseId,
+// and "Add another license" records a new one (newLicense); an exclusivity conflict (409 with `conflicts`) is
+// listed beside the form, which then offers an override with a reason.
 import { ApiError, api, apiJson, SessionEnded } from './api.ts';
 import { append, facts, h, replaceChildren } from './dom.ts';
 import { type Field, field, formOf, sendForm, sendJson, sendMultipart } from './forms.ts';
@@ -27,6 +30,7 @@ type Asset = {
 type Grants = { training: string; derivatives: string; commercial: string };
 type License = {
   id: string;
+  licenseId: string;
   version: number;
   supersedes: string | null;
   supersededBy: string | null;
@@ -116,7 +120,6 @@ async function load(root: HTMLElement, id: string, leave: AbortSignal): Promise<
 }
 
 function draw(root: HTMLElement, asset: Asset, versions: License[], approvals: Approval[], preview: Blob | null, reload: () => void): void {
-  const current = versions[0] ?? null; // newest first
   const file = uploaded.get(asset.id);
   const picture = preview ?? (file?.type.startsWith('image/') || file?.type.startsWith('video/') ? file : null);
   const thumb = !picture
@@ -163,18 +166,71 @@ function draw(root: HTMLElement, asset: Asset, versions: License[], approvals: A
         ['Legal’s override', m.override ? `${m.override.reason} (${m.override.by}, ${when(m.override.at)})` : null],
       ]),
     ),
-    h('section', { 'aria-labelledby': 'timeline-h' }, h('h2', { id: 'timeline-h' }, 'License history'), timeline(asset, versions, approvals)),
+    ...licenseSections(asset, versions, approvals, reload),
     chainOfTitle('asset', asset.id),
-    licenseForm(asset, current, reload),
-    current && !current.revocation ? approvalForm(current, reload) : null,
-    current && !current.revocation ? revokeForm(current, reload) : null,
   );
 }
 
+/** Versions by license (its id: its first version's), oldest license first, each newest version first. */
+function byLicense(versions: License[]): License[][] {
+  const chains = new Map<string, License[]>();
+  for (const v of [...versions].sort((a, b) => b.auditIndex - a.auditIndex)) {
+    const chain = chains.get(v.licenseId) ?? [];
+    chain.push(v);
+    chains.set(v.licenseId, chain);
+  }
+  return [...chains.values()].sort((a, b) => a[a.length - 1]!.auditIndex - b[b.length - 1]!.auditIndex);
+}
+
+/** One section per license (its timeline, amendment, approval and revocation), then "Add another license". */
+function licenseSections(asset: Asset, versions: License[], approvals: Approval[], reload: () => void): (HTMLElement | null)[] {
+  const chains = byLicense(versions);
+  if (chains.length === 0) {
+    return [
+      h('section', { 'aria-labelledby': 'timeline-h' }, h('h2', { id: 'timeline-h' }, 'License history'), timeline(asset, [], [], true)),
+      licenseForm(asset, null, reload, { prefix: 'license' }),
+    ];
+  }
+  const several = chains.length > 1;
+  const out: (HTMLElement | null)[] = [];
+  chains.forEach((chain, i) => {
+    const current = chain[0]!;
+    // The first license keeps the page's original ids, so a one-license page reads as before.
+    const n = i === 0 ? '' : `-${i + 1}`;
+    const ids = new Set(chain.map((v) => v.id));
+    out.push(
+      h(
+        'section',
+        { class: 'license', 'data-license': current.licenseId, 'aria-labelledby': `timeline${n}-h` },
+        h('h2', { id: `timeline${n}-h` }, several ? `License ${i + 1}: ${current.licensor} → ${current.licensee}` : 'License history'),
+        several ? h('p', { class: 'help' }, 'License id ', h('code', {}, current.licenseId)) : null,
+        timeline(
+          asset,
+          chain,
+          approvals.filter((a) => ids.has(a.licenseId)),
+          i === 0,
+        ),
+        licenseForm(asset, current, reload, { prefix: `license${n}`, several }),
+        current.revocation ? null : approvalForm(current, reload, `approval${n}`),
+        current.revocation ? null : revokeForm(current, reload, `revoke${n}`),
+      ),
+    );
+  });
+  const holder = h('div', { class: 'license-add' });
+  const open = h('button', { type: 'button', class: 'license-add-open' }, 'Add another license');
+  open.addEventListener('click', () => {
+    holder.replaceChildren(licenseForm(asset, null, reload, { prefix: 'license-new', newLicense: true }));
+    holder.querySelector<HTMLInputElement>('input')?.focus();
+  });
+  holder.append(open);
+  out.push(holder);
+  return out;
+}
+
 /** Registration, each version (the first recorded, later ones amendments), approvals and the revocation, oldest first. */
-function timeline(asset: Asset, versions: License[], approvals: Approval[]): HTMLElement {
+function timeline(asset: Asset, versions: License[], approvals: Approval[], withRegistration: boolean): HTMLElement {
   type Entry = { at: string; kind: string; title: string; by: string; body: Node | null };
-  const entries: Entry[] = [{ at: asset.createdAt, kind: 'registered', title: 'Asset registered', by: asset.createdBy, body: null }];
+  const entries: Entry[] = withRegistration ? [{ at: asset.createdAt, kind: 'registered', title: 'Asset registered', by: asset.createdBy, body: null }] : [];
   const revocations = new Map<string, License['revocation'] & {}>();
   for (const v of versions) {
     entries.push({
@@ -233,9 +289,14 @@ function section(id: string, title: string, ...children: (Node | null)[]): HTMLE
   return h('section', { class: 'form-section', 'aria-labelledby': `${id}-h` }, h('h2', { id: `${id}-h` }, title), ...children);
 }
 
-/** Record the first version, or amend: the form starts from the current version's terms. */
-function licenseForm(asset: Asset, current: License | null, reload: () => void): HTMLElement {
-  const p = 'license';
+type Conflict = { licenseId: string; licensee: string; territories: string[]; media: string[]; term: { start: string; end: string } };
+
+/**
+ * Record the first version, amend (the form starts from the current version's terms and names its license),
+ * or add another license (`newLicense`).
+ */
+function licenseForm(asset: Asset, current: License | null, reload: () => void, opts: { prefix: string; several?: boolean; newLicense?: boolean }): HTMLElement {
+  const p = opts.prefix;
   const c = current;
   const f = {
     licensor: field(p, 'licensor', 'Licensor', input({ value: c?.licensor ?? asset.rightsHolder ?? '' })),
@@ -265,8 +326,19 @@ function licenseForm(asset: Asset, current: License | null, reload: () => void):
       'Both or neither: the contract’s id and the SHA-256 of its signed copy.',
     ),
   };
-  const fields: Field[] = Object.values(f);
-  const form = formOf(p, fields, c ? 'Record the amendment' : 'Record the license');
+  // Offered once the service answers with an exclusivity conflict: legal may record it anyway, saying why.
+  const override = field(
+    p,
+    'overrideConflict.reason',
+    'Why record it despite the conflict',
+    h('textarea', { rows: 2 }),
+    'Recorded with the license in the audit log, beside the grants it overlaps.',
+  );
+  override.element.hidden = true;
+  const conflicts = h('div', { class: 'license-conflicts', 'aria-live': 'polite' });
+  const fields: Field[] = [...Object.values(f), override];
+  const form = formOf(p, fields, c ? 'Record the amendment' : opts.newLicense ? 'Record the new license' : 'Record the license');
+  form.submit.before(conflicts);
   const v = (x: Field) => x.control.value.trim();
   form.element.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -281,19 +353,47 @@ function licenseForm(asset: Asset, current: License | null, reload: () => void):
       exclusivity: (f.exclusivity.control as HTMLInputElement).checked,
       ...(v(f.attribution) ? { attribution: v(f.attribution) } : {}),
       ...(v(f.contractId) || v(f.contractSha) ? { contractRef: { id: v(f.contractId), sha256: v(f.contractSha) } } : {}),
+      ...(c ? { licenseId: c.licenseId } : opts.newLicense ? { newLicense: true } : {}),
+      ...(!override.element.hidden && v(override) ? { overrideConflict: { reason: v(override) } } : {}),
     };
-    if (await sendForm(form, () => sendJson(`/v1/assets/${encodeURIComponent(asset.id)}/licenses`, body))) reload();
+    const send = async () => {
+      try {
+        return await sendJson(`/v1/assets/${encodeURIComponent(asset.id)}/licenses`, body);
+      } catch (err) {
+        const found = err instanceof ApiError ? (err.problem as { conflicts?: Conflict[] }).conflicts : undefined;
+        if (Array.isArray(found)) {
+          conflicts.replaceChildren(
+            h('p', {}, 'This exclusive grant overlaps:'),
+            h(
+              'ul',
+              {},
+              ...found.map((x) =>
+                h('li', {}, `License ${x.licenseId} (${x.licensee}): ${x.territories.join(', ')}; ${x.media.join(', ')}; ${when(x.term.start)} – ${when(x.term.end)}`),
+              ),
+            ),
+          );
+          override.element.hidden = false;
+        }
+        throw err;
+      }
+    };
+    if (await sendForm(form, send)) reload();
   });
   return section(
     p,
-    c ? `Amend the license (now version ${c.version})` : 'Record a license',
+    c
+      ? opts.several
+        ? `Amend the license of ${c.licensee} (now version ${c.version})`
+        : `Amend the license (now version ${c.version})`
+      : opts.newLicense
+        ? 'Add another license'
+        : 'Record a license',
     c ? h('p', { class: 'help' }, 'An amendment is a new version: it supersedes the current one, which stays in the history.') : null,
     form.element,
   );
 }
 
-function approvalForm(current: License, reload: () => void): HTMLElement {
-  const p = 'approval';
+function approvalForm(current: License, reload: () => void, p = 'approval'): HTMLElement {
   const f = {
     vendor: field(p, 'vendor', 'Vendor', input({ value: current.vendors[0] ?? '' })),
     grant: field(
@@ -331,8 +431,7 @@ function approvalForm(current: License, reload: () => void): HTMLElement {
 }
 
 /** Revocation in two steps: the dry run lists what it would reach, and only then can it be confirmed. */
-function revokeForm(current: License, reload: () => void): HTMLElement {
-  const p = 'revoke';
+function revokeForm(current: License, reload: () => void, p = 'revoke'): HTMLElement {
   const reason = field(p, 'reason', 'Reason', h('textarea', { rows: 2 }), 'Recorded with the revocation, in the audit log.');
   const preview = h('div', { class: 'revoke-preview', 'aria-live': 'polite' });
   const form = formOf(p, [reason], 'Preview the revocation');
