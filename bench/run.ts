@@ -25,6 +25,7 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   avails: async () => (await import('./avails.ts')).availsSection,
   fingerprints: async () => (await import('./fingerprints.ts')).fingerprintsSection,
   imports: async () => (await import('./imports.ts')).importsSection,
+  pools: async () => (await import('./pools.ts')).poolsSection,
 };
 
 async function main(argv: string[]): Promise<number> {
