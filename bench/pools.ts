@@ -12,7 +12,8 @@
  * Every output is checked to be audit-logged (an `output.signed` entry at its index, naming it), and the
  * log dense. The service runs on PostgreSQL with C2PA_WORKERS threads (default: one per core).
  *
- *   npm run bench -- pools     BENCH_POOLS_SECONDS=5 (per round), BENCH_POOLS_ROUNDS=2, BENCH_POOLS_WORKERS
+ *   npm run bench -- pools     BENCH_POOLS_SECONDS=5 (per round), BENCH_POOLS_ROUNDS=2, BENCH_POOLS_WORKERS,
+ *                              BENCH_POOLS_VERIFIERS=16, BENCH_POOLS_GENERATORS=8
  *
  * The load generator shares the machine's cores with the server and with the bare pools: the figures are
  * ratios for that reason.
@@ -27,8 +28,8 @@ import { issueToken } from '../src/auth/tokens.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { TRAINED_ALGORITHMIC_MEDIA } from '../src/outputs/manifest.ts';
 import type { C2paWasmEngine } from '../src/provenance/c2pa/c2pa-wasm.ts';
-import { KEY_FILES } from '../src/signing/keyring.ts';
 import { createLogger, type Runtime, serveHttp, startRuntime } from '../src/runtime.ts';
+import { KEY_FILES } from '../src/signing/keyring.ts';
 import { makeJpeg } from '../test/fixtures/media.ts';
 import { benchCheckpoint } from './c2pa.ts';
 import { type BenchSection, createBenchDatabase, distribution, intFromEnv, now, onCleanup, Reporter } from './harness.ts';
@@ -157,10 +158,18 @@ export const poolsSection: BenchSection = {
     const seconds = intFromEnv('BENCH_POOLS_SECONDS', 5);
     const rounds = intFromEnv('BENCH_POOLS_ROUNDS', 2);
     const threads = intFromEnv('BENCH_POOLS_WORKERS', availableParallelism());
-    const verifiers = 16;
-    const generators = 8;
+    const verifiers = intFromEnv('BENCH_POOLS_VERIFIERS', 16);
+    const generators = intFromEnv('BENCH_POOLS_GENERATORS', 8);
     const rep = new Reporter('pools', poolsSection.title);
-    Object.assign(rep.parameters, { seconds, rounds, threads, verifiers, generators, loadGenerator: 'autocannon 9 (one worker thread, same machine)', order: 'interleaved rounds' });
+    Object.assign(rep.parameters, {
+      seconds,
+      rounds,
+      threads,
+      verifiers,
+      generators,
+      loadGenerator: 'autocannon 9 (one worker thread, same machine)',
+      order: 'interleaved rounds',
+    });
 
     const bdb = await rep.phase('setup.database', () => createBenchDatabase());
     rep.env.postgres = bdb.serverVersion;
@@ -196,7 +205,14 @@ export const poolsSection: BenchSection = {
 
     const jpeg = makeJpeg({ targetBytes: 1_000_000, seed: 7 });
     const upload = multipart(
-      { checkpointId: setup.checkpoint.id, sourceAssetIds: setup.assets[0]!.assetId, title: 'Stairwell, night', prompt: 'the stairwell at night', generatorName: 'imagen-runner', generatorVersion: '2.1' },
+      {
+        checkpointId: setup.checkpoint.id,
+        sourceAssetIds: setup.assets[0]!.assetId,
+        title: 'Stairwell, night',
+        prompt: 'the stairwell at night',
+        generatorName: 'imagen-runner',
+        generatorVersion: '2.1',
+      },
       { name: 'frame.jpg', type: 'image/jpeg', bytes: jpeg },
     );
     const outputsHeaders = { ...generator, 'content-type': upload.type };
@@ -208,7 +224,12 @@ export const poolsSection: BenchSection = {
     const check = await fetch(`${url}/v1/verify`, { method: 'POST', headers: verifyHeaders, body: signed });
     const verdict = ((await check.json()) as { verdict?: string }).verdict;
     if (check.status !== 200 || verdict !== 'verified') throw new Error(`POST /v1/verify answered ${check.status}: ${verdict}`);
-    rep.details.files = { jpegBytes: jpeg.byteLength, signedBytes: signed.byteLength, verifyBody: 'image/jpeg raw body', outputsBody: `multipart, ${upload.body.byteLength} bytes` };
+    rep.details.files = {
+      jpegBytes: jpeg.byteLength,
+      signedBytes: signed.byteLength,
+      verifyBody: 'image/jpeg raw body',
+      outputsBody: `multipart, ${upload.body.byteLength} bytes`,
+    };
 
     const engine = runtime.ctx.c2pa as C2paWasmEngine;
     const bare = await rep.phase('setup.bare-pools', () =>
@@ -300,8 +321,20 @@ export const poolsSection: BenchSection = {
                 where e.action = 'output.signed' and e.subject_id = o.id) as logged,
              (select count(*)::int from audit_events) as events,
              (select coalesce(max(idx), -1)::int from audit_events) as hi`;
-    rep.figure({ id: 'correctness.outputs.logged', label: 'outputs without their output.signed audit entry', value: row!.outputs - row!.logged, unit: 'outputs', met: row!.outputs === row!.logged });
-    rep.figure({ id: 'correctness.outputs.answered', label: 'outputs answered 2xx in the measured rounds, and not recorded', value: Math.max(0, answered - row!.outputs), unit: 'outputs', met: row!.outputs >= answered });
+    rep.figure({
+      id: 'correctness.outputs.logged',
+      label: 'outputs without their output.signed audit entry',
+      value: row!.outputs - row!.logged,
+      unit: 'outputs',
+      met: row!.outputs === row!.logged,
+    });
+    rep.figure({
+      id: 'correctness.outputs.answered',
+      label: 'outputs answered 2xx in the measured rounds, and not recorded',
+      value: Math.max(0, answered - row!.outputs),
+      unit: 'outputs',
+      met: row!.outputs >= answered,
+    });
     rep.figure({ id: 'correctness.log.dense', label: 'audit log indices dense', value: row!.hi + 1 - row!.events, unit: 'gaps', met: row!.hi + 1 === row!.events });
     return rep.finish();
   },

@@ -7,8 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type C2paWasmEngine, createC2paWasmEngine, createLocalKeySigner } from '../../src/provenance/c2pa/c2pa-wasm.ts';
 import { C2paError } from '../../src/provenance/c2pa/errors.ts';
@@ -40,7 +40,13 @@ describe('signs on the pool', () => {
   const seen = async (bytes: Uint8Array, mimeType: string) => {
     const r = await here.read({ bytes, mimeType });
     if (r.kind !== 'manifest') return r.kind;
-    return { trusted: r.trusted, intact: r.intact, failures: r.failureCodes, assertions: r.assertions.map((a) => a.label), ingredients: (r.activeManifest.ingredients as unknown[] | undefined)?.length ?? 0 };
+    return {
+      trusted: r.trusted,
+      intact: r.intact,
+      failures: r.failureCodes,
+      assertions: r.assertions.map((a) => a.label),
+      ingredients: (r.activeManifest.ingredients as unknown[] | undefined)?.length ?? 0,
+    };
   };
 
   it('signs JPEG, PNG and MP4 (with an ingredient) as this thread does', async () => {
@@ -65,7 +71,12 @@ describe('signs on the pool', () => {
 
   it('runs onSigned before it answers, and more signs than threads each get their own file', async () => {
     const order: string[] = [];
-    const inputs = Array.from({ length: 5 }, (_, i) => ({ bytes: makeJpeg({ seed: 20 + i }), mimeType: 'image/jpeg', manifest: { title: `n${i}`, assertions: [created] }, signer }));
+    const inputs = Array.from({ length: 5 }, (_, i) => ({
+      bytes: makeJpeg({ seed: 20 + i }),
+      mimeType: 'image/jpeg',
+      manifest: { title: `n${i}`, assertions: [created] },
+      signer,
+    }));
     const results = await Promise.all(
       inputs.map((input, i) =>
         pool.sign({ ...input, onSigned: () => void order.push(`signed ${i}`) }).then((r) => {
@@ -90,9 +101,15 @@ describe('signs on the pool', () => {
   it('fails with the same codes as this thread', async () => {
     const bytes = makeJpeg({ seed: 40 });
     const cases: [string, SignInput][] = [
-      ['the signer fails', { bytes, mimeType: 'image/jpeg', manifest: { title: 'x', assertions: [created] }, signer: { ...signer, sign: async () => Promise.reject(new Error('KMS unavailable')) } }],
+      [
+        'the signer fails',
+        { bytes, mimeType: 'image/jpeg', manifest: { title: 'x', assertions: [created] }, signer: { ...signer, sign: async () => Promise.reject(new Error('KMS unavailable')) } },
+      ],
       ['the signature box is too small', { bytes, mimeType: 'image/jpeg', manifest: { title: 'x', assertions: [created] }, signer: { ...signer, reserveSize: 100 } }],
-      ['the manifest is not one c2pa-rs takes', { bytes, mimeType: 'image/jpeg', manifest: { title: 'x', assertions: [{ label: 'c2pa.actions', data: { actions: 'none' } }] }, signer }],
+      [
+        'the manifest is not one c2pa-rs takes',
+        { bytes, mimeType: 'image/jpeg', manifest: { title: 'x', assertions: [{ label: 'c2pa.actions', data: { actions: 'none' } }] }, signer },
+      ],
       ['the file is cut short', { bytes: bytes.subarray(0, 400), mimeType: 'image/jpeg', manifest: { title: 'x', assertions: [created] }, signer }],
     ];
     for (const [name, input] of cases) {

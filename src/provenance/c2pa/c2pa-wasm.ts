@@ -311,9 +311,10 @@ export class C2paWasmEngine implements ManifestEngine {
       },
     };
 
-    // On the pool, c2pa-rs runs on a thread of its own and the read-back follows there; signerDefinition.sign
-    // (the COSE_Sign1, with the caller's signer and time-stamp authority) runs here when that thread asks.
-    const job = this.pool?.sign(
+    // On the pool, c2pa-rs runs on a thread of its own; signerDefinition.sign (the COSE_Sign1, with the
+    // caller's signer and time-stamp authority) runs here when that thread asks.
+    const pool = this.pool;
+    const onPool = pool?.sign(
       {
         definition: JSON.stringify(definition),
         settings,
@@ -322,14 +323,13 @@ export class C2paWasmEngine implements ManifestEngine {
         ingredients: ingredients.map((ing) => ({ json: ingredientJson(ing), mimeType: ing.mimeType, bytes: ing.bytes })),
         alg: signerDefinition.alg,
         reserveSize,
-        readBack: this.opts.verifyAfterSign,
       },
       signerDefinition.sign,
     );
     let manifestStore: Uint8Array;
     let signed: Uint8Array;
     try {
-      const out = job ? await job.signed.then(thrownIfFailed) : await signHere(definition, settings, ingredients, signerDefinition, mimeType, input.bytes);
+      const out = onPool ? await onPool.then(thrownIfFailed) : await signHere(definition, settings, ingredients, signerDefinition, mimeType, input.bytes);
       if (!(out.asset instanceof Uint8Array) || !(out.manifest instanceof Uint8Array)) {
         throw new C2paError('engine_error', 'c2pa-wasm returned an unexpected sign result');
       }
@@ -362,9 +362,9 @@ export class C2paWasmEngine implements ManifestEngine {
     const result: SignResult = { bytes: signed, manifestLabel, manifestStore };
     if (input.onSigned) await input.onSigned(result);
     if (this.opts.verifyAfterSign) {
-      const checked = job?.checked;
-      const check = checked
-        ? await this.readWith({ bytes: signed, mimeType }, () => checked.then((r) => r ?? { error: 'the pool thread did not read the signed file back', stage: 'open' }))
+      // The bytes the caller gets, as they are after onSigned; on the pool ahead of reads and signs not begun.
+      const check = pool
+        ? await this.readWith({ bytes: signed, mimeType }, (m, bytes, settings) => pool.read(m, bytes, settings, { first: true }))
         : await this.readHere({ bytes: signed, mimeType });
       // What c2pa-rs' own check after signing (off while this one runs) would refuse is refused here,
       // with the same answer: every failure but an untrusted signer, which it does not judge either.

@@ -117,13 +117,11 @@ async function sign(m) {
     done(id, { error: 'c2pa-wasm returned an unexpected sign result', stage: 'result' });
     return;
   }
-  // The signed file goes to the main thread as it is (transferred, not copied there); the read-back reads
-  // a copy made here, so the main thread records the output while this thread checks it.
-  const kept = m.readBack ? asset.slice() : undefined;
+  // The signed file goes to the main thread as it is (transferred, not copied there). Its read-back is a
+  // read of its own, asked once the main thread has what it returns.
   const own = (a) => a.byteOffset === 0 && a.byteLength === a.buffer.byteLength && a.buffer instanceof ArrayBuffer;
   const transfer = [asset, manifest].filter(own).map((a) => a.buffer);
-  parentPort.postMessage({ id, kind: 'signed', asset, manifest }, transfer);
-  done(id, kept ? { readBack: await read(mimeType, kept, m.settings) } : {});
+  parentPort.postMessage({ id, kind: 'done', asset, manifest }, transfer);
 }
 
 parentPort.on('message', (m) => {

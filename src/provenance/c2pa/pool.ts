@@ -15,22 +15,10 @@ export interface PoolSignRequest {
   ingredients: { json: string; mimeType: string; bytes: Uint8Array }[];
   alg: string;
   reserveSize: number;
-  /** Read the signed file back on the same thread, after it has been handed over. */
-  readBack: boolean;
-}
-
-export interface PoolSign {
-  /** Settles when c2pa-rs has signed (or failed). */
-  signed: Promise<RawSign>;
-  /** The read-back of the signed file; undefined when none was asked for or the sign failed. */
-  checked: Promise<RawRead | undefined>;
 }
 
 /** What a thread posts about its job: c2pa-rs asks for a signature, has signed, or is done. */
-type JobMessage =
-  | { id: number; kind: 'claim'; claim: Uint8Array }
-  | { id: number; kind: 'signed'; asset: unknown; manifest: unknown }
-  | ({ id: number; kind: 'done' } & Record<string, unknown>);
+type JobMessage = { id: number; kind: 'claim'; claim: Uint8Array } | ({ id: number; kind: 'done' } & Record<string, unknown>);
 type Message = { ready: true } | JobMessage;
 
 /** A job as the pool holds it: posted to a thread when one is free. */
@@ -72,9 +60,9 @@ export class C2paPool {
    * Posted at once (within this call) when a thread is free, so whatever the caller does next, such as
    * hashing the file, runs beside the read.
    */
-  read(mimeType: string, bytes: Uint8Array, settings: string): Promise<RawRead> {
+  read(mimeType: string, bytes: Uint8Array, settings: string, opts: { first?: boolean } = {}): Promise<RawRead> {
     return new Promise<RawRead>((resolve, reject) => {
-      this.#submit({
+      this.#submit(opts.first ?? false, {
         post: (slot, id) => {
           const shared = this.#bytesIn(slot, [bytes]);
           slot.worker.postMessage({ type: 'read', id, mimeType, shared, length: bytes.byteLength, settings });
@@ -93,63 +81,44 @@ export class C2paPool {
    * c2pa-rs builds and embeds the manifest on a pool thread; when it has the claim, `signClaim` is asked
    * here (on this thread) for the whole COSE_Sign1. Its failure fails the sign; the caller knows why.
    */
-  sign(request: PoolSignRequest, signClaim: (claim: Uint8Array) => Promise<Uint8Array>): PoolSign {
-    let signedSettled = false;
-    let resolveSigned!: (r: RawSign) => void;
-    let resolveChecked!: (r: RawRead | undefined) => void;
-    const signed = new Promise<RawSign>((r) => {
-      resolveSigned = (v) => {
-        signedSettled = true;
-        r(v);
-      };
+  sign(request: PoolSignRequest, signClaim: (claim: Uint8Array) => Promise<Uint8Array>): Promise<RawSign> {
+    return new Promise<RawSign>((resolve) => {
+      this.#submit(false, {
+        post: (slot, id) => {
+          const shared = this.#bytesIn(slot, [request.bytes, ...request.ingredients.map((i) => i.bytes)]);
+          let offset = request.bytes.byteLength;
+          const ingredients = request.ingredients.map((i) => {
+            const at = { json: i.json, mimeType: i.mimeType, offset, length: i.bytes.byteLength };
+            offset += i.bytes.byteLength;
+            return at;
+          });
+          slot.worker.postMessage({
+            type: 'sign',
+            id,
+            definition: request.definition,
+            settings: request.settings,
+            mimeType: request.mimeType,
+            shared,
+            length: request.bytes.byteLength,
+            ingredients,
+            alg: request.alg,
+            reserveSize: request.reserveSize,
+          });
+        },
+        message: (m, slot) => {
+          if (m.kind === 'claim') {
+            signClaim((m as { claim: Uint8Array }).claim).then(
+              (cose) => slot.worker.postMessage({ type: 'signature', id: m.id, cose }),
+              (e: unknown) => slot.worker.postMessage({ type: 'signature', id: m.id, failed: e instanceof Error ? e.message : String(e) }),
+            );
+          } else if (m.kind === 'done') {
+            const d = m as Record<string, unknown>;
+            resolve('error' in d ? { error: d.error } : { asset: d.asset, manifest: d.manifest });
+          }
+        },
+        fail: (error) => resolve({ error }),
+      });
     });
-    const checked = new Promise<RawRead | undefined>((r) => {
-      resolveChecked = r;
-    });
-    this.#submit({
-      post: (slot, id) => {
-        const shared = this.#bytesIn(slot, [request.bytes, ...request.ingredients.map((i) => i.bytes)]);
-        let offset = request.bytes.byteLength;
-        const ingredients = request.ingredients.map((i) => {
-          const at = { json: i.json, mimeType: i.mimeType, offset, length: i.bytes.byteLength };
-          offset += i.bytes.byteLength;
-          return at;
-        });
-        slot.worker.postMessage({
-          type: 'sign',
-          id,
-          definition: request.definition,
-          settings: request.settings,
-          mimeType: request.mimeType,
-          shared,
-          length: request.bytes.byteLength,
-          ingredients,
-          alg: request.alg,
-          reserveSize: request.reserveSize,
-          readBack: request.readBack,
-        });
-      },
-      message: (m, slot) => {
-        if (m.kind === 'claim') {
-          signClaim((m as { claim: Uint8Array }).claim).then(
-            (cose) => slot.worker.postMessage({ type: 'signature', id: m.id, cose }),
-            (e: unknown) => slot.worker.postMessage({ type: 'signature', id: m.id, failed: e instanceof Error ? e.message : String(e) }),
-          );
-        } else if (m.kind === 'signed') {
-          const s = m as { asset: unknown; manifest: unknown };
-          resolveSigned({ asset: s.asset, manifest: s.manifest });
-        } else if (m.kind === 'done') {
-          const d = m as Record<string, unknown>;
-          if (!signedSettled) resolveSigned({ error: d.error });
-          resolveChecked(d.readBack as RawRead | undefined);
-        }
-      },
-      fail: (e) => {
-        if (!signedSettled) resolveSigned({ error: e });
-        resolveChecked({ error: e, stage: 'open' });
-      },
-    });
-    return { signed, checked };
   }
 
   /** Stops every thread; jobs still queued or running fail. The next job starts threads again. */
@@ -177,13 +146,15 @@ export class C2paPool {
     return slot.shared;
   }
 
-  #submit(job: Job): void {
+  /** `first`: ahead of the queue (a sign's read-back, so a sign begun finishes before others begin). */
+  #submit(first: boolean, job: Job): void {
     const idle = this.#slots.find((s) => s.ready && !s.job);
     if (idle) {
       this.#run(idle, job);
       return;
     }
-    this.#queue.push(job);
+    if (first) this.#queue.unshift(job);
+    else this.#queue.push(job);
     // A thread still starting takes the queue's head when it is ready; start another while there is room.
     const starting = this.#slots.filter((s) => !s.ready).length;
     if (this.#slots.length < this.size && starting < this.#queue.length) this.#start();
