@@ -125,7 +125,7 @@ async function main() {
     if (!healthcheck) fail('no HEALTHCHECK ... CMD line in the Dockerfile');
     const hc = spawnSync('/bin/sh', ['-c', healthcheck], { cwd: work, env: { ...env, PORT: String(port) }, timeout: 10_000 });
     if (hc.status !== 0) fail(`the Dockerfile's HEALTHCHECK failed (${hc.status ?? hc.signal}) against a ready service`);
-    // A read on the c2pa-rs read thread (read-worker.js, started from dist/provenance/c2pa/).
+    // A read on the c2pa-rs pool (c2pa-worker.js, started from dist/provenance/c2pa/).
     const token = node('dist/cli.js token issue', ['dist/cli.js', 'token', 'issue', '--role', 'distributor', '--sub', 'dist-smoke', '--ttl', '5m']).trim();
     const res = await fetch(`${base}/v1/verify`, {
       method: 'POST',
@@ -134,7 +134,7 @@ async function main() {
       signal: AbortSignal.timeout(30_000),
     });
     const body = await res.text();
-    if (res.status !== 200 || JSON.parse(body).verdict !== 'no-manifest') fail(`POST /v1/verify (the read thread) answered ${res.status}: ${body.slice(0, 200)}`);
+    if (res.status !== 200 || JSON.parse(body).verdict !== 'no-manifest') fail(`POST /v1/verify (the c2pa-rs pool) answered ${res.status}: ${body.slice(0, 200)}`);
     // The API reference and the Swagger UI bundle it loads, read from swagger-ui-dist in the production install.
     const docs = await get(`${base}/docs`);
     const bundle = /<script src="(\/docs\/assets\/[^"]+\/swagger-ui-bundle\.js)"/.exec(docs.body)?.[1];

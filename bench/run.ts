@@ -26,6 +26,7 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   fingerprints: async () => (await import('./fingerprints.ts')).fingerprintsSection,
   imports: async () => (await import('./imports.ts')).importsSection,
   softbinding: async () => (await import('./softbinding.ts')).softbindingSection,
+  pools: async () => (await import('./pools.ts')).poolsSection,
 };
 
 async function main(argv: string[]): Promise<number> {

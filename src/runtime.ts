@@ -160,7 +160,7 @@ export async function startRuntime(config: Config, opts: { database?: Database; 
       verifyToken,
       logger,
       policies,
-      c2pa: createC2paWasmEngine({ trustAnchorsPem: [...keyring.c2pa.trustAnchorsPem, ...config.trustAnchorsPem], readThread: true }),
+      c2pa: createC2paWasmEngine({ trustAnchorsPem: [...keyring.c2pa.trustAnchorsPem, ...config.trustAnchorsPem], workers: config.c2paWorkers }),
       timestampAuthority,
       tuning,
       notifications,

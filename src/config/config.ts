@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -103,6 +104,7 @@ const envSchema = z
       .max(1024 * 1024)
       .default(16 * 1024),
     MAX_CONNECTIONS_PER_CLIENT: z.coerce.number().int().min(0).default(128),
+    C2PA_WORKERS: z.coerce.number().int().min(0).max(256).optional(),
     POLICIES_DIR: optionalString,
     CLEARANCE_TTL_SECONDS: z.coerce
       .number()
@@ -351,6 +353,8 @@ export type Config = {
   taintSweepSeconds: number;
   /** Extra PEM roots trusted when verifying C2PA manifests (the local CA is always trusted). */
   trustAnchorsPem: string[];
+  /** Worker threads that c2pa-rs reads and signs on (0: on the main thread). */
+  c2paWorkers: number;
   /** softBinding: whether still images are fingerprinted (PDQ) at signing, recorded and stated in the manifest. */
   outputs: { maxBytes: number; promptDisclosure: 'hash' | 'full'; allowFurtherTraining: boolean; softBinding: 'pdq' | 'off' };
   /**
@@ -425,6 +429,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     vertex: e.VERTEX_PROJECT && e.VERTEX_LOCATION ? { project: e.VERTEX_PROJECT, location: e.VERTEX_LOCATION, apiEndpoint: e.VERTEX_API_ENDPOINT } : null,
     taintSweepSeconds: e.TAINT_SWEEP_SECONDS,
     trustAnchorsPem: e.C2PA_TRUST_ANCHORS ? readPemFiles(e.C2PA_TRUST_ANCHORS) : [],
+    c2paWorkers: e.C2PA_WORKERS ?? availableParallelism(),
     outputs: { maxBytes: e.MAX_OUTPUT_BYTES, promptDisclosure: e.STORE_PROMPTS, allowFurtherTraining: e.OUTPUTS_ALLOW_TRAINING === 'true', softBinding: e.OUTPUT_SOFT_BINDING },
     timestamping: e.TSA_URL ? { url: e.TSA_URL, timeoutMs: e.TSA_TIMEOUT_MS ?? DEFAULT_TSA_TIMEOUT_MS } : null,
     keys: e.KEY_BACKEND === 'kms' ? kmsKeysConfig(e) : { backend: 'local' },

@@ -11,7 +11,7 @@ type Offline = { verdict: string; c2pa?: { failureCodes?: string[]; codes?: stri
 // c2pa-rs's own fixtures with the outcomes its tests expect (test/fixtures/third-party/README.md), read by
 // `clearframe verify` without a server; the service gives the same verdicts (c2pa-corpus.test.ts in integration).
 describe('the conformance corpus, offline', () => {
-  const engine = createC2paWasmEngine({ readThread: true });
+  const engine = createC2paWasmEngine({ workers: 2 });
   afterAll(() => engine.close());
 
   it.each(CORPUS)('$file: $verdict ($origin)', async ({ file, verdict, codes, hostile }) => {

@@ -1,5 +1,5 @@
 /**
- * The engine's read thread (read-thread.ts, read-worker.js): the same c2pa-rs read on a worker thread
+ * The engine's pool (pool.ts, c2pa-worker.js): the same c2pa-rs read on a worker thread
  * gives exactly what a read on this thread gives, for every outcome, also with reads overlapping.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,7 +22,7 @@ describe('reads on the read thread', () => {
     const identity = createLocalSigningIdentity();
     const signer = createLocalKeySigner({ privateKey: identity.signer.privateKeyPem, certChainDer: identity.signer.chainDer });
     here = createC2paWasmEngine({ trustAnchorsPem: [identity.signer.trustAnchorPem] });
-    there = createC2paWasmEngine({ trustAnchorsPem: [identity.signer.trustAnchorPem], readThread: true });
+    there = createC2paWasmEngine({ trustAnchorsPem: [identity.signer.trustAnchorPem], workers: 2 });
     // Signed by another identity: read as untrusted.
     const stranger = createLocalSigningIdentity();
     const strangerSigner = createLocalKeySigner({ privateKey: stranger.signer.privateKeyPem, certChainDer: stranger.signer.chainDer });

@@ -30,7 +30,7 @@ import initC2paWasm, { WasmBuilder, WasmReader } from '@contentauth/c2pa-wasm';
 import { buildCoseSign1, CoseSizeError } from './cose-sign1.ts';
 import { C2paError, engineErrorKind, engineErrorText, engineFailureCodes, READ_ERROR_CLASS, readError } from './errors.ts';
 import { matchesMimeType, normalizeMimeType, structureProblem } from './formats.ts';
-import { type RawRead, ReadThread } from './read-thread.ts';
+import { C2paPool, type RawRead, type RawSign } from './pool.ts';
 import { findEmbeddedManifestStore } from './store-presence.ts';
 import { sigTst2Header, sigTst2MessageImprint, TimestampError } from './timestamp.ts';
 import type {
@@ -188,10 +188,12 @@ export interface C2paWasmEngineOptions {
   /** Added to the manifest when it has no `claim_generator_info`. */
   claimGenerator?: ClaimGeneratorInfo;
   /**
-   * Read on a worker thread of its own (read-thread.ts), so this thread's event loop (a verification's
-   * ledger queries, other requests) goes on during a read. The service's engine does; default false.
+   * Read and sign on a pool of this many worker threads (pool.ts), so this thread's event loop (a
+   * verification's ledger queries, other requests) goes on meanwhile and N jobs run at once. The signature
+   * itself is still made here, by the caller's C2paSigner. The service's engine does (C2PA_WORKERS);
+   * default 0: everything on this thread.
    */
-  readThread?: boolean;
+  workers?: number;
 }
 
 /**
@@ -218,10 +220,10 @@ export const TRUST_FAILURE_CODES: ReadonlySet<string> = new Set([
 ]);
 
 export class C2paWasmEngine implements ManifestEngine {
-  private readonly opts: Required<Omit<C2paWasmEngineOptions, 'claimGenerator' | 'readThread'>> & {
+  private readonly opts: Required<Omit<C2paWasmEngineOptions, 'claimGenerator' | 'workers'>> & {
     claimGenerator: ClaimGeneratorInfo;
   };
-  private readonly readThread: ReadThread | undefined;
+  private readonly pool: C2paPool | undefined;
 
   constructor(opts: C2paWasmEngineOptions = {}) {
     this.opts = {
@@ -231,7 +233,7 @@ export class C2paWasmEngine implements ManifestEngine {
       remoteManifestFetch: opts.remoteManifestFetch ?? false,
       claimGenerator: opts.claimGenerator ?? { name: 'clearframe', version: '0.1.0' },
     };
-    this.readThread = opts.readThread ? new ReadThread() : undefined;
+    this.pool = opts.workers ? new C2paPool(opts.workers) : undefined;
   }
 
   /** The settings without per-read anchors: the same for every call, so made once. */
@@ -257,7 +259,7 @@ export class C2paWasmEngine implements ManifestEngine {
   }
 
   async sign(input: SignInput): Promise<SignResult> {
-    await loadC2paWasm();
+    if (!this.pool) await loadC2paWasm();
     const mimeType = checkAsset(input.bytes, input.mimeType, 'asset');
     // Signing vouches for the file as it is: one that does not decode as its type is refused, not signed.
     const cut = structureProblem(input.bytes, mimeType);
@@ -275,13 +277,6 @@ export class C2paWasmEngine implements ManifestEngine {
       claim_generator_info: input.manifest.claim_generator_info ?? [this.opts.claimGenerator],
     };
     const settings = this.settingsJson();
-
-    let builder: WasmBuilder;
-    try {
-      builder = WasmBuilder.fromJson(JSON.stringify(definition), settings);
-    } catch (err) {
-      throw mapEngineError(err, 'sign');
-    }
 
     const tsa = signer.timestampAuthority;
     const reserveSize = signer.reserveSize ?? computeReserveSize(signer.certChainDer, { timestamp: tsa !== undefined });
@@ -316,11 +311,25 @@ export class C2paWasmEngine implements ManifestEngine {
       },
     };
 
+    // On the pool, c2pa-rs runs on a thread of its own; signerDefinition.sign (the COSE_Sign1, with the
+    // caller's signer and time-stamp authority) runs here when that thread asks.
+    const pool = this.pool;
+    const onPool = pool?.sign(
+      {
+        definition: JSON.stringify(definition),
+        settings,
+        mimeType,
+        bytes: input.bytes,
+        ingredients: ingredients.map((ing) => ({ json: ingredientJson(ing), mimeType: ing.mimeType, bytes: ing.bytes })),
+        alg: signerDefinition.alg,
+        reserveSize,
+      },
+      signerDefinition.sign,
+    );
     let manifestStore: Uint8Array;
     let signed: Uint8Array;
     try {
-      for (const ing of ingredients) await addIngredient(builder, ing);
-      const out = (await builder.signAndGetManifestBytes(signerDefinition, [], mimeType, new BytesBlob(input.bytes, mimeType))) as { asset?: unknown; manifest?: unknown };
+      const out = onPool ? await onPool.then(thrownIfFailed) : await signHere(definition, settings, ingredients, signerDefinition, mimeType, input.bytes);
       if (!(out.asset instanceof Uint8Array) || !(out.manifest instanceof Uint8Array)) {
         throw new C2paError('engine_error', 'c2pa-wasm returned an unexpected sign result');
       }
@@ -343,8 +352,6 @@ export class C2paWasmEngine implements ManifestEngine {
         throw new C2paError('signing_failed', `${what}: ${engineErrorText(signerFailure)}`, { cause: signerFailure });
       }
       throw mapEngineError(err, 'sign');
-    } finally {
-      builder.free();
     }
 
     const manifestLabel = activeManifestLabelFromJumbf(manifestStore);
@@ -355,7 +362,10 @@ export class C2paWasmEngine implements ManifestEngine {
     const result: SignResult = { bytes: signed, manifestLabel, manifestStore };
     if (input.onSigned) await input.onSigned(result);
     if (this.opts.verifyAfterSign) {
-      const check = await this.readHere({ bytes: signed, mimeType });
+      // The bytes the caller gets, as they are after onSigned; on the pool ahead of reads and signs not begun.
+      const check = pool
+        ? await this.readWith({ bytes: signed, mimeType }, (m, bytes, settings) => pool.read(m, bytes, settings, { first: true }))
+        : await this.readHere({ bytes: signed, mimeType });
       // What c2pa-rs' own check after signing (off while this one runs) would refuse is refused here,
       // with the same answer: every failure but an untrusted signer, which it does not judge either.
       const refused = check.kind === 'manifest' ? check.failureCodes.filter((c) => c !== 'signingCredential.untrusted') : [];
@@ -373,13 +383,10 @@ export class C2paWasmEngine implements ManifestEngine {
     return result;
   }
 
-  /**
-   * Reads on the read thread when the engine has one (`readThread`), else here. The read-back after a
-   * sign stays on this thread: nothing would run beside it.
-   */
+  /** Reads on the pool when the engine has one (`workers`), else here. */
   async read(input: ReadInput): Promise<ReadResult> {
-    const thread = this.readThread;
-    return this.readWith(input, thread ? (mimeType, bytes, settings) => thread.read(mimeType, bytes, settings) : readOnThisThread);
+    const pool = this.pool;
+    return this.readWith(input, pool ? (mimeType, bytes, settings) => pool.read(mimeType, bytes, settings) : readOnThisThread);
   }
 
   private readHere(input: ReadInput): Promise<ReadResult> {
@@ -411,9 +418,9 @@ export class C2paWasmEngine implements ManifestEngine {
     }
   }
 
-  /** Stops the read thread, if one was started. */
+  /** Stops the pool's threads, if any were started. */
   async close(): Promise<void> {
-    await this.readThread?.close();
+    await this.pool?.close();
   }
 }
 
@@ -421,7 +428,31 @@ export function createC2paWasmEngine(opts: C2paWasmEngineOptions = {}): C2paWasm
   return new C2paWasmEngine(opts);
 }
 
-/** c2pa-rs' Reader on this thread: what read-worker.js does on the read thread. */
+/** c2pa-rs' Builder on this thread: what c2pa-worker.js does on a pool thread. */
+async function signHere(
+  definition: unknown,
+  settings: string,
+  ingredients: (IngredientInput & { mimeType: SupportedMimeType })[],
+  signerDefinition: { alg: string; reserveSize: number; sign: (claim: Uint8Array) => Promise<Uint8Array<ArrayBuffer>> },
+  mimeType: SupportedMimeType,
+  bytes: Uint8Array,
+): Promise<{ asset?: unknown; manifest?: unknown }> {
+  const builder = WasmBuilder.fromJson(JSON.stringify(definition), settings);
+  try {
+    for (const ing of ingredients) await addIngredient(builder, ing);
+    return (await builder.signAndGetManifestBytes(signerDefinition, [], mimeType, new BytesBlob(bytes, mimeType))) as { asset?: unknown; manifest?: unknown };
+  } finally {
+    builder.free();
+  }
+}
+
+/** A pool thread's sign, or its error thrown as c2pa-rs threw it there. */
+function thrownIfFailed(r: RawSign): { asset?: unknown; manifest?: unknown } {
+  if ('error' in r) throw r.error;
+  return r;
+}
+
+/** c2pa-rs' Reader on this thread: what c2pa-worker.js does on a pool thread. */
 async function readOnThisThread(mimeType: SupportedMimeType, bytes: Uint8Array, settings: string): Promise<RawRead> {
   await loadC2paWasm();
   let reader: WasmReader;
@@ -463,13 +494,16 @@ function checkAsset(bytes: Uint8Array, declared: string, what: string): Supporte
   return mimeType;
 }
 
-async function addIngredient(builder: WasmBuilder, ing: IngredientInput & { mimeType: SupportedMimeType }): Promise<void> {
-  const json = JSON.stringify({
+function ingredientJson(ing: IngredientInput): string {
+  return JSON.stringify({
     title: ing.title ?? 'ingredient',
     relationship: ing.relationship ?? 'componentOf',
     ...(ing.label !== undefined ? { label: ing.label } : {}),
   });
-  await builder.addIngredientFromBlob(json, ing.mimeType, new BytesBlob(ing.bytes, ing.mimeType));
+}
+
+async function addIngredient(builder: WasmBuilder, ing: IngredientInput & { mimeType: SupportedMimeType }): Promise<void> {
+  await builder.addIngredientFromBlob(ingredientJson(ing), ing.mimeType, new BytesBlob(ing.bytes, ing.mimeType));
 }
 
 const ASSET_ERROR_KINDS = new Set(['UnsupportedType', 'InvalidAsset', 'NotFound', 'IoError', 'BadParam', 'InvalidMimeType']);
