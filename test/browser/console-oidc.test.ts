@@ -208,7 +208,7 @@ describe('OpenID Connect sign-in to the console, in Chromium', () => {
     expect(new URL(noPkce.headers.get('location')!).searchParams.get('error')).toBe('invalid_request');
   });
 
-  it('returns to sign-in when the token expires, keeping the page, and comes back there from the provider; a distributor sees only Verify', async () => {
+  it('returns to sign-in when the token expires, keeping the page, and comes back there from the provider; a distributor sees only Verify and its Subscriptions', async () => {
     const { context, page, violations } = await harness.tab();
     provider.accessTokenTtlSeconds = 3;
     try {
@@ -216,7 +216,7 @@ describe('OpenID Connect sign-in to the console, in Chromium', () => {
       await page.getByRole('button', { name: /^Sign in at / }).click();
       await signInAtProvider(page, 'quinn');
       await page.getByRole('heading', { name: 'Verify a file' }).waitFor();
-      expect(await page.locator('nav a').allTextContents()).toEqual(['Verify']);
+      expect(await page.locator('nav a').allTextContents()).toEqual(['Verify', 'Subscriptions']);
       await page.waitForTimeout(3500);
       await page.locator('input[type="file"]').setInputFiles({ name: 'late.jpg', mimeType: 'image/jpeg', buffer: Buffer.from(makeJpeg({ seed: 5 })) });
       await page.getByRole('heading', { name: 'Sign in to Clearframe' }).waitFor();
