@@ -2,7 +2,8 @@
  * Webhook notifications (issue 19) against a real receiver on 127.0.0.1: a revocation reaches it with every
  * checkpoint and output it taints, signed (checked with jose against /.well-known/jwks.json); the receiver
  * down (refused, then 503) and then up gets every event once it is up; the allow-list and what a distributor
- * may read; the delivery log; license.ending written once per (subscription, version, days).
+ * may read; the delivery log; license.ending written once per (subscription, version, days); the output of a
+ * retired checkpoint whose clearance falls heard of once.
  */
 import type { JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -178,6 +179,66 @@ describe.skipIf(databaseUnavailable())('notifications', { timeout: 120_000 }, ()
     });
     expect(got.find((e) => e.type === 'checkpoint.tainted')!.data).toMatchObject({ checkpointId: checkpoint.id, cause: { kind: 'license-expired' }, outputs: [out] });
     expect(got.find((e) => e.type === 'output.standingChanged')!.data).toMatchObject({ outputId: out, standing: 'tainted', cause: { code: 'license-expired' } });
+    await deleteAll();
+  });
+
+  it('a retired checkpoint whose clearance falls: its output’s holder hears once, signed; an unrelated output nothing', async () => {
+    const { assets, checkpoint } = await activeCheckpoint(svc, legal, vendor, 2, GRANTS);
+    const other = await activeCheckpoint(svc, legal, vendor, 1, GRANTS);
+    // Signed while active: a retired checkpoint signs nothing more, but what it made is still held.
+    const held = await sign(checkpoint.id, 111);
+    const unrelated = await sign(other.checkpoint.id, 112);
+    for (const id of [checkpoint.id, other.checkpoint.id]) {
+      expect((await svc.call('POST', `/v1/checkpoints/${id}/retire`, { token: legal, json: { reason: 'superseded by pass 2' } })).status).toBe(200);
+    }
+    const distSub = await subscribe(distributor, { events: ['output.standingChanged'], filter: { outputIds: [held, unrelated] } });
+    const legalSub = await subscribe(legal, { events: ['license.revoked', 'checkpoint.tainted', 'output.standingChanged'], filter: { outputIds: [held] } });
+
+    // Retired, so not tainted: the clearance under it falls all the same.
+    expect((await revoke(assets[0]!.licenseId!)).taintedCheckpoints).toEqual([]);
+
+    const deliveries = async (subId: string) =>
+      (await (await svc.call('GET', `/v1/subscriptions/${subId}/deliveries`, { token: legal })).json()) as { items: { type: string; state: string }[] };
+    await until('all delivered', async () => {
+      const [d, l] = await Promise.all([deliveries(distSub.id), deliveries(legalSub.id)]);
+      return d.items.length > 0 && l.items.length >= 2 && [...d.items, ...l.items].every((i) => i.state === 'delivered');
+    });
+    // Once: one outbox row for the distributor, one event id at the receiver.
+    expect((await deliveries(distSub.id)).items.map((i) => i.type)).toEqual(['output.standingChanged']);
+    const theirs = receiver.events().filter((e) => e.subscriptionId === distSub.id);
+    expect(theirs.map((e) => [e.type, e.data.outputId])).toEqual([['output.standingChanged', held]]);
+
+    // What it says is what the output's standing reads now.
+    const listed = (await (await svc.call('GET', `/v1/outputs?checkpointId=${checkpoint.id}`, { token: legal })).json()) as {
+      items: { id: string; standing: { status: string; cause: { code: string; message: string } | null } }[];
+    };
+    const now = listed.items.find((o) => o.id === held)!.standing;
+    expect(now).toMatchObject({ status: 'tainted', cause: { code: 'license-revoked' } });
+    expect(theirs[0]!.data).toMatchObject({ checkpointId: checkpoint.id, standing: now.status, cause: now.cause, licenseId: assets[0]!.licenseId });
+    expect(theirs[0]!.auditIndex).toEqual(expect.any(Number));
+
+    // Legal hears the revocation name the output (not the checkpoint: it is retired, not tainted), and its standing.
+    const legals = receiver.events().filter((e) => e.subscriptionId === legalSub.id);
+    expect(legals.map((e) => e.type).sort()).toEqual(['license.revoked', 'output.standingChanged']);
+    const revocation = legals.find((e) => e.type === 'license.revoked')!;
+    expect(revocation.data.taintedCheckpoints).toEqual([]);
+    expect(revocation.data.taintedOutputs).toEqual([{ id: held, checkpointId: checkpoint.id }]);
+
+    // Signed as every delivery is.
+    const clearanceKid = (await svc.runtime.ctx.keyring.clearance).kid;
+    const bodies = receiver.received.filter((r) => r.answered === 200 && (JSON.parse(r.body) as { subscriptionId: string }).subscriptionId === distSub.id);
+    expect(bodies.length).toBeGreaterThan(0);
+    for (const r of bodies) expect(await verifyDelivery(r, jwks)).toEqual({ kid: clearanceKid, typ: 'clearframe-event+jws' });
+    // The unrelated output's standing did not change: nobody hears of it.
+    expect(receiver.events().some((e) => e.data.outputId === unrelated)).toBe(false);
+
+    // A second license under the fallen clearance revoked: the output was tainted already, nothing more to hear.
+    const allSub = await subscribe(legal, { events: ['license.revoked'] });
+    await revoke(assets[1]!.licenseId!);
+    const second = await until('the second revocation', () => receiver.events().find((e) => e.subscriptionId === allSub.id && e.data.licenseId === assets[1]!.licenseId));
+    expect(second.data.taintedOutputs).toEqual([]);
+    await until('nothing pending', async () => (await deliveries(allSub.id)).items.every((i) => i.state === 'delivered'));
+    expect((await deliveries(distSub.id)).items).toHaveLength(1);
     await deleteAll();
   });
 
