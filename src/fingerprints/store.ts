@@ -3,13 +3,18 @@
  * table is laid out for that). The caller owns the transaction: a fingerprint is written with its output,
  * inside the output's own ledger change, so it needs no audit entry of its own.
  */
-import { type SQL, sql } from 'drizzle-orm';
+import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { type Queryable, queryRows } from '../db/database.ts';
 import { isPdqHex, pdqWords } from '../media/pdq.ts';
 import { CHUNKS, chunkRadius, neighbourhood } from './mih.ts';
 import { outputFingerprints } from './tables.ts';
 
-export const FINGERPRINT_ALGORITHMS = ['pdq'] as const;
+/**
+ * `pdq`: the whole picture's PDQ; `pdq-centre`: PDQ of its centre (media/fingerprint.ts), the same hash
+ * space, so a query is compared with both; `colour-layout`: the picture's colour layout, read only to
+ * confirm a flat picture's PDQ candidates (its chunks are indexed as any row's, unused).
+ */
+export const FINGERPRINT_ALGORITHMS = ['pdq', 'pdq-centre', 'colour-layout'] as const;
 export type FingerprintAlgorithm = (typeof FINGERPRINT_ALGORITHMS)[number];
 
 export type NewFingerprint = { outputId: string; algorithm: FingerprintAlgorithm; value: string; quality: number };
@@ -17,7 +22,14 @@ export type NewFingerprint = { outputId: string; algorithm: FingerprintAlgorithm
 /** A registered fingerprint near the one asked about, with its exact Hamming distance in bits. */
 export type FingerprintMatch = { outputId: string; algorithm: FingerprintAlgorithm; value: string; quality: number; distance: number };
 
-export type NearestOptions = { algorithm?: FingerprintAlgorithm /** At most this many, nearest first (default 20). */; limit?: number };
+export type NearestOptions = {
+  /** The algorithm(s) whose rows are compared (default `pdq`); with several, each output's nearest row counts. */
+  algorithm?: FingerprintAlgorithm | readonly FingerprintAlgorithm[];
+  /** At most this many, nearest first (default 20). */
+  limit?: number;
+  /** Only outputs that also have a row of this algorithm within `threshold` bits of `value` (a second fingerprint agreeing). */
+  agreeing?: { algorithm: FingerprintAlgorithm; value: string; threshold: number };
+};
 
 function chunksOf(value: string): number[] {
   if (!isPdqHex(value)) throw new RangeError('a fingerprint value is 64 lower-case hex digits');
@@ -57,12 +69,22 @@ export async function anyFingerprint(q: Queryable): Promise<boolean> {
   return Boolean(row?.found);
 }
 
+/** Each output's registered value of one algorithm (an output has at most one row of each). */
+export async function fingerprintsOf(q: Queryable, outputIds: readonly string[], algorithm: FingerprintAlgorithm): Promise<Map<string, string>> {
+  if (outputIds.length === 0) return new Map();
+  const rows = await q
+    .select({ outputId: outputFingerprints.outputId, value: outputFingerprints.value })
+    .from(outputFingerprints)
+    .where(and(eq(outputFingerprints.algorithm, algorithm), inArray(outputFingerprints.outputId, [...outputIds])));
+  return new Map(rows.map((r) => [r.outputId, r.value]));
+}
+
 const chunkColumn = (i: number) => sql.raw(`c${i}`);
 
 /** The exact distance, chunk by chunk: popcount of each 16-bit XOR (bit_count, PostgreSQL 14 and later). */
-function distanceSql(words: number[]): SQL {
+function distanceSql(words: number[], table?: string): SQL {
   return sql.join(
-    words.map((w, i) => sql`bit_count((${chunkColumn(i)} # ${w}::int)::bit(16))`),
+    words.map((w, i) => sql`bit_count((${table ? sql.raw(`${table}.c${i}`) : chunkColumn(i)} # ${w}::int)::bit(16))`),
     sql` + `,
   );
 }
@@ -95,37 +117,58 @@ async function runNearest(q: Queryable, words: number[], threshold: number, cand
   if (words.length !== CHUNKS) throw new RangeError('expected 16 chunks');
   const limit = opts.limit ?? 20;
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new RangeError('limit is a whole number from 1 to 1000');
+  const algorithms = typeof opts.algorithm === 'string' ? [opts.algorithm] : (opts.algorithm ?? ['pdq']);
+  if (algorithms.length === 0 || algorithms.some((a) => !FINGERPRINT_ALGORITHMS.includes(a))) throw new RangeError('unknown fingerprint algorithm');
+  const which = algorithms.length === 1 ? sql`algorithm = ${algorithms[0]}` : sql`algorithm = any(${`{${algorithms.join(',')}}`}::text[])`;
+  const agreeing = opts.agreeing
+    ? sql` and exists (select 1 from output_fingerprints a where a.output_id = output_fingerprints.output_id and a.algorithm = ${opts.agreeing.algorithm}
+             and ${distanceSql(chunksOf(opts.agreeing.value), 'a')} <= ${opts.agreeing.threshold}::int)`
+    : sql``;
+  // With several algorithms an output may come through more than one row: its nearest is kept.
   const rows = await queryRows<Row>(
     q,
     sql`select output_id, algorithm, value, quality, distance from (
-          select output_id, algorithm, value, quality, ${distanceSql(words)} as distance
-          from output_fingerprints
-          where algorithm = ${opts.algorithm ?? 'pdq'} and (${candidates})
+          select d.*, row_number() over (partition by output_id order by distance, algorithm, value) as nth from (
+            select output_id, algorithm, value, quality, ${distanceSql(words)} as distance
+            from output_fingerprints
+            where ${which} and (${candidates})${agreeing}
+          ) d
+          where distance <= ${threshold}::int
         ) c
-        where distance <= ${threshold}::int
-        order by distance, output_id, value
+        where nth = 1
+        order by distance, output_id, algorithm, value
         limit ${limit}::int`,
   );
   return rows.map(toMatch);
 }
 
+/** Parameters per fingerprint in `fingerprintInsertSelect`: algorithm, value, quality, the 16 chunks. */
+const PARAMS_PER_ROW = 3 + CHUNKS;
+
 /**
- * For a writer that records the fingerprint in the same statement as its output (the sign path's one
- * optimistic statement): `insert … select` from `source`, the output's id taken from `outputIdSql`, the
- * fingerprint's own values as parameters numbered from `first` (`fingerprintParams`' order).
+ * For a writer that records the fingerprints in the same statement as their output (the sign path's one
+ * optimistic statement): `insert … select` from `source`, the output's id taken from `outputIdSql`, `count`
+ * fingerprints' own values as parameters numbered from `first` (`fingerprintParams`' order).
  */
-export function fingerprintInsertSelect(outputIdSql: string, source: string, first: number): string {
-  const n = (i: number) => `$${first + i}`;
-  const chunks = Array.from({ length: CHUNKS }, (_, i) => `${n(3 + i)}::int`);
+export function fingerprintInsertSelect(outputIdSql: string, source: string, first: number, count = 1): string {
+  const rows = Array.from({ length: count }, (_, r) => {
+    const n = (i: number) => `$${first + r * PARAMS_PER_ROW + i}`;
+    const chunks = Array.from({ length: CHUNKS }, (_, i) => `${n(3 + i)}::int`);
+    return `(${n(0)}::text, ${n(1)}::text, ${n(2)}::int2, ${chunks.join(', ')})`;
+  });
+  const columns = Array.from({ length: CHUNKS }, (_, i) => `c${i}`).join(', ');
   return (
-    `insert into output_fingerprints (output_id, algorithm, value, quality, ${Array.from({ length: CHUNKS }, (_, i) => `c${i}`).join(', ')}) ` +
-    `select ${outputIdSql}, ${n(0)}::text, ${n(1)}::text, ${n(2)}::int2, ${chunks.join(', ')} from ${source}`
+    `insert into output_fingerprints (output_id, algorithm, value, quality, ${columns}) ` +
+    `select ${outputIdSql}, f.* from ${source} cross join (values ${rows.join(', ')}) as f (algorithm, value, quality, ${columns})`
   );
 }
 
-/** The parameters of `fingerprintInsertSelect`, checked as `addFingerprint` checks them. */
-export function fingerprintParams(f: Omit<NewFingerprint, 'outputId'>): unknown[] {
-  const c = chunksOf(f.value);
-  if (!Number.isInteger(f.quality) || f.quality < 0 || f.quality > 100) throw new RangeError('quality is a whole number from 0 to 100');
-  return [f.algorithm, f.value, f.quality, ...c];
+/** The parameters of `fingerprintInsertSelect` for these fingerprints, checked as `addFingerprint` checks them. */
+export function fingerprintParams(fs: readonly Omit<NewFingerprint, 'outputId'>[]): unknown[] {
+  return fs.flatMap((f) => {
+    const c = chunksOf(f.value);
+    if (!Number.isInteger(f.quality) || f.quality < 0 || f.quality > 100) throw new RangeError('quality is a whole number from 0 to 100');
+    if (!FINGERPRINT_ALGORITHMS.includes(f.algorithm)) throw new RangeError('unknown fingerprint algorithm');
+    return [f.algorithm, f.value, f.quality, ...c];
+  });
 }

@@ -16,9 +16,17 @@
  * (a different resampling of the same picture, within Meta's tolerance for decoders; see the tests).
  */
 import sharp from 'sharp';
+import { COLOUR_LAYOUT_ALGORITHM, colourLayoutFromPixels } from './colour-layout.ts';
 import { type PdqPixels, pdqFromPixels } from './pdq.ts';
 
 export const PDQ_ALGORITHM = 'pdq';
+/** PDQ of the picture's centre: CENTRE_MARGIN of each side taken off, what a border crop keeps. */
+export const PDQ_CENTRE_ALGORITHM = 'pdq-centre';
+/**
+ * The share of the width (and of the height) taken off each side for the centre fingerprint: 2.5 %, so a
+ * 5 % border crop (2.5 % a side) leaves exactly the centre, and smaller crops leave a little more of it.
+ */
+export const CENTRE_MARGIN = 0.025;
 /** As for previews: larger images are refused by libvips before decoding. */
 const MAX_INPUT_PIXELS = 100_000_000;
 /** The short side a large image is decoded at: PDQ's own intermediate size. */
@@ -41,6 +49,16 @@ export type Fingerprint = {
   /** The decoded image's size, upright, before any downsampling. */
   width: number;
   height: number;
+  /** The colour layout of the same pixels (64 hex digits, `colour-layout.ts`), which a flat picture is matched on too. */
+  colourLayout: string;
+};
+
+/** What an output is fingerprinted with at signing: its PDQ, the PDQ of its centre, and its colour layout. */
+export type OutputFingerprints = {
+  whole: { algorithm: typeof PDQ_ALGORITHM; value: string; quality: number };
+  centre: { algorithm: typeof PDQ_CENTRE_ALGORITHM; value: string; quality: number };
+  /** Its quality is the whole picture's PDQ quality: whether the layout is consulted depends on it. */
+  colourLayout: { algorithm: typeof COLOUR_LAYOUT_ALGORITHM; value: string; quality: number };
 };
 
 /** Decoded pixels as PDQ takes them; null when libvips cannot decode the file (video, PSD, damage). */
@@ -71,5 +89,32 @@ export async function fingerprintImage(bytes: Uint8Array, opts: DecodeOptions = 
   const decoded = await decodeForPdq(bytes, opts);
   if (!decoded) return null;
   const { hash, quality } = pdqFromPixels(decoded.pixels);
-  return { algorithm: PDQ_ALGORITHM, value: hash, quality, width: decoded.width, height: decoded.height };
+  return { algorithm: PDQ_ALGORITHM, value: hash, quality, width: decoded.width, height: decoded.height, colourLayout: colourLayoutFromPixels(decoded.pixels) };
+}
+
+/** The fingerprints an output is recorded with, from one decode; null when libvips cannot decode the file. */
+export async function fingerprintOutput(bytes: Uint8Array, opts: DecodeOptions = {}): Promise<OutputFingerprints | null> {
+  const decoded = await decodeForPdq(bytes, opts);
+  if (!decoded) return null;
+  const whole = pdqFromPixels(decoded.pixels);
+  const centre = pdqFromPixels(centrePixels(decoded.pixels));
+  return {
+    whole: { algorithm: PDQ_ALGORITHM, value: whole.hash, quality: whole.quality },
+    centre: { algorithm: PDQ_CENTRE_ALGORITHM, value: centre.hash, quality: centre.quality },
+    colourLayout: { algorithm: COLOUR_LAYOUT_ALGORITHM, value: colourLayoutFromPixels(decoded.pixels), quality: whole.quality },
+  };
+}
+
+/** The middle of a picture: `margin` of each dimension taken off every side (at least one pixel kept). */
+export function centrePixels(p: PdqPixels, margin = CENTRE_MARGIN): PdqPixels {
+  const dx = Math.min(Math.round(p.width * margin), (p.width - 1) >> 1);
+  const dy = Math.min(Math.round(p.height * margin), (p.height - 1) >> 1);
+  const width = p.width - 2 * dx;
+  const height = p.height - 2 * dy;
+  const data = new Uint8Array(width * height * p.channels);
+  for (let y = 0; y < height; y++) {
+    const from = ((y + dy) * p.width + dx) * p.channels;
+    data.set(p.data.subarray(from, from + width * p.channels), y * width * p.channels);
+  }
+  return { width, height, channels: p.channels, data };
 }

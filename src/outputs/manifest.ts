@@ -199,8 +199,11 @@ export interface BuildOutputManifestInput {
    * one is missing).
    */
   sourceIngredients?: 'declared' | 'withBytes';
-  /** The output's PDQ fingerprint (64 hex digits), written as a `c2pa.soft-binding` assertion; none for a video. */
-  softBinding?: { pdq: string } | null;
+  /**
+   * The output's PDQ fingerprint (64 hex digits), and optionally the PDQ of its centre (the middle 95 %),
+   * written as a `c2pa.soft-binding` assertion; none for a video.
+   */
+  softBinding?: { pdq: string; centre?: string } | null;
 }
 
 function trainingMiningEntries(allowTraining: boolean, allowInference: boolean): Record<string, TrainingMiningPermission> {
@@ -277,8 +280,10 @@ export function buildOutputManifest(input: BuildOutputManifestInput): ManifestDe
     trainingMiningAssertion('cawg', trainingMiningEntries(allowTraining, allowInference)),
   ];
   if (input.softBinding) {
-    if (!/^[0-9a-f]{64}$/.test(input.softBinding.pdq)) throw new TypeError('buildOutputManifest: softBinding.pdq must be 64 lower-case hex digits');
-    assertions.push(softBindingAssertion(input.softBinding.pdq));
+    const { pdq, centre } = input.softBinding;
+    if (!/^[0-9a-f]{64}$/.test(pdq)) throw new TypeError('buildOutputManifest: softBinding.pdq must be 64 lower-case hex digits');
+    if (centre !== undefined && !/^[0-9a-f]{64}$/.test(centre)) throw new TypeError('buildOutputManifest: softBinding.centre must be 64 lower-case hex digits');
+    assertions.push(softBindingAssertion(pdq, centre));
   }
 
   const claimGenerator: ClaimGeneratorInfo | undefined = input.claimGenerator
@@ -294,18 +299,44 @@ export function buildOutputManifest(input: BuildOutputManifestInput): ManifestDe
   };
 }
 
-/** The `c2pa.soft-binding` assertion of a PDQ hash over the whole image (an empty scope). */
-export function softBindingAssertion(pdq: string): AssertionDefinition {
-  return { label: SOFT_BINDING_LABEL, data: { alg: SOFT_BINDING_ALG, blocks: [{ scope: {}, value: pdq }] } };
+/**
+ * The centre's region as C2PA states a region of interest: a rectangle in percent of the image, CENTRE_MARGIN
+ * off each side (media/fingerprint.ts).
+ */
+export const CENTRE_REGION = {
+  region: [{ type: 'spatial', shape: { type: 'rectangle', unit: 'percent', origin: { x: 2.5, y: 2.5 }, width: 95, height: 95 } }],
+  name: 'centre',
+  description: 'the middle 95 % of the width and height: what a 5 % border crop keeps',
+} as const;
+
+/**
+ * The `c2pa.soft-binding` assertion of a PDQ hash over the whole image (an empty scope), and, given, one
+ * over its centre (a block whose scope is CENTRE_REGION).
+ */
+export function softBindingAssertion(pdq: string, centre?: string): AssertionDefinition {
+  const blocks: { scope: Record<string, unknown>; value: string }[] = [{ scope: {}, value: pdq }];
+  if (centre !== undefined) blocks.push({ scope: { region: CENTRE_REGION }, value: centre });
+  return { label: SOFT_BINDING_LABEL, data: { alg: SOFT_BINDING_ALG, blocks } };
 }
 
-/** The PDQ hash a manifest's soft-binding assertion states, if it has exactly one of ours. */
-export function readSoftBinding(result: ReadResult): string | null {
+type StatedBlock = { scope?: { region?: unknown } | null; value?: unknown };
+const isHash = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
+
+/** The PDQ hashes a manifest's soft-binding assertion states (the whole image's; its centre's, if stated), if it has exactly one of ours. */
+export function readSoftBindings(result: ReadResult): { pdq: string; centre: string | null } | null {
   if (result.kind !== 'manifest') return null;
   const found = result.assertions.filter((a) => baseLabel(a.label) === SOFT_BINDING_LABEL && (a.data as { alg?: unknown } | null)?.alg === SOFT_BINDING_ALG);
   if (found.length !== 1) return null;
-  const value = (found[0]!.data as { blocks?: { value?: unknown }[] }).blocks?.[0]?.value;
-  return typeof value === 'string' && /^[0-9a-f]{64}$/.test(value) ? value : null;
+  const blocks = (found[0]!.data as { blocks?: StatedBlock[] }).blocks ?? [];
+  const whole = blocks.find((b) => !b.scope?.region);
+  if (!whole || !isHash(whole.value)) return null;
+  const centre = blocks.find((b) => b.scope?.region);
+  return { pdq: whole.value, centre: centre && isHash(centre.value) ? centre.value : null };
+}
+
+/** The whole image's PDQ hash a manifest's soft-binding assertion states, if it has exactly one of ours. */
+export function readSoftBinding(result: ReadResult): string | null {
+  return readSoftBindings(result)?.pdq ?? null;
 }
 
 /** Nulls left out (c2pa-rs would drop them anyway; writing them out would make the signed bytes lie). */

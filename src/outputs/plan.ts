@@ -1,4 +1,5 @@
 // What a sign needs before anything is decided: the input, the checkpoint and its clearance, the source art.
+
 import { eq, sql } from 'drizzle-orm';
 import { assets } from '../assets/tables.ts';
 import { checkpoints } from '../checkpoints/tables.ts';
@@ -7,6 +8,7 @@ import type { Database, Queryable } from '../db/database.ts';
 import { WrittenOnce } from '../db/written-once.ts';
 import { clearances } from '../gate/tables.ts';
 import { problems } from '../http/problem.ts';
+import type { OutputFingerprints } from '../media/fingerprint.ts';
 import type { SupportedMimeType } from '../provenance/c2pa/types.ts';
 
 export type OutputInput = {
@@ -84,10 +86,11 @@ export type SignPlan = {
 };
 
 /**
- * The perceptual fingerprint an output is recorded with (`fingerprints/`), so that a copy whose manifest is
- * gone can be led back to it. Still images only; a video has none (yet).
+ * The perceptual fingerprints an output is recorded with (`fingerprints/`), so that a copy whose manifest
+ * is gone can be led back to it: its PDQ, its centre's, its colour layout (`media/fingerprint.ts`). Still
+ * images only; a video has none (yet).
  */
-export type OutputFingerprint = { algorithm: 'pdq'; value: string; quality: number };
+export type { OutputFingerprints };
 
-/** The hashes an output is recorded with: of the file as generated, and as signed; and its fingerprint. */
-export type OutputHashes = { originalSha256: string; signedSha256: string; fingerprint: OutputFingerprint | null };
+/** The hashes an output is recorded with: of the file as generated, and as signed; and its fingerprints. */
+export type OutputHashes = { originalSha256: string; signedSha256: string; fingerprints: OutputFingerprints | null };

@@ -26,13 +26,13 @@ export function recordAt(app: OutputDeps, principal: Principal, plan: SignPlan, 
   return app.ledger.appendAt(tip, principal, outputEvent(plan, signed, hashes), async ({ event, entryIndexText, entryIndexParams }) => {
     const row = outputValues(plan, signed, hashes, event);
     const params = [...outputParams(row), ...entryIndexParams];
-    const fp = hashes.fingerprint;
-    const [written] = fp
+    const fps = fingerprintList(hashes);
+    const [written] = fps.length
       ? await queryTextPrepared<{ audit_index: string | number }>(
           app.database.db,
-          outputWithFingerprintInsertAt(entryIndexText, params.length + 1),
-          [...params, ...fingerprintParams(fp)],
-          'outputs_insert_at_fingerprint',
+          outputWithFingerprintsInsertAt(entryIndexText, params.length + 1, fps.length),
+          [...params, ...fingerprintParams(fps)],
+          `outputs_insert_at_fingerprints_${fps.length}`,
         )
       : await queryTextPrepared<{ audit_index: string | number }>(app.database.db, outputInsertAt(entryIndexText), params, 'outputs_insert_at');
     const auditIndex = Number(written!.audit_index);
@@ -55,15 +55,26 @@ function outputInsertAt(entryIndexText: (first: number) => string): string {
     `values (${outputColumns.map(([, c], i) => `$${i + 1}${castFor(c)}`).join(', ')}, ${entryIndexText(outputColumns.length + 1)}) returning audit_index`);
 }
 
-let outputWithFingerprintInsertAtText: string | undefined;
+const outputWithFingerprintsInsertAtText = new Map<number, string>();
 /**
- * The same insert, and the output's fingerprint beside it in the same statement (a data-modifying WITH):
- * written only if the output row is, and neither if the log has moved on.
+ * The same insert, and the output's `count` fingerprints beside it in the same statement (a data-modifying
+ * WITH): written only if the output row is, and none if the log has moved on.
  */
-function outputWithFingerprintInsertAt(entryIndexText: (first: number) => string, first: number): string {
-  return (outputWithFingerprintInsertAtText ??=
-    `with o as (${outputInsertAt(entryIndexText).replace(/returning audit_index$/, 'returning id, audit_index')}), ` +
-    `f as (${fingerprintInsertSelect('o.id', 'o', first)}) select audit_index from o`);
+function outputWithFingerprintsInsertAt(entryIndexText: (first: number) => string, first: number, count: number): string {
+  let text = outputWithFingerprintsInsertAtText.get(count);
+  if (!text) {
+    text =
+      `with o as (${outputInsertAt(entryIndexText).replace(/returning audit_index$/, 'returning id, audit_index')}), ` +
+      `f as (${fingerprintInsertSelect('o.id', 'o', first, count)}) select audit_index from o`;
+    outputWithFingerprintsInsertAtText.set(count, text);
+  }
+  return text;
+}
+
+/** An output's fingerprints as rows: the whole picture's PDQ first, as its entry states them. */
+export function fingerprintList(hashes: Pick<OutputHashes, 'fingerprints'>) {
+  const f = hashes.fingerprints;
+  return f ? [f.whole, f.centre, f.colourLayout] : [];
 }
 
 /** The row's values in outputColumns' order, as the driver takes them. */
@@ -99,7 +110,7 @@ export async function withdrawIfRecorded(app: OutputDeps, principal: Principal, 
 }
 
 /** What an output is recorded with, in its audit entry and its row alike: what was signed, from what, under which clearance. */
-function outputFacts(plan: SignPlan, signed: SignResult, { originalSha256, signedSha256 }: Omit<OutputHashes, 'fingerprint'>) {
+function outputFacts(plan: SignPlan, signed: SignResult, { originalSha256, signedSha256 }: Omit<OutputHashes, 'fingerprints'>) {
   const { checkpoint } = plan;
   return {
     id: plan.id,
@@ -118,9 +129,15 @@ function outputFacts(plan: SignPlan, signed: SignResult, { originalSha256, signe
   };
 }
 
-/** The output's audit entry: its facts and its fingerprint (null for a video), which the log thus states. */
+/**
+ * The output's audit entry: its facts and its fingerprints, which the log thus states: `fingerprint` the
+ * whole picture's PDQ (null for a video), `otherFingerprints` its centre's and its colour layout (entries
+ * written before those were taken have none).
+ */
 export function outputEvent(plan: SignPlan, signed: SignResult, hashes: OutputHashes) {
-  return { action: 'output.signed', subjectId: plan.id, content: { ...outputFacts(plan, signed, hashes), fingerprint: hashes.fingerprint } as Record<string, unknown> };
+  const f = hashes.fingerprints;
+  const fingerprints = f ? { fingerprint: f.whole, otherFingerprints: [f.centre, f.colourLayout] } : { fingerprint: null };
+  return { action: 'output.signed', subjectId: plan.id, content: { ...outputFacts(plan, signed, hashes), ...fingerprints } as Record<string, unknown> };
 }
 
 /** The output's row: its facts, the stored prompt if configured, and where its entry is. */

@@ -95,10 +95,15 @@ function fingerprintsProjection(q: Queryable): StateProjection {
     expect(event) {
       if (event.action !== 'output.signed') return [];
       const c = contentOf(event);
-      const f = c.fingerprint as { algorithm: string; value: string; quality: number } | null | undefined;
+      type Stated = { algorithm: string; value: string; quality: number };
+      const f = c.fingerprint as Stated | null | undefined;
       if (!f) return [];
+      const others = Array.isArray(c.otherFingerprints) ? (c.otherFingerprints as Stated[]) : [];
       const outputId = String(c.id ?? event.subjectId);
-      return [{ key: joinKey(outputId, f.algorithm, f.value), values: { outputId, algorithm: f.algorithm, value: f.value, quality: f.quality, chunks: AS_THE_VALUE } }];
+      return [f, ...others].map((x) => ({
+        key: joinKey(outputId, x.algorithm, x.value),
+        values: { outputId, algorithm: x.algorithm, value: x.value, quality: x.quality, chunks: AS_THE_VALUE },
+      }));
     },
     async read(range) {
       const where =

@@ -60,6 +60,12 @@ const Verification = z
               outputId: z.string(),
               distance: z.number().int().openapi({ description: 'Hamming distance in bits (of 256) between the fingerprints' }),
               threshold: z.number().int(),
+              region: z.enum(['whole', 'centre']).openapi({
+                description: 'which of the output’s fingerprints the file is near: the whole picture’s PDQ, or its centre’s (the middle 95 %, what a border crop keeps)',
+              }),
+              colourLayoutThreshold: z.number().int().optional().openapi({
+                description: 'only for a flat picture (PDQ quality below 50): its colour layout was also within this many levels of the output’s',
+              }),
               ledger: z.record(z.string(), z.unknown()).openapi({ description: 'the output’s record: `match` is `fingerprint`' }),
               lineage: z.record(z.string(), z.unknown()).openapi({ description: 'the lineage its manifest stated, from the record' }),
               standing: z.record(z.string(), z.unknown()),
@@ -71,7 +77,7 @@ const Verification = z
       .optional()
       .openapi({
         description:
-          'only with `recovered`: the file carries no manifest, and its PDQ fingerprint is within `threshold` bits of these outputs (nearest first); `ledger`, `lineage`, `standing` and `proof` beside the verdict are the nearest one’s',
+          'only with `recovered`: the file carries no manifest, and its PDQ fingerprint is within `threshold` bits of these outputs’ (their whole picture’s or their centre’s; nearest first); `ledger`, `lineage`, `standing` and `proof` beside the verdict are the nearest one’s',
       }),
   })
   .passthrough()

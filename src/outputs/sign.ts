@@ -4,7 +4,7 @@ import { LogMovedOn, type LogTip } from '../audit/ledger.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { newId } from '../db/ids.ts';
 import { addFingerprint } from '../fingerprints/store.ts';
-import { fingerprintImage } from '../media/fingerprint.ts';
+import { fingerprintOutput } from '../media/fingerprint.ts';
 import { sha256OnThreadPool } from '../provenance/c2pa/c2pa-wasm.ts';
 import { C2paError } from '../provenance/c2pa/errors.ts';
 import type { TimestampAuthority } from '../provenance/c2pa/tsa-client.ts';
@@ -13,10 +13,10 @@ import type { Signer } from '../signing/signer.ts';
 import type { OutputDeps } from './deps.ts';
 import { generationGate } from './generation-gate.ts';
 import { buildOutputManifest } from './manifest.ts';
-import { checkpointsSeen, checkpointWithClearance, type OutputFingerprint, type OutputHashes, type OutputInput, type SignPlan, sourceAssets } from './plan.ts';
+import { checkpointsSeen, checkpointWithClearance, type OutputFingerprints, type OutputHashes, type OutputInput, type SignPlan, sourceAssets } from './plan.ts';
 import { c2paProblem, supportedType } from './problems.ts';
 import type { OutputRow } from './reader.ts';
-import { outputEvent, outputValues, recordAt, sha256, withdrawIfRecorded } from './record.ts';
+import { fingerprintList, outputEvent, outputValues, recordAt, sha256, withdrawIfRecorded } from './record.ts';
 import { readSourceFacts, refuseUnclearedSources, type SourceUse, sourceRefusals, sourcesProblem } from './source-clearance.ts';
 import { outputs } from './tables.ts';
 
@@ -119,11 +119,10 @@ export async function signOutput(app: OutputDeps, principal: Principal, input: O
 /** Still images the ledger fingerprints. A video has no fingerprint yet (its frames would need a decoder). */
 const FINGERPRINTED = new Set(['image/jpeg', 'image/png', 'image/webp']);
 
-/** The output's PDQ fingerprint, or null (a video, another image type, or pixels libvips cannot decode). */
-async function outputFingerprint(mimeType: string, bytes: Uint8Array): Promise<OutputFingerprint | null> {
+/** The output's fingerprints, or null (a video, another image type, or pixels libvips cannot decode). */
+async function outputFingerprint(mimeType: string, bytes: Uint8Array): Promise<OutputFingerprints | null> {
   if (!FINGERPRINTED.has(mimeType)) return null;
-  const f = await fingerprintImage(bytes);
-  return f ? { algorithm: 'pdq', value: f.value, quality: f.quality } : null;
+  return fingerprintOutput(bytes);
 }
 
 /** The use an output's sources are put to: by the checkpoint's vendor, under its clearance's purpose, now. */
@@ -159,7 +158,7 @@ async function signAtTip(
   plan: SignPlan,
   tip: LogTip,
   originalDigest: Promise<string>,
-  fingerprinting: Promise<OutputFingerprint | null>,
+  fingerprinting: Promise<OutputFingerprints | null>,
   stopIfPassed: boolean,
 ): Promise<{ bytes: Uint8Array; output: OutputRow }> {
   const db = app.database.db;
@@ -187,7 +186,7 @@ async function signAtTip(
         if (stopIfPassed && logSize !== tip.size) throw new TipPassed(tip.size, logSize);
       },
       async (s) => {
-        const hashes: OutputHashes = { signedSha256: sha256(s.bytes), originalSha256: await originalDigest, fingerprint };
+        const hashes: OutputHashes = { signedSha256: sha256(s.bytes), originalSha256: await originalDigest, fingerprints: fingerprint };
         recording = recordAt(app, principal, plan, tip, s, hashes);
         recording.catch(() => {}); // awaited below, or by withdrawIfRecorded
         // Out on the wire before the read-back holds this thread.
@@ -207,7 +206,7 @@ async function signUnderLock(
   principal: Principal,
   plan: SignPlan,
   originalSha256: string,
-  fingerprint: OutputFingerprint | null,
+  fingerprint: OutputFingerprints | null,
 ): Promise<{ bytes: Uint8Array; output: OutputRow }> {
   let signed: SignResult | undefined;
   const output = await app.ledger.change(principal, async ({ tx, record }) => {
@@ -217,7 +216,7 @@ async function signUnderLock(
     // Recorded first for its index; the content is completed below, before the entry is sealed.
     const event = record({ action: 'output.signed', subjectId: plan.id, content: {} });
     signed = await signManifest(app, plan, fingerprint, event.index);
-    const hashes: OutputHashes = { originalSha256, signedSha256: sha256(signed.bytes), fingerprint };
+    const hashes: OutputHashes = { originalSha256, signedSha256: sha256(signed.bytes), fingerprints: fingerprint };
     Object.assign(event.content, outputEvent(plan, signed, hashes).content);
     const [row] = await tx
       .insert(outputs)
@@ -225,7 +224,7 @@ async function signUnderLock(
       .returning()
       .prepare('outputs_insert')
       .execute();
-    if (fingerprint) await addFingerprint(tx, { outputId: plan.id, ...fingerprint });
+    for (const f of fingerprintList(hashes)) await addFingerprint(tx, { outputId: plan.id, ...f });
     return row!;
   });
   return { bytes: signed!.bytes, output };
@@ -238,7 +237,7 @@ async function signUnderLock(
 async function signManifest(
   app: OutputDeps,
   plan: SignPlan,
-  fingerprint: OutputFingerprint | null,
+  fingerprint: OutputFingerprints | null,
   auditIndex: number,
   beforeSignature?: () => Promise<void>,
   onSigned?: (signed: SignResult) => Promise<void>,
@@ -250,7 +249,7 @@ async function signManifest(
     allowFurtherTraining: app.config.outputs.allowFurtherTraining,
     promptDisclosure: app.config.outputs.promptDisclosure,
     claimGenerator: { name: 'Clearframe', version: '0.1.0' },
-    softBinding: fingerprint ? { pdq: fingerprint.value } : null,
+    softBinding: fingerprint ? { pdq: fingerprint.whole.value, centre: fingerprint.centre.value } : null,
     lineage: {
       outputId: plan.id,
       checkpoint: { id: checkpoint.id, ref: checkpoint.vertexModel ?? checkpoint.externalRef ?? checkpoint.id, artifactDigest: checkpoint.artifactDigest },

@@ -6,7 +6,7 @@ import { signedTreeHead } from '../audit/service.ts';
 import { checkpointStatus } from '../checkpoints/service.ts';
 import { checkpoints } from '../checkpoints/tables.ts';
 import type { Queryable } from '../db/database.ts';
-import { anyFingerprint, nearest } from '../fingerprints/store.ts';
+import { anyFingerprint, type FingerprintMatch, nearest } from '../fingerprints/store.ts';
 import { clearances } from '../gate/tables.ts';
 import { Problem } from '../http/problem.ts';
 import { type Fingerprint, fingerprintImage } from '../media/fingerprint.ts';
@@ -56,10 +56,17 @@ export const VERIFY_VERDICTS = ['damaged', 'remote-manifest', 'no-manifest', 're
  */
 export const RECOVERY_THRESHOLD = 31;
 /**
- * PDQ's own quality score below which a fingerprint is not matched on: flat or smooth images (a plain
- * gradient scores about 30) hash alike whatever they show. Meta's guidance is to discard hashes below 50.
+ * PDQ's own quality score below which PDQ alone is not matched on: flat or smooth images (a plain
+ * gradient scores about 30) hash alike whatever they show, Meta's guidance being to discard hashes below
+ * 50. Such a query is matched only where the colour layout agrees too (RECOVERY_LAYOUT_THRESHOLD).
  */
 export const RECOVERY_MIN_QUALITY = 50;
+/**
+ * For a flat query (PDQ quality below RECOVERY_MIN_QUALITY), the colour layouts (media/colour-layout.ts,
+ * level differences summed) within which a PDQ candidate is kept: its own copies stay within it, a
+ * stranger that PDQ alone would confuse with it does not (docs/benchmarks.md, "softbinding").
+ */
+export const RECOVERY_LAYOUT_THRESHOLD = 8;
 /** The still-image types the ledger fingerprints at signing (sign.ts); a video is not recovered (yet). */
 export const RECOVERABLE_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp']);
 /** At most this many candidates, nearest first. */
@@ -207,16 +214,30 @@ export async function fingerprintsSearchable(app: Pick<OutputDeps, 'config' | 'd
 const databasesWithFingerprints = new WeakSet<object>();
 
 /**
- * The fingerprint of a still image the ledger could match on: null when no fingerprint is registered (and
- * then the file is not decoded), or when it does not decode; `low-quality` when PDQ finds too little to
- * recognise (flat or smooth pictures hash alike).
+ * The fingerprint of a still image the ledger could match on: none when no fingerprint is registered (and
+ * then the file is not decoded), or when it does not decode.
  */
 export async function matchableFingerprint(app: OutputDeps, bytes: Uint8Array, fingerprintFile: FingerprintFile = fingerprintImage) {
   if (!(await fingerprintsSearchable(app))) return { kind: 'none-registered' as const };
   const fp = await fingerprintFile(bytes);
   if (!fp) return { kind: 'undecodable' as const };
-  if (fp.quality < RECOVERY_MIN_QUALITY) return { kind: 'low-quality' as const, fingerprint: fp };
   return { kind: 'fingerprint' as const, fingerprint: fp };
+}
+
+/** PDQ rows a query is compared with: the whole picture's and the centre's (a cropped copy is near the latter). */
+export const PDQ_ROWS = ['pdq', 'pdq-centre'] as const;
+
+/**
+ * The outputs a file's fingerprint leads to, nearest first: PDQ (whole or centre) within RECOVERY_THRESHOLD;
+ * for a flat picture, only those whose colour layout is also within RECOVERY_LAYOUT_THRESHOLD.
+ */
+export function outputsNear(db: Queryable, fp: Pick<Fingerprint, 'value' | 'quality' | 'colourLayout'>, limit: number): Promise<FingerprintMatch[]> {
+  const flat = fp.quality < RECOVERY_MIN_QUALITY;
+  return nearest(db, fp.value, RECOVERY_THRESHOLD, {
+    algorithm: PDQ_ROWS,
+    limit,
+    ...(flat ? { agreeing: { algorithm: 'colour-layout', value: fp.colourLayout, threshold: RECOVERY_LAYOUT_THRESHOLD } } : {}),
+  });
 }
 
 /**
@@ -230,7 +251,7 @@ async function recover(app: OutputDeps, bytes: Uint8Array, mimeType: string, siz
   if (taken.kind !== 'fingerprint') return null;
   const fp = taken.fingerprint;
   const db = app.database.db;
-  const matches = await nearest(db, fp.value, RECOVERY_THRESHOLD, { algorithm: 'pdq', limit: MAX_CANDIDATES });
+  const matches = await outputsNear(db, fp, MAX_CANDIDATES);
   if (matches.length === 0) return null;
   const candidates = await Promise.all(
     matches.map(async (m) => {
@@ -241,6 +262,9 @@ async function recover(app: OutputDeps, bytes: Uint8Array, mimeType: string, siz
         outputId: row.output.id,
         distance: m.distance,
         threshold: RECOVERY_THRESHOLD,
+        // Which of its fingerprints the file is near: the whole picture's, or its centre's (a cropped copy).
+        region: m.algorithm === 'pdq-centre' ? ('centre' as const) : ('whole' as const),
+        ...(fp.quality < RECOVERY_MIN_QUALITY ? { colourLayoutThreshold: RECOVERY_LAYOUT_THRESHOLD } : {}),
         ledger: {
           match: 'fingerprint' as const,
           outputId: row.output.id,

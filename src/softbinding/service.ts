@@ -5,11 +5,11 @@
  * A manifest's identifier is the label of the output's active manifest (`outputs.manifest_label`).
  */
 import { eq, inArray } from 'drizzle-orm';
-import { nearest } from '../fingerprints/store.ts';
+import { type FingerprintMatch, nearest } from '../fingerprints/store.ts';
 import { Problem, problems } from '../http/problem.ts';
 import type { OutputDeps } from '../outputs/deps.ts';
 import { outputs } from '../outputs/tables.ts';
-import { type FingerprintFile, matchableFingerprint, RECOVERABLE_TYPES, RECOVERY_THRESHOLD } from '../outputs/verify.ts';
+import { type FingerprintFile, matchableFingerprint, outputsNear, PDQ_ROWS, RECOVERABLE_TYPES, RECOVERY_THRESHOLD } from '../outputs/verify.ts';
 import { resolveMimeType } from '../provenance/c2pa/formats.ts';
 import { isSupportedAlgorithm, pdqHexOfBinding, SUPPORTED_ALGORITHMS, similarityScore } from './query.ts';
 
@@ -25,7 +25,7 @@ export async function matchesByBinding(app: OutputDeps, alg: string, value: stri
   if (!isSupportedAlgorithm(alg)) throw unsupported(alg);
   const hex = pdqHexOfBinding(value);
   if (!hex) throw problems.badRequest('the value is not a PDQ hash: 32 bytes in base64, or 64 hex digits', [{ field: 'value', message: 'not 256 bits' }]);
-  return matchesNear(app, hex, maxResults);
+  return matchesOf(app, await nearest(app.database.db, hex, RECOVERY_THRESHOLD, { algorithm: PDQ_ROWS, limit: maxResults }));
 }
 
 export async function matchesByContent(
@@ -39,14 +39,13 @@ export async function matchesByContent(
   if (!mimeType || !RECOVERABLE_TYPES.has(mimeType)) throw new Problem(415, 'unsupported-media-type', 'matched by content: a JPEG, PNG or WebP image');
   const taken = await matchableFingerprint(app, bytes, opts.fingerprintFile);
   if (taken.kind === 'undecodable') throw problems.badRequest(`the file does not decode as ${mimeType}`, [{ field: 'body', message: 'does not decode' }]);
-  // Nothing registered, or too little in the picture to tell it from others: no match, as the API puts it.
+  // Nothing registered: no match, as the API puts it.
   if (taken.kind !== 'fingerprint') return [];
-  return matchesNear(app, taken.fingerprint.value, opts.maxResults);
+  return matchesOf(app, await outputsNear(app.database.db, taken.fingerprint, opts.maxResults));
 }
 
-async function matchesNear(app: OutputDeps, hex: string, maxResults: number): Promise<SoftBindingMatch[]> {
+async function matchesOf(app: OutputDeps, near: FingerprintMatch[]): Promise<SoftBindingMatch[]> {
   const db = app.database.db;
-  const near = await nearest(db, hex, RECOVERY_THRESHOLD, { algorithm: 'pdq', limit: maxResults });
   if (near.length === 0) return [];
   const labels = new Map(
     (

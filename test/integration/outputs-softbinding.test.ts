@@ -4,20 +4,23 @@
  * gone (stripped, re-encoded) is led back to its output by `/v1/verify`.
  */
 import { eq } from 'drizzle-orm';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readEvent } from '../../src/audit/log-store.ts';
 import { leafHash, verifyInclusion } from '../../src/audit/merkle.ts';
 import { parseCheckpoint, parseVerifierKey, verifyNote } from '../../src/audit/signed-note.ts';
 import { outputFingerprints } from '../../src/fingerprints/tables.ts';
-import { fingerprintImage } from '../../src/media/fingerprint.ts';
-import { readOutputLineage, readSoftBinding, SOFT_BINDING_ALG } from '../../src/outputs/manifest.ts';
+import { fingerprintImage, fingerprintOutput } from '../../src/media/fingerprint.ts';
+import { hammingDistance } from '../../src/media/pdq.ts';
+import { CENTRE_REGION, readOutputLineage, readSoftBinding, readSoftBindings, SOFT_BINDING_ALG } from '../../src/outputs/manifest.ts';
 import { signOutput } from '../../src/outputs/sign.ts';
 import { outputs } from '../../src/outputs/tables.ts';
-import { RECOVERY_THRESHOLD } from '../../src/outputs/verify.ts';
+import { RECOVERY_LAYOUT_THRESHOLD, RECOVERY_THRESHOLD } from '../../src/outputs/verify.ts';
 import { createC2paWasmEngine } from '../../src/provenance/c2pa/c2pa-wasm.ts';
 import type { ManifestEngine } from '../../src/provenance/c2pa/types.ts';
 import { makeJpeg, makeMp4, tamperImageData } from '../fixtures/media.ts';
 import { blockPicture, strippedReencode } from '../fixtures/pictures.ts';
+import { encodePicture, transform, variedPicture } from '../fixtures/varied-pictures.ts';
 import { databaseUnavailable } from '../support/db.ts';
 import { activeCheckpoint, licensedAsset } from '../support/gate-fixtures.ts';
 import { startTestService, type TestService } from '../support/service.ts';
@@ -38,7 +41,7 @@ type Recovered = {
   c2pa: unknown;
   ledger: unknown;
   lineage: unknown;
-  recovery: { fingerprint: { quality: number }; threshold: number; statement: string; candidates: Candidate[] };
+  recovery: { fingerprint: { quality: number }; threshold: number; statement: string; candidates: (Candidate & { region: string; colourLayoutThreshold?: number })[] };
 };
 const b = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
 
@@ -76,15 +79,24 @@ describe.skipIf(databaseUnavailable())('soft binding: outputs recovered from the
     for (const type of ['image/jpeg', 'image/png', 'image/webp'] as const) {
       const out = await sign(await blockPicture(11, type), type);
       const fp = (await fingerprintImage(out.bytes))!;
+      const all = (await fingerprintOutput(out.bytes))!;
       expect(fp.quality).toBeGreaterThanOrEqual(50);
+      expect(all.whole.value).toBe(fp.value);
+      expect(all.centre.value).not.toBe(fp.value);
+      expect(all.colourLayout.value).toBe(fp.colourLayout);
       const rows = await rowsOf(out.id);
-      expect(
-        rows.map((r) => [r.algorithm, r.value, r.quality]),
-        type,
-      ).toEqual([['pdq', fp.value, fp.quality]]);
+      expect(rows.map((r) => [r.algorithm, r.value, r.quality]).sort(), type).toEqual(
+        [
+          ['colour-layout', fp.colourLayout, fp.quality],
+          ['pdq', fp.value, fp.quality],
+          ['pdq-centre', all.centre.value, all.centre.quality],
+        ].sort(),
+      );
       const event = await entryOf(out.id);
       expect(event.action).toBe('output.signed');
-      expect((event.content as { fingerprint: unknown }).fingerprint).toEqual({ algorithm: 'pdq', value: fp.value, quality: fp.quality });
+      const content = event.content as { fingerprint: unknown; otherFingerprints: unknown };
+      expect(content.fingerprint).toEqual({ algorithm: 'pdq', value: fp.value, quality: fp.quality });
+      expect(content.otherFingerprints).toEqual([all.centre, all.colourLayout]);
     }
     const video = await sign(makeMp4({ frames: 2 }), 'video/mp4');
     expect(await rowsOf(video.id)).toEqual([]);
@@ -93,15 +105,23 @@ describe.skipIf(databaseUnavailable())('soft binding: outputs recovered from the
 
   it('puts the fingerprint in the manifest as a c2pa.soft-binding assertion that c2pa-rs reads back', async () => {
     const out = await sign(await blockPicture(12), 'image/jpeg');
-    const fp = (await fingerprintImage(out.bytes))!;
+    const fp = (await fingerprintOutput(out.bytes))!.whole;
+    const centre = (await fingerprintOutput(out.bytes))!.centre;
     const engine = createC2paWasmEngine({ trustAnchorsPem: svc.runtime.ctx.keyring.c2pa.trustAnchorsPem });
     const read = await engine.read({ bytes: out.bytes, mimeType: 'image/jpeg' });
     if (read.kind !== 'manifest') throw new Error('no manifest');
     expect(read.trusted && read.intact, read.failureCodes.join()).toBe(true);
     expect(read.failureCodes).toEqual([]);
     const assertion = read.assertions.find((a) => a.label.startsWith('c2pa.soft-binding'));
-    expect(assertion?.data).toEqual({ alg: SOFT_BINDING_ALG, blocks: [{ scope: {}, value: fp.value }] });
+    expect(assertion?.data).toEqual({
+      alg: SOFT_BINDING_ALG,
+      blocks: [
+        { scope: {}, value: fp.value },
+        { scope: { region: CENTRE_REGION }, value: centre.value },
+      ],
+    });
     expect(readSoftBinding(read)).toBe(fp.value);
+    expect(readSoftBindings(read)).toEqual({ pdq: fp.value, centre: centre.value });
     // A video's manifest has none.
     const video = await sign(makeMp4({ frames: 2 }), 'video/mp4');
     const readVideo = await engine.read({ bytes: video.bytes, mimeType: 'video/mp4' });
@@ -181,6 +201,38 @@ describe.skipIf(databaseUnavailable())('soft binding: outputs recovered from the
     expect(v).not.toHaveProperty('recovery');
   });
 
+  it('leads a copy with 5 % of its border cropped off back through the fingerprint of its centre', async () => {
+    const out = await sign(await blockPicture(27, 'image/jpeg', 400, 300), 'image/jpeg');
+    const cropped = await transform(out.bytes, 'image/jpeg', 'crop-5');
+    // PDQ of the whole picture alone does not reach it: the crop moves the grid it is taken on.
+    const whole = (await fingerprintOutput(out.bytes))!.whole;
+    expect(hammingDistance((await fingerprintImage(cropped!))!.value, whole.value)).toBeGreaterThan(RECOVERY_THRESHOLD);
+    const v = await verify(cropped!, 'image/jpeg');
+    expect(v.verdict, v.detail).toBe('recovered');
+    expect(v.recovery.candidates[0]).toMatchObject({ outputId: out.id, region: 'centre' });
+    expect(v.recovery.candidates[0]!.distance).toBeLessThanOrEqual(RECOVERY_THRESHOLD);
+  });
+
+  it('recovers a flat picture (PDQ quality below 50) only where its colour layout agrees too', async () => {
+    // A smooth gradient (varied-pictures seed 12, PDQ quality 44), as signed.
+    const flat = await encodePicture(await variedPicture(12));
+    const out = await sign(flat.bytes, flat.type);
+    const copy = await transform(out.bytes, flat.type, 'jpeg-q60');
+    const v = await verify(copy!, 'image/jpeg');
+    expect(v.verdict, v.detail).toBe('recovered');
+    expect(v.recovery.fingerprint.quality).toBeLessThan(50);
+    expect(v.recovery.candidates.map((c) => c.outputId)).toEqual([out.id]);
+    expect(v.recovery.candidates[0]).toMatchObject({ region: 'whole', colourLayoutThreshold: RECOVERY_LAYOUT_THRESHOLD });
+
+    // The same gradient 60 levels brighter: PDQ (which keeps structure, not colour) cannot tell it apart,
+    // the colour layout can, so a flat picture that is not the output's does not lead to it.
+    const brighter = new Uint8Array(await sharp(out.bytes).linear(1, 60).jpeg({ quality: 90 }).toBuffer());
+    const [a, b2] = [(await fingerprintOutput(out.bytes))!, (await fingerprintImage(brighter))!];
+    expect(hammingDistance(a.whole.value, b2.value)).toBeLessThanOrEqual(RECOVERY_THRESHOLD);
+    expect(hammingDistance(a.colourLayout.value, b2.colourLayout)).toBeGreaterThan(RECOVERY_LAYOUT_THRESHOLD);
+    expect((await verify(brighter, 'image/jpeg')).verdict).toBe('no-manifest');
+  });
+
   it('records the fingerprint also when the output is made again under the lock (the log moved on mid-sign)', async () => {
     const ctx = svc.runtime.ctx;
     let landed = false;
@@ -208,7 +260,8 @@ describe.skipIf(databaseUnavailable())('soft binding: outputs recovered from the
     );
     expect(landed).toBe(true);
     const fp = (await fingerprintImage(bytes))!;
-    expect((await rowsOf(output.id)).map((r) => r.value)).toEqual([fp.value]);
+    const all = (await fingerprintOutput(bytes))!;
+    expect((await rowsOf(output.id)).map((r) => r.value).sort()).toEqual([fp.value, all.centre.value, all.colourLayout.value].sort());
     expect(((await entryOf(output.id)).content as { fingerprint: { value: string } }).fingerprint.value).toBe(fp.value);
     expect(readSoftBinding(await ctx.c2pa.read({ bytes, mimeType: 'image/jpeg' }))).toBe(fp.value);
     expect((await verify(await strippedReencode(bytes), 'image/jpeg')).recovery.candidates[0]!.outputId).toBe(output.id);

@@ -15,6 +15,10 @@ type Candidate = {
   outputId: string;
   distance: number;
   threshold: number;
+  /** Which of the output's fingerprints the file is near: the whole picture's, or its centre's (a cropped copy). */
+  region?: 'whole' | 'centre';
+  /** Set for a flat picture: its colour layout agreed too, within this many levels. */
+  colourLayoutThreshold?: number;
   ledger: { outputId: string; signedSha256: string; auditIndex: number; withdrawal: { reason?: string; at?: string } | null };
   lineage: Lineage;
   standing: Standing;
@@ -272,6 +276,12 @@ function standingSection(s: Standing, heading: 'h3' | 'h4' = 'h3'): HTMLElement 
  * candidate output (nearest first) with how near it is, its record, lineage, standing and the proof of its
  * registration (`proofs[i]`, filled once checked in the browser).
  */
+function similarity(c: Candidate): string {
+  const of = c.region === 'centre' ? ' from the fingerprint of its centre (the file looks cropped)' : '';
+  const layout = c.colourLayoutThreshold !== undefined ? `; a flat picture, so its colour layout was checked too (within ${c.colourLayoutThreshold} levels)` : '';
+  return `${c.distance} of 256 bits apart (PDQ)${of}, within the threshold of ${c.threshold}${layout}`;
+}
+
 function renderRecovery(r: NonNullable<VerifyAnswer['recovery']>, proofs: HTMLElement[]): Node[] {
   return [
     h('p', { class: 'bytes-differ', role: 'note' }, `Not the signed file: ${r.statement}.`),
@@ -288,7 +298,7 @@ function renderRecovery(r: NonNullable<VerifyAnswer['recovery']>, proofs: HTMLEl
             { class: 'candidate', 'data-output-id': c.outputId },
             h('h4', {}, 'Output ', outputRef(c.outputId)),
             facts([
-              ['Similarity', `${c.distance} of 256 bits apart (PDQ), within the threshold of ${c.threshold}`],
+              ['Similarity', similarity(c)],
               ['Signed file SHA-256', h('code', {}, c.ledger.signedSha256)],
               ['Registered', `entry ${c.ledger.auditIndex} of the audit log`],
               ['Withdrawn', c.ledger.withdrawal ? (c.ledger.withdrawal.reason ?? 'yes') : null],
