@@ -40,6 +40,16 @@ export interface PreparedAppend {
   entryIndexParams: readonly unknown[];
 }
 
+/** An entry index handed out ahead of the log (`Ledger.reserveIndex`). */
+export interface IndexReservation {
+  /** The entry's index, if every reservation before it commits. */
+  readonly index: number;
+  /** The tip at `index` once the reservations before it have committed; LogMovedOn if one did not, or the log moved on. */
+  tip(): Promise<LogTip>;
+  /** Whether the append at `index` committed: called once on every path. */
+  settle(committed: boolean): void;
+}
+
 export type RecordedEvent = Omit<StoredEvent, 'leaf'>;
 
 /**
@@ -294,6 +304,57 @@ export class Ledger {
   rememberedTip(): LogTip | undefined {
     return this.lastFrontier;
   }
+
+  /**
+   * An index for an optimistic append made before the log reaches it, so that several slow changes (C2PA
+   * signs) can work side by side, each knowing its own entry's index: the first from `base` (the tip the
+   * caller read, or the last one this process knows), the next one after it, and so on. Each commits with
+   * `appendAt(await reservation.tip(), …)`, which waits until every reservation before it has committed and
+   * gives the tip at its index; if one of those did not commit, or anything else appended meanwhile, it
+   * throws LogMovedOn instead (the caller redoes the change under the lock, as after any LogMovedOn).
+   * Whatever a change decided from a state read at N entries still holds at its index N + k when the
+   * entries between are the reservations before it: the chain commits only as a whole prefix.
+   * Every reservation is settled once, committed or not, else the ones after it wait for ever.
+   */
+  reserveIndex(base: LogTip): IndexReservation {
+    let chain = this.chain;
+    // A new chain when none is in flight, or when the log is already past this one (its signs will not commit).
+    if (!chain || this.reserved === 0 || base.size > chain.next) {
+      chain = { generation: (chain?.generation ?? 0) + 1, next: Math.max(base.size, this.lastFrontier?.size ?? 0), last: Promise.resolve(true) };
+      this.chain = chain;
+    }
+    const index = chain.next++;
+    const before = chain.last;
+    const generation = chain.generation;
+    let settle!: (committed: boolean) => void;
+    const mine = new Promise<boolean>((resolve) => {
+      settle = resolve;
+    });
+    chain.last = before.then((ok) => (ok ? mine : false));
+    this.reserved++;
+    let settled = false;
+    return {
+      index,
+      tip: async () => {
+        if (!(await before)) throw new LogMovedOn(index);
+        const tip = this.lastFrontier;
+        if (!tip || tip.size !== index) throw new LogMovedOn(index);
+        return tip;
+      },
+      settle: (committed) => {
+        if (settled) return;
+        settled = true;
+        this.reserved--;
+        // A gap at this index: the chain goes on from here, after the ones before it (those after it fail).
+        if (!committed && this.chain?.generation === generation) this.chain = { generation: generation + 1, next: index, last: before };
+        settle(committed);
+      },
+    };
+  }
+
+  private chain: { generation: number; next: number; last: Promise<boolean> } | undefined;
+  /** Reservations not yet settled. */
+  private reserved = 0;
 
   /**
    * Optimistic append: for a change whose slow part (a C2PA signature, a KMS call, a time-stamp) should

@@ -1,6 +1,6 @@
 // The sign path: gate, signature and record of a generated file.
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { LogMovedOn, type LogTip } from '../audit/ledger.ts';
+import { type IndexReservation, LogMovedOn } from '../audit/ledger.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { newId } from '../db/ids.ts';
 import { addFingerprint } from '../fingerprints/store.ts';
@@ -102,7 +102,8 @@ export async function signOutput(app: OutputDeps, principal: Principal, input: O
   let restarted = false;
   for (;;) {
     try {
-      return await signAtTip(app, principal, plan, tip, originalDigest, fingerprinting, !restarted);
+      // An index of its own, after the signs this process has in flight (Ledger.reserveIndex): they sign side by side.
+      return await signAtTip(app, principal, plan, app.ledger.reserveIndex(tip), originalDigest, fingerprinting, !restarted);
     } catch (e) {
       if (e instanceof TipPassed && !restarted) {
         tip = await app.ledger.tip();
@@ -148,15 +149,16 @@ class TipPassed extends Error {
 }
 
 /**
- * One optimistic sign at `tip` (steps 2 and 3 above). The gate's answer comes with the log's size in its
- * snapshot: the signature waits for both, and with `stopIfPassed` a log that is not at the tip's size stops
- * the sign there (TipPassed), as a commit at that index would refuse anyway.
+ * One optimistic sign at a reserved index (steps 2 and 3 above). The gate's answer comes with the log's
+ * size in its snapshot: the signature waits for both, and with `stopIfPassed` a log already past the index
+ * stops the sign there (TipPassed), as a commit at that index would refuse anyway. A log short of it is
+ * the signs before this one, not yet committed: they commit first or this one does not.
  */
 async function signAtTip(
   app: OutputDeps,
   principal: Principal,
   plan: SignPlan,
-  tip: LogTip,
+  slot: IndexReservation,
   originalDigest: Promise<string>,
   fingerprinting: Promise<OutputFingerprints | null>,
   stopIfPassed: boolean,
@@ -178,23 +180,28 @@ async function signAtTip(
       app,
       plan,
       fingerprint,
-      tip.size,
+      slot.index,
       async () => {
         // The gate's refusal answers first: it holds whatever the log's size.
         const { refusal, logSize } = await gate;
         if (refusal) throw refusal;
-        if (stopIfPassed && logSize !== tip.size) throw new TipPassed(tip.size, logSize);
+        if (stopIfPassed && logSize > slot.index) throw new TipPassed(slot.index, logSize);
       },
       async (s) => {
         const hashes: OutputHashes = { signedSha256: sha256(s.bytes), originalSha256: await originalDigest, fingerprints: fingerprint };
-        recording = recordAt(app, principal, plan, tip, s, hashes);
-        recording.catch(() => {}); // awaited below, or by withdrawIfRecorded
-        // Out on the wire before the read-back holds this thread.
+        // Committed once the signs before it have been (the tip at its index), or not at all (LogMovedOn).
+        recording = slot.tip().then((tip) => recordAt(app, principal, plan, tip, s, hashes));
+        recording.then(
+          () => slot.settle(true),
+          () => slot.settle(false),
+        );
+        // Out on the wire before the read-back holds this thread (at once when nothing is before it).
         await statementsSent();
       },
     );
   } catch (e) {
     if (recording) await withdrawIfRecorded(app, principal, recording, e);
+    else slot.settle(false);
     throw e;
   }
   return { bytes: signed.bytes, output: await recording! };

@@ -469,22 +469,65 @@ describe.skipIf(databaseUnavailable())('signOutput and verifyFile: order of work
     expect((await verifyStoredLog(ctx.database)).ok).toBe(true);
   });
 
-  it('signs made at once from the same remembered tip: each lands once, at the index its manifest names', async () => {
+  it('signs made at once from the same remembered tip: each signed once, side by side, and lands at the index its manifest names', async () => {
     const { checkpoint } = await activeCheckpoint(svc, legal, vendor, 1);
     const db = ctx.database.db;
+    const key = countingKey(ctx);
     const before = await treeSize(db);
     const made = await Promise.all(
       [61, 62, 63, 64].map((seed) =>
-        signOutput(ctx, GENERATOR, { bytes: makeJpeg({ seed }), mimeType: 'image/jpeg', title: `frame ${seed}`, checkpointId: checkpoint.id, sourceAssetIds: [] }),
+        signOutput(key.ctx, GENERATOR, { bytes: makeJpeg({ seed }), mimeType: 'image/jpeg', title: `frame ${seed}`, checkpointId: checkpoint.id, sourceAssetIds: [] }),
       ),
     );
-    expect(new Set(made.map((m) => m.output.auditIndex)).size).toBe(4);
+    // Each had an index of its own reserved (Ledger.reserveIndex): none was made again under the lock.
+    expect(key.signatures).toHaveLength(4);
+    expect(made.map((m) => m.output.auditIndex).sort((x, y) => x - y)).toEqual([before, before + 1, before + 2, before + 3]);
     expect(await treeSize(db)).toBe(before + 4);
     for (const { bytes, output } of made) {
       expect(readOutputLineage(await ctx.c2pa.read({ bytes, mimeType: 'image/jpeg' }))!.auditIndex).toBe(output.auditIndex);
       expect((await readEvent(db, output.auditIndex))!).toMatchObject({ action: 'output.signed', subjectId: output.id, content: { signedSha256: sha(bytes) } });
       expect((await verifyFile(ctx, bytes, 'image/jpeg')).verdict).toBe('verified');
     }
+    expect((await verifyStoredLog(ctx.database)).ok).toBe(true);
+  });
+
+  it('another process appending in the middle of signs made side by side: every one still lands once, at the index its manifest names', async () => {
+    const { checkpoint } = await activeCheckpoint(svc, legal, vendor, 1);
+    const db = ctx.database.db;
+    const key = countingKey(ctx);
+    const other = new Ledger(ctx.database);
+    let signs = 0;
+    const engine: ManifestEngine = {
+      sign: async (input) => {
+        // The second sign to start: another instance takes an index meanwhile (the chain's second slot or a later one).
+        if (++signs === 2)
+          await other.change({ sub: 'other-instance', role: 'admin' }, async ({ record }) => void record({ action: 'test.other-process', subjectId: 'tst_mid', content: {} }));
+        return key.ctx.c2pa.sign(input);
+      },
+      read: (input) => ctx.c2pa.read(input),
+    };
+    const before = await treeSize(db);
+    const made = await Promise.all(
+      [71, 72, 73, 74, 75].map((seed) =>
+        signOutput({ ...key.ctx, c2pa: engine }, GENERATOR, {
+          bytes: makeJpeg({ seed }),
+          mimeType: 'image/jpeg',
+          title: `frame ${seed}`,
+          checkpointId: checkpoint.id,
+          sourceAssetIds: [],
+        }),
+      ),
+    );
+    expect(await treeSize(db)).toBe(before + 6);
+    const indices = made.map((m) => m.output.auditIndex);
+    expect(new Set(indices).size).toBe(5);
+    for (const { bytes, output } of made) {
+      expect(readOutputLineage(await ctx.c2pa.read({ bytes, mimeType: 'image/jpeg' }))!.auditIndex).toBe(output.auditIndex);
+      expect((await readEvent(db, output.auditIndex))!).toMatchObject({ action: 'output.signed', subjectId: output.id, content: { signedSha256: sha(bytes) } });
+    }
+    // The ones after the foreign entry were signed again; none is recorded twice.
+    expect(key.signatures.length).toBeGreaterThan(5);
+    expect((await db.select({ n: count() }).from(outputs).where(eq(outputs.checkpointId, checkpoint.id)))[0]!.n).toBe(5);
     expect((await verifyStoredLog(ctx.database)).ok).toBe(true);
   });
 
