@@ -282,7 +282,7 @@ export async function populate(rep: Reporter, bdb: BenchDatabase, sizes: number[
   ]);
 
   // License versions: one per asset (1 % amended: a second version superseding the first).
-  const L = { id: [] as string[], assetId: [] as string[], version: [] as number[], supersedes: [] as (string | null)[], term: [] as Term[] };
+  const L = { id: [] as string[], licenseId: [] as string[], assetId: [] as string[], version: [] as number[], supersedes: [] as (string | null)[], term: [] as Term[] };
   const approvalLicenses: string[] = [];
   let approvalAssets = 0;
   for (let i = 0; i < n; i++) {
@@ -292,12 +292,14 @@ export async function populate(rep: Reporter, bdb: BenchDatabase, sizes: number[
     const first = gen.id('lic');
     if (i % 100 === 7 && !denied) {
       L.id.push(first, gen.id('lic'));
+      L.licenseId.push(first, first);
       L.assetId.push(A.id[i]!, A.id[i]!);
       L.version.push(1, 2);
       L.supersedes.push(null, first);
       L.term.push(terms[1 + ((i + 1) % (termCount - 1))]!, term);
     } else {
       L.id.push(first);
+      L.licenseId.push(first);
       L.assetId.push(A.id[i]!);
       L.version.push(1);
       L.supersedes.push(null);
@@ -312,6 +314,8 @@ export async function populate(rep: Reporter, bdb: BenchDatabase, sizes: number[
   const ln = L.id.length;
   await insertRows(bdb.raw, 'license_versions', [
     col('id', 'text', L.id),
+    // A license is its chain of versions, named by its first version's id.
+    col('license_id', 'text', L.licenseId),
     col('asset_id', 'text', L.assetId),
     col('version', 'int', L.version),
     col('supersedes_id', 'text', L.supersedes),

@@ -36,6 +36,8 @@ export type AvailsSearch = {
   /** The seq of the last asset of the previous page. */
   after?: number;
   limit: number;
+  /** Assets read and decided at a time (default SCAN_BATCH; smaller in tests, to cross batches). */
+  scanBatch?: number;
 };
 
 /**
@@ -67,16 +69,25 @@ export async function searchAvails(deps: AvailsDeps, search: AvailsSearch): Prom
   const { grant, commercial } = approvalsFor(search.use.purpose);
   // Without a status every row read is on the page: one more than the page tells whether another follows.
   const filtered = search.status !== undefined || search.visibleTo !== undefined;
-  const batch = Math.min(filtered ? SCAN_BATCH : search.limit + 1, SCAN_BATCH);
+  const scan = search.scanBatch ?? SCAN_BATCH;
+  const batch = Math.min(filtered ? scan : search.limit + 1, scan);
   const vendor = search.visibleTo;
   const items: AvailItem[] = [];
-  let after = search.after ?? 0;
+  const load = (after: number) =>
+    loadLibraryFacts(db, { after, limit: batch, production: search.production, rightsHolder: search.rightsHolder }, grant, { commercialApprovals: commercial });
+  // Another batch may be needed when a filter drops rows or the page is larger than a batch.
+  const mayNeedMore = filtered || search.limit + 1 > batch;
   let lastSeq = 0;
+  let loading = load(search.after ?? 0);
   for (;;) {
-    const { assets: rows, facts } = await loadLibraryFacts(db, { after, limit: batch, production: search.production, rightsHolder: search.rightsHolder }, grant, {
-      commercialApprovals: commercial,
-    });
+    const { assets: rows, facts } = await loading;
     if (rows.length === 0) return { policyDigest: policySet.digest, items, nextCursor: null };
+    // The next batch is read while this one is decided: the database works while this thread evaluates.
+    const more = rows.length === batch;
+    if (more && mayNeedMore) {
+      loading = load(rows[rows.length - 1]!.seq);
+      loading.catch(() => {}); // awaited on the next turn, unless this page is full first
+    }
     const decisions = policySet.evaluate(request, facts);
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
@@ -97,8 +108,8 @@ export async function searchAvails(deps: AvailsDeps, search: AvailsSearch): Prom
       });
       lastSeq = row.seq;
     }
-    if (rows.length < batch) return { policyDigest: policySet.digest, items, nextCursor: null };
-    after = rows[rows.length - 1]!.seq;
+    if (!more) return { policyDigest: policySet.digest, items, nextCursor: null };
+    if (!mayNeedMore) loading = load(rows[rows.length - 1]!.seq);
   }
 }
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { proposedUse, searchAvails } from '../../src/avails/service.ts';
 import { parseCsv } from '../../src/http/csv.ts';
 import { createC2paWasmEngine, createLocalKeySigner } from '../../src/provenance/c2pa/c2pa-wasm.ts';
 import { createLocalSigningIdentity } from '../../src/provenance/c2pa/local-ca.ts';
@@ -312,6 +313,31 @@ describe.skipIf(databaseUnavailable())('availability search (GET /v1/avails)', (
     expect(studio.length).toBeGreaterThan(0);
     expect(studio.every((r) => r.production === 'night-shift-pilot' && r.rightsHolder === 'Nakamura Atelier')).toBe(true);
     expect(studio.map((r) => r.assetId)).toEqual(whole.filter((r) => r.production === 'night-shift-pilot' && r.rightsHolder === 'Nakamura Atelier').map((r) => r.assetId));
+  });
+
+  it('reads and decides the library batch by batch (the next read while this one is decided): the same rows whatever the batch', async () => {
+    const deps = svc.runtime.ctx;
+    const use = proposedUse({ sub: 'legal', role: 'legal' }, { purpose: 'fine-tune', vendor: VENDOR, baseModel: VEO });
+    const whole = await searchAvails(deps, { use, limit: 1000 });
+    expect(whole.items.map((i) => i.assetId)).toEqual(all);
+    for (const scanBatch of [3, 7]) {
+      for (const status of ['available', 'unavailable'] as const) {
+        const want = whole.items.filter((i) => i.status === status);
+        expect((await searchAvails(deps, { use, status, limit: 1000, scanBatch })).items, `${status} by ${scanBatch}`).toEqual(want);
+        // Paged four at a time across batches: the same rows, in order, and a cursor until the last.
+        const paged: typeof want = [];
+        let after: number | undefined;
+        for (;;) {
+          const p = await searchAvails(deps, { use, status, limit: 4, scanBatch, ...(after !== undefined ? { after } : {}) });
+          paged.push(...p.items);
+          if (p.nextCursor === null) break;
+          after = Number(p.nextCursor);
+        }
+        expect(paged, `${status} paged by ${scanBatch}`).toEqual(want);
+      }
+      // No status: a page larger than a batch.
+      expect((await searchAvails(deps, { use, limit: 1000, scanBatch })).items).toEqual(whole.items);
+    }
   });
 
   it('answers the same rows as CSV (RFC 4180)', async () => {
