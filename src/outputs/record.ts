@@ -25,16 +25,14 @@ export const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b)
 export function recordAt(app: OutputDeps, principal: Principal, plan: SignPlan, tip: LogTip, signed: SignResult, hashes: OutputHashes): Promise<OutputRow> {
   return app.ledger.appendAt(tip, principal, outputEvent(plan, signed, hashes), async ({ event, entryIndexText, entryIndexParams }) => {
     const row = outputValues(plan, signed, hashes, event);
-    const params = [...outputParams(row), ...entryIndexParams];
+    const params = [...outputParams(row), ...entryIndexParams, storeParam(signed)];
     const fps = fingerprintList(hashes);
-    const [written] = fps.length
-      ? await queryTextPrepared<{ audit_index: string | number }>(
-          app.database.db,
-          outputWithFingerprintsInsertAt(entryIndexText, params.length + 1, fps.length),
-          [...params, ...fingerprintParams(fps)],
-          `outputs_insert_at_fingerprints_${fps.length}`,
-        )
-      : await queryTextPrepared<{ audit_index: string | number }>(app.database.db, outputInsertAt(entryIndexText), params, 'outputs_insert_at');
+    const [written] = await queryTextPrepared<{ audit_index: string | number }>(
+      app.database.db,
+      outputWithStoreInsertAt(entryIndexText, params.length + 1, fps.length),
+      [...params, ...fingerprintParams(fps)],
+      `outputs_insert_at_${fps.length}`,
+    );
     const auditIndex = Number(written!.audit_index);
     return { value: { ...row, auditIndex }, appendedAt: auditIndex };
   });
@@ -55,21 +53,28 @@ function outputInsertAt(entryIndexText: (first: number) => string): string {
     `values (${outputColumns.map(([, c], i) => `$${i + 1}${castFor(c)}`).join(', ')}, ${entryIndexText(outputColumns.length + 1)}) returning audit_index`);
 }
 
-const outputWithFingerprintsInsertAtText = new Map<number, string>();
+const outputWithStoreInsertAtText = new Map<number, string>();
 /**
- * The same insert, and the output's `count` fingerprints beside it in the same statement (a data-modifying
- * WITH): written only if the output row is, and none if the log has moved on.
+ * The same insert, and beside it in the same statement (a data-modifying WITH) the manifest store (the
+ * parameter after the entry's five) and the output's `count` fingerprints (parameters from `first`):
+ * written only if the output row is, and none if the log has moved on.
  */
-function outputWithFingerprintsInsertAt(entryIndexText: (first: number) => string, first: number, count: number): string {
-  let text = outputWithFingerprintsInsertAtText.get(count);
+function outputWithStoreInsertAt(entryIndexText: (first: number) => string, first: number, count: number): string {
+  let text = outputWithStoreInsertAtText.get(count);
   if (!text) {
+    const store = `$${outputColumns.length + 6}::bytea`;
     text =
       `with o as (${outputInsertAt(entryIndexText).replace(/returning audit_index$/, 'returning id, audit_index')}), ` +
-      `f as (${fingerprintInsertSelect('o.id', 'o', first, count)}) select audit_index from o`;
-    outputWithFingerprintsInsertAtText.set(count, text);
+      `s as (insert into output_manifest_stores (output_id, store) select o.id, ${store} from o)` +
+      (count > 0 ? `, f as (${fingerprintInsertSelect('o.id', 'o', first, count)})` : '') +
+      ' select audit_index from o';
+    outputWithStoreInsertAtText.set(count, text);
   }
   return text;
 }
+
+/** The manifest store as the driver takes a bytea. */
+const storeParam = (signed: SignResult) => Buffer.from(signed.manifestStore.buffer, signed.manifestStore.byteOffset, signed.manifestStore.byteLength);
 
 /** An output's fingerprints as rows: the whole picture's PDQ first, as its entry states them. */
 export function fingerprintList(hashes: Pick<OutputHashes, 'fingerprints'>) {
@@ -137,7 +142,9 @@ function outputFacts(plan: SignPlan, signed: SignResult, { originalSha256, signe
 export function outputEvent(plan: SignPlan, signed: SignResult, hashes: OutputHashes) {
   const f = hashes.fingerprints;
   const fingerprints = f ? { fingerprint: f.whole, otherFingerprints: [f.centre, f.colourLayout] } : { fingerprint: null };
-  return { action: 'output.signed', subjectId: plan.id, content: { ...outputFacts(plan, signed, hashes), ...fingerprints } as Record<string, unknown> };
+  // The manifest store kept for the Soft Binding Resolution API: the entry says which bytes it is.
+  const store = { manifestStoreSha256: sha256(signed.manifestStore) };
+  return { action: 'output.signed', subjectId: plan.id, content: { ...outputFacts(plan, signed, hashes), ...store, ...fingerprints } as Record<string, unknown> };
 }
 
 /** The output's row: its facts, the stored prompt if configured, and where its entry is. */

@@ -55,7 +55,48 @@ export function outputProjections(q: Queryable): StateProjection[] {
       },
     }),
     fingerprintsProjection(q),
+    manifestStoresProjection(q),
   ];
+}
+
+type StoreRow = { output_id: string; sha256: string; idx: string | number | null };
+
+/**
+ * output_manifest_stores, as the output's entry states its store's SHA-256 (entries written before stores
+ * were kept state none, and have no row). Like a fingerprint, the row claims its output's index.
+ */
+function manifestStoresProjection(q: Queryable): StateProjection {
+  const select = (where: SQL) =>
+    queryRows<StoreRow>(
+      q,
+      sql`select s.output_id, encode(sha256(s.store), 'hex') as sha256, o.audit_index as idx
+          from output_manifest_stores s left join outputs o on o.id = s.output_id
+          where ${where}
+          order by o.audit_index, s.output_id`,
+    );
+  const toStored = (r: StoreRow): StoredRow => ({ index: r.idx === null ? null : Number(r.idx), key: r.output_id, values: { outputId: r.output_id, sha256: r.sha256 } });
+  return {
+    table: 'output_manifest_stores',
+    expect(event) {
+      if (event.action !== 'output.signed') return [];
+      const c = contentOf(event);
+      if (typeof c.manifestStoreSha256 !== 'string') return [];
+      const outputId = String(c.id ?? event.subjectId);
+      return [{ key: outputId, values: { outputId, sha256: c.manifestStoreSha256 } }];
+    },
+    async read(range) {
+      const where =
+        'outside' in range
+          ? sql`o.audit_index is null or o.audit_index < 0 or o.audit_index >= ${range.outside}`
+          : sql`o.audit_index >= ${range.from} and o.audit_index < ${range.to}`;
+      return (await select(where)).map(toStored);
+    },
+    async find(key) {
+      const rows = await select(sql`s.output_id = ${key}`);
+      return rows[0] ? toStored(rows[0]) : undefined;
+    },
+    columnName: (prop) => ({ outputId: 'output_id', sha256: 'sha256(store)' })[prop] ?? prop,
+  };
 }
 
 type FingerprintRow = { output_id: string; algorithm: string; value: string; quality: number; idx: string | number | null; chunks: number[] };

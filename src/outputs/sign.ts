@@ -18,7 +18,7 @@ import { c2paProblem, supportedType } from './problems.ts';
 import type { OutputRow } from './reader.ts';
 import { fingerprintList, outputEvent, outputValues, recordAt, sha256, withdrawIfRecorded } from './record.ts';
 import { readSourceFacts, refuseUnclearedSources, type SourceUse, sourceRefusals, sourcesProblem } from './source-clearance.ts';
-import { outputs } from './tables.ts';
+import { outputManifestStores, outputs } from './tables.ts';
 
 /**
  * Local key or Cloud KMS alike: c2pa-rs gets raw r||s over SHA-256, which is what `Signer` gives; the
@@ -231,6 +231,7 @@ async function signUnderLock(
       .returning()
       .prepare('outputs_insert')
       .execute();
+    await tx.insert(outputManifestStores).values({ outputId: plan.id, store: signed.manifestStore });
     for (const f of fingerprintList(hashes)) await addFingerprint(tx, { outputId: plan.id, ...f });
     return row!;
   });

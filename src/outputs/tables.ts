@@ -1,5 +1,6 @@
 import { bigint, index, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { checkpoints } from '../checkpoints/tables.ts';
+import { bytea } from '../db/columns.ts';
 
 /** A generated image or video that left Clearframe signed, tied to its checkpoint and source art. */
 export const outputs = pgTable(
@@ -35,6 +36,17 @@ export const outputs = pgTable(
     index('outputs_clearance_idx').on(t.clearanceId, t.auditIndex),
   ],
 );
+
+/**
+ * The C2PA manifest store an output was signed with (what c2pa-rs embedded in the file), kept for the Soft
+ * Binding Resolution API's getManifestById; its SHA-256 is in the output's entry.
+ */
+export const outputManifestStores = pgTable('output_manifest_stores', {
+  outputId: text('output_id')
+    .primaryKey()
+    .references(() => outputs.id),
+  store: bytea('store').notNull(),
+});
 
 /**
  * An output recorded and then held back: its commit went out beside the read-back that checks the signed

@@ -140,7 +140,7 @@ export function softBindingRoutes(app: OutputDeps) {
       tags,
       summary: 'The C2PA manifest store of a manifest identifier (the specification’s getManifestById)',
       description:
-        'The ledger keeps each signed output’s SHA-256 and manifest label, not its bytes, so it holds no manifest store to return: a manifest it signed is a 404 whose problem names the output (`outputId`, `record`), and an unknown one a plain 404. The 200 `application/c2pa` answer of the specification is documented for the day the store is kept.',
+        'The manifest store (JUMBF, `application/c2pa`) the output whose active manifest this is was signed with, as c2pa-rs embedded it: kept with the output, its SHA-256 stated in the output’s audit entry. An output’s store holds its own manifest only (its sources are byte-less ingredients), so `returnActiveManifest` changes nothing. A manifest signed before stores were kept is a 404 whose problem names the output (`outputId`, `record`); an unknown one a plain 404.',
       ...guardedBy(verifiers),
       request: {
         params: z.object({
@@ -155,11 +155,14 @@ export function softBindingRoutes(app: OutputDeps) {
       responses: {
         200: { description: 'The manifest store', content: { 'application/c2pa': { schema: z.string().openapi({ format: 'binary' }) } } },
         ...invalid,
-        404: problem('No manifest store here: unknown, or signed by this ledger and not kept (the problem names the output)'),
+        404: problem('No manifest store here: unknown, or signed by this ledger before stores were kept (the problem names the output)'),
         ...authErrors,
       },
     }),
-    async (c) => manifestStoreById(app, c.req.valid('param').manifestId),
+    async (c) => {
+      const { outputId, store } = await manifestStoreById(app, c.req.valid('param').manifestId);
+      return c.body(new Uint8Array(store), 200, { 'content-type': 'application/c2pa', 'clearframe-output-id': outputId });
+    },
   );
 
   r.openapi(

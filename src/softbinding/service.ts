@@ -8,7 +8,7 @@ import { eq, inArray } from 'drizzle-orm';
 import { type FingerprintMatch, nearest } from '../fingerprints/store.ts';
 import { Problem, problems } from '../http/problem.ts';
 import type { OutputDeps } from '../outputs/deps.ts';
-import { outputs } from '../outputs/tables.ts';
+import { outputManifestStores, outputs } from '../outputs/tables.ts';
 import { type FingerprintFile, matchableFingerprint, outputsNear, PDQ_ROWS, RECOVERABLE_TYPES, RECOVERY_THRESHOLD } from '../outputs/verify.ts';
 import { resolveMimeType } from '../provenance/c2pa/formats.ts';
 import { isSupportedAlgorithm, pdqHexOfBinding, SUPPORTED_ALGORITHMS, similarityScore } from './query.ts';
@@ -64,17 +64,24 @@ async function matchesOf(app: OutputDeps, near: FingerprintMatch[]): Promise<Sof
 }
 
 /**
- * The manifest store of the output whose active manifest is `manifestId`. The ledger keeps the signed
- * file's SHA-256 and its manifest label, not its bytes, so there is no store to return: a known manifest is
- * answered 404 (the API's answer for a manifest it cannot give) naming the output whose record stands for it.
+ * The manifest store of the output whose active manifest is `manifestId`: the JUMBF c2pa-rs embedded when
+ * the output was signed (kept with the output, its SHA-256 in the output's entry). An output signed before
+ * stores were kept has none: a 404 naming the output, whose record stands for it.
  */
-export async function manifestStoreById(app: OutputDeps, manifestId: string): Promise<never> {
-  const [row] = await app.database.db.select({ id: outputs.id, signedSha256: outputs.signedSha256 }).from(outputs).where(eq(outputs.manifestLabel, manifestId)).limit(1);
+export async function manifestStoreById(app: OutputDeps, manifestId: string): Promise<{ outputId: string; store: Uint8Array }> {
+  const [row] = await app.database.db
+    .select({ id: outputs.id, signedSha256: outputs.signedSha256, store: outputManifestStores.store })
+    .from(outputs)
+    .leftJoin(outputManifestStores, eq(outputManifestStores.outputId, outputs.id))
+    .where(eq(outputs.manifestLabel, manifestId))
+    .limit(1);
   if (!row) throw new Problem(404, 'not-found', 'no output of this ledger has this manifest');
-  throw new Problem(
-    404,
-    'not-found',
-    `this ledger signed the manifest (output ${row.id}) but keeps only the signed file's SHA-256, not its manifest store; the output's record, lineage and standing are at /v1/outputs/${row.id}, and the signed file itself verifies at /v1/verify`,
-    { outputId: row.id, signedSha256: row.signedSha256, record: `/v1/outputs/${row.id}` },
-  );
+  if (!row.store)
+    throw new Problem(
+      404,
+      'not-found',
+      `this ledger signed the manifest (output ${row.id}) before it kept manifest stores; the output's record, lineage and standing are at /v1/outputs/${row.id}, and the signed file itself verifies at /v1/verify`,
+      { outputId: row.id, signedSha256: row.signedSha256, record: `/v1/outputs/${row.id}` },
+    );
+  return { outputId: row.id, store: row.store };
 }

@@ -5,9 +5,10 @@
  * store is not kept, which GET /manifests says by naming the output. And /v1/verify decodes a file without a
  * manifest only when some fingerprint could match it.
  */
+import { createHash } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { treeSize } from '../../src/audit/log-store.ts';
+import { readEvent, treeSize } from '../../src/audit/log-store.ts';
 import { addFingerprint } from '../../src/fingerprints/store.ts';
 import { outputFingerprints } from '../../src/fingerprints/tables.ts';
 import { fingerprintImage } from '../../src/media/fingerprint.ts';
@@ -41,7 +42,7 @@ describe.skipIf(databaseUnavailable())('the Soft Binding Resolution API', () => 
   let distributor: string;
   let generator: string;
   let legal: string;
-  let out: { id: string; manifestId: string; copy: Uint8Array };
+  let out: { id: string; manifestId: string; signed: Uint8Array; copy: Uint8Array };
 
   beforeAll(async () => {
     svc = await startTestService({ OUTPUT_SOFT_BINDING: 'pdq' });
@@ -55,7 +56,8 @@ describe.skipIf(databaseUnavailable())('the Soft Binding Resolution API', () => 
     expect(res.status).toBe(200);
     const id = res.headers.get('clearframe-output-id')!;
     const [row] = await svc.runtime.ctx.database.db.select({ label: outputs.manifestLabel }).from(outputs).where(eq(outputs.id, id));
-    out = { id, manifestId: row!.label, copy: await strippedReencode(new Uint8Array(await res.arrayBuffer()), 60) };
+    const signed = new Uint8Array(await res.arrayBuffer());
+    out = { id, manifestId: row!.label, signed, copy: await strippedReencode(signed, 60) };
   });
   afterAll(async () => svc?.close());
 
@@ -101,15 +103,28 @@ describe.skipIf(databaseUnavailable())('the Soft Binding Resolution API', () => 
     expect(await res.json()).toEqual({ watermarks: [], fingerprints: [{ alg: 'com.clearframe.pdq.1' }] });
   });
 
-  it('answers a manifest it signed with a 404 that names the output (only its hash is kept), and an unknown one with a plain 404', async () => {
+  it('hands out the manifest store an output was signed with (application/c2pa), the one its entry names; an unknown one is a 404', async () => {
     const known = await svc.call('GET', `${API}/manifests/${encodeURIComponent(out.manifestId)}`, { token: distributor });
-    expect(known.status).toBe(404);
-    expect(known.headers.get('content-type')).toMatch(/application\/problem\+json/);
-    const body = (await known.json()) as { detail: string; outputId: string; record: string };
-    expect(body).toMatchObject({ outputId: out.id, record: `/v1/outputs/${out.id}` });
-    expect(body.detail).toContain('keeps only the signed file');
+    expect(known.status).toBe(200);
+    expect(known.headers.get('content-type')).toBe('application/c2pa');
+    expect(known.headers.get('clearframe-output-id')).toBe(out.id);
+    const store = new Uint8Array(await known.arrayBuffer());
+    // A JUMBF superbox labelled c2pa, holding the output's own manifest.
+    expect(Buffer.from(store.subarray(4, 8)).toString('latin1')).toBe('jumb');
+    expect(Buffer.from(store).includes(Buffer.from('c2pa'))).toBe(true);
+    expect(Buffer.from(store).includes(Buffer.from(out.manifestId.replace(/^urn:c2pa:/, '')))).toBe(true);
+    // The bytes the output's audit entry names, and the very JUMBF in the signed file.
+    const db = svc.runtime.ctx.database.db;
+    const [row] = await db.select({ auditIndex: outputs.auditIndex }).from(outputs).where(eq(outputs.id, out.id));
+    const entry = (await readEvent(db, row!.auditIndex))!;
+    expect((entry.content as { manifestStoreSha256: string }).manifestStoreSha256).toBe(createHash('sha256').update(store).digest('hex'));
+    expect(Buffer.from(out.signed).includes(Buffer.from(store.subarray(0, 64)))).toBe(true);
+    const only = await svc.call('GET', `${API}/manifests/${encodeURIComponent(out.manifestId)}?returnActiveManifest=true`, { token: distributor });
+    expect(new Uint8Array(await only.arrayBuffer())).toEqual(store);
+
     const unknown = await svc.call('GET', `${API}/manifests/${encodeURIComponent('urn:c2pa:00000000-0000-4000-8000-000000000000')}`, { token: distributor });
     expect(unknown.status).toBe(404);
+    expect(unknown.headers.get('content-type')).toMatch(/application\/problem\+json/);
     expect(await unknown.json()).not.toHaveProperty('outputId');
   });
 

@@ -128,6 +128,7 @@ describe.skipIf(databaseUnavailable())('the state tables replayed from the log',
       'outputs',
       'output_withdrawals',
       'output_fingerprints',
+      'output_manifest_stores',
     ]) {
       expect(r.rows[table], table).toBeGreaterThan(0);
     }
@@ -166,6 +167,8 @@ describe.skipIf(databaseUnavailable())('the state tables replayed from the log',
     // A chunk that no longer agrees with the value would lead the index to another output's file.
     ['output_fingerprints', () => sql`update output_fingerprints set c3 = c3 # 1 where output_id = ${ids.output}`, () => '', 'c0..c15'],
     ['output_fingerprints', () => sql`update output_fingerprints set quality = 1 where output_id = ${ids.output}`, () => '', 'quality'],
+    // Another manifest store than the one signed: the Soft Binding API would hand it out.
+    ['output_manifest_stores', () => sql`update output_manifest_stores set store = store || '\\x00'::bytea where output_id = ${ids.output}`, () => ids.output!, 'sha256(store)'],
   ];
   for (const [table, forge, row, column] of cases) {
     it(`names a forged ${table} row and its column (${column})`, async () => {
