@@ -101,7 +101,8 @@ async function runC2pa() {
   const keysDir = mkdtempSync(path.join(tmpdir(), 'clearframe-bench-keys-'));
   let runtime: Runtime | undefined;
   try {
-    const config = loadConfig({ DATABASE_URL: bdb.url, KEYS_DIR: keysDir, DATA_DIR: keysDir, LOG_LEVEL: 'silent' });
+    // Soft binding off for the sign path's own figures; the section signs with it on as a third way beside.
+    const config = loadConfig({ DATABASE_URL: bdb.url, KEYS_DIR: keysDir, DATA_DIR: keysDir, LOG_LEVEL: 'silent', OUTPUT_SOFT_BINDING: 'off' });
     runtime = await rep.phase('setup.runtime', () => startRuntime(config, { database: bdb.database, logger: createLogger({ logLevel: 'silent' }) }));
     const rt = runtime;
     const ctx = rt.ctx;

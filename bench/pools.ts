@@ -188,6 +188,8 @@ export const poolsSection: BenchSection = {
       RATE_LIMIT_REQUESTS: '100000000',
       MAX_CONNECTIONS_PER_CLIENT: '256',
       C2PA_WORKERS: String(threads),
+      // The bare signer pool does not fingerprint: neither does the service here (the c2pa section measures it).
+      OUTPUT_SOFT_BINDING: 'off',
     });
     const runtime: Runtime = await rep.phase('setup.runtime', () => startRuntime(config, { database: bdb.database, logger: createLogger({ logLevel: 'silent' }) }));
     closers.push(() => runtime.close());

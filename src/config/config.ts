@@ -166,7 +166,7 @@ const envSchema = z
       .default(100 * 1024 * 1024),
     STORE_PROMPTS: z.enum(['hash', 'full']).default('hash'),
     OUTPUTS_ALLOW_TRAINING: z.enum(['true', 'false']).default('false'),
-    OUTPUT_SOFT_BINDING: z.enum(['pdq', 'off']).default('off'),
+    OUTPUT_SOFT_BINDING: z.enum(['pdq', 'off']).default('pdq'),
     TSA_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL of an RFC 3161 time-stamp authority' }).optional()),
     TSA_TIMEOUT_MS: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.coerce.number().int().min(100).max(120_000).optional()),
     KEY_BACKEND: z.enum(['local', 'kms']).default('local'),

@@ -172,7 +172,7 @@ describe.skipIf(databaseUnavailable())('the Soft Binding Resolution API', () => 
 describe.skipIf(databaseUnavailable())('a file without a manifest is decoded only when a fingerprint could match it', () => {
   let svc: TestService;
   beforeAll(async () => {
-    svc = await startTestService(); // OUTPUT_SOFT_BINDING off
+    svc = await startTestService({ OUTPUT_SOFT_BINDING: 'off' });
   });
   afterAll(async () => svc?.close());
 
