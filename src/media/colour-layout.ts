@@ -23,33 +23,52 @@ const CHROMA_STEP = 20;
 /** Bits per cell: luma, then Cb, then Cr. */
 const CELL_BITS = LUMA_BITS + 2 * CHROMA_BITS;
 export const COLOUR_LAYOUT_BITS = GRID * GRID * CELL_BITS;
+/** The fewest rows and columns a picture is sampled on. */
+const SAMPLED_SIDE = 256;
 
 /** The quantised levels: per cell, luma (0..8), Cb and Cr (0..4). Exported for tests. */
 export function colourLayoutLevels(p: PdqPixels): number[] {
   const { width, height, channels, data } = p;
   if (width < 1 || height < 1) throw new RangeError('a colour layout needs at least one pixel');
+  // Sums of R, G and B per cell; YCbCr is linear, so the means convert after (three additions a pixel).
   const sums = new Float64Array(GRID * GRID * 3);
   const counts = new Float64Array(GRID * GRID);
+  const columnCell = new Int32Array(width);
+  for (let x = 0; x < width; x++) columnCell[x] = Math.min(GRID - 1, Math.floor((x * GRID) / width));
   const colour = channels >= 3;
-  for (let y = 0; y < height; y++) {
+  // A large picture is sampled on a lattice of every `step`-th row and column (at least 256 of each): a
+  // cell's mean over thousands of pixels moves by a fraction of a level, and the pass costs a fraction.
+  const step = Math.max(1, Math.floor(Math.min(width, height) / SAMPLED_SIDE));
+  for (let y = 0; y < height; y += step) {
     const row = Math.min(GRID - 1, Math.floor((y * GRID) / height)) * GRID;
-    for (let x = 0; x < width; x++) {
-      const cell = row + Math.min(GRID - 1, Math.floor((x * GRID) / width));
-      const o = (y * width + x) * channels;
+    let o = y * width * channels;
+    for (let x = 0; x < width; x += step, o += step * channels) {
+      const cell = row + columnCell[x]!;
       const r = data[o]!;
-      const g = colour ? data[o + 1]! : r;
-      const b = colour ? data[o + 2]! : r;
-      sums[cell * 3] = sums[cell * 3]! + 0.299 * r + 0.587 * g + 0.114 * b;
-      sums[cell * 3 + 1] = sums[cell * 3 + 1]! - 0.168736 * r - 0.331264 * g + 0.5 * b;
-      sums[cell * 3 + 2] = sums[cell * 3 + 2]! + 0.5 * r - 0.418688 * g - 0.081312 * b;
-      counts[cell] = counts[cell]! + 1;
+      const k = cell * 3;
+      sums[k] = sums[k]! + r;
+      sums[k + 1] = sums[k + 1]! + (colour ? data[o + 1]! : r);
+      sums[k + 2] = sums[k + 2]! + (colour ? data[o + 2]! : r);
     }
   }
+  // A cell's pixels: its rows times its columns.
+  const rowsOf = new Float64Array(GRID);
+  for (let y = 0; y < height; y += step) {
+    const cy = Math.min(GRID - 1, Math.floor((y * GRID) / height));
+    rowsOf[cy] = rowsOf[cy]! + 1;
+  }
+  const colsOf = new Float64Array(GRID);
+  for (let x = 0; x < width; x += step) colsOf[columnCell[x]!] = colsOf[columnCell[x]!]! + 1;
+  for (let cy = 0; cy < GRID; cy++) for (let cx = 0; cx < GRID; cx++) counts[cy * GRID + cx] = rowsOf[cy]! * colsOf[cx]!;
   const levels: number[] = [];
   for (let c = 0; c < GRID * GRID; c++) {
     const n = counts[c]! || 1;
-    levels.push(Math.min(LUMA_BITS, Math.floor((sums[c * 3]! / n / 256) * (LUMA_BITS + 1))));
-    for (const v of [sums[c * 3 + 1]! / n, sums[c * 3 + 2]! / n]) levels.push(Math.max(0, Math.min(CHROMA_BITS, Math.floor(v / CHROMA_STEP + (CHROMA_BITS + 1) / 2))));
+    const [r, g, b] = [sums[c * 3]! / n, sums[c * 3 + 1]! / n, sums[c * 3 + 2]! / n];
+    const luma = 0.299 * r + 0.587 * g + 0.114 * b;
+    const cb = -0.168736 * r - 0.331264 * g + 0.5 * b;
+    const cr = 0.5 * r - 0.418688 * g - 0.081312 * b;
+    levels.push(Math.min(LUMA_BITS, Math.floor((luma / 256) * (LUMA_BITS + 1))));
+    for (const v of [cb, cr]) levels.push(Math.max(0, Math.min(CHROMA_BITS, Math.floor(v / CHROMA_STEP + (CHROMA_BITS + 1) / 2))));
   }
   return levels;
 }
