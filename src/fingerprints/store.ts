@@ -31,7 +31,8 @@ export type NearestOptions = {
   agreeing?: { algorithm: FingerprintAlgorithm; value: string; threshold: number };
 };
 
-function chunksOf(value: string): number[] {
+/** The value's sixteen 16-bit chunks (PDQ's words), as the chunk columns hold them. */
+export function chunksOf(value: string): number[] {
   if (!isPdqHex(value)) throw new RangeError('a fingerprint value is 64 lower-case hex digits');
   return pdqWords(value);
 }
@@ -82,7 +83,7 @@ export async function fingerprintsOf(q: Queryable, outputIds: readonly string[],
 const chunkColumn = (i: number) => sql.raw(`c${i}`);
 
 /** The exact distance, chunk by chunk: popcount of each 16-bit XOR (bit_count, PostgreSQL 14 and later). */
-function distanceSql(words: number[], table?: string): SQL {
+export function distanceSql(words: number[], table?: string): SQL {
   return sql.join(
     words.map((w, i) => sql`bit_count((${table ? sql.raw(`${table}.c${i}`) : chunkColumn(i)} # ${w}::int)::bit(16))`),
     sql` + `,
@@ -98,12 +99,16 @@ const toMatch = (r: Row): FingerprintMatch => ({ outputId: r.output_id, algorith
  */
 export async function nearest(q: Queryable, value: string, threshold: number, opts: NearestOptions = {}): Promise<FingerprintMatch[]> {
   const words = chunksOf(value);
+  return runNearest(q, words, threshold, chunkCandidatesSql(words, threshold), opts);
+}
+
+/** The rows that may lie within `threshold` of a hash of these chunks: some chunk within the chunk radius (`mih.ts`), through the chunk indexes. */
+export function chunkCandidatesSql(words: number[], threshold: number): SQL {
   const radius = chunkRadius(threshold);
-  const anyChunk = sql.join(
+  return sql.join(
     words.map((w, i) => (radius === 0 ? sql`${chunkColumn(i)} = ${w}::int` : sql`${chunkColumn(i)} = any(${`{${neighbourhood(w, radius).join(',')}}`}::int[])`)),
     sql` or `,
   );
-  return runNearest(q, words, threshold, anyChunk, opts);
 }
 
 /** The same answer by computing the distance to every row: the baseline the index is measured against. */

@@ -19,7 +19,7 @@ export const VIDEO_SCENE_CUT = 0.3;
 /** Frames are hashed at this square size: past PDQ's 64 x 64 cells with room for its tent filter. */
 const FRAME_SIDE = 256;
 /** A bound on the frames of one video, so a long file cannot hold the decoder for ever. */
-const MAX_FRAMES = 3600;
+export const MAX_FRAMES = 3600;
 
 export type VideoFrameFingerprint = {
   /** Seconds from the start of the video (the frame's presentation time). */

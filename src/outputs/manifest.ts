@@ -33,11 +33,13 @@
  *     `sourceIngredients: 'withBytes'` and pass `sourceAssetIngredient(...)` for each source asset in the
  *     adapter's `SignInput.ingredients` instead (c2pa-rs then hashes the file and keeps its manifest).
  *
- * - `c2pa.soft-binding` (still images only): the output's PDQ fingerprint (Meta's 256-bit perceptual hash),
+ * - `c2pa.soft-binding`: the output's PDQ fingerprint (Meta's 256-bit perceptual hash),
  *   so that any reader can look the output up by its pixels once the manifest has been stripped:
  *   `alg` SOFT_BINDING_ALG (PDQ is not in the C2PA soft-binding algorithm list, so the name is ours,
  *   reverse-domain as the list's are), one block whose `scope` is empty (the whole image) and whose `value`
  *   is the hash as 64 hex digits, PDQ's own printed form (c2pa-rs 0.8x types the value as a text string).
+ *   A video's has one block per sampled frame instead, its `scope` the frame's `timespan` (c2pa-rs'
+ *   SoftBindingTimespanMap: whole milliseconds from the start, up to the next sampled frame).
  *
  * Observed on c2pa-rs 0.91.3 (@contentauth/c2pa-wasm 0.13.3): object keys whose value is null do not come
  * back from the Reader (JSON and CBOR assertions alike). The lineage is therefore written in a canonical
@@ -204,6 +206,11 @@ export interface BuildOutputManifestInput {
    * written as a `c2pa.soft-binding` assertion; none for a video.
    */
   softBinding?: { pdq: string; centre?: string } | null;
+  /**
+   * A video's sampled frames (PDQ each, at whole milliseconds from the start, in time order) and its
+   * duration, written as a `c2pa.soft-binding` assertion with a block per frame.
+   */
+  videoSoftBinding?: { frames: readonly { atMs: number; value: string }[]; durationMs: number } | null;
 }
 
 function trainingMiningEntries(allowTraining: boolean, allowInference: boolean): Record<string, TrainingMiningPermission> {
@@ -285,6 +292,10 @@ export function buildOutputManifest(input: BuildOutputManifestInput): ManifestDe
     if (centre !== undefined && !/^[0-9a-f]{64}$/.test(centre)) throw new TypeError('buildOutputManifest: softBinding.centre must be 64 lower-case hex digits');
     assertions.push(softBindingAssertion(pdq, centre));
   }
+  if (input.videoSoftBinding) {
+    if (input.softBinding) throw new TypeError('buildOutputManifest: an output has a still image’s soft binding or a video’s, not both');
+    assertions.push(videoSoftBindingAssertion(input.videoSoftBinding.frames, input.videoSoftBinding.durationMs));
+  }
 
   const claimGenerator: ClaimGeneratorInfo | undefined = input.claimGenerator
     ? { name: input.claimGenerator.name, ...(input.claimGenerator.version !== undefined ? { version: input.claimGenerator.version } : {}) }
@@ -319,7 +330,23 @@ export function softBindingAssertion(pdq: string, centre?: string): AssertionDef
   return { label: SOFT_BINDING_LABEL, data: { alg: SOFT_BINDING_ALG, blocks } };
 }
 
-type StatedBlock = { scope?: { region?: unknown } | null; value?: unknown };
+/**
+ * The `c2pa.soft-binding` assertion of a video: a block per sampled frame, its scope the timespan from the
+ * frame to the next one (the last to the end of the video), its value the frame's PDQ.
+ */
+export function videoSoftBindingAssertion(frames: readonly { atMs: number; value: string }[], durationMs: number): AssertionDefinition {
+  if (frames.length === 0) throw new TypeError('buildOutputManifest: a video soft binding has at least one frame');
+  const blocks = frames.map((f, i) => {
+    if (!/^[0-9a-f]{64}$/.test(f.value)) throw new TypeError('buildOutputManifest: a frame’s PDQ must be 64 lower-case hex digits');
+    const next = frames[i + 1];
+    if (!Number.isInteger(f.atMs) || f.atMs < 0 || (next && !(next.atMs > f.atMs))) throw new TypeError('buildOutputManifest: frame times are whole milliseconds, increasing');
+    const end = next ? next.atMs : Math.max(Math.round(durationMs), f.atMs + 1);
+    return { scope: { timespan: { start: f.atMs, end } }, value: f.value };
+  });
+  return { label: SOFT_BINDING_LABEL, data: { alg: SOFT_BINDING_ALG, blocks } };
+}
+
+type StatedBlock = { scope?: { region?: unknown; timespan?: unknown } | null; value?: unknown };
 const isHash = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
 
 /** The PDQ hashes a manifest's soft-binding assertion states (the whole image's; its centre's, if stated), if it has exactly one of ours. */
@@ -328,10 +355,25 @@ export function readSoftBindings(result: ReadResult): { pdq: string; centre: str
   const found = result.assertions.filter((a) => baseLabel(a.label) === SOFT_BINDING_LABEL && (a.data as { alg?: unknown } | null)?.alg === SOFT_BINDING_ALG);
   if (found.length !== 1) return null;
   const blocks = (found[0]!.data as { blocks?: StatedBlock[] }).blocks ?? [];
-  const whole = blocks.find((b) => !b.scope?.region);
+  // A video's frame blocks (scoped by timespan) are not a still image's.
+  const whole = blocks.find((b) => !b.scope?.region && !b.scope?.timespan);
   if (!whole || !isHash(whole.value)) return null;
   const centre = blocks.find((b) => b.scope?.region);
   return { pdq: whole.value, centre: centre && isHash(centre.value) ? centre.value : null };
+}
+
+/** The frames a video's soft-binding assertion states (each PDQ with its timespan in milliseconds), if it has exactly one of ours. */
+export function readVideoSoftBinding(result: ReadResult): { start: number; end: number; value: string }[] | null {
+  if (result.kind !== 'manifest') return null;
+  const found = result.assertions.filter((a) => baseLabel(a.label) === SOFT_BINDING_LABEL && (a.data as { alg?: unknown } | null)?.alg === SOFT_BINDING_ALG);
+  if (found.length !== 1) return null;
+  const frames: { start: number; end: number; value: string }[] = [];
+  for (const b of (found[0]!.data as { blocks?: StatedBlock[] }).blocks ?? []) {
+    const span = b.scope?.timespan as { start?: unknown; end?: unknown } | undefined;
+    if (!span || typeof span.start !== 'number' || typeof span.end !== 'number' || !isHash(b.value)) continue;
+    frames.push({ start: span.start, end: span.end, value: b.value });
+  }
+  return frames.length > 0 ? frames : null;
 }
 
 /** The whole image's PDQ hash a manifest's soft-binding assertion states, if it has exactly one of ours. */

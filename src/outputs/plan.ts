@@ -6,6 +6,7 @@ import { checkpoints } from '../checkpoints/tables.ts';
 import { resolveMembers } from '../datasets/service.ts';
 import type { Database, Queryable } from '../db/database.ts';
 import { WrittenOnce } from '../db/written-once.ts';
+import type { RecordedVideoFrame } from '../fingerprints/video-store.ts';
 import { clearances } from '../gate/tables.ts';
 import { problems } from '../http/problem.ts';
 import type { OutputFingerprints } from '../media/fingerprint.ts';
@@ -86,11 +87,19 @@ export type SignPlan = {
 };
 
 /**
- * The perceptual fingerprints an output is recorded with (`fingerprints/`), so that a copy whose manifest
- * is gone can be led back to it: its PDQ, its centre's, its colour layout (`media/fingerprint.ts`). Still
- * images only; a video has none (yet).
+ * The perceptual fingerprints a still image is recorded with (`fingerprints/`), so that a copy whose manifest
+ * is gone can be led back to it: its PDQ, its centre's, its colour layout (`media/fingerprint.ts`).
  */
 export type { OutputFingerprints };
 
+/**
+ * A video's fingerprint as recorded (`fingerprints/video-store.ts`): PDQ of a frame every `sampleSeconds`
+ * plus each scene cut (`media/video-fingerprint.ts`), each frame at its time in whole milliseconds.
+ */
+export type OutputVideoFingerprint = { algorithm: 'pdq'; sampleSeconds: number; durationMs: number; frames: RecordedVideoFrame[] };
+
+/** What soft binding takes of an output at signing: a still image's fingerprints, or a video's frames (never both). */
+export type OutputSoftBinding = { fingerprints: OutputFingerprints | null; videoFingerprint: OutputVideoFingerprint | null };
+
 /** The hashes an output is recorded with: of the file as generated, and as signed; and its fingerprints. */
-export type OutputHashes = { originalSha256: string; signedSha256: string; fingerprints: OutputFingerprints | null };
+export type OutputHashes = { originalSha256: string; signedSha256: string } & OutputSoftBinding;

@@ -7,6 +7,7 @@ import type { LogTip } from '../audit/ledger.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { queryTextPrepared } from '../db/database.ts';
 import { fingerprintInsertSelect, fingerprintParams } from '../fingerprints/store.ts';
+import { videoFrameParams, videoFramesInsertSelect } from '../fingerprints/video-store.ts';
 import { C2paError } from '../provenance/c2pa/errors.ts';
 import type { SignResult } from '../provenance/c2pa/types.ts';
 import type { OutputDeps } from './deps.ts';
@@ -27,11 +28,13 @@ export function recordAt(app: OutputDeps, principal: Principal, plan: SignPlan, 
     const row = outputValues(plan, signed, hashes, event);
     const params = [...outputParams(row), ...entryIndexParams, storeParam(signed)];
     const fps = fingerprintList(hashes);
+    const video = hashes.videoFingerprint;
+    const beside = video ? 'video' : fps.length;
     const [written] = await queryTextPrepared<{ audit_index: string | number }>(
       app.database.db,
-      outputWithStoreInsertAt(entryIndexText, params.length + 1, fps.length),
-      [...params, ...fingerprintParams(fps)],
-      `outputs_insert_at_${fps.length}`,
+      outputWithStoreInsertAt(entryIndexText, params.length + 1, beside),
+      [...params, ...(video ? videoFrameParams(video.frames) : fingerprintParams(fps))],
+      `outputs_insert_at_${beside}`,
     );
     const auditIndex = Number(written!.audit_index);
     return { value: { ...row, auditIndex }, appendedAt: auditIndex };
@@ -53,22 +56,23 @@ function outputInsertAt(entryIndexText: (first: number) => string): string {
     `values (${outputColumns.map(([, c], i) => `$${i + 1}${castFor(c)}`).join(', ')}, ${entryIndexText(outputColumns.length + 1)}) returning audit_index`);
 }
 
-const outputWithStoreInsertAtText = new Map<number, string>();
+const outputWithStoreInsertAtText = new Map<number | 'video', string>();
 /**
  * The same insert, and beside it in the same statement (a data-modifying WITH) the manifest store (the
- * parameter after the entry's five) and the output's `count` fingerprints (parameters from `first`):
- * written only if the output row is, and none if the log has moved on.
+ * parameter after the entry's five) and either the output's `beside` fingerprints or, for `'video'`, a
+ * video's frames (any number of them: one array parameter per column), parameters from `first`: written
+ * only if the output row is, and none if the log has moved on.
  */
-function outputWithStoreInsertAt(entryIndexText: (first: number) => string, first: number, count: number): string {
-  let text = outputWithStoreInsertAtText.get(count);
+function outputWithStoreInsertAt(entryIndexText: (first: number) => string, first: number, beside: number | 'video'): string {
+  let text = outputWithStoreInsertAtText.get(beside);
   if (!text) {
     const store = `$${outputColumns.length + 6}::bytea`;
     text =
       `with o as (${outputInsertAt(entryIndexText).replace(/returning audit_index$/, 'returning id, audit_index')}), ` +
       `s as (insert into output_manifest_stores (output_id, store) select o.id, ${store} from o)` +
-      (count > 0 ? `, f as (${fingerprintInsertSelect('o.id', 'o', first, count)})` : '') +
+      (beside === 'video' ? `, v as (${videoFramesInsertSelect('o.id', 'o', first)})` : beside > 0 ? `, f as (${fingerprintInsertSelect('o.id', 'o', first, beside)})` : '') +
       ' select audit_index from o';
-    outputWithStoreInsertAtText.set(count, text);
+    outputWithStoreInsertAtText.set(beside, text);
   }
   return text;
 }
@@ -115,7 +119,7 @@ export async function withdrawIfRecorded(app: OutputDeps, principal: Principal, 
 }
 
 /** What an output is recorded with, in its audit entry and its row alike: what was signed, from what, under which clearance. */
-function outputFacts(plan: SignPlan, signed: SignResult, { originalSha256, signedSha256 }: Omit<OutputHashes, 'fingerprints'>) {
+function outputFacts(plan: SignPlan, signed: SignResult, { originalSha256, signedSha256 }: Pick<OutputHashes, 'originalSha256' | 'signedSha256'>) {
   const { checkpoint } = plan;
   return {
     id: plan.id,
@@ -137,14 +141,30 @@ function outputFacts(plan: SignPlan, signed: SignResult, { originalSha256, signe
 /**
  * The output's audit entry: its facts and its fingerprints, which the log thus states: `fingerprint` the
  * whole picture's PDQ (null for a video), `otherFingerprints` its centre's and its colour layout (entries
- * written before those were taken have none).
+ * written before those were taken have none); for a video, `videoFingerprint` its sampled frames, each at
+ * its time in milliseconds (entries of videos signed before videos were fingerprinted have none).
  */
 export function outputEvent(plan: SignPlan, signed: SignResult, hashes: OutputHashes) {
   const f = hashes.fingerprints;
+  const v = hashes.videoFingerprint;
   const fingerprints = f ? { fingerprint: f.whole, otherFingerprints: [f.centre, f.colourLayout] } : { fingerprint: null };
+  const video = v
+    ? {
+        videoFingerprint: {
+          algorithm: v.algorithm,
+          sampleSeconds: v.sampleSeconds,
+          durationMs: v.durationMs,
+          frames: v.frames.map((x) => ({ atMs: x.atMs, value: x.value, quality: x.quality })),
+        },
+      }
+    : {};
   // The manifest store kept for the Soft Binding Resolution API: the entry says which bytes it is.
   const store = { manifestStoreSha256: sha256(signed.manifestStore) };
-  return { action: 'output.signed', subjectId: plan.id, content: { ...outputFacts(plan, signed, hashes), ...store, ...fingerprints } as Record<string, unknown> };
+  return {
+    action: 'output.signed',
+    subjectId: plan.id,
+    content: { ...outputFacts(plan, signed, hashes), ...store, ...fingerprints, ...video } as Record<string, unknown>,
+  };
 }
 
 /** The output's row: its facts, the stored prompt if configured, and where its entry is. */

@@ -56,6 +56,7 @@ export function outputProjections(q: Queryable): StateProjection[] {
     }),
     fingerprintsProjection(q),
     manifestStoresProjection(q),
+    videoFramesProjection(q),
   ];
 }
 
@@ -159,5 +160,64 @@ function fingerprintsProjection(q: Queryable): StateProjection {
       return rows[0] ? toStored(rows[0]) : undefined;
     },
     columnName: (prop) => ({ outputId: 'output_id', chunks: 'c0..c15' })[prop] ?? prop,
+  };
+}
+
+type VideoFrameRow = { output_id: string; at_ms: number; value: string; quality: number; idx: string | number | null; chunks: number[] };
+
+/**
+ * output_video_frames, as the video's own entry states its frames (`videoFingerprint.frames`; the rows claim
+ * their output's index, as fingerprints do). A forged frame would lead a copy to another output, or to a
+ * stretch of it that the copy is not.
+ */
+function videoFramesProjection(q: Queryable): StateProjection {
+  const select = (where: SQL) =>
+    queryRows<VideoFrameRow>(
+      q,
+      sql`select f.output_id, f.at_ms, f.value, f.quality, o.audit_index as idx,
+            array[f.c0, f.c1, f.c2, f.c3, f.c4, f.c5, f.c6, f.c7, f.c8, f.c9, f.c10, f.c11, f.c12, f.c13, f.c14, f.c15] as chunks
+          from output_video_frames f left join outputs o on o.id = f.output_id
+          where ${where}
+          order by o.audit_index, f.output_id, f.at_ms`,
+    );
+  const chunksAgree = (r: VideoFrameRow) => {
+    try {
+      return pdqWords(r.value).every((w, i) => Number(r.chunks[i]) === w);
+    } catch {
+      return false;
+    }
+  };
+  const toStored = (r: VideoFrameRow): StoredRow => ({
+    index: r.idx === null ? null : Number(r.idx),
+    key: joinKey(r.output_id, Number(r.at_ms)),
+    values: { outputId: r.output_id, atMs: Number(r.at_ms), value: r.value, quality: Number(r.quality), chunks: chunksAgree(r) ? AS_THE_VALUE : 'differ from the value' },
+  });
+  return {
+    table: 'output_video_frames',
+    expect(event) {
+      if (event.action !== 'output.signed') return [];
+      const c = contentOf(event);
+      const v = c.videoFingerprint as { frames?: { atMs: number; value: string; quality: number }[] } | null | undefined;
+      if (!v || !Array.isArray(v.frames)) return [];
+      const outputId = String(c.id ?? event.subjectId);
+      return v.frames.map((x) => ({
+        key: joinKey(outputId, x.atMs),
+        values: { outputId, atMs: x.atMs, value: x.value, quality: x.quality, chunks: AS_THE_VALUE },
+      }));
+    },
+    async read(range) {
+      const where =
+        'outside' in range
+          ? sql`o.audit_index is null or o.audit_index < 0 or o.audit_index >= ${range.outside}`
+          : sql`o.audit_index >= ${range.from} and o.audit_index < ${range.to}`;
+      return (await select(where)).map(toStored);
+    },
+    async find(key) {
+      const [outputId, atMs] = key.split('/');
+      if (!outputId || !/^\d+$/.test(atMs ?? '')) return undefined;
+      const rows = await select(sql`f.output_id = ${outputId} and f.at_ms = ${Number(atMs)}::int`);
+      return rows[0] ? toStored(rows[0]) : undefined;
+    },
+    columnName: (prop) => ({ outputId: 'output_id', atMs: 'at_ms', chunks: 'c0..c15' })[prop] ?? prop,
   };
 }

@@ -51,17 +51,41 @@ const Verification = z
     }),
     recovery: z
       .object({
-        fingerprint: z.object({ algorithm: z.literal('pdq'), value: z.string(), quality: z.number().int() }),
+        fingerprint: z
+          .object({ algorithm: z.literal('pdq'), value: z.string(), quality: z.number().int() })
+          .optional()
+          .openapi({ description: 'a still image’s: its PDQ fingerprint' }),
+        videoFingerprint: z
+          .object({ algorithm: z.literal('pdq'), frames: z.number().int(), usable: z.number().int(), durationMs: z.number().int() })
+          .optional()
+          .openapi({
+            description:
+              'a video’s: how many frames were sampled (one a second and each scene cut), how many have enough detail to be matched (PDQ quality 50 or more), and its duration in milliseconds',
+          }),
         threshold: z.number().int(),
         statement: z.string().openapi({ description: 'that these bytes differ from the signed ones, so the file itself is not verified' }),
         candidates: z.array(
           z
             .object({
               outputId: z.string(),
-              distance: z.number().int().openapi({ description: 'Hamming distance in bits (of 256) between the fingerprints' }),
+              distance: z.number().int().openapi({
+                description: 'Hamming distance in bits (of 256) between the fingerprints; for a video, the median over its matched frames',
+              }),
               threshold: z.number().int(),
-              region: z.enum(['whole', 'centre']).openapi({
-                description: 'which of the output’s fingerprints the file is near: the whole picture’s PDQ, or its centre’s (the middle 95 %, what a border crop keeps)',
+              region: z.enum(['whole', 'centre']).optional().openapi({
+                description:
+                  'a still image’s: which of the output’s fingerprints the file is near: the whole picture’s PDQ, or its centre’s (the middle 95 %, what a border crop keeps)',
+              }),
+              matched: z.number().int().optional().openapi({
+                description: 'a video’s: how many of the file’s usable sampled frames matched a frame of the output within `threshold`, at one time offset',
+              }),
+              of: z.number().int().optional().openapi({ description: 'a video’s: how many usable frames the file has (at least half must match)' }),
+              offset: z.number().int().optional().openapi({
+                description: 'a video’s: where in the output the file begins, in milliseconds (0 for a re-encode, the cut’s start for a cut)',
+              }),
+              range: z.object({ start: z.number().int(), end: z.number().int() }).optional().openapi({
+                description:
+                  'a video’s: the stretch of the output the file covers, in milliseconds from the output’s start (as its manifest’s soft-binding timespans): from its first matched frame to where the file ends',
               }),
               colourLayoutThreshold: z.number().int().optional().openapi({
                 description: 'only for a flat picture (PDQ quality below 50): its colour layout was also within this many levels of the output’s',
@@ -77,7 +101,7 @@ const Verification = z
       .optional()
       .openapi({
         description:
-          'only with `recovered`: the file carries no manifest, and its PDQ fingerprint is within `threshold` bits of these outputs’ (their whole picture’s or their centre’s; nearest first); `ledger`, `lineage`, `standing` and `proof` beside the verdict are the nearest one’s',
+          'only with `recovered`: the file carries no manifest, and its PDQ fingerprint is within `threshold` bits of these outputs’ (their whole picture’s or their centre’s; nearest first); for a video, most of its sampled frames are within `threshold` of these outputs’ frames at one time offset (the largest matched share first); `ledger`, `lineage`, `standing` and `proof` beside the verdict are the first one’s',
       }),
   })
   .passthrough()

@@ -4,7 +4,9 @@ import { type IndexReservation, LogMovedOn } from '../audit/ledger.ts';
 import type { Principal } from '../auth/tokens.ts';
 import { newId } from '../db/ids.ts';
 import { addFingerprint } from '../fingerprints/store.ts';
+import { addVideoFrames, recordedFrames } from '../fingerprints/video-store.ts';
 import { fingerprintOutput } from '../media/fingerprint.ts';
+import { fingerprintVideo, VIDEO_SAMPLE_SECONDS } from '../media/video-fingerprint.ts';
 import { sha256OnThreadPool } from '../provenance/c2pa/c2pa-wasm.ts';
 import { C2paError } from '../provenance/c2pa/errors.ts';
 import type { TimestampAuthority } from '../provenance/c2pa/tsa-client.ts';
@@ -13,7 +15,17 @@ import type { Signer } from '../signing/signer.ts';
 import type { OutputDeps } from './deps.ts';
 import { generationGate } from './generation-gate.ts';
 import { buildOutputManifest } from './manifest.ts';
-import { checkpointsSeen, checkpointWithClearance, type OutputFingerprints, type OutputHashes, type OutputInput, type SignPlan, sourceAssets } from './plan.ts';
+import {
+  checkpointsSeen,
+  checkpointWithClearance,
+  type OutputFingerprints,
+  type OutputHashes,
+  type OutputInput,
+  type OutputSoftBinding,
+  type OutputVideoFingerprint,
+  type SignPlan,
+  sourceAssets,
+} from './plan.ts';
 import { c2paProblem, supportedType } from './problems.ts';
 import type { OutputRow } from './reader.ts';
 import { fingerprintList, outputEvent, outputValues, recordAt, sha256, withdrawIfRecorded } from './record.ts';
@@ -58,9 +70,9 @@ export async function signOutput(app: OutputDeps, principal: Principal, input: O
   const mimeType = supportedType(input.mimeType, input.bytes);
   const originalDigest = sha256OnThreadPool(input.bytes);
   originalDigest.catch(() => {}); // awaited below unless something fails first
-  // Decoded by libvips on its own threads meanwhile. Signing adds a manifest, not pixels, so the file as
-  // generated has the signed file's fingerprint.
-  const fingerprinting = app.config.outputs.softBinding === 'pdq' ? outputFingerprint(mimeType, input.bytes) : Promise.resolve(null);
+  // Decoded by libvips on its own threads (a video by ffmpeg, in its own process) meanwhile. Signing adds a
+  // manifest, not pixels, so the file as generated has the signed file's fingerprint.
+  const fingerprinting = app.config.outputs.softBinding === 'pdq' ? outputSoftBinding(app, mimeType, input.bytes) : Promise.resolve(NO_SOFT_BINDING);
   fingerprinting.catch(() => {}); // likewise
   const remembered = app.ledger.rememberedTip();
   const tipRead = remembered ? undefined : app.ledger.tip();
@@ -117,8 +129,34 @@ export async function signOutput(app: OutputDeps, principal: Principal, input: O
   return signUnderLock(app, principal, plan, await originalDigest, await fingerprinting);
 }
 
-/** Still images the ledger fingerprints. A video has no fingerprint yet (its frames would need a decoder). */
+/** Still images the ledger fingerprints. */
 const FINGERPRINTED = new Set(['image/jpeg', 'image/png', 'image/webp']);
+/** Videos the ledger fingerprints by their frames (decoded by the packaged ffmpeg). */
+export const VIDEO_FINGERPRINTED = new Set(['video/mp4', 'video/quicktime']);
+const NO_SOFT_BINDING: OutputSoftBinding = { fingerprints: null, videoFingerprint: null };
+
+/** What soft binding records of this output: a still image's fingerprints, a video's frames, or nothing. */
+async function outputSoftBinding(app: Pick<OutputDeps, 'logger'>, mimeType: string, bytes: Uint8Array): Promise<OutputSoftBinding> {
+  if (VIDEO_FINGERPRINTED.has(mimeType)) return { fingerprints: null, videoFingerprint: await outputVideoFingerprint(app, bytes) };
+  return { fingerprints: await outputFingerprint(mimeType, bytes), videoFingerprint: null };
+}
+
+/** The video's sampled frames, or null (ffmpeg finds no frame it can decode: the output is signed without). */
+async function outputVideoFingerprint(app: Pick<OutputDeps, 'logger'>, bytes: Uint8Array): Promise<OutputVideoFingerprint | null> {
+  let fp: Awaited<ReturnType<typeof fingerprintVideo>>;
+  try {
+    fp = await fingerprintVideo(bytes);
+  } catch (err) {
+    // ffmpeg could not be run at all: the output is still signed, as with soft binding off, and the fault said.
+    app.logger.error({ err }, 'the video could not be fingerprinted: ffmpeg did not run');
+    return null;
+  }
+  if (!fp) return null;
+  const frames = recordedFrames(fp.frames);
+  if (frames.length === 0) return null;
+  const durationMs = Math.max(Math.round(fp.duration * 1000), frames.at(-1)!.atMs + 1);
+  return { algorithm: 'pdq', sampleSeconds: VIDEO_SAMPLE_SECONDS, durationMs, frames };
+}
 
 /** The output's fingerprints, or null (a video, another image type, or pixels libvips cannot decode). */
 async function outputFingerprint(mimeType: string, bytes: Uint8Array): Promise<OutputFingerprints | null> {
@@ -160,7 +198,7 @@ async function signAtTip(
   plan: SignPlan,
   slot: IndexReservation,
   originalDigest: Promise<string>,
-  fingerprinting: Promise<OutputFingerprints | null>,
+  fingerprinting: Promise<OutputSoftBinding>,
   stopIfPassed: boolean,
 ): Promise<{ bytes: Uint8Array; output: OutputRow }> {
   const db = app.database.db;
@@ -171,7 +209,7 @@ async function signAtTip(
   gate.catch(() => {}); // awaited by the signer, or in signManifest if c2pa-rs fails before it asks
   // c2pa-rs holds this thread until it asks for the signature: the gate's statement leaves first.
   await statementsSent();
-  // The manifest states the fingerprint (its soft binding), so c2pa-rs starts once libvips has decoded.
+  // The manifest states the fingerprint (its soft binding), so c2pa-rs starts once libvips (or ffmpeg) has decoded.
   const fingerprint = await fingerprinting;
   let recording: Promise<OutputRow> | undefined;
   let signed: SignResult;
@@ -188,7 +226,7 @@ async function signAtTip(
         if (stopIfPassed && logSize > slot.index) throw new TipPassed(slot.index, logSize);
       },
       async (s) => {
-        const hashes: OutputHashes = { signedSha256: sha256(s.bytes), originalSha256: await originalDigest, fingerprints: fingerprint };
+        const hashes: OutputHashes = { signedSha256: sha256(s.bytes), originalSha256: await originalDigest, ...fingerprint };
         // Committed once the signs before it have been (the tip at its index), or not at all (LogMovedOn).
         recording = slot.tip().then((tip) => recordAt(app, principal, plan, tip, s, hashes));
         recording.then(
@@ -213,7 +251,7 @@ async function signUnderLock(
   principal: Principal,
   plan: SignPlan,
   originalSha256: string,
-  fingerprint: OutputFingerprints | null,
+  fingerprint: OutputSoftBinding,
 ): Promise<{ bytes: Uint8Array; output: OutputRow }> {
   let signed: SignResult | undefined;
   const output = await app.ledger.change(principal, async ({ tx, record }) => {
@@ -223,7 +261,7 @@ async function signUnderLock(
     // Recorded first for its index; the content is completed below, before the entry is sealed.
     const event = record({ action: 'output.signed', subjectId: plan.id, content: {} });
     signed = await signManifest(app, plan, fingerprint, event.index);
-    const hashes: OutputHashes = { originalSha256, signedSha256: sha256(signed.bytes), fingerprints: fingerprint };
+    const hashes: OutputHashes = { originalSha256, signedSha256: sha256(signed.bytes), ...fingerprint };
     Object.assign(event.content, outputEvent(plan, signed, hashes).content);
     const [row] = await tx
       .insert(outputs)
@@ -233,6 +271,7 @@ async function signUnderLock(
       .execute();
     await tx.insert(outputManifestStores).values({ outputId: plan.id, store: signed.manifestStore });
     for (const f of fingerprintList(hashes)) await addFingerprint(tx, { outputId: plan.id, ...f });
+    if (hashes.videoFingerprint) await addVideoFrames(tx, plan.id, hashes.videoFingerprint.frames);
     return row!;
   });
   return { bytes: signed!.bytes, output };
@@ -245,7 +284,7 @@ async function signUnderLock(
 async function signManifest(
   app: OutputDeps,
   plan: SignPlan,
-  fingerprint: OutputFingerprints | null,
+  { fingerprints: fingerprint, videoFingerprint: video }: OutputSoftBinding,
   auditIndex: number,
   beforeSignature?: () => Promise<void>,
   onSigned?: (signed: SignResult) => Promise<void>,
@@ -258,6 +297,7 @@ async function signManifest(
     promptDisclosure: app.config.outputs.promptDisclosure,
     claimGenerator: { name: 'Clearframe', version: '0.1.0' },
     softBinding: fingerprint ? { pdq: fingerprint.whole.value, centre: fingerprint.centre.value } : null,
+    videoSoftBinding: video ? { frames: video.frames, durationMs: video.durationMs } : null,
     lineage: {
       outputId: plan.id,
       checkpoint: { id: checkpoint.id, ref: checkpoint.vertexModel ?? checkpoint.externalRef ?? checkpoint.id, artifactDigest: checkpoint.artifactDigest },

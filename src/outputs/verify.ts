@@ -7,9 +7,12 @@ import { checkpointStatus } from '../checkpoints/service.ts';
 import { checkpoints } from '../checkpoints/tables.ts';
 import type { Queryable } from '../db/database.ts';
 import { anyFingerprint, type FingerprintMatch, nearest } from '../fingerprints/store.ts';
+import { anyVideoFrame, framesInSeconds, MAX_PROBES, outputsWithFramesNear, videoFramesOf } from '../fingerprints/video-store.ts';
 import { clearances } from '../gate/tables.ts';
 import { Problem } from '../http/problem.ts';
 import { type Fingerprint, fingerprintImage } from '../media/fingerprint.ts';
+import { fingerprintVideo, type VideoFrameFingerprint } from '../media/video-fingerprint.ts';
+import { MIN_FRAME_QUALITY, matchVideo, type VideoMatch } from '../media/video-match.ts';
 import { resolveMimeType } from '../provenance/c2pa/formats.ts';
 import type { ReadResult } from '../provenance/c2pa/types.ts';
 import type { OutputDeps } from './deps.ts';
@@ -31,7 +34,8 @@ const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
  *    never fetches it, so nothing is verified;
  *  - no-manifest: nothing to verify (no manifest store anywhere in the file), and its pixels match no output;
  *  - recovered: no manifest, but its pixels match one or more outputs this ledger signed (PDQ fingerprint
- *    within RECOVERY_THRESHOLD bits): each candidate with its record, lineage, standing and proof. The bytes
+ *    within RECOVERY_THRESHOLD bits; a video's sampled frames, most of them, at one time offset): each
+ *    candidate with its record, lineage, standing and proof. The bytes
  *    are not the signed ones (stripped, re-encoded, resized), so nothing about them is verified: it says
  *    which signed output this file looks like, not that it is one;
  *  - tampered: a manifest whose hashes no longer match the content (altered since signing);
@@ -67,8 +71,12 @@ export const RECOVERY_MIN_QUALITY = 50;
  * stranger that PDQ alone would confuse with it does not (docs/benchmarks.md, "softbinding").
  */
 export const RECOVERY_LAYOUT_THRESHOLD = 8;
-/** The still-image types the ledger fingerprints at signing (sign.ts); a video is not recovered (yet). */
+/** The still-image types the ledger fingerprints at signing (sign.ts). */
 export const RECOVERABLE_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp']);
+/** The video types the ledger fingerprints at signing by their frames (sign.ts, VIDEO_FINGERPRINTED). */
+export const RECOVERABLE_VIDEO_TYPES = new Set(['video/mp4', 'video/quicktime']);
+/** At most this many videos whose frames are near the copy's are matched against it (video-match.ts) for the candidates. */
+const MAX_VIDEO_LOOKUPS = 20;
 /** At most this many candidates, nearest first. */
 const MAX_CANDIDATES = 5;
 export type VerifyVerdict = (typeof VERIFY_VERDICTS)[number];
@@ -118,12 +126,17 @@ export async function verifyFile(app: OutputDeps, bytes: Uint8Array, declaredTyp
   const fileSha256 = await digest;
   if (read.kind !== 'manifest') {
     // Only a file without any manifest is looked up by its pixels: one with a manifest is judged by it.
-    const recovered = await recover(app, bytes, mimeType, size, fingerprintFile);
+    const recovered = RECOVERABLE_VIDEO_TYPES.has(mimeType) ? await recoverVideo(app, bytes, size) : await recover(app, bytes, mimeType, size, fingerprintFile);
     if (recovered) {
       const best = recovered.candidates[0]!;
+      const outputsText = recovered.candidates.length === 1 ? 'an output' : `${recovered.candidates.length} outputs`;
+      const how =
+        'matched' in best
+          ? `its frames match ${outputsText} this ledger signed (PDQ, ${best.matched} of ${best.of} sampled frames within ${RECOVERY_THRESHOLD} bits, a median ${best.distance} of 256 bits apart)`
+          : `its pixels match ${outputsText} this ledger signed (PDQ, ${best.distance} of 256 bits apart, threshold ${RECOVERY_THRESHOLD})`;
       return {
         verdict: 'recovered' as VerifyVerdict,
-        detail: `the file carries no C2PA manifest, but its pixels match ${recovered.candidates.length === 1 ? 'an output' : `${recovered.candidates.length} outputs`} this ledger signed (PDQ, ${best.distance} of 256 bits apart, threshold ${RECOVERY_THRESHOLD}); ${BYTES_DIFFER}`,
+        detail: `the file carries no C2PA manifest, but ${how}; ${BYTES_DIFFER}`,
         sha256: fileSha256,
         mimeType,
         c2pa: null,
@@ -213,6 +226,15 @@ export async function fingerprintsSearchable(app: Pick<OutputDeps, 'config' | 'd
 }
 const databasesWithFingerprints = new WeakSet<object>();
 
+/** The same for videos' frames: whether a video's frames can lead anywhere, or it need not be decoded at all. */
+export async function videoFramesSearchable(app: Pick<OutputDeps, 'config' | 'database'>): Promise<boolean> {
+  if (app.config.outputs.softBinding === 'pdq' || databasesWithVideoFrames.has(app.database)) return true;
+  if (!(await anyVideoFrame(app.database.db))) return false;
+  databasesWithVideoFrames.add(app.database);
+  return true;
+}
+const databasesWithVideoFrames = new WeakSet<object>();
+
 /**
  * The fingerprint of a still image the ledger could match on: none when no fingerprint is registered (and
  * then the file is not decoded), or when it does not decode.
@@ -254,28 +276,15 @@ async function recover(app: OutputDeps, bytes: Uint8Array, mimeType: string, siz
   const matches = await outputsNear(db, fp, MAX_CANDIDATES);
   if (matches.length === 0) return null;
   const candidates = await Promise.all(
-    matches.map(async (m) => {
-      const [row] = await withCheckpoint(db).where(eq(outputs.id, m.outputId)).prepare('verify_output_by_id').execute();
-      if (!row) return null; // a fingerprint is written with its output, so this is not expected
-      const [facts, lineage] = await Promise.all([ledgerFacts(app, row, size), lineageFromRecord(app, row)]);
-      return {
-        outputId: row.output.id,
+    matches.map((m) =>
+      candidateOf(app, m.outputId, size, {
         distance: m.distance,
         threshold: RECOVERY_THRESHOLD,
         // Which of its fingerprints the file is near: the whole picture's, or its centre's (a cropped copy).
         region: m.algorithm === 'pdq-centre' ? ('centre' as const) : ('whole' as const),
         ...(fp.quality < RECOVERY_MIN_QUALITY ? { colourLayoutThreshold: RECOVERY_LAYOUT_THRESHOLD } : {}),
-        ledger: {
-          match: 'fingerprint' as const,
-          outputId: row.output.id,
-          signedSha256: row.output.signedSha256,
-          auditIndex: row.output.auditIndex,
-          withdrawal: withdrawalView(row.withdrawal),
-        },
-        lineage,
-        ...facts,
-      };
-    }),
+      }),
+    ),
   );
   const found = candidates.filter((c) => c !== null);
   if (found.length === 0) return null;
@@ -285,6 +294,113 @@ async function recover(app: OutputDeps, bytes: Uint8Array, mimeType: string, siz
     statement: BYTES_DIFFER,
     candidates: found,
   };
+}
+
+/**
+ * A candidate output as a verified file's answer would give it: how near the file is (`similarity`), then
+ * its record, lineage (from the ledger, the manifest being gone), standing and proof.
+ */
+async function candidateOf<T extends object>(app: OutputDeps, outputId: string, size: Promise<number>, similarity: T) {
+  const db = app.database.db;
+  const [row] = await withCheckpoint(db).where(eq(outputs.id, outputId)).prepare('verify_output_by_id').execute();
+  if (!row) return null; // a fingerprint is written with its output, so this is not expected
+  const [facts, lineage] = await Promise.all([ledgerFacts(app, row, size), lineageFromRecord(app, row)]);
+  return {
+    outputId: row.output.id,
+    ...similarity,
+    ledger: {
+      match: 'fingerprint' as const,
+      outputId: row.output.id,
+      signedSha256: row.output.signedSha256,
+      auditIndex: row.output.auditIndex,
+      withdrawal: withdrawalView(row.withdrawal),
+    },
+    lineage,
+    ...facts,
+  };
+}
+
+/**
+ * The video outputs a video file's frames lead to (`media/video-fingerprint.ts`, then `video-match.ts`):
+ * up to MAX_PROBES of the copy's frames (spread over it) are looked up through the chunk indexes, and each
+ * output found is matched frame by frame against all of the copy's. Best first: the larger share of the
+ * copy's frames matched, then the nearer. Null when no video frame could lead anywhere, the file does not
+ * decode, has no frame with enough to recognise, or matches nothing.
+ */
+async function recoverVideo(app: OutputDeps, bytes: Uint8Array, size: Promise<number>) {
+  if (!(await videoFramesSearchable(app))) return null;
+  let fp: Awaited<ReturnType<typeof fingerprintVideo>>;
+  try {
+    fp = await fingerprintVideo(bytes);
+  } catch (err) {
+    // ffmpeg could not be run at all: nothing is recovered, and the fault is said (the file is not at fault).
+    app.logger.error({ err }, 'a video could not be fingerprinted for verification: ffmpeg did not run');
+    return null;
+  }
+  if (!fp) return null;
+  const query = fp;
+  const usable = query.frames.filter((f) => f.quality >= MIN_FRAME_QUALITY);
+  if (usable.length === 0) return null;
+  const db = app.database.db;
+  const near = await outputsWithFramesNear(
+    db,
+    spread(usable, MAX_PROBES).map((f) => f.value),
+    RECOVERY_THRESHOLD,
+    MAX_VIDEO_LOOKUPS,
+  );
+  if (near.length === 0) return null;
+  const registered = await videoFramesOf(
+    db,
+    near.map((n) => n.outputId),
+  );
+  const matched = near
+    .flatMap((n) => {
+      const frames = framesInSeconds(registered.get(n.outputId) ?? []);
+      const m = matchVideo(frames, query.frames, RECOVERY_THRESHOLD);
+      return m ? [{ outputId: n.outputId, m, frames }] : [];
+    })
+    .sort((a, b) => b.m.matched / b.m.of - a.m.matched / a.m.of || a.m.distance - b.m.distance || (a.outputId < b.outputId ? -1 : 1))
+    .slice(0, MAX_CANDIDATES);
+  if (matched.length === 0) return null;
+  const candidates = await Promise.all(
+    matched.map(({ outputId, m, frames }) =>
+      candidateOf(app, outputId, size, {
+        // The median distance of the matched frames.
+        distance: m.distance,
+        threshold: RECOVERY_THRESHOLD,
+        matched: m.matched,
+        of: m.of,
+        offset: Math.round(m.offset * 1000),
+        range: coveredRange(frames, m, query.duration),
+      }),
+    ),
+  );
+  const found = candidates.filter((c) => c !== null);
+  if (found.length === 0) return null;
+  return {
+    videoFingerprint: { algorithm: 'pdq' as const, frames: query.frames.length, usable: usable.length, durationMs: Math.round(query.duration * 1000) },
+    threshold: RECOVERY_THRESHOLD,
+    statement: BYTES_DIFFER,
+    candidates: found,
+  };
+}
+
+/** At most `n` of `xs`, evenly spread, the first and the last among them. */
+function spread<T>(xs: readonly T[], n: number): T[] {
+  if (xs.length <= n) return [...xs];
+  return Array.from({ length: n }, (_, i) => xs[Math.round((i * (xs.length - 1)) / (n - 1))]!);
+}
+
+/**
+ * The stretch of the original the copy covers, in milliseconds (as the manifest's timespans): from its first
+ * matched frame to where the copy ends in the original's time, but not past the timespan of its last
+ * matched frame (up to the next sampled frame of the original).
+ */
+function coveredRange(registered: readonly VideoFrameFingerprint[], m: VideoMatch, queryDuration: number): { start: number; end: number } {
+  const next = registered.find((f) => f.at > m.range.to);
+  const copyEnds = m.offset + queryDuration;
+  const end = next ? Math.min(next.at, copyEnds) : copyEnds;
+  return { start: Math.round(m.range.from * 1000), end: Math.round(Math.max(end, m.range.to) * 1000) };
 }
 
 /** The lineage the output's manifest stated, rebuilt from its record (the same canonical form `readOutputLineage` gives). */
