@@ -4,7 +4,7 @@ import type { StateVerification } from '../../src/audit/state-check.ts';
 import { withdrawIfRecorded } from '../../src/outputs/record.ts';
 import { outputs } from '../../src/outputs/tables.ts';
 import { verifyState } from '../../src/state-projections.ts';
-import { makeJpeg } from '../fixtures/media.ts';
+import { makeJpeg, makeMp4 } from '../fixtures/media.ts';
 import { databaseUnavailable } from '../support/db.ts';
 import { type FakeVertex, startFakeVertex } from '../support/fake-vertex.ts';
 import { activeCheckpoint, dataset, licensedAsset } from '../support/gate-fixtures.ts';
@@ -46,6 +46,14 @@ describe.skipIf(databaseUnavailable())('the state tables replayed from the log',
     const db = svc.runtime.ctx.database.db;
     const [output] = await db.select().from(outputs).where(sql`${outputs.id} = ${ids.output}`);
     await withdrawIfRecorded(svc.runtime.ctx, { sub: 'generator-user', role: 'generator' }, Promise.resolve(output!), new Error('read-back refused'));
+
+    // A video output: its sampled frames recorded beside it.
+    const video = new FormData();
+    video.set('file', new File([makeMp4({ frames: 25 })], 'shot.mp4', { type: 'video/mp4' }));
+    video.set('checkpointId', ids.checkpoint);
+    const signedVideo = await svc.call('POST', '/v1/outputs', { token: generator, form: video });
+    expect(signedVideo.status).toBe(200);
+    ids.video = signedVideo.headers.get('clearframe-output-id')!;
 
     // An approval, on a license whose derivatives grant asks for one.
     const approvable = await licensedAsset(svc, legal);
@@ -129,6 +137,7 @@ describe.skipIf(databaseUnavailable())('the state tables replayed from the log',
       'output_withdrawals',
       'output_fingerprints',
       'output_manifest_stores',
+      'output_video_frames',
     ]) {
       expect(r.rows[table], table).toBeGreaterThan(0);
     }
@@ -169,6 +178,10 @@ describe.skipIf(databaseUnavailable())('the state tables replayed from the log',
     ['output_fingerprints', () => sql`update output_fingerprints set quality = 1 where output_id = ${ids.output}`, () => '', 'quality'],
     // Another manifest store than the one signed: the Soft Binding API would hand it out.
     ['output_manifest_stores', () => sql`update output_manifest_stores set store = store || '\\x00'::bytea where output_id = ${ids.output}`, () => ids.output!, 'sha256(store)'],
+    // Likewise a video's frame, and a frame taken away would move the stretch a cut copy is matched to.
+    ['output_video_frames', () => sql`update output_video_frames set c3 = c3 # 1 where output_id = ${ids.video} and at_ms = 0`, () => `${ids.video}/0`, 'c0..c15'],
+    ['output_video_frames', () => sql`update output_video_frames set quality = 1 where output_id = ${ids.video}`, () => `${ids.video}/0`, 'quality'],
+    ['output_video_frames', () => sql`delete from output_video_frames where output_id = ${ids.video} and at_ms = 0`, () => `${ids.video}/0`, '(row)'],
   ];
   for (const [table, forge, row, column] of cases) {
     it(`names a forged ${table} row and its column (${column})`, async () => {
