@@ -5,19 +5,22 @@
  * another bitrate, or cut to 10 seconds) is led back by `/v1/verify` to the output and the stretch of it
  * the copy covers.
  */
+import { writeFileSync } from 'node:fs';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readEvent } from '../../src/audit/log-store.ts';
 import { outputFingerprints, outputVideoFrames } from '../../src/fingerprints/tables.ts';
 import { fingerprintVideo } from '../../src/media/video-fingerprint.ts';
 import { readSoftBindings, readVideoSoftBinding, SOFT_BINDING_ALG } from '../../src/outputs/manifest.ts';
+import { signOutput } from '../../src/outputs/sign.ts';
 import { outputs } from '../../src/outputs/tables.ts';
 import { RECOVERY_THRESHOLD } from '../../src/outputs/verify.ts';
 import { createC2paWasmEngine } from '../../src/provenance/c2pa/c2pa-wasm.ts';
+import type { ManifestEngine } from '../../src/provenance/c2pa/types.ts';
 import { verifyState } from '../../src/state-projections.ts';
 import { cut, reencoded, twoScenes, unrelated, videoFolder } from '../fixtures/videos.ts';
 import { databaseUnavailable } from '../support/db.ts';
-import { activeCheckpoint } from '../support/gate-fixtures.ts';
+import { activeCheckpoint, licensedAsset } from '../support/gate-fixtures.ts';
 import { startTestService, type TestService } from '../support/service.ts';
 
 type Frame = { atMs: number; value: string; quality: number };
@@ -48,6 +51,7 @@ type Verification = {
 
 describe.skipIf(databaseUnavailable())('soft binding: videos recovered from their frames', () => {
   let svc: TestService;
+  let legal: string;
   let generator: string;
   let distributor: string;
   let checkpointId: string;
@@ -56,14 +60,15 @@ describe.skipIf(databaseUnavailable())('soft binding: videos recovered from thei
 
   beforeAll(async () => {
     svc = await startTestService({ OUTPUT_SOFT_BINDING: 'pdq' });
-    const [legal, vendor] = await Promise.all([svc.token('legal'), svc.token('vendor')]);
+    let vendor: string;
+    [legal, vendor] = await Promise.all([svc.token('legal'), svc.token('vendor')]);
     [generator, distributor] = await Promise.all([svc.token('generator'), svc.token('distributor')]);
     checkpointId = (await activeCheckpoint(svc, legal, vendor, 1)).checkpoint.id;
     videos.make(twoScenes('{original.mp4}'));
     videos.make(unrelated('{unrelated.mp4}'));
     signed = await sign(videos.read('original.mp4'));
     // The copies are made from the signed file, as a platform would receive it.
-    await import('node:fs/promises').then((fs) => fs.writeFile(videos.at('signed.mp4'), signed.bytes));
+    writeFileSync(videos.at('signed.mp4'), signed.bytes);
     videos.make(reencoded(videos.at('signed.mp4'), '{bitrate.mp4}'));
     videos.make(cut(videos.at('signed.mp4'), '{cut.mp4}', 6, 10));
   }, 60_000);
@@ -177,4 +182,39 @@ describe.skipIf(databaseUnavailable())('soft binding: videos recovered from thei
     expect(exact.ledger).toMatchObject({ match: 'exact', outputId: signed.id });
     expect(exact).not.toHaveProperty('recovery');
   });
+
+  it('records the frames also when the output is made again under the lock (the log moved on mid-sign)', async () => {
+    const ctx = svc.runtime.ctx;
+    let landed = false;
+    const engine: ManifestEngine = {
+      sign: async (input) => {
+        // Another writer's change during the first sign: its commit finds the log moved on.
+        if (!landed) {
+          landed = true;
+          await licensedAsset(svc, legal, null);
+        }
+        return ctx.c2pa.sign(input);
+      },
+      read: (input) => ctx.c2pa.read(input),
+    };
+    const { bytes, output } = await signOutput(
+      { ...ctx, c2pa: engine },
+      { sub: 'render-farm', role: 'generator' },
+      { bytes: videos.read('unrelated.mp4'), mimeType: 'video/mp4', title: 't', checkpointId, sourceAssetIds: [] },
+    );
+    expect(landed).toBe(true);
+    const stated = ((await entryOf(output.id)).content as { videoFingerprint: { frames: Frame[] } }).videoFingerprint.frames;
+    const fp = (await fingerprintVideo(bytes))!;
+    expect(stated).toEqual(fp.frames.map((f) => ({ atMs: Math.round(f.at * 1000), value: f.value, quality: f.quality })));
+    const rows = await ctx.database.db.select().from(outputVideoFrames).where(eq(outputVideoFrames.outputId, output.id)).orderBy(outputVideoFrames.atMs);
+    expect(rows.map((r) => ({ atMs: r.atMs, value: r.value, quality: r.quality }))).toEqual(stated);
+    expect(readVideoSoftBinding(await ctx.c2pa.read({ bytes, mimeType: 'video/mp4' }))?.map((f) => f.value)).toEqual(stated.map((f) => f.value));
+    expect((await verifyState(ctx.database.db)).problem).toBeUndefined();
+    // And the unrelated video, now signed, is recovered from a copy of its own.
+    writeFileSync(videos.at('signed-life.mp4'), bytes);
+    videos.make(reencoded(videos.at('signed-life.mp4'), '{life-copy.mp4}', '400k'));
+    const v = await verify(videos.read('life-copy.mp4'));
+    expect(v.verdict, v.detail).toBe('recovered');
+    expect(v.recovery!.candidates.map((c) => c.outputId)).toEqual([output.id]);
+  }, 30_000);
 });
