@@ -51,6 +51,7 @@ import { queryTextPrepared } from '../src/db/database.ts';
 import { clearances } from '../src/gate/tables.ts';
 import { decodeForPdq, fingerprintImage } from '../src/media/fingerprint.ts';
 import { pdqFromPixels } from '../src/media/pdq.ts';
+import { fingerprintVideo } from '../src/media/video-fingerprint.ts';
 import { TRAINED_ALGORITHMIC_MEDIA } from '../src/outputs/manifest.ts';
 import { signOutput } from '../src/outputs/sign.ts';
 import { outputs } from '../src/outputs/tables.ts';
@@ -130,7 +131,8 @@ async function runC2pa() {
       // Per Clearframe call: the time inside c2pa-rs, and the rest (total minus inside) of the same call.
       const inside: Record<string, number[]> = { clearframe: [], clearframeNoCheck: [], clearframeSoftBinding: [], verify: [] };
       const outside: Record<string, number[]> = { clearframe: [], clearframeNoCheck: [], clearframeSoftBinding: [], verify: [] };
-      // The same sign with OUTPUT_SOFT_BINDING=pdq: the fingerprint decoded, hashed, recorded and in the manifest.
+      // The same sign with OUTPUT_SOFT_BINDING=pdq: the fingerprint decoded, hashed, recorded and in the manifest
+      // (a video's: its sampled frames, decoded by ffmpeg in its own process).
       const ctxSoftBinding = { ...cfCtx, config: { ...cfCtx.config, outputs: { ...cfCtx.config.outputs, softBinding: 'pdq' as const } } };
       const withEngine = async <T>(e: ReturnType<typeof timedEngine>, kind: string, fn: () => Promise<T>): Promise<T> => {
         e.reset();
@@ -233,16 +235,17 @@ async function runC2pa() {
         'bare c2pa-rs sign, verifyAfterSign off, p50',
         true,
       );
+      const video = m.mimeType === 'video/mp4';
       rep.figure({
         id: `sign.${m.name}.soft-binding`,
-        label: `${m.name} signOutput with OUTPUT_SOFT_BINDING=pdq, p50`,
+        label: `${m.name} signOutput with OUTPUT_SOFT_BINDING=pdq${video ? ' (its frames decoded by ffmpeg, a PDQ each, recorded and in the manifest)' : ''}, p50`,
         value: p(S.clearframeSoftBinding!),
         unit: 'ms',
         baseline: { label: 'signOutput as shipped (soft binding off), p50', value: p(S.clearframe!), unit: 'ms' },
         ratio: p(S.clearframeSoftBinding!) / p(S.clearframe!),
         ratioMeaning: 'with soft binding / without',
-        goal: '≤ 1.1 × without (issue 20)',
-        met: p(S.clearframeSoftBinding!) / p(S.clearframe!) <= 1.1,
+        // Issue 20's goal is the 1 MB JPEG's; a video's is measured beside it, with none set.
+        ...(video ? {} : { goal: '≤ 1.1 × without (issue 20)', met: p(S.clearframeSoftBinding!) / p(S.clearframe!) <= 1.1 }),
       });
       signFigure(
         `sign.${m.name}.cross`,
@@ -393,7 +396,7 @@ async function parts(ctx: AppContext, setup: Setup, m: Media, signedBytes: Uint8
     .from(outputs)
     .where(eq(outputs.signedSha256, createHash('sha256').update(signedBytes).digest('hex')));
   return {
-    note: "p50 ms over a few runs each, every part alone (as if nothing overlapped): the log tip, the generation gate, an optimistic append in a statement of its own, the two hashes, the inclusion proof verifyFile returns, and for a JPEG the soft binding's fingerprint (decode, PDQ, both)",
+    note: "p50 ms over a few runs each, every part alone (as if nothing overlapped): the log tip, the generation gate, an optimistic append in a statement of its own, the two hashes, the inclusion proof verifyFile returns, and the soft binding's fingerprint (a JPEG's: decode, PDQ, both; an MP4's: ffmpeg's decode of its sampled frames and their PDQ)",
     runs: n,
     logTip: await time(() => ctx.ledger.tip()),
     generationGate: await time(() => checkpointStatus(db, row!.checkpoint, new Date(), { clearance: row!.clearance })),
@@ -411,6 +414,7 @@ async function parts(ctx: AppContext, setup: Setup, m: Media, signedBytes: Uint8
     registrationProof: await time(() => registrationProof(ctx, output!.auditIndex)),
     // What soft binding puts before c2pa-rs (issue 20): libvips' decode, on its own thread, then PDQ on this one.
     ...(m.mimeType === 'image/jpeg' ? await fingerprintParts(m.bytes, time) : {}),
+    ...(m.mimeType === 'video/mp4' ? { fingerprintVideo: await time(() => fingerprintVideo(m.bytes)) } : {}),
   };
 }
 
