@@ -45,18 +45,18 @@ export async function fingerprintVideo(bytes: Uint8Array): Promise<VideoFingerpr
     const select = `select='eq(n\\,0)+gte(t-prev_selected_t\\,${VIDEO_SAMPLE_SECONDS})+gt(scene\\,${VIDEO_SCENE_CUT})'`;
     const filter = `${select},showinfo,scale=${FRAME_SIDE}:${FRAME_SIDE},format=rgb24`;
     const args = ['-hide_banner', '-nostdin', '-i', file, '-map', '0:v:0', '-vf', filter, '-vsync', 'vfr', '-frames:v', String(MAX_FRAMES), '-f', 'rawvideo', 'pipe:1'];
-    const { stdout, stderr, code } = await run(ffmpegPath(), args);
+    // Each frame is hashed as it arrives, so only one frame's pixels are held (an hour's would be ~700 MB).
+    const hashes: { hash: string; quality: number }[] = [];
+    const { stderr, code } = await run(ffmpegPath(), args, FRAME_SIDE * FRAME_SIDE * 3, (data) => {
+      const { hash, quality } = pdqFromPixels({ width: FRAME_SIDE, height: FRAME_SIDE, channels: 3, data });
+      hashes.push({ hash, quality });
+    });
     if (code !== 0) return null;
     const times = [...stderr.matchAll(/\] n:\s*\d+ pts:\s*-?\d+ pts_time:(-?[0-9.]+)/g)].map((m) => Number(m[1]));
-    const frameBytes = FRAME_SIDE * FRAME_SIDE * 3;
-    const count = Math.min(times.length, Math.floor(stdout.byteLength / frameBytes));
+    const count = Math.min(times.length, hashes.length);
     if (count === 0) return null;
     const frames: VideoFrameFingerprint[] = [];
-    for (let i = 0; i < count; i++) {
-      const data = stdout.subarray(i * frameBytes, (i + 1) * frameBytes);
-      const { hash, quality } = pdqFromPixels({ width: FRAME_SIDE, height: FRAME_SIDE, channels: 3, data });
-      frames.push({ at: times[i]!, value: hash, quality });
-    }
+    for (let i = 0; i < count; i++) frames.push({ at: times[i]!, value: hashes[i]!.hash, quality: hashes[i]!.quality });
     const duration = Number(
       /Duration: (\d+):(\d+):([0-9.]+)/
         .exec(stderr)
@@ -69,17 +69,37 @@ export async function fingerprintVideo(bytes: Uint8Array): Promise<VideoFingerpr
   }
 }
 
-function run(cmd: string, args: string[]): Promise<{ stdout: Uint8Array; stderr: string; code: number | null }> {
+/** Runs `cmd`, handing its output on in records of `recordBytes` as they complete (a partial last one is dropped). */
+function run(cmd: string, args: string[], recordBytes: number, onRecord: (data: Uint8Array) => void): Promise<{ stderr: string; code: number | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
+    const record = new Uint8Array(recordBytes);
+    let filled = 0;
+    let failed: unknown;
     const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stdout.on('data', (b: Buffer) => {
+      if (failed) return;
+      try {
+        for (let at = 0; at < b.byteLength; ) {
+          const n = Math.min(recordBytes - filled, b.byteLength - at);
+          record.set(b.subarray(at, at + n), filled);
+          filled += n;
+          at += n;
+          if (filled === recordBytes) {
+            onRecord(record);
+            filled = 0;
+          }
+        }
+      } catch (e) {
+        failed = e;
+        child.kill();
+      }
+    });
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', reject);
     child.on('close', (code) => {
-      const stdout = Buffer.concat(out);
-      resolve({ stdout: new Uint8Array(stdout.buffer, stdout.byteOffset, stdout.byteLength), stderr: Buffer.concat(err).toString('utf8'), code });
+      if (failed) reject(failed);
+      else resolve({ stderr: Buffer.concat(err).toString('utf8'), code });
     });
   });
 }
