@@ -14,6 +14,8 @@ import {
   MODEL_INGREDIENT_LABEL,
   type OutputLineage,
   readOutputLineage,
+  SOFT_BINDING_ALG,
+  SOFT_BINDING_LABEL,
   sourceAssetIngredient,
   sourceAssetIngredientLabel,
   TRAINED_ALGORITHMIC_MEDIA,
@@ -354,6 +356,42 @@ describe('buildOutputManifest (definition only)', () => {
     expect(m.ingredients?.map((i) => i.label)).toEqual(created.parameters?.ingredientIds);
     expect(m.format).toBe('image/jpeg');
     expect(m.claim_generator_info).toBeUndefined(); // the engine's default applies
+  });
+
+  it('a video’s soft binding: a block per frame, scoped by its timespan up to the next frame (the last to the end)', () => {
+    const [a, b] = ['ab'.repeat(32), 'cd'.repeat(32)];
+    const m = build({
+      mimeType: 'video/mp4',
+      videoSoftBinding: {
+        frames: [
+          { atMs: 0, value: a },
+          { atMs: 1000, value: b },
+        ],
+        durationMs: 1800,
+      },
+    });
+    expect(m.assertions!.find((x) => x.label === SOFT_BINDING_LABEL)?.data).toEqual({
+      alg: SOFT_BINDING_ALG,
+      blocks: [
+        { scope: { timespan: { start: 0, end: 1000 } }, value: a },
+        { scope: { timespan: { start: 1000, end: 1800 } }, value: b },
+      ],
+    });
+    expect(() => build({ mimeType: 'video/mp4', videoSoftBinding: { frames: [], durationMs: 1 } })).toThrow(/at least one frame/);
+    expect(() =>
+      build({
+        mimeType: 'video/mp4',
+        videoSoftBinding: {
+          frames: [
+            { atMs: 5, value: a },
+            { atMs: 5, value: b },
+          ],
+          durationMs: 9,
+        },
+      }),
+    ).toThrow(/increasing/);
+    expect(() => build({ mimeType: 'video/mp4', videoSoftBinding: { frames: [{ atMs: 0, value: 'AB'.repeat(32) }], durationMs: 9 } })).toThrow(/hex/);
+    expect(() => build({ softBinding: { pdq: a }, videoSoftBinding: { frames: [{ atMs: 0, value: a }], durationMs: 9 } })).toThrow(/not both/);
   });
 
   it('lineageSourceAssets maps ledger asset records', () => {
