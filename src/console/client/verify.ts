@@ -19,6 +19,10 @@ type Candidate = {
   region?: 'whole' | 'centre';
   /** Set for a flat picture: its colour layout agreed too, within this many levels. */
   colourLayoutThreshold?: number;
+  /** A video's: how many of the file's sampled frames matched of how many, and the stretch of the output it covers (ms). */
+  matched?: number;
+  of?: number;
+  range?: { start: number; end: number };
   ledger: { outputId: string; signedSha256: string; auditIndex: number; withdrawal: { reason?: string; at?: string } | null };
   lineage: Lineage;
   standing: Standing;
@@ -57,7 +61,7 @@ export type VerifyAnswer = {
     clearance: { id: string; standing: string; causes: Cause[] };
   } | null;
   proof: (RegistrationProof & { verifierKey: string }) | null;
-  recovery?: { fingerprint: { algorithm: string; value: string; quality: number }; threshold: number; statement: string; candidates: Candidate[] };
+  recovery?: { fingerprint?: { algorithm: string; value: string; quality: number }; threshold: number; statement: string; candidates: Candidate[] };
 };
 
 const ACCEPT = 'image/jpeg,image/png,image/webp,video/mp4,video/quicktime';
@@ -277,10 +281,16 @@ function standingSection(s: Standing, heading: 'h3' | 'h4' = 'h3'): HTMLElement 
  * registration (`proofs[i]`, filled once checked in the browser).
  */
 function similarity(c: Candidate): string {
+  if (c.matched !== undefined && c.of !== undefined) {
+    const covers = c.range ? `, covering ${seconds(c.range.start)} to ${seconds(c.range.end)} of the output` : '';
+    return `${c.matched} of ${c.of} sampled frames matched (PDQ, a median ${c.distance} of 256 bits apart, within the threshold of ${c.threshold})${covers}`;
+  }
   const of = c.region === 'centre' ? ' from the fingerprint of its centre (the file looks cropped)' : '';
   const layout = c.colourLayoutThreshold !== undefined ? `; a flat picture, so its colour layout was checked too (within ${c.colourLayoutThreshold} levels)` : '';
   return `${c.distance} of 256 bits apart (PDQ)${of}, within the threshold of ${c.threshold}${layout}`;
 }
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 function renderRecovery(r: NonNullable<VerifyAnswer['recovery']>, proofs: HTMLElement[]): Node[] {
   return [
