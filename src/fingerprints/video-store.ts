@@ -17,7 +17,7 @@ export type RecordedVideoFrame = { atMs: number; value: string; quality: number 
 export type VideoFramesMatch = { outputId: string; hits: number; distance: number };
 
 /** At most this many query frames are looked up (spread over the copy): enough to find a copy of which half the frames match. */
-export const MAX_PROBES = 32;
+export const MAX_PROBES = 16;
 
 /**
  * A video's sampled frames as recorded: times in whole milliseconds (a negative start, from an edit list,

@@ -132,7 +132,7 @@ export async function signOutput(app: OutputDeps, principal: Principal, input: O
 /** Still images the ledger fingerprints. */
 const FINGERPRINTED = new Set(['image/jpeg', 'image/png', 'image/webp']);
 /** Videos the ledger fingerprints by their frames (decoded by the packaged ffmpeg). */
-export const VIDEO_FINGERPRINTED = new Set(['video/mp4', 'video/quicktime']);
+const VIDEO_FINGERPRINTED = new Set(['video/mp4', 'video/quicktime']);
 const NO_SOFT_BINDING: OutputSoftBinding = { fingerprints: null, videoFingerprint: null };
 
 /** What soft binding records of this output: a still image's fingerprints, a video's frames, or nothing. */
