@@ -18,6 +18,7 @@ import { RECOVERY_THRESHOLD } from '../../src/outputs/verify.ts';
 import { createC2paWasmEngine } from '../../src/provenance/c2pa/c2pa-wasm.ts';
 import type { ManifestEngine } from '../../src/provenance/c2pa/types.ts';
 import { verifyState } from '../../src/state-projections.ts';
+import { makeMp4 } from '../fixtures/media.ts';
 import { cut, reencoded, twoScenes, unrelated, videoFolder } from '../fixtures/videos.ts';
 import { databaseUnavailable } from '../support/db.ts';
 import { activeCheckpoint, licensedAsset } from '../support/gate-fixtures.ts';
@@ -217,4 +218,18 @@ describe.skipIf(databaseUnavailable())('soft binding: videos recovered from thei
     expect(v.verdict, v.detail).toBe('recovered');
     expect(v.recovery!.candidates.map((c) => c.outputId)).toEqual([output.id]);
   }, 30_000);
+
+  it('signs a video ffmpeg cannot decode as it would without soft binding: no frames, no assertion', async () => {
+    // A well-formed MP4 whose sample entry names a codec no decoder knows: c2pa-rs signs the boxes, ffmpeg decodes nothing.
+    const bytes = Buffer.from(makeMp4({ frames: 20 }));
+    bytes.write('xxxx', bytes.indexOf('stsd') + 4 + 8 + 4);
+    const out = await sign(new Uint8Array(bytes));
+    const content = (await entryOf(out.id)).content as Record<string, unknown>;
+    expect(content.fingerprint).toBeNull();
+    expect(content).not.toHaveProperty('videoFingerprint');
+    expect(await svc.runtime.ctx.database.db.select().from(outputVideoFrames).where(eq(outputVideoFrames.outputId, out.id))).toEqual([]);
+    const read = await svc.runtime.ctx.c2pa.read({ bytes: out.bytes, mimeType: 'video/mp4' });
+    if (read.kind !== 'manifest') throw new Error('no manifest');
+    expect(read.assertions.some((a) => a.label.startsWith('c2pa.soft-binding'))).toBe(false);
+  });
 });
