@@ -219,7 +219,7 @@ describe.skipIf(databaseUnavailable())('soft binding: videos recovered from thei
     expect(v.recovery!.candidates.map((c) => c.outputId)).toEqual([output.id]);
   }, 30_000);
 
-  it('signs a video ffmpeg cannot decode as it would without soft binding: no frames, no assertion', async () => {
+  it('signs a video ffmpeg cannot decode as it would without soft binding (no frames, no assertion), and verifies it no-manifest', async () => {
     // A well-formed MP4 whose sample entry names a codec no decoder knows: c2pa-rs signs the boxes, ffmpeg decodes nothing.
     const bytes = Buffer.from(makeMp4({ frames: 20 }));
     bytes.write('xxxx', bytes.indexOf('stsd') + 4 + 8 + 4);
@@ -231,5 +231,7 @@ describe.skipIf(databaseUnavailable())('soft binding: videos recovered from thei
     const read = await svc.runtime.ctx.c2pa.read({ bytes: out.bytes, mimeType: 'video/mp4' });
     if (read.kind !== 'manifest') throw new Error('no manifest');
     expect(read.assertions.some((a) => a.label.startsWith('c2pa.soft-binding'))).toBe(false);
+    // And the same file without a manifest, verified: nothing to match it on.
+    expect((await verify(new Uint8Array(bytes))).verdict).toBe('no-manifest');
   });
 });
