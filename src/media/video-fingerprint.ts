@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
 import { pdqFromPixels } from './pdq.ts';
@@ -20,6 +20,12 @@ export const VIDEO_SCENE_CUT = 0.3;
 const FRAME_SIDE = 256;
 /** A bound on the frames of one video, so a long file cannot hold the decoder for ever. */
 export const MAX_FRAMES = 3600;
+/** And on its time: a file that keeps ffmpeg longer gets no fingerprint (signed without, or not recovered). */
+export const VIDEO_FINGERPRINT_TIMEOUT_MS = 120_000;
+/** ffmpeg processes at once: one per core, so uploads of videos queue instead of starving the service. */
+const DECODERS = Math.max(1, availableParallelism());
+/** What is kept of ffmpeg's log (its frame lines are ~200 bytes each, MAX_FRAMES of them). */
+const MAX_LOG_BYTES = 4 * 1024 * 1024;
 
 export type VideoFrameFingerprint = {
   /** Seconds from the start of the video (the frame's presentation time). */
@@ -36,7 +42,31 @@ export function ffmpegPath(): string {
 }
 
 /** The sampled frames' fingerprints, or null when ffmpeg finds no video stream it can decode. */
-export async function fingerprintVideo(bytes: Uint8Array): Promise<VideoFingerprint | null> {
+export async function fingerprintVideo(bytes: Uint8Array, opts: { timeoutMs?: number } = {}): Promise<VideoFingerprint | null> {
+  await decoderSlot();
+  try {
+    return await fingerprintWithFfmpeg(bytes, opts.timeoutMs ?? VIDEO_FINGERPRINT_TIMEOUT_MS);
+  } finally {
+    releaseDecoderSlot();
+  }
+}
+
+let decoding = 0;
+const waiting: (() => void)[] = [];
+function decoderSlot(): Promise<void> {
+  if (decoding < DECODERS) {
+    decoding++;
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => waiting.push(resolve));
+}
+function releaseDecoderSlot(): void {
+  const next = waiting.shift();
+  if (next) next();
+  else decoding--;
+}
+
+async function fingerprintWithFfmpeg(bytes: Uint8Array, timeoutMs: number): Promise<VideoFingerprint | null> {
   // MP4 needs a seekable input (its index may come last): a private temporary file.
   const dir = await mkdtemp(path.join(tmpdir(), 'clearframe-video-'));
   try {
@@ -47,7 +77,7 @@ export async function fingerprintVideo(bytes: Uint8Array): Promise<VideoFingerpr
     const args = ['-hide_banner', '-nostdin', '-i', file, '-map', '0:v:0', '-vf', filter, '-vsync', 'vfr', '-frames:v', String(MAX_FRAMES), '-f', 'rawvideo', 'pipe:1'];
     // Each frame is hashed as it arrives, so only one frame's pixels are held (an hour's would be ~700 MB).
     const hashes: { hash: string; quality: number }[] = [];
-    const { stderr, code } = await run(ffmpegPath(), args, FRAME_SIDE * FRAME_SIDE * 3, (data) => {
+    const { stderr, code } = await run(ffmpegPath(), args, FRAME_SIDE * FRAME_SIDE * 3, timeoutMs, (data) => {
       const { hash, quality } = pdqFromPixels({ width: FRAME_SIDE, height: FRAME_SIDE, channels: 3, data });
       hashes.push({ hash, quality });
     });
@@ -70,9 +100,13 @@ export async function fingerprintVideo(bytes: Uint8Array): Promise<VideoFingerpr
 }
 
 /** Runs `cmd`, handing its output on in records of `recordBytes` as they complete (a partial last one is dropped). */
-function run(cmd: string, args: string[], recordBytes: number, onRecord: (data: Uint8Array) => void): Promise<{ stderr: string; code: number | null }> {
+function run(cmd: string, args: string[], recordBytes: number, timeoutMs: number, onRecord: (data: Uint8Array) => void): Promise<{ stderr: string; code: number | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Too long: killed, and its exit code (null) says it gave no fingerprint.
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    timer.unref();
+    let logged = 0;
     const record = new Uint8Array(recordBytes);
     let filled = 0;
     let failed: unknown;
@@ -95,9 +129,17 @@ function run(cmd: string, args: string[], recordBytes: number, onRecord: (data: 
         child.kill();
       }
     });
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
+    child.stderr.on('data', (b: Buffer) => {
+      if (logged >= MAX_LOG_BYTES) return;
+      err.push(b);
+      logged += b.byteLength;
+    });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
     child.on('close', (code) => {
+      clearTimeout(timer);
       if (failed) reject(failed);
       else resolve({ stderr: Buffer.concat(err).toString('utf8'), code });
     });

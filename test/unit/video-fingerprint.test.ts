@@ -92,4 +92,12 @@ describe('video fingerprints', () => {
     expect(nearest).toBeGreaterThan(THRESHOLD);
     expect(await fingerprintVideo(new TextEncoder().encode('not a video'))).toBeNull();
   }, 30_000);
+
+  it('gives no fingerprint for a video that holds ffmpeg past the time limit, and decodes one per core at a time', async () => {
+    expect(await fingerprintVideo(mp4('original.mp4'), { timeoutMs: 1 })).toBeNull();
+    // Many at once: every one answered as alone (they queue for a decoder, none is refused).
+    const many = await Promise.all(Array.from({ length: 6 }, () => fingerprintVideo(mp4('cut.mp4'))));
+    const alone = (await fingerprintVideo(mp4('cut.mp4')))!;
+    for (const f of many) expect(f).toEqual(alone);
+  }, 60_000);
 });
