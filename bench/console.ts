@@ -12,7 +12,7 @@
  *   API alone  fetch('/v1/verify') with the same File from the same page, and its JSON read
  *
  * Interleaved rounds (each round runs both, alternating which goes first), after warm-up; p50 judged.
- * Knobs: BENCH_CONSOLE_ITERATIONS (15), BENCH_CONSOLE_WARMUP (3), BENCH_CONSOLE_JPEG_BYTES (1000000),
+ * Knobs: BENCH_CONSOLE_ITERATIONS (60), BENCH_CONSOLE_WARMUP (3), BENCH_CONSOLE_JPEG_BYTES (1000000),
  * BENCH_CONSOLE_MP4_BYTES (5000000), BENCH_CONSOLE_LOADS (5), CHROMIUM_PATH (/usr/bin/chromium),
  * BENCH_CONSOLE_TIMEOUT_S (360).
  */
@@ -40,7 +40,7 @@ export const consoleSection: BenchSection = {
 };
 
 async function runConsole() {
-  const iterations = intFromEnv('BENCH_CONSOLE_ITERATIONS', 15);
+  const iterations = intFromEnv('BENCH_CONSOLE_ITERATIONS', 60);
   const warmup = intFromEnv('BENCH_CONSOLE_WARMUP', 3);
   const jpegBytes = intFromEnv('BENCH_CONSOLE_JPEG_BYTES', 1_000_000);
   const mp4Bytes = intFromEnv('BENCH_CONSOLE_MP4_BYTES', 5_000_000);

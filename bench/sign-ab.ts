@@ -41,7 +41,8 @@ const baseSignPath = ['src/outputs/sign.ts', 'src/outputs/service.ts'].map((f) =
 const { signOutput: baseSignOutput } = (await import(baseSignPath)) as { signOutput: typeof signOutput };
 const bdb = await createBenchDatabase();
 const keysDir = mkdtempSync(path.join(tmpdir(), 'clearframe-sign-ab-'));
-const config = loadConfig({ DATABASE_URL: bdb.url, KEYS_DIR: keysDir, DATA_DIR: keysDir, LOG_LEVEL: 'silent' });
+// Soft binding off: the sign path itself is compared (an older checkout may not fingerprint at all).
+const config = loadConfig({ DATABASE_URL: bdb.url, KEYS_DIR: keysDir, DATA_DIR: keysDir, LOG_LEVEL: 'silent', OUTPUT_SOFT_BINDING: 'off' });
 const runtime = await startRuntime(config, { database: bdb.database, logger: createLogger({ logLevel: 'silent' }) });
 try {
   const ctx = runtime.ctx;

@@ -46,7 +46,10 @@ async function runSoftbinding() {
     }
     rep.figure({
       id: `correctness.softbinding.${rule}.false-matches`,
-      label: `${rule}: false matches among ${r.unrelatedStats.matchable} unrelated pictures PDQ would match on (of ${unrelated})`,
+      label:
+        rule === 'pdq+centre+layout'
+          ? `${rule}: false matches among all ${unrelated} unrelated pictures (${r.unrelatedStats.flat} of them flat, matched only where the colour layout agrees)`
+          : `${rule}: false matches among ${r.unrelatedStats.matchable} unrelated pictures PDQ would match on (of ${unrelated})`,
       value: r.falseMatches[rule],
       unit: 'matches',
       goal: '0 (issue 20)',
