@@ -1,5 +1,25 @@
 import { integer, pgTable, primaryKey, smallint, text } from 'drizzle-orm/pg-core';
 
+/** The sixteen 16-bit chunks of a 256-bit hash, each indexed (multi-index hashing: mih.ts); fresh columns per table. */
+const chunkColumns = () => ({
+  c0: integer('c0').notNull(),
+  c1: integer('c1').notNull(),
+  c2: integer('c2').notNull(),
+  c3: integer('c3').notNull(),
+  c4: integer('c4').notNull(),
+  c5: integer('c5').notNull(),
+  c6: integer('c6').notNull(),
+  c7: integer('c7').notNull(),
+  c8: integer('c8').notNull(),
+  c9: integer('c9').notNull(),
+  c10: integer('c10').notNull(),
+  c11: integer('c11').notNull(),
+  c12: integer('c12').notNull(),
+  c13: integer('c13').notNull(),
+  c14: integer('c14').notNull(),
+  c15: integer('c15').notNull(),
+});
+
 /**
  * The perceptual fingerprints of signed outputs, for finding an output again from a file whose manifest is
  * gone. Written once, in the transaction that records the output, never changed (migration 0016).
@@ -22,22 +42,7 @@ export const outputFingerprints = pgTable(
     value: text('value').notNull(),
     /** The algorithm's own quality score (PDQ: 0..100). */
     quality: smallint('quality').notNull(),
-    c0: integer('c0').notNull(),
-    c1: integer('c1').notNull(),
-    c2: integer('c2').notNull(),
-    c3: integer('c3').notNull(),
-    c4: integer('c4').notNull(),
-    c5: integer('c5').notNull(),
-    c6: integer('c6').notNull(),
-    c7: integer('c7').notNull(),
-    c8: integer('c8').notNull(),
-    c9: integer('c9').notNull(),
-    c10: integer('c10').notNull(),
-    c11: integer('c11').notNull(),
-    c12: integer('c12').notNull(),
-    c13: integer('c13').notNull(),
-    c14: integer('c14').notNull(),
-    c15: integer('c15').notNull(),
+    ...chunkColumns(),
   },
   // One row per distinct value: a video's frames that hash alike are one row.
   (t) => [primaryKey({ columns: [t.outputId, t.algorithm, t.value] })],
@@ -59,22 +64,7 @@ export const outputVideoFrames = pgTable(
     value: text('value').notNull(),
     /** PDQ's quality score (0..100). */
     quality: smallint('quality').notNull(),
-    c0: integer('c0').notNull(),
-    c1: integer('c1').notNull(),
-    c2: integer('c2').notNull(),
-    c3: integer('c3').notNull(),
-    c4: integer('c4').notNull(),
-    c5: integer('c5').notNull(),
-    c6: integer('c6').notNull(),
-    c7: integer('c7').notNull(),
-    c8: integer('c8').notNull(),
-    c9: integer('c9').notNull(),
-    c10: integer('c10').notNull(),
-    c11: integer('c11').notNull(),
-    c12: integer('c12').notNull(),
-    c13: integer('c13').notNull(),
-    c14: integer('c14').notNull(),
-    c15: integer('c15').notNull(),
+    ...chunkColumns(),
   },
   (t) => [primaryKey({ columns: [t.outputId, t.atMs] })],
 );

@@ -86,11 +86,7 @@ function manifestStoresProjection(q: Queryable): StateProjection {
       return [{ key: outputId, values: { outputId, sha256: c.manifestStoreSha256 } }];
     },
     async read(range) {
-      const where =
-        'outside' in range
-          ? sql`o.audit_index is null or o.audit_index < 0 or o.audit_index >= ${range.outside}`
-          : sql`o.audit_index >= ${range.from} and o.audit_index < ${range.to}`;
-      return (await select(where)).map(toStored);
+      return (await select(byOutputIndex(range))).map(toStored);
     },
     async find(key) {
       const rows = await select(sql`s.output_id = ${key}`);
@@ -98,6 +94,13 @@ function manifestStoresProjection(q: Queryable): StateProjection {
     },
     columnName: (prop) => ({ outputId: 'output_id', sha256: 'sha256(store)' })[prop] ?? prop,
   };
+}
+
+/** Rows that claim their output's index (`o`, outputs joined): those of a range of the log, or those outside it. */
+function byOutputIndex(range: { from: number; to: number } | { outside: number }): SQL {
+  return 'outside' in range
+    ? sql`o.audit_index is null or o.audit_index < 0 or o.audit_index >= ${range.outside}`
+    : sql`o.audit_index >= ${range.from} and o.audit_index < ${range.to}`;
 }
 
 type FingerprintRow = { output_id: string; algorithm: string; value: string; quality: number; idx: string | number | null; chunks: number[] };
@@ -148,11 +151,7 @@ function fingerprintsProjection(q: Queryable): StateProjection {
       }));
     },
     async read(range) {
-      const where =
-        'outside' in range
-          ? sql`o.audit_index is null or o.audit_index < 0 or o.audit_index >= ${range.outside}`
-          : sql`o.audit_index >= ${range.from} and o.audit_index < ${range.to}`;
-      return (await select(where)).map(toStored);
+      return (await select(byOutputIndex(range))).map(toStored);
     },
     async find(key) {
       const [outputId, algorithm, ...rest] = key.split('/');
@@ -206,11 +205,7 @@ function videoFramesProjection(q: Queryable): StateProjection {
       }));
     },
     async read(range) {
-      const where =
-        'outside' in range
-          ? sql`o.audit_index is null or o.audit_index < 0 or o.audit_index >= ${range.outside}`
-          : sql`o.audit_index >= ${range.from} and o.audit_index < ${range.to}`;
-      return (await select(where)).map(toStored);
+      return (await select(byOutputIndex(range))).map(toStored);
     },
     async find(key) {
       const [outputId, atMs] = key.split('/');

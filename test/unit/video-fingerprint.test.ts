@@ -3,55 +3,25 @@
  * a copy at another bitrate and a 10-second cut are matched back to the original, an unrelated video is not.
  * The MP4s are made here with the same packaged ffmpeg (H.264, as a generator's encoder would write).
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hammingDistance } from '../../src/media/pdq.ts';
-import { ffmpegPath, fingerprintVideo, type VideoFingerprint } from '../../src/media/video-fingerprint.ts';
+import { fingerprintVideo, type VideoFingerprint } from '../../src/media/video-fingerprint.ts';
 import { matchVideo } from '../../src/media/video-match.ts';
+import { cut, reencoded, twoScenes, unrelated, videoFolder } from '../fixtures/videos.ts';
 
 const THRESHOLD = 31;
-let dir: string;
-
-function ffmpeg(args: string[]): void {
-  const r = spawnSync(ffmpegPath(), ['-v', 'error', '-y', ...args]);
-  if (r.status !== 0) throw new Error(r.stderr.toString());
-}
-const mp4 = (name: string) => new Uint8Array(readFileSync(path.join(dir, name)));
+const videos = videoFolder();
+const mp4 = (name: string) => videos.read(name);
 
 describe('video fingerprints', () => {
   let original: VideoFingerprint;
   beforeAll(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'clearframe-video-test-'));
-    // 24 s: a test card for 12.5 s, then a cut to a fractal zoom.
-    ffmpeg([
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=duration=12.5:size=320x240:rate=10',
-      '-f',
-      'lavfi',
-      '-i',
-      'mandelbrot=size=320x240:rate=10',
-      '-filter_complex',
-      '[1]trim=duration=11.5,setpts=PTS-STARTPTS[m];[0][m]concat=n=2:v=1[v]',
-      '-map',
-      '[v]',
-      '-c:v',
-      'libx264',
-      '-b:v',
-      '1500k',
-      '-pix_fmt',
-      'yuv420p',
-      path.join(dir, 'original.mp4'),
-    ]);
-    ffmpeg(['-i', path.join(dir, 'original.mp4'), '-c:v', 'libx264', '-b:v', '250k', '-pix_fmt', 'yuv420p', path.join(dir, 'bitrate.mp4')]);
-    ffmpeg(['-ss', '6', '-i', path.join(dir, 'original.mp4'), '-t', '10', '-c:v', 'libx264', '-b:v', '800k', '-pix_fmt', 'yuv420p', path.join(dir, 'cut.mp4')]);
-    ffmpeg(['-f', 'lavfi', '-i', 'life=size=320x240:rate=10:mold=10:ratio=0.5', '-t', '12', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', path.join(dir, 'unrelated.mp4')]);
+    videos.make(twoScenes('{original.mp4}'));
+    videos.make(reencoded('{original.mp4}', '{bitrate.mp4}'));
+    videos.make(cut('{original.mp4}', '{cut.mp4}', 6, 10));
+    videos.make(unrelated('{unrelated.mp4}'));
   }, 60_000);
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => videos.remove());
 
   it('samples a frame a second and the frame where the scene cuts', async () => {
     original = (await fingerprintVideo(mp4('original.mp4')))!;
