@@ -31,6 +31,8 @@ import type { OutputRow } from './reader.ts';
 import { fingerprintList, outputEvent, outputValues, recordAt, sha256, withdrawIfRecorded } from './record.ts';
 import { readSourceFacts, refuseUnclearedSources, type SourceUse, sourceRefusals, sourcesProblem } from './source-clearance.ts';
 import { outputManifestStores, outputs } from './tables.ts';
+// The types fingerprinted here are the ones verify recovers: one list for both.
+import { RECOVERABLE_TYPES, RECOVERABLE_VIDEO_TYPES } from './verify.ts';
 
 /**
  * Local key or Cloud KMS alike: c2pa-rs gets raw r||s over SHA-256, which is what `Signer` gives; the
@@ -129,15 +131,11 @@ export async function signOutput(app: OutputDeps, principal: Principal, input: O
   return signUnderLock(app, principal, plan, await originalDigest, await fingerprinting);
 }
 
-/** Still images the ledger fingerprints. */
-const FINGERPRINTED = new Set(['image/jpeg', 'image/png', 'image/webp']);
-/** Videos the ledger fingerprints by their frames (decoded by the packaged ffmpeg). */
-const VIDEO_FINGERPRINTED = new Set(['video/mp4', 'video/quicktime']);
 const NO_SOFT_BINDING: OutputSoftBinding = { fingerprints: null, videoFingerprint: null };
 
 /** What soft binding records of this output: a still image's fingerprints, a video's frames, or nothing. */
 async function outputSoftBinding(app: Pick<OutputDeps, 'logger'>, mimeType: string, bytes: Uint8Array): Promise<OutputSoftBinding> {
-  if (VIDEO_FINGERPRINTED.has(mimeType)) return { fingerprints: null, videoFingerprint: await outputVideoFingerprint(app, bytes) };
+  if (RECOVERABLE_VIDEO_TYPES.has(mimeType)) return { fingerprints: null, videoFingerprint: await outputVideoFingerprint(app, bytes) };
   return { fingerprints: await outputFingerprint(mimeType, bytes), videoFingerprint: null };
 }
 
@@ -160,7 +158,7 @@ async function outputVideoFingerprint(app: Pick<OutputDeps, 'logger'>, bytes: Ui
 
 /** The output's fingerprints, or null (a video, another image type, or pixels libvips cannot decode). */
 async function outputFingerprint(mimeType: string, bytes: Uint8Array): Promise<OutputFingerprints | null> {
-  if (!FINGERPRINTED.has(mimeType)) return null;
+  if (!RECOVERABLE_TYPES.has(mimeType)) return null;
   return fingerprintOutput(bytes);
 }
 

@@ -73,7 +73,7 @@ export const RECOVERY_MIN_QUALITY = 50;
 export const RECOVERY_LAYOUT_THRESHOLD = 8;
 /** The still-image types the ledger fingerprints at signing (sign.ts). */
 export const RECOVERABLE_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp']);
-/** The video types the ledger fingerprints at signing by their frames (sign.ts, VIDEO_FINGERPRINTED). */
+/** The video types the ledger fingerprints at signing by their frames (sign.ts). */
 export const RECOVERABLE_VIDEO_TYPES = new Set(['video/mp4', 'video/quicktime']);
 /** At most this many videos whose frames are near the copy's are matched against it (video-match.ts) for the candidates. */
 const MAX_VIDEO_LOOKUPS = 20;
@@ -218,22 +218,21 @@ const BYTES_DIFFER = 'these bytes differ from the signed ones (stripped, re-enco
  * or some were recorded before it was turned off. Otherwise nothing is decoded: no fingerprint could match.
  * Fingerprints are never deleted, so once one is seen the answer is kept for the database.
  */
-export async function fingerprintsSearchable(app: Pick<OutputDeps, 'config' | 'database'>): Promise<boolean> {
-  if (app.config.outputs.softBinding === 'pdq' || databasesWithFingerprints.has(app.database)) return true;
-  if (!(await anyFingerprint(app.database.db))) return false;
-  databasesWithFingerprints.add(app.database);
-  return true;
-}
-const databasesWithFingerprints = new WeakSet<object>();
+export const fingerprintsSearchable = searchableOnceSeen(anyFingerprint);
 
 /** The same for videos' frames: whether a video's frames can lead anywhere, or it need not be decoded at all. */
-export async function videoFramesSearchable(app: Pick<OutputDeps, 'config' | 'database'>): Promise<boolean> {
-  if (app.config.outputs.softBinding === 'pdq' || databasesWithVideoFrames.has(app.database)) return true;
-  if (!(await anyVideoFrame(app.database.db))) return false;
-  databasesWithVideoFrames.add(app.database);
-  return true;
+export const videoFramesSearchable = searchableOnceSeen(anyVideoFrame);
+
+/** Searchable while soft binding is on, or once `anyRecorded` has found a row in the database (rows are never deleted). */
+function searchableOnceSeen(anyRecorded: (db: Queryable) => Promise<boolean>) {
+  const seen = new WeakSet<object>();
+  return async (app: Pick<OutputDeps, 'config' | 'database'>): Promise<boolean> => {
+    if (app.config.outputs.softBinding === 'pdq' || seen.has(app.database)) return true;
+    if (!(await anyRecorded(app.database.db))) return false;
+    seen.add(app.database);
+    return true;
+  };
 }
-const databasesWithVideoFrames = new WeakSet<object>();
 
 /**
  * The fingerprint of a still image the ledger could match on: none when no fingerprint is registered (and
